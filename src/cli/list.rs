@@ -1,0 +1,43 @@
+//! `initkit list`: the catalogue, one recipe a line.
+
+use super::{output::print, resolve, CliError};
+use crate::catalogue::Source;
+
+pub fn run(json: bool) -> Result<(), CliError> {
+    let catalogue = resolve::catalogue()?;
+    let mut rows = Vec::new();
+    let mut broken = Vec::new();
+    for entry in &catalogue.entries {
+        match entry.parse() {
+            Ok(recipe) => rows.push((entry, recipe)),
+            Err(e) => broken.push(e),
+        }
+    }
+    if json {
+        let list: Vec<_> = rows
+            .iter()
+            .map(|(entry, recipe)| {
+                serde_json::json!({
+                    "name": recipe.name,
+                    "summary": recipe.summary,
+                    "instances": recipe.instances.is_some(),
+                    "source": match &entry.source { Source::Embedded => "embedded".to_owned(), Source::File(p) => p.display().to_string() },
+                })
+            })
+            .collect();
+        print(&(serde_json::to_string_pretty(&list).unwrap_or_default() + "\n"))?;
+    } else {
+        let width = rows.iter().map(|(_, r)| r.name.len() + if r.instances.is_some() { 2 } else { 0 }).max().unwrap_or(0);
+        let mut text = String::new();
+        for (entry, recipe) in &rows {
+            let name = if recipe.instances.is_some() { format!("{}@…", recipe.name) } else { recipe.name.clone() };
+            let from = match &entry.source { Source::Embedded => String::new(), Source::File(p) => format!("  ({})", p.display()) };
+            text.push_str(&format!("{name:width$}  {}{from}\n", recipe.summary, width = width + 1));
+        }
+        print(&text)?;
+    }
+    for e in &broken {
+        eprint!("warning: skipping a recipe that does not validate:\n{e}");
+    }
+    Ok(())
+}

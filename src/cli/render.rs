@@ -1,0 +1,44 @@
+//! `initkit render`: a recipe's artifacts, to stdout or under a directory.
+
+use std::{fs, os::unix::fs::PermissionsExt, path::Path};
+
+use super::{output::print, resolve, CliError};
+use crate::render::{render, Flavor, Layout, Options, Target};
+
+pub fn run(spec: &str, target: Target, flavor: Flavor, out: Option<&Path>, prefix: String) -> Result<(), CliError> {
+    let (recipe, instance) = resolve::recipe(spec)?;
+    let options = Options { flavor, layout: Layout { root: prefix }, instance };
+    let artifacts = render(&recipe, target, &options)?;
+    let Some(out) = out else {
+        let mut text = String::new();
+        for artifact in &artifacts {
+            if artifacts.len() > 1 {
+                text.push_str(&format!("# ==> {} <==\n", artifact.path));
+            }
+            text.push_str(&artifact.content);
+            if artifacts.len() > 1 {
+                text.push('\n');
+            }
+        }
+        return print(&text);
+    };
+    // Check everything before writing anything.
+    for artifact in &artifacts {
+        let dest = out.join(artifact.path.trim_start_matches('/'));
+        if dest.is_dir() {
+            return Err(CliError::msg(format!("{} is a directory; nothing was written", dest.display())));
+        }
+    }
+    for artifact in &artifacts {
+        let dest = out.join(artifact.path.trim_start_matches('/'));
+        if let Some(parent) = dest.parent() {
+            fs::create_dir_all(parent)?;
+        }
+        let tmp = dest.with_extension("initkit-tmp");
+        fs::write(&tmp, &artifact.content)?;
+        fs::set_permissions(&tmp, fs::Permissions::from_mode(artifact.mode))?;
+        fs::rename(&tmp, &dest)?;
+        print(&format!("wrote {}\n", dest.display()))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,38 @@
+//! Finding the recipe a command line names: a catalogue name, `NAME@INSTANCE`, or a file.
+
+use std::path::Path;
+
+use super::CliError;
+use crate::{
+    catalogue::{default_dirs, Catalogue},
+    recipe::{check_instance_name, parse_recipe, Recipe},
+};
+
+pub fn catalogue() -> Result<Catalogue, CliError> {
+    Ok(Catalogue::load(&default_dirs())?)
+}
+
+/// The recipe and the instance `spec` names.
+pub fn recipe(spec: &str) -> Result<(Recipe, Option<String>), CliError> {
+    if spec.ends_with(".toml") || spec.contains('/') {
+        let path = Path::new(spec);
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| CliError::msg(format!("cannot read recipe file {}: {e}", path.display())))?;
+        return Ok((parse_recipe(path, &text)?, None));
+    }
+    let (name, instance) = match spec.split_once('@') {
+        Some((name, instance)) => {
+            check_instance_name(instance).map_err(|e| CliError::msg(format!("{e}; use letters, digits, `-`, `_` or `.`")))?;
+            (name, Some(instance.to_owned()))
+        }
+        None => (spec, None),
+    };
+    let catalogue = catalogue()?;
+    let Some(entry) = catalogue.get(name) else {
+        return Err(CliError::msg(format!(
+            "no recipe named `{name}`\n  = help: the catalogue has: {}; or give a path to a .toml file",
+            catalogue.names().join(", ")
+        )));
+    };
+    Ok((entry.parse()?, instance))
+}

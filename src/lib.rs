@@ -1,0 +1,7 @@
+//! initkit: service recipes rendered into native, standalone init artifacts.
+
+pub mod catalogue;
+pub mod cli;
+pub mod host;
+pub mod recipe;
+pub mod render;

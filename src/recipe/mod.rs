@@ -1,0 +1,14 @@
+//! Recipes: the TOML a person writes, read into a validated model with every problem reported.
+
+pub mod diagnostic;
+pub mod duration;
+pub mod model;
+pub mod parse;
+mod read;
+pub mod signal;
+pub mod template;
+
+pub use diagnostic::{Diagnostic, RecipeErrors};
+pub use model::*;
+pub use parse::parse_recipe;
+pub use template::{Segment, Template};

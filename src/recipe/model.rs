@@ -1,0 +1,214 @@
+//! The validated recipe: what a service needs, with every value checked and parsed.
+
+use super::{signal::Signal, template::Template};
+
+/// A service recipe that passed validation. Renderers take only this.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Recipe {
+    pub name: String,
+    pub summary: String,
+    pub description: Option<String>,
+    pub documentation: Vec<String>,
+    /// Variables an instance may override (`--set port=6380`), with their defaults.
+    pub vars: Vec<Var>,
+    pub instances: Option<Instances>,
+    pub run: Run,
+    pub directories: Directories,
+    pub check: Option<Check>,
+    pub reload: Option<Reload>,
+    pub stop: Stop,
+    pub ready: Option<Ready>,
+    pub systemd: Systemd,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Var {
+    pub name: String,
+    /// May refer to `{name}` and `{instance}` only.
+    pub default: Template,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Instances {
+    /// The instance a bare `start` uses when none is configured.
+    pub default: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Run {
+    /// The foreground command, one template per argument.
+    pub command: Vec<Template>,
+    /// The executable the running process must show in `/proc/PID/exe`;
+    /// the command's first word when not given.
+    pub executable: Option<String>,
+    pub user: String,
+    pub group: Option<String>,
+    pub working_directory: Option<Template>,
+    pub environment: Vec<(String, Template)>,
+    pub environment_file: Option<Template>,
+    pub umask: Option<u32>,
+    pub limits: Limits,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Limits {
+    pub nofile: Option<u64>,
+    pub nproc: Option<u64>,
+    pub core: Option<u64>,
+    pub memlock: Option<u64>,
+}
+
+impl Limits {
+    /// Each set limit with its prlimit/systemd stem, in a fixed order.
+    pub fn entries(&self) -> Vec<(&'static str, u64)> {
+        [("nofile", self.nofile), ("nproc", self.nproc), ("core", self.core), ("memlock", self.memlock)]
+            .into_iter()
+            .filter_map(|(k, v)| v.map(|v| (k, v)))
+            .collect()
+    }
+}
+
+/// Directories the service needs, relative to `/run`, `/var/lib` and `/var/log`.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Directories {
+    pub runtime: Option<Template>,
+    pub state: Option<Template>,
+    pub logs: Option<Template>,
+    pub mode: Option<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Check {
+    pub command: Vec<Template>,
+    /// Who runs the test; the service user when not given.
+    pub user: Option<String>,
+    pub timeout_ms: u64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Reload {
+    Signal(Signal),
+    Command(Vec<Template>),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stop {
+    pub signal: Signal,
+    /// How long to wait after the signal before escalating to KILL.
+    pub timeout_ms: u64,
+    pub before: Vec<Hook>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hook {
+    pub description: String,
+    pub action: HookAction,
+    pub timeout_ms: u64,
+    pub user: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum HookAction {
+    /// Run once; its budget is a hard limit.
+    Run(Vec<Template>),
+    /// Run every `interval_ms` until it succeeds or the budget is spent.
+    Poll { command: Vec<Template>, interval_ms: u64 },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ready {
+    pub check: ReadyCheck,
+    pub timeout_ms: u64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ReadyCheck {
+    /// `host:port`; ready when something listens on the port.
+    Tcp(Template),
+    Command(Vec<Template>),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Systemd {
+    /// `systemd-analyze security` must score the unit at or below this.
+    pub exposure_max: f64,
+    /// Capabilities the service keeps (bounding set; ambient when it runs unprivileged).
+    pub capabilities: Vec<String>,
+    pub memory_deny_write_execute: bool,
+    pub address_families: Vec<String>,
+    /// Extra paths the service may write besides its own directories.
+    pub write_paths: Vec<Template>,
+    /// `Type=notify` for daemons that speak sd_notify.
+    pub notify: bool,
+}
+
+/// Built-in variables every template may use.
+pub const BUILTIN_VARS: [&str; 5] = ["name", "instance", "runtime_dir", "state_dir", "logs_dir"];
+
+impl Recipe {
+    /// The default of a recipe variable.
+    pub fn var(&self, name: &str) -> Option<&Var> {
+        self.vars.iter().find(|v| v.name == name)
+    }
+
+    /// The executable `/proc/PID/exe` must point at (before resolving links).
+    pub fn executable(&self) -> String {
+        self.run.executable.clone().unwrap_or_else(|| {
+            self.run.command[0].as_literal().unwrap_or_default()
+        })
+    }
+}
+
+/// Instance names are path components and unit-name parts: no `/`, no control
+/// characters, not `.`-led or `-`-led, at most 64 bytes. Spaces, quotes and `$`
+/// are allowed; every artifact quotes them.
+pub fn check_instance_name(name: &str) -> Result<(), String> {
+    let bad = |why: &str| Err(format!("instance name {name:?} {why}"));
+    if name.is_empty() {
+        return bad("is empty");
+    }
+    if name.len() > 64 {
+        return bad("is longer than 64 bytes");
+    }
+    if name.starts_with('.') || name.starts_with('-') {
+        return bad("starts with `.` or `-`");
+    }
+    if name.contains('/') {
+        return bad("contains `/`: it must be a single path component");
+    }
+    if name.chars().any(char::is_control) {
+        return bad("contains a control character");
+    }
+    Ok(())
+}
+
+/// Recipe names: `[a-z0-9][a-z0-9_-]*`, at most 64 bytes.
+pub fn is_recipe_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    matches!(chars.next(), Some('a'..='z' | '0'..='9'))
+        && chars.all(|c| matches!(c, 'a'..='z' | '0'..='9' | '_' | '-'))
+        && name.len() <= 64
+}
+
+/// User and group names as `useradd` accepts them.
+pub fn is_account_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    matches!(chars.next(), Some('a'..='z' | '_'))
+        && chars.all(|c| matches!(c, 'a'..='z' | '0'..='9' | '_' | '-'))
+        && name.len() <= 32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn instance_names() {
+        for good in ["cache", "a b", "it's", "$x", "50%", "p*"] {
+            assert!(check_instance_name(good).is_ok(), "{good}");
+        }
+        for bad in ["", ".", "..", "a/b", "-x", "a\nb", &"x".repeat(65)] {
+            assert!(check_instance_name(bad).is_err(), "{bad:?}");
+        }
+    }
+}

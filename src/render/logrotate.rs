@@ -1,0 +1,15 @@
+//! The logrotate snippet for the console logs the SysV script writes.
+
+use super::{Artifact, Options};
+use crate::recipe::Recipe;
+
+pub fn render(recipe: &Recipe, options: &Options) -> Artifact {
+    let dir = format!("{}/initkit/{}", options.layout.log(), recipe.name);
+    // copytruncate: the daemon holds its stdout open and cannot be told to reopen it.
+    let content = format!(
+        "# Console output of {name}, written by /etc/init.d/{name} (rendered by initkit).\n\
+         \"{dir}/*.log\" {{\n    weekly\n    rotate 8\n    maxsize 100M\n    missingok\n    notifempty\n    compress\n    delaycompress\n    copytruncate\n    su root root\n}}\n",
+        name = recipe.name
+    );
+    Artifact { path: format!("{}/logrotate.d/initkit-{}", options.layout.etc(), recipe.name), mode: 0o644, content }
+}

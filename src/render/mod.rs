@@ -1,0 +1,132 @@
+//! Rendering: a pure function from a validated recipe to native artifacts (text and paths).
+
+pub mod logrotate;
+pub mod sh;
+pub mod systemd;
+pub mod systemd_escape;
+pub mod sysv;
+mod sysv_instance;
+
+use serde::Serialize;
+
+use crate::recipe::{check_instance_name, Recipe};
+
+/// The init systems initkit renders for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Target {
+    Systemd,
+    Sysv,
+}
+
+impl Target {
+    pub const ALL: [Target; 2] = [Target::Systemd, Target::Sysv];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Target::Systemd => "systemd",
+            Target::Sysv => "sysv",
+        }
+    }
+}
+
+/// The distribution family: where settings live and how services are registered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Flavor {
+    /// `/etc/default`, update-rc.d.
+    #[default]
+    Debian,
+    /// `/etc/sysconfig`, chkconfig, `/var/lock/subsys`.
+    Rhel,
+}
+
+impl Flavor {
+    pub const ALL: [Flavor; 2] = [Flavor::Debian, Flavor::Rhel];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Flavor::Debian => "debian",
+            Flavor::Rhel => "rhel",
+        }
+    }
+}
+
+/// Where the host keeps things. `root` is prefixed to every path; it is empty
+/// on a real host and a scratch directory in tests.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Layout {
+    pub root: String,
+}
+
+impl Layout {
+    pub fn etc(&self) -> String {
+        format!("{}/etc", self.root)
+    }
+    pub fn run(&self) -> String {
+        format!("{}/run", self.root)
+    }
+    pub fn state(&self) -> String {
+        format!("{}/var/lib", self.root)
+    }
+    pub fn log(&self) -> String {
+        format!("{}/var/log", self.root)
+    }
+    pub fn lock(&self) -> String {
+        format!("{}/var/lock/subsys", self.root)
+    }
+    /// The directory of per-service settings for a flavour.
+    pub fn settings(&self, flavor: Flavor) -> String {
+        match flavor {
+            Flavor::Debian => format!("{}/default", self.etc()),
+            Flavor::Rhel => format!("{}/sysconfig", self.etc()),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    pub flavor: Flavor,
+    pub layout: Layout,
+    /// With an instance, its settings file (holding the defaults) is rendered too.
+    pub instance: Option<String>,
+}
+
+/// One file to write: its absolute path on the target host, mode and content.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Artifact {
+    pub path: String,
+    pub mode: u32,
+    pub content: String,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum RenderError {
+    #[error("recipe `{0}` has no [instances], so `{0}@{1}` does not exist")]
+    NotMultiInstance(String, String),
+    #[error("{0}")]
+    BadInstance(String),
+}
+
+/// Renders `recipe` for `target`.
+pub fn render(recipe: &Recipe, target: Target, options: &Options) -> Result<Vec<Artifact>, RenderError> {
+    if let Some(instance) = &options.instance {
+        if recipe.instances.is_none() {
+            return Err(RenderError::NotMultiInstance(recipe.name.clone(), instance.clone()));
+        }
+        check_instance_name(instance).map_err(RenderError::BadInstance)?;
+    }
+    let mut artifacts = match target {
+        Target::Systemd => vec![systemd::render(recipe, options)],
+        Target::Sysv => vec![sysv::render(recipe, options), logrotate::render(recipe, options)],
+    };
+    if let Some(instance) = &options.instance {
+        artifacts.push(sysv_instance::render(recipe, options, instance));
+    }
+    Ok(artifacts)
+}
+
+/// Seconds with millisecond precision, as `sleep` and `timeout` take them.
+pub fn seconds(ms: u64) -> String {
+    if ms % 1000 == 0 { format!("{}", ms / 1000) } else { format!("{}.{:03}", ms / 1000, ms % 1000) }
+}

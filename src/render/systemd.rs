@@ -1,0 +1,217 @@
+//! The systemd unit: a template (`name@.service`) for recipes with instances, a plain unit otherwise.
+
+use std::fmt::Write as _;
+
+use super::{
+    seconds,
+    systemd_escape::{environment, exec_literal, exec_word, path, Piece},
+    Artifact, Options,
+};
+use crate::recipe::{HookAction, ReadyCheck, Recipe, Reload, Segment, Template};
+
+/// How each variable appears in the unit.
+fn piece(recipe: &Recipe, name: &str) -> Piece {
+    let dir = |base: &str, t: &Option<Template>| {
+        let rel = t.as_ref().map(|t| path(t, &|v| piece(recipe, v))).unwrap_or_default();
+        Piece::Raw(format!("{base}/{rel}"))
+    };
+    match name {
+        "name" => Piece::Text(recipe.name.clone()),
+        "instance" => Piece::Raw("%I".to_owned()),
+        "runtime_dir" => dir("/run", &recipe.directories.runtime),
+        "state_dir" => dir("/var/lib", &recipe.directories.state),
+        "logs_dir" => dir("/var/log", &recipe.directories.logs),
+        other => Piece::Raw(format!("${{{other}}}")),
+    }
+}
+
+fn exec(recipe: &Recipe, argv: &[Template]) -> String {
+    argv.iter().map(|a| exec_word(a, &|v| piece(recipe, v))).collect::<Vec<_>>().join(" ")
+}
+
+/// Whether a template refers to a recipe variable (which only Exec lines can expand).
+fn uses_recipe_var(t: &Template) -> bool {
+    t.segments.iter().any(|s| matches!(s, Segment::Var(v) if !crate::recipe::BUILTIN_VARS.contains(&v.as_str())))
+}
+
+/// A prefix that runs a command as `user` when that is not the service's user.
+fn as_user(recipe: &Recipe, user: Option<&str>) -> String {
+    match user {
+        Some(u) if u != recipe.run.user && u == "root" => "+".to_owned(),
+        Some(u) if u != recipe.run.user => {
+            format!("+/usr/bin/setpriv --reuid={u} --regid={u} --init-groups -- ")
+        }
+        _ => String::new(),
+    }
+}
+
+pub fn render(recipe: &Recipe, options: &Options) -> Artifact {
+    let name = &recipe.name;
+    let template = recipe.instances.is_some();
+    let unit = if template { format!("{name}@.service") } else { format!("{name}.service") };
+    let mut s = String::new();
+    let _ = writeln!(s, "# Rendered by initkit from the recipe \"{name}\"; change the recipe and render again.");
+    let summary = recipe.summary.replace('%', "%%");
+    let _ = writeln!(s, "[Unit]\nDescription={summary}{}", if template { " (%I)" } else { "" });
+    for doc in &recipe.documentation {
+        let _ = writeln!(s, "Documentation={}", doc.replace('%', "%%"));
+    }
+    s.push_str("After=network-online.target\nWants=network-online.target\n\n[Service]\n");
+    let _ = writeln!(s, "Type={}", if recipe.systemd.notify { "notify" } else { "exec" });
+    let _ = writeln!(s, "User={}", recipe.run.user);
+    if let Some(group) = &recipe.run.group {
+        let _ = writeln!(s, "Group={group}");
+    }
+    for var in &recipe.vars {
+        let _ = writeln!(s, "Environment={}", environment(&var.name, &var.default, &|v| piece(recipe, v)));
+    }
+    // Environment= cannot refer to other variables; those go through env(1) on ExecStart.
+    let mut via_env = Vec::new();
+    for (key, value) in &recipe.run.environment {
+        if uses_recipe_var(value) {
+            via_env.push(exec_word(&Template::literal(&format!("{key}=")), &|_| Piece::Text(String::new())) + &exec_word(value, &|v| piece(recipe, v)));
+        } else {
+            let _ = writeln!(s, "Environment={}", environment(key, value, &|v| piece(recipe, v)));
+        }
+    }
+    let settings = options.layout.settings(options.flavor);
+    let _ = writeln!(s, "EnvironmentFile=-{settings}/{name}");
+    if template {
+        let _ = writeln!(s, "EnvironmentFile=-{settings}/{name}.d/%I");
+    }
+    if let Some(file) = &recipe.run.environment_file {
+        let _ = writeln!(s, "EnvironmentFile=-{}", path(file, &|v| piece(recipe, v)));
+    }
+    if let Some(dir) = &recipe.run.working_directory {
+        let _ = writeln!(s, "WorkingDirectory={}", path(dir, &|v| piece(recipe, v)));
+    }
+    if let Some(umask) = recipe.run.umask {
+        let _ = writeln!(s, "UMask={umask:04o}");
+    }
+    for (key, value) in recipe.run.limits.entries() {
+        let _ = writeln!(s, "Limit{}={value}", key.to_ascii_uppercase());
+    }
+    let mode = recipe.directories.mode.map(|m| format!("{m:04o}"));
+    for (directive, dir) in [
+        ("RuntimeDirectory", &recipe.directories.runtime),
+        ("StateDirectory", &recipe.directories.state),
+        ("LogsDirectory", &recipe.directories.logs),
+    ] {
+        if let Some(dir) = dir {
+            let _ = writeln!(s, "{directive}={}", path(dir, &|v| piece(recipe, v)));
+            if let Some(mode) = &mode {
+                let _ = writeln!(s, "{directive}Mode={mode}");
+            }
+        }
+    }
+    if recipe.directories.runtime.is_some() {
+        // Keep the runtime directory across restarts, so a socket path stays valid.
+        s.push_str("RuntimeDirectoryPreserve=restart\n");
+    }
+
+    if let Some(check) = &recipe.check {
+        let _ = writeln!(s, "ExecStartPre={}{}", as_user(recipe, check.user.as_deref()), exec(recipe, &check.command));
+    }
+    let env_prefix = if via_env.is_empty() { String::new() } else { format!("/usr/bin/env {} ", via_env.join(" ")) };
+    let _ = writeln!(s, "ExecStart={env_prefix}{}", exec(recipe, &recipe.run.command));
+    if let Some(ready) = &recipe.ready {
+        // Active only once ready: later units and `systemctl start` wait for it.
+        let wait = match &ready.check {
+            ReadyCheck::Tcp(addr) => format!(
+                "/bin/sh -c {} initkit-ready {}",
+                exec_literal(READY_TCP_SCRIPT),
+                exec_word(addr, &|v| piece(recipe, v))
+            ),
+            ReadyCheck::Command(c) => format!(
+                "/bin/sh -c {} initkit-ready {}",
+                exec_literal("until \"$@\" >/dev/null 2>&1; do sleep 0.1; done"),
+                exec(recipe, c)
+            ),
+        };
+        let _ = writeln!(s, "ExecStartPost=/usr/bin/timeout {} {wait}", seconds(ready.timeout_ms));
+    }
+    match &recipe.reload {
+        Some(reload) => {
+            if let Some(check) = &recipe.check {
+                // The test runs first: a failing config fails the reload and the daemon keeps its old one.
+                let _ = writeln!(s, "ExecReload={}{}", as_user(recipe, check.user.as_deref()), exec(recipe, &check.command));
+            }
+            match reload {
+                Reload::Signal(signal) => {
+                    let _ = writeln!(s, "ExecReload=/bin/kill -s {signal} $MAINPID");
+                }
+                Reload::Command(c) => {
+                    let _ = writeln!(s, "ExecReload={}", exec(recipe, c));
+                }
+            }
+        }
+        None => {}
+    }
+    let mut stop_budget = recipe.stop.timeout_ms;
+    for hook in &recipe.stop.before {
+        // `-`: a failed hook must not prevent the stop; timeout(1) keeps it within its budget.
+        let prefix = format!("-{}", as_user(recipe, hook.user.as_deref()));
+        let line = match &hook.action {
+            HookAction::Run(c) => format!("/usr/bin/timeout -k 2 {} {}", seconds(hook.timeout_ms), exec(recipe, c)),
+            HookAction::Poll { command, interval_ms } => format!(
+                "/usr/bin/timeout -k 2 {} /bin/sh -c {} initkit-poll {} {}",
+                seconds(hook.timeout_ms),
+                exec_literal("i=$1; shift; until \"$@\"; do sleep \"$i\"; done"),
+                seconds(*interval_ms),
+                exec(recipe, command)
+            ),
+        };
+        let _ = writeln!(s, "# Before stop: {}\nExecStop={prefix}{line}", hook.description.replace('\n', " "));
+        stop_budget += hook.timeout_ms + 2_000;
+    }
+    let _ = writeln!(s, "KillSignal=SIG{}", recipe.stop.signal);
+    // mixed: the stop signal goes to the main process, which shuts its workers down; KILL goes to all.
+    s.push_str("KillMode=mixed\n");
+    let _ = writeln!(s, "TimeoutStopSec={}", seconds(stop_budget));
+    let start_budget = recipe.ready.as_ref().map_or(0, |r| r.timeout_ms)
+        + recipe.check.as_ref().map_or(0, |c| c.timeout_ms)
+        + 30_000;
+    let _ = writeln!(s, "TimeoutStartSec={}", seconds(start_budget));
+    s.push_str("Restart=on-failure\nRestartSec=1s\n\n");
+    s.push_str(&hardening(recipe));
+    let _ = writeln!(s, "\n[Install]\nWantedBy=multi-user.target");
+    if let Some(default) = recipe.instances.as_ref().and_then(|i| i.default.as_ref()) {
+        let _ = writeln!(s, "DefaultInstance={}", crate::render::systemd_escape::unit_instance(default));
+    }
+    Artifact { path: format!("{}/systemd/system/{unit}", options.layout.etc()), mode: 0o644, content: s }
+}
+
+/// The readiness probe: poll /proc for a listener on the port (no nc, no bash).
+const READY_TCP_SCRIPT: &str = "p=${1##*:}; h=$(printf ':%04X' \"$p\"); \
+until cat /proc/self/net/tcp /proc/self/net/tcp6 2>/dev/null | while read -r _ l _ s _; do \
+case $l in *\"$h\") [ \"$s\" = 0A ] && exit 0 ;; esac; done; do sleep 0.05; done";
+
+fn hardening(recipe: &Recipe) -> String {
+    let sd = &recipe.systemd;
+    let root = recipe.run.user == "root";
+    let mut s = String::from("# Hardening: systemd-analyze security scores this unit; the recipe caps it at ");
+    let _ = writeln!(s, "{:.1}.", sd.exposure_max);
+    s.push_str(
+        "NoNewPrivileges=yes\nProtectSystem=strict\nProtectHome=yes\nPrivateTmp=yes\nPrivateDevices=yes\n\
+         ProtectKernelTunables=yes\nProtectKernelModules=yes\nProtectKernelLogs=yes\nProtectControlGroups=yes\n\
+         ProtectClock=yes\nProtectHostname=yes\nProtectProc=invisible\nRestrictNamespaces=yes\n\
+         RestrictRealtime=yes\nRestrictSUIDSGID=yes\nLockPersonality=yes\nRemoveIPC=yes\n\
+         DevicePolicy=closed\nKeyringMode=private\nSystemCallArchitectures=native\n\
+         SystemCallFilter=@system-service\nSystemCallErrorNumber=EPERM\n",
+    );
+    if !root {
+        s.push_str("SystemCallFilter=~@privileged\nPrivateUsers=yes\n");
+    }
+    if sd.memory_deny_write_execute {
+        s.push_str("MemoryDenyWriteExecute=yes\n");
+    }
+    let _ = writeln!(s, "RestrictAddressFamilies={}", if sd.address_families.is_empty() { "none".to_owned() } else { sd.address_families.join(" ") });
+    let _ = writeln!(s, "CapabilityBoundingSet={}", sd.capabilities.join(" "));
+    if !root && !sd.capabilities.is_empty() {
+        let _ = writeln!(s, "AmbientCapabilities={}", sd.capabilities.join(" "));
+    }
+    for p in &sd.write_paths {
+        let _ = writeln!(s, "ReadWritePaths={}", path(p, &|v| piece(recipe, v)));
+    }
+    s
+}

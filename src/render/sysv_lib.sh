@@ -1,0 +1,448 @@
+# ---- initkit's service library: the same in every script it renders ----
+
+ik_say() { printf '%s\n' "$*"; }
+ik_err() { printf 'error: %s\n' "$*" >&2; }
+ik_warn() { printf 'warning: %s\n' "$*" >&2; }
+
+# ik_now: milliseconds since boot in $now, from /proc/uptime (monotonic, no fork).
+ik_now() {
+    read -r ik_up _ </proc/uptime
+    now=${ik_up%.*}${ik_up#*.}
+    now=${now#"${now%%[!0]*}"}
+    now=$(( ${now:-0} * 10 ))
+}
+
+# ik_alive PID: the process exists and is not a zombie. kill -0 counts a
+# zombie as alive, and PID 1 may reap late, so read the state instead.
+ik_alive() {
+    { read -r ik_stat <"/proc/$1/stat"; } 2>/dev/null || return 1
+    ik_stat=${ik_stat##*) }
+    case $ik_stat in Z*|X*|x*) return 1 ;; esac
+    return 0
+}
+
+# ik_ours PID: alive, running our executable, as our user. A pidfile is never
+# trusted on its own: the PID may have been recycled by another process.
+ik_ours() {
+    ik_alive "$1" || return 1
+    ik_exe=$(readlink "/proc/$1/exe" 2>/dev/null) || return 1
+    ik_exe=${ik_exe% (deleted)}
+    [ "$ik_exe" = "$exe_real" ] || return 1
+    ik_uid=
+    while read -r ik_key ik_val _; do
+        if [ "$ik_key" = "Uid:" ]; then ik_uid=$ik_val; break; fi
+    done <"/proc/$1/status"
+    [ "$ik_uid" = "$run_uid" ]
+}
+
+# ik_read_pid: $pid from the instance's pidfile, when it holds a number.
+ik_read_pid() {
+    pid=
+    [ -f "$pidfile" ] || return 1
+    read -r pid <"$pidfile" 2>/dev/null
+    case $pid in ''|*[!0-9]*) pid=; return 1 ;; esac
+    return 0
+}
+
+# ik_running: the instance's pidfile names a live process of ours.
+ik_running() { ik_read_pid && ik_ours "$pid"; }
+
+# ik_wait_gone PID MS: poll until the process is gone, for at most MS.
+ik_wait_gone() {
+    ik_now
+    ik_deadline=$((now + $2))
+    while ik_alive "$1"; do
+        ik_now
+        [ "$now" -ge "$ik_deadline" ] && return 1
+        sleep 0.01
+    done
+    return 0
+}
+
+# ik_listening HOST:PORT: something listens on PORT (any address), per /proc.
+ik_listening() {
+    ik_port=${1##*:}
+    case $ik_port in ''|*[!0-9]*) return 1 ;; esac
+    ik_hex=$(printf ':%04X' "$ik_port")
+    for ik_table in /proc/net/tcp /proc/net/tcp6; do
+        [ -r "$ik_table" ] || continue
+        while read -r _ ik_local _ ik_state _; do
+            case $ik_local in *"$ik_hex") [ "$ik_state" = 0A ] && return 0 ;; esac
+        done <"$ik_table"
+    done
+    return 1
+}
+
+# ik_strip_quotes VALUE: the value without one pair of surrounding quotes.
+ik_strip_quotes() {
+    ik_value=$1
+    case $ik_value in
+        \"*\") ik_value=${ik_value#\"}; ik_value=${ik_value%\"} ;;
+        \'*\') ik_value=${ik_value#\'}; ik_value=${ik_value%\'} ;;
+    esac
+}
+
+# ik_read_settings FILE: KEY=VALUE lines, read as data (never sourced).
+ik_read_settings() {
+    [ -f "$1" ] || return 0
+    while IFS= read -r ik_line || [ -n "$ik_line" ]; do
+        case $ik_line in ''|'#'*) continue ;; esac
+        ik_key=${ik_line%%=*}
+        if [ "$ik_key" = "$ik_line" ]; then
+            ik_warn "$1: ignoring a line without '=': $ik_line"
+            continue
+        fi
+        ik_strip_quotes "${ik_line#*=}"
+        ik_set "$ik_key" "$ik_value" || ik_warn "$1: unknown setting '$ik_key' (known: $SETTING_NAMES)"
+    done <"$1"
+}
+
+# ik_valid_instance NAME: a single, safe path component.
+ik_valid_instance() {
+    case $1 in
+        ''|.*|-*|*/*) return 1 ;;
+    esac
+    case $1 in *[[:cntrl:]]*) return 1 ;; esac
+    return 0
+}
+
+# ik_load INSTANCE: defaults, then the service's settings, then the instance's.
+ik_load() {
+    instance=$1
+    if [ -n "$instance" ]; then
+        label="$NAME@$instance"
+        pidfile="$PID_DIR/$instance.pid"
+        console_log="$CONSOLE_LOG_DIR/$instance.log"
+    else
+        label=$NAME
+        pidfile="$PID_DIR/$NAME.pid"
+        console_log="$CONSOLE_LOG_DIR/$NAME.log"
+    fi
+    ik_defaults
+    ik_read_settings "$SETTINGS_FILE"
+    [ -n "$instance" ] && ik_read_settings "$INSTANCE_DIR/$instance"
+    ik_dirs
+}
+
+# ik_as USER CMD...: run CMD as USER with a clean environment.
+ik_as() {
+    ik_user=$1
+    shift
+    if [ "$ik_user" = root ]; then
+        env -i "PATH=$PATH" "$@"
+    else
+        env -i "PATH=$PATH" setpriv --reuid="$ik_user" --regid="$(id -g "$ik_user")" --init-groups -- "$@"
+    fi
+}
+
+# ik_mkdir PATH MODE: create a directory the service owns, at every start.
+# An existing one is left alone; a symlink is refused (never chown through it).
+ik_mkdir() {
+    if [ -L "$1" ]; then
+        ik_err "$label: $1 is a symlink; refusing to use it"
+        return 1
+    fi
+    [ -d "$1" ] && return 0
+    mkdir -p -m "$2" -- "$1" && chown -h -- "$RUN_USER:$run_group" "$1"
+}
+
+# ik_private_dir PATH: a root-owned directory for pidfiles and console logs.
+ik_private_dir() {
+    if [ -L "$1" ]; then
+        ik_err "$1 is a symlink; refusing to use it"
+        return 1
+    fi
+    [ -d "$1" ] || mkdir -p -m 0755 -- "$1"
+}
+
+# ik_check_quiet: run the config test; its output in $check_output.
+ik_check_quiet() {
+    check_output=$(ik_check 2>&1)
+}
+
+ik_report_check() {
+    ik_err "$label: config test failed; nothing was changed:"
+    printf '%s\n' "$check_output" | sed 's/^/    /' >&2
+}
+
+ik_hook() { # DESCRIPTION run|poll TIMEOUT INTERVAL USER CMD...
+    ik_hdesc=$1 ik_hkind=$2 ik_htimeout=$3 ik_hinterval=$4 ik_huser=$5
+    shift 5
+    ik_say "$label: before stop: $ik_hdesc (at most ${ik_htimeout}s)"
+    printf '%s initkit: before stop: %s\n' "$(date '+%Y-%m-%dT%H:%M:%S')" "$ik_hdesc" >>"$console_log"
+    if [ "$ik_hkind" = poll ]; then
+        timeout -k 2 "$ik_htimeout" sh -c 'i=$1; shift; until "$@"; do sleep "$i"; done' initkit-poll "$ik_hinterval" \
+            env -i "PATH=$PATH" setpriv --reuid="$ik_huser" --regid="$(id -g "$ik_huser")" --init-groups -- "$@" >>"$console_log" 2>&1
+    else
+        timeout -k 2 "$ik_htimeout" \
+            env -i "PATH=$PATH" setpriv --reuid="$ik_huser" --regid="$(id -g "$ik_huser")" --init-groups -- "$@" >>"$console_log" 2>&1
+    fi
+    ik_hrc=$?
+    if [ "$ik_hrc" -ne 0 ]; then
+        ik_warn "$label: before-stop step '$ik_hdesc' did not succeed (exit $ik_hrc); stopping anyway"
+    fi
+    return 0
+}
+
+# ik_wait_ready PID: 0 once the process runs our executable and is ready,
+# 1 if it died, 2 if the readiness budget ran out.
+ik_wait_ready() {
+    ik_now
+    ik_ready_deadline=$((now + READY_TIMEOUT_MS))
+    while :; do
+        ik_alive "$1" || return 1
+        if ik_ours "$1" && ik_ready; then return 0; fi
+        ik_now
+        [ "$now" -ge "$ik_ready_deadline" ] && return 2
+        sleep 0.01
+    done
+}
+
+ik_show_log_tail() {
+    [ -f "$console_log" ] || return 0
+    ik_err "$label: the last lines of $console_log:"
+    tail -n 5 "$console_log" | sed 's/^/    /' >&2
+}
+
+ik_start_one() {
+    if ik_running; then
+        ik_say "$label: already running (pid $pid)"
+        return 0
+    fi
+    rm -f -- "$pidfile"
+    ik_private_dir "$PID_DIR" || return 1
+    ik_private_dir "$CONSOLE_LOG_DIR" || return 1
+    ik_prepare || return 1
+    if ! ik_check_quiet; then
+        ik_report_check
+        return 6
+    fi
+    ( exec </dev/null >>"$console_log" 2>&1; ik_exec ) &
+    pid=$!
+    printf '%s\n' "$pid" >"$pidfile.new" && mv -f -- "$pidfile.new" "$pidfile"
+    ik_wait_ready "$pid"
+    case $? in
+        0)
+            [ -n "$LOCK_FILE" ] && { ik_private_dir "${LOCK_FILE%/*}" && : >"$LOCK_FILE"; }
+            ik_say "$label: started (pid $pid)"
+            return 0
+            ;;
+        1)
+            ik_err "$label: exited while starting"
+            ;;
+        *)
+            ik_err "$label: not ready within ${READY_TIMEOUT_MS}ms; stopping it"
+            ik_ours "$pid" && kill -s KILL -- "-$pid" 2>/dev/null
+            ik_wait_gone "$pid" 5000
+            ;;
+    esac
+    rm -f -- "$pidfile"
+    ik_show_log_tail
+    return 1
+}
+
+ik_stop_one() {
+    if ! ik_running; then
+        if [ -f "$pidfile" ]; then
+            ik_say "$label: not running; removing the stale pidfile (pid ${pid:-?} is not $NAME)"
+            rm -f -- "$pidfile"
+        else
+            ik_say "$label: not running"
+        fi
+        return 0
+    fi
+    ik_before_stop
+    # Hooks take time: look again before signalling, the PID must still be ours.
+    if ik_ours "$pid"; then
+        kill -s "$STOP_SIGNAL" "$pid"
+        if ! ik_wait_gone "$pid" "$STOP_TIMEOUT_MS"; then
+            ik_warn "$label: still running ${STOP_TIMEOUT_MS}ms after SIG$STOP_SIGNAL; sending SIGKILL to its process group"
+            ik_ours "$pid" && kill -s KILL -- "-$pid" 2>/dev/null
+            if ! ik_wait_gone "$pid" 10000; then
+                ik_err "$label: pid $pid survived SIGKILL"
+                return 1
+            fi
+        fi
+    fi
+    rm -f -- "$pidfile"
+    ik_say "$label: stopped"
+    return 0
+}
+
+# ik_status_one: LSB codes. 0 running, 1 dead with pidfile, 2 dead with
+# subsys lock (RHEL), 3 not running.
+ik_status_one() {
+    if ik_running; then
+        ik_say "$label: running (pid $pid)"
+        return 0
+    fi
+    if [ -f "$pidfile" ]; then
+        ik_say "$label: dead, but pidfile $pidfile remains (pid ${pid:-?} is not $NAME)"
+        return 1
+    fi
+    if [ -n "$LOCK_FILE" ] && [ -f "$LOCK_FILE" ] && [ -z "$instance" ]; then
+        ik_say "$label: dead, but $LOCK_FILE remains"
+        return 2
+    fi
+    ik_say "$label: not running"
+    return 3
+}
+
+ik_configtest_one() {
+    if ik_check_quiet; then
+        ik_say "$label: config test ok"
+        return 0
+    fi
+    ik_report_check
+    return 6
+}
+
+# ik_gate: test the config of every instance the action touches, before
+# touching any; on failure show why and leave everything running as it is.
+ik_gate() {
+    ik_gate_out=$(ik_each ik_configtest_one 2>&1) && return 0
+    printf '%s\n' "$ik_gate_out" | grep -v ': config test ok$' >&2
+    return 1
+}
+
+ik_restart_one() {
+    ik_stop_one || return 1
+    ik_start_one
+}
+
+ik_try_restart_one() {
+    if ik_running; then
+        ik_restart_one
+        return
+    fi
+    ik_say "$label: not running; left stopped"
+    return 0
+}
+
+ik_reload_one() {
+    if ! ik_running; then
+        ik_err "$label: not running; nothing to reload"
+        return 7
+    fi
+    ik_do_reload
+}
+
+# ik_each FUNCTION: run FUNCTION for the chosen instance, or for each
+# configured one. Action codes: the first failure. Status codes: the worst.
+ik_each() {
+    ik_fn=$1
+    ik_rc=0
+    if [ -n "$ONLY" ] || [ "$MULTI" = 0 ]; then
+        ik_load "$ONLY"
+        $ik_fn
+        return
+    fi
+    ik_any=0
+    for ik_file in "$INSTANCE_DIR"/*; do
+        [ -f "$ik_file" ] || continue
+        ik_name=${ik_file##*/}
+        case $ik_name in *.dpkg-*|*.rpm*|*~|*.bak|*.swp) continue ;; esac
+        ik_valid_instance "$ik_name" || { ik_warn "ignoring $ik_file: not a valid instance name"; continue; }
+        ik_any=1
+        ik_load "$ik_name"
+        $ik_fn
+        ik_one=$?
+        if [ "$ik_fn" = ik_status_one ]; then
+            [ "$ik_one" -ne 0 ] && { [ "$ik_rc" -eq 0 ] || [ "$ik_one" -lt "$ik_rc" ]; } && ik_rc=$ik_one
+        elif [ "$ik_rc" -eq 0 ]; then
+            ik_rc=$ik_one
+        fi
+    done
+    if [ "$ik_any" = 0 ]; then
+        if [ -n "$DEFAULT_INSTANCE" ]; then
+            ik_load "$DEFAULT_INSTANCE"
+            $ik_fn
+            return
+        fi
+        ik_err "$NAME: no instances configured: add a settings file per instance in $INSTANCE_DIR/"
+        [ "$ik_fn" = ik_status_one ] && return 3
+        return 6
+    fi
+    return "$ik_rc"
+}
+
+ik_main() {
+    if [ $# -lt 1 ] || [ $# -gt 2 ]; then
+        ik_say "usage: $0 {start|stop|restart|try-restart|reload|force-reload|status|configtest} [INSTANCE]" >&2
+        [ "${1:-}" = status ] && exit 4
+        exit 2
+    fi
+    ik_action=$1
+    ONLY=${2:-}
+    if [ -n "$ONLY" ]; then
+        if [ "$MULTI" = 0 ]; then
+            ik_err "$NAME has no instances; use '$0 $ik_action'"
+            [ "$ik_action" = status ] && exit 4
+            exit 2
+        fi
+        if ! ik_valid_instance "$ONLY"; then
+            ik_err "'$ONLY' is not a valid instance name"
+            [ "$ik_action" = status ] && exit 4
+            exit 2
+        fi
+        if [ ! -f "$INSTANCE_DIR/$ONLY" ] && [ "$ONLY" != "$DEFAULT_INSTANCE" ]; then
+            ik_err "$NAME@$ONLY is not configured: create $INSTANCE_DIR/$ONLY"
+            [ "$ik_action" = status ] && exit 4
+            exit 6
+        fi
+    fi
+    case $ik_action in
+        start|stop|restart|try-restart|reload|force-reload|configtest)
+            if [ "$(id -u)" != 0 ]; then
+                ik_err "$NAME: '$ik_action' needs root"
+                exit 4
+            fi
+            ;;
+    esac
+    exe_real=$(readlink -f -- "$EXECUTABLE") || exe_real=$EXECUTABLE
+    if ! run_uid=$(id -u "$RUN_USER" 2>/dev/null); then
+        ik_err "$NAME: user '$RUN_USER' does not exist"
+        [ "$ik_action" = status ] && exit 4
+        exit 6
+    fi
+    run_group=${RUN_GROUP:-$(id -gn "$RUN_USER")}
+    if [ ! -x "$EXECUTABLE" ]; then
+        ik_err "$NAME: $EXECUTABLE is not installed"
+        [ "$ik_action" = status ] && exit 4
+        exit 5
+    fi
+    case $ik_action in
+        start) ik_each ik_start_one ;;
+        stop)
+            ik_each ik_stop_one
+            ik_stop_rc=$?
+            [ -n "$LOCK_FILE" ] && [ -z "$ONLY" ] && [ "$ik_stop_rc" = 0 ] && rm -f -- "$LOCK_FILE"
+            exit "$ik_stop_rc"
+            ;;
+        restart)
+            ik_gate || exit 6
+            ik_each ik_restart_one
+            ;;
+        try-restart)
+            ik_gate || exit 6
+            ik_each ik_try_restart_one
+            ;;
+        reload)
+            [ "$RELOAD" = none ] && { ik_err "$NAME has no reload; use restart"; exit 3; }
+            ik_gate || exit 6
+            ik_each ik_reload_one
+            ;;
+        force-reload)
+            ik_gate || exit 6
+            if [ "$RELOAD" = none ]; then ik_each ik_try_restart_one; else ik_each ik_reload_one; fi
+            ;;
+        status) ik_each ik_status_one ;;
+        configtest) ik_each ik_configtest_one ;;
+        *)
+            ik_err "unknown action '$ik_action'"
+            exit 3
+            ;;
+    esac
+}
+
+ik_main "$@"
