@@ -151,6 +151,32 @@ impl Recipe {
         self.vars.iter().find(|v| v.name == name)
     }
 
+    /// Every template in the recipe, for checks that look at all of them.
+    pub fn templates(&self) -> Vec<&Template> {
+        let mut all: Vec<&Template> = self.vars.iter().map(|v| &v.default).collect();
+        all.extend(&self.run.command);
+        all.extend(&self.run.working_directory);
+        all.extend(self.run.environment.iter().map(|(_, v)| v));
+        all.extend(&self.run.environment_file);
+        all.extend([&self.directories.runtime, &self.directories.state, &self.directories.logs].into_iter().flatten());
+        all.extend(self.check.iter().flat_map(|c| &c.command));
+        if let Some(Reload::Command(c)) = &self.reload {
+            all.extend(c);
+        }
+        for hook in &self.stop.before {
+            match &hook.action {
+                HookAction::Run(c) | HookAction::Poll { command: c, .. } => all.extend(c),
+            }
+        }
+        match self.ready.as_ref().map(|r| &r.check) {
+            Some(ReadyCheck::Tcp(t)) => all.push(t),
+            Some(ReadyCheck::Command(c)) => all.extend(c),
+            None => {}
+        }
+        all.extend(&self.systemd.write_paths);
+        all
+    }
+
     /// The executable `/proc/PID/exe` must point at (before resolving links).
     pub fn executable(&self) -> String {
         self.run.executable.clone().unwrap_or_else(|| {

@@ -129,7 +129,7 @@ fn read_recipe(r: &mut Reader<'_>, root: Tbl<'_>) -> Option<Recipe> {
     let systemd_table = r.table(root, "systemd", "systemd");
     let systemd = read_systemd(r, systemd_table, &scope);
 
-    Some(Recipe {
+    let recipe = Recipe {
         name: name?.0,
         summary: summary?.0,
         description,
@@ -143,7 +143,18 @@ fn read_recipe(r: &mut Reader<'_>, root: Tbl<'_>) -> Option<Recipe> {
         stop: stop?,
         ready,
         systemd,
-    })
+    };
+    // A variable nothing refers to is a mistake: a setting that changes nothing.
+    let used: Vec<&str> = recipe.templates().into_iter().flat_map(Template::vars).collect();
+    if let Some(vars) = root.inner.get("vars").and_then(Item::as_table_like) {
+        for var in &recipe.vars {
+            if !used.contains(&var.name.as_str()) {
+                let span = vars.get_key_value(&var.name).and_then(|(k, _)| k.span());
+                r.error_help(&format!("vars.{}", var.name), span, format!("variable `{}` is never used", var.name), "refer to it as `{name}` in a command, path or environment value, or remove it".replace("name", &var.name));
+            }
+        }
+    }
+    Some(recipe)
 }
 
 /// Checks that every variable in `template` is in scope, pointing at the string if not.

@@ -71,6 +71,8 @@ pub fn render(recipe: &Recipe, options: &Options) -> Artifact {
         settings = layout.settings(flavor),
         instance_note = if recipe.instances.is_some() { format!(", then {}/{name}.d/INSTANCE", layout.settings(flavor)) } else { String::new() },
     );
+    // Values are single-quoted on purpose, `$` included: SC2016 would flag each one.
+    s.push_str("# shellcheck disable=SC2016\n");
     // No `set -e` (Debian Policy 9.3.2): every failure is handled where it happens.
     let setting_names: Vec<&str> = recipe.vars.iter().map(|v| v.name.as_str()).collect();
     let consts: Vec<(&str, String)> = vec![
@@ -96,7 +98,8 @@ pub fn render(recipe: &Recipe, options: &Options) -> Artifact {
     for (key, value) in consts {
         let _ = writeln!(s, "{key}={}", q(&value));
     }
-    s.push_str("export PATH\n\n");
+    // Pidfiles and console logs are created by this script: keep them private to root.
+    s.push_str("export PATH\numask 022\n\n");
 
     // Defaults of every variable, for the instance in $instance.
     s.push_str("ik_defaults() {\n");
@@ -200,7 +203,7 @@ pub fn render(recipe: &Recipe, options: &Options) -> Artifact {
 
 /// `ik_exec`: runs in the backgrounded subshell and execs the daemon through
 /// a chain that changes nothing but what it says: env (a clean environment),
-/// setsid (its own process group, so KILL can reach its children), prlimit,
+/// setsid (its own process group, so KILL can reach its children),
 /// setpriv (the user). Every argument is quoted; no shell reads a value.
 fn exec_function(recipe: &Recipe) -> String {
     let run = &recipe.run;
@@ -213,6 +216,14 @@ fn exec_function(recipe: &Recipe) -> String {
     }
     if let Some(umask) = run.umask {
         let _ = writeln!(s, "    umask {umask:04o}");
+    }
+    let limits = run.limits.entries();
+    if !limits.is_empty() {
+        // Limits are set on this subshell (inherited through exec): its own PID, not $$.
+        s.push_str("    ik_self=$(exec sh -c 'echo \"$PPID\"')\n");
+        for (key, value) in limits {
+            let _ = writeln!(s, "    ik_limit \"$ik_self\" {key} {value}");
+        }
     }
     s.push_str("    ik_home=$(getent passwd \"$RUN_USER\" | cut -d: -f6)\n    set --\n");
     if let Some(file) = &run.environment_file {
@@ -237,15 +248,6 @@ fn exec_function(recipe: &Recipe) -> String {
         chain.push(word(recipe, &Template::literal(&format!("{key}="))) + &word(recipe, value));
     }
     chain.push("\"$@\" \\\n        setsid".to_owned());
-    let limits = run.limits.entries();
-    if !limits.is_empty() {
-        let mut p = String::from("prlimit");
-        for (key, value) in limits {
-            let _ = write!(p, " --{key}={value}:{value}");
-        }
-        p.push_str(" --");
-        chain.push(p);
-    }
     if run.user != "root" {
         chain.push("setpriv --reuid=\"$RUN_USER\" --regid=\"$run_group\" --init-groups --".to_owned());
     }

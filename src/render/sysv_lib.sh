@@ -135,6 +135,17 @@ ik_as() {
     fi
 }
 
+# ik_limit PID RESOURCE VALUE: set a resource limit (soft and hard) on PID.
+# Without the privilege to raise the hard limit, say so in the log and use the
+# hard limit: a smaller limit is better than a service that does not start.
+ik_limit() {
+    prlimit --pid "$1" "--$2=$3:$3" 2>/dev/null && return 0
+    ik_hard=$(prlimit --pid "$1" "--$2" --noheadings --raw --output HARD 2>/dev/null)
+    printf 'initkit: cannot raise the %s limit to %s; using the hard limit, %s\n' "$2" "$3" "$ik_hard"
+    prlimit --pid "$1" "--$2=$ik_hard:$ik_hard" 2>/dev/null
+    return 0
+}
+
 # ik_mkdir PATH MODE: create a directory the service owns, at every start.
 # An existing one is left alone; a symlink is refused (never chown through it).
 ik_mkdir() {
@@ -143,7 +154,7 @@ ik_mkdir() {
         return 1
     fi
     [ -d "$1" ] && return 0
-    mkdir -p -m "$2" -- "$1" && chown -h -- "$RUN_USER:$run_group" "$1"
+    mkdir -p -- "${1%/*}" && mkdir -m "$2" -- "$1" && chown -h -- "$RUN_USER:$run_group" "$1"
 }
 
 # ik_private_dir PATH: a root-owned directory for pidfiles and console logs.
@@ -152,7 +163,7 @@ ik_private_dir() {
         ik_err "$1 is a symlink; refusing to use it"
         return 1
     fi
-    [ -d "$1" ] || mkdir -p -m 0755 -- "$1"
+    [ -d "$1" ] || mkdir -p -- "$1"
 }
 
 # ik_check_quiet: run the config test; its output in $check_output.
@@ -289,6 +300,10 @@ ik_status_one() {
 }
 
 ik_configtest_one() {
+    if [ "$HAS_CHECK" = 0 ]; then
+        ik_say "$label: no config test (the recipe has none)"
+        return 0
+    fi
     if ik_check_quiet; then
         ik_say "$label: config test ok"
         return 0
@@ -301,7 +316,7 @@ ik_configtest_one() {
 # touching any; on failure show why and leave everything running as it is.
 ik_gate() {
     ik_gate_out=$(ik_each ik_configtest_one 2>&1) && return 0
-    printf '%s\n' "$ik_gate_out" | grep -v ': config test ok$' >&2
+    printf '%s\n' "$ik_gate_out" | grep -v -e ': config test ok$' -e ': no config test' >&2
     return 1
 }
 
