@@ -1,0 +1,45 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use std::{path::Path, process::Command};
+
+use initkit::{catalogue::EMBEDDED, recipe::parse_recipe, recipe::Recipe};
+
+/// Whether `tool` can be run. Missing under `CI=true` is a failure; locally the
+/// test is skipped, and says so loudly.
+pub fn require_tool(tool: &str, why: &str) -> bool {
+    let found = Command::new("sh").arg("-c").arg(format!("command -v {tool}")).output().is_ok_and(|o| o.status.success());
+    if found {
+        return true;
+    }
+    if std::env::var("CI").as_deref() == Ok("true") {
+        panic!("{tool} is required ({why}) and CI=true: .ci/run must install it");
+    }
+    eprintln!("\n!!!! SKIPPED: {tool} is not installed, so {why} was NOT checked !!!!\n");
+    false
+}
+
+/// Root is needed to run init scripts for real; missing it fails under CI.
+pub fn require_root(why: &str) -> bool {
+    let uid = Command::new("id").arg("-u").output().map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned());
+    if uid.is_ok_and(|u| u == "0") {
+        return true;
+    }
+    if std::env::var("CI").as_deref() == Ok("true") {
+        panic!("root is required ({why}) and CI=true");
+    }
+    eprintln!("\n!!!! SKIPPED: not root, so {why} was NOT checked !!!!\n");
+    false
+}
+
+/// Every catalogue recipe, parsed.
+pub fn catalogue() -> Vec<Recipe> {
+    EMBEDDED
+        .iter()
+        .map(|(name, text)| parse_recipe(Path::new(&format!("recipes/{name}.toml")), text).unwrap_or_else(|e| panic!("{e}")))
+        .collect()
+}
+
+pub fn initkit() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_initkit"))
+}

@@ -1,0 +1,101 @@
+//! Static validators on every rendered artifact: shellcheck for scripts,
+//! systemd-analyze verify and security for units.
+
+mod common;
+
+use std::{fs, process::Command};
+
+use initkit::render::{render, Flavor, Options, Target};
+
+#[test]
+fn every_sysv_script_passes_shellcheck() {
+    if !common::require_tool("shellcheck", "the SysV scripts' shellcheck run") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut checked = 0;
+    for recipe in common::catalogue() {
+        for flavor in Flavor::ALL {
+            let options = Options { flavor, ..Options::default() };
+            let script = &render(&recipe, Target::Sysv, &options).unwrap()[0];
+            let path = dir.path().join(format!("{}-{}", recipe.name, flavor.name()));
+            fs::write(&path, &script.content).unwrap();
+            // POSIX sh, every severity (style included).
+            let out = Command::new("shellcheck").args(["-s", "sh", "-S", "style"]).arg(&path).output().unwrap();
+            assert!(
+                out.status.success(),
+                "shellcheck failed for {} ({}):\n{}",
+                recipe.name,
+                flavor.name(),
+                String::from_utf8_lossy(&out.stdout)
+            );
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 14);
+}
+
+/// Renders each unit into a directory named like a real unit directory, with
+/// an instance link for templates (verify needs a unit it can load).
+fn units() -> (tempfile::TempDir, Vec<(String, String, f64)>) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut units = Vec::new();
+    for recipe in common::catalogue() {
+        let unit = &render(&recipe, Target::Systemd, &Options::default()).unwrap()[0];
+        let file = unit.path.rsplit('/').next().unwrap().to_owned();
+        fs::write(dir.path().join(&file), &unit.content).unwrap();
+        let loadable = if file.ends_with("@.service") {
+            let instance = file.replace("@.service", "@test.service");
+            fs::write(dir.path().join(&instance), &unit.content).unwrap();
+            instance
+        } else {
+            file
+        };
+        units.push((recipe.name.clone(), loadable, recipe.systemd.exposure_max));
+    }
+    (dir, units)
+}
+
+#[test]
+fn every_unit_passes_systemd_analyze_verify_with_empty_stderr() {
+    if !common::require_tool("systemd-analyze", "systemd-analyze verify of the units") {
+        return;
+    }
+    let (dir, units) = units();
+    for (name, unit, _) in &units {
+        let out = Command::new("systemd-analyze")
+            .args(["verify", "--man=no"])
+            .arg(format!("./{unit}"))
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        // An unknown key only warns with exit 0: any stderr is a failure.
+        assert!(
+            out.status.success() && out.stderr.is_empty(),
+            "systemd-analyze verify {name}: exit {:?}\n{}",
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    assert_eq!(units.len(), 7);
+}
+
+#[test]
+fn every_unit_scores_at_or_below_its_recipes_exposure_threshold() {
+    if !common::require_tool("systemd-analyze", "the units' security scores") {
+        return;
+    }
+    let (dir, units) = units();
+    for (name, unit, max) in &units {
+        let out = Command::new("systemd-analyze")
+            // The threshold is in tenths: 2.0 is 20.
+            .args(["security", "--offline=true", &format!("--threshold={}", (max * 10.0).round())])
+            .arg(format!("./{unit}"))
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        let score = text.lines().find_map(|l| l.split("Overall exposure level for ").nth(1)).unwrap_or("?").to_owned();
+        assert!(out.status.success(), "{name}: exposure {score} is above the recipe's {max}");
+    }
+}
