@@ -14,7 +14,7 @@ pub fn catalogue() -> Result<Catalogue, CliError> {
 
 /// The recipe and the instance `spec` names.
 pub fn recipe(spec: &str) -> Result<(Recipe, Option<String>), CliError> {
-    if spec.ends_with(".toml") || spec.contains('/') {
+    if spec.ends_with(".toml") || (spec.contains('/') && !spec.contains('@')) {
         let path = Path::new(spec);
         let text = std::fs::read_to_string(path)
             .map_err(|e| CliError::msg(format!("cannot read recipe file {}: {e}", path.display())))?;

@@ -1,0 +1,203 @@
+//! The command line, asserted on exit code, stdout and stderr.
+
+mod common;
+
+use std::{fs, process::Output};
+
+use common::initkit;
+
+fn run(args: &[&str]) -> Output {
+    initkit().args(args).env("XDG_CONFIG_HOME", "/nonexistent-initkit-test").output().unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn list_names_every_catalogue_recipe() {
+    let o = run(&["list", "--json"]);
+    assert!(o.status.success());
+    let list: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let names: Vec<&str> = list.as_array().unwrap().iter().map(|r| r["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["haproxy", "mariadb", "memcached", "nginx", "php-fpm", "postgresql", "redis"]);
+    let text = stdout(&run(&["list"]));
+    assert!(text.contains("redis@…") && text.contains("Redis, an in-memory data store"), "{text}");
+}
+
+#[test]
+fn render_prints_one_unit_to_stdout() {
+    let o = run(&["render", "redis@cache", "--target", "systemd"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(text.contains("# ==> /etc/systemd/system/redis@.service <=="), "{text}");
+    assert!(text.contains("# ==> /etc/default/redis.d/cache <=="), "{text}");
+    assert!(text.contains("#port=6379"), "{text}");
+    let o = run(&["render", "nginx", "--target", "systemd"]);
+    assert!(stdout(&o).starts_with("# Rendered by initkit"), "one artifact has no header");
+}
+
+#[test]
+fn render_writes_under_out_with_modes() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let o = run(&["render", "memcached", "--target", "sysv", "--flavor", "rhel", "--out", dir.path().to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let script = dir.path().join("etc/init.d/memcached");
+    assert_eq!(fs::metadata(&script).unwrap().permissions().mode() & 0o777, 0o755);
+    assert!(fs::read_to_string(&script).unwrap().contains("# chkconfig: 2345 80 20"));
+    assert!(dir.path().join("etc/logrotate.d/initkit-memcached").exists());
+}
+
+#[test]
+fn unknown_recipe_is_a_clear_error() {
+    let o = run(&["render", "rediss", "--target", "sysv"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(
+        stderr(&o),
+        "error: no recipe named `rediss`\n  = help: the catalogue has: haproxy, mariadb, memcached, nginx, php-fpm, postgresql, redis; or give a path to a .toml file\n"
+    );
+    assert!(o.stdout.is_empty());
+}
+
+#[test]
+fn unknown_target_is_refused_by_the_parser() {
+    let o = run(&["render", "redis", "--target", "upstartx"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("invalid value 'upstartx' for '--target <TARGET>'"), "{}", stderr(&o));
+}
+
+#[test]
+fn unsafe_instance_names_are_refused_and_nothing_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    for bad in ["a/b", "..", "-x", "a\nb"] {
+        let o = run(&["render", &format!("redis@{bad}"), "--target", "sysv", "--out", dir.path().to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(1), "{bad:?}");
+        assert!(stderr(&o).starts_with("error: instance name"), "{bad:?}: {}", stderr(&o));
+    }
+    let o = run(&["render", "nginx@x", "--target", "sysv", "--out", dir.path().to_str().unwrap()]);
+    assert_eq!(stderr(&o), "error: recipe `nginx` has no [instances], so `nginx@x` does not exist\n");
+    assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0, "something was written");
+}
+
+#[test]
+fn a_malformed_recipe_reports_every_problem_with_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.toml");
+    fs::write(
+        &path,
+        "name = \"Bad Name\"\nsummary = \"x\"\n[run]\ncommand = [\"redis-server\", \"{prot}\"]\nuser = 7\ncolour = \"blue\"\n[stop]\ntimeout = \"10\"\n",
+    )
+    .unwrap();
+    let o = run(&["check", path.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let p = path.display();
+    let want = format!(
+        "error: {p}:1:8: name: `Bad Name` is not a recipe name: use lowercase letters, digits, `-` and `_`
+  |
+1 | name = \"Bad Name\"
+  |        ^^^^^^^^^^
+
+error: {p}:4:12: run.command[0]: the program must be an absolute path without variables
+  |
+4 | command = [\"redis-server\", \"{{prot}}\"]
+  |            ^^^^^^^^^^^^^^
+  = help: init systems do not search PATH the same way; write for example \"/usr/bin/redis-server\"
+
+error: {p}:4:28: run.command[1]: unknown variable `{{prot}}`: declare it under [vars], or use one of {{name}}, {{instance}}, {{runtime_dir}}, {{state_dir}}, {{logs_dir}}
+  |
+4 | command = [\"redis-server\", \"{{prot}}\"]
+  |                            ^^^^^^^^
+
+error: {p}:5:8: run.user: expected a string, found an integer
+  |
+5 | user = 7
+  |        ^
+
+error: {p}:6:1: run.colour: unknown field `colour`
+  |
+6 | colour = \"blue\"
+  | ^^^^^^
+  = help: expected one of: command, executable, user, group, working_directory, environment, environment_file, umask, limits
+
+error: {p}:8:11: stop.timeout: `10` is not a duration: write a number with a unit, such as `500ms`, `10s`, `5m` or `1h`
+  |
+8 | timeout = \"10\"
+  |           ^^^^
+6 problem(s) in 1 file(s)
+"
+    );
+    assert_eq!(stderr(&o), want);
+}
+
+#[test]
+fn a_toml_syntax_error_names_line_and_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("syntax.toml");
+    fs::write(&path, "name = \"x\"\nsummary = \n").unwrap();
+    let o = run(&["check", path.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).starts_with(&format!("error: {}:2:11: ", path.display())), "{}", stderr(&o));
+}
+
+#[test]
+fn every_catalogue_recipe_checks_clean() {
+    let paths: Vec<String> = fs::read_dir("recipes").unwrap().map(|e| e.unwrap().path().display().to_string()).collect();
+    let mut args = vec!["check"];
+    args.extend(paths.iter().map(String::as_str));
+    let o = run(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o).lines().count(), 7);
+}
+
+#[test]
+fn new_writes_a_recipe_that_validates_and_renders() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("myapp.toml");
+    let p = path.to_str().unwrap();
+    let o = run(&[
+        "new", "myapp", "--user", "nobody", "--port", "8080", "--config-test", "/usr/bin/myapp --check 'a b'",
+        "--reload-signal", "hup", "--env", "MODE=prod {x}", "--out", p, "--", "/usr/bin/myapp", "--listen", "{port}",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = fs::read_to_string(&path).unwrap();
+    assert!(text.contains("command = [\"/usr/bin/myapp\", \"--check\", \"a b\"]"), "{text}");
+    assert!(text.contains("\"{{port}}\""), "a literal brace must be escaped: {text}");
+    let check = run(&["check", p]);
+    assert!(check.status.success(), "{}", stderr(&check));
+    let unit = run(&["render", p, "--target", "systemd"]);
+    assert!(stdout(&unit).contains("ExecReload=/bin/kill -s HUP $MAINPID"), "{}", stdout(&unit));
+    // A second write refuses without --force.
+    let again = run(&["new", "myapp", "--out", p, "--", "/bin/true"]);
+    assert_eq!(again.status.code(), Some(1));
+    assert!(stderr(&again).contains("exists; nothing was written (use --force to replace it)"));
+}
+
+#[test]
+fn show_says_where_a_recipe_came_from_and_overrides_win() {
+    let o = run(&["show", "redis"]);
+    assert!(stdout(&o).starts_with("# recipe redis: from embedded in initkit\n"), "{}", stdout(&o));
+    let home = tempfile::tempdir().unwrap();
+    let dir = home.path().join("initkit/recipes");
+    fs::create_dir_all(&dir).unwrap();
+    let text = initkit::catalogue::EMBEDDED.iter().find(|(n, _)| *n == "redis").unwrap().1.replace("Redis, an in-memory", "My redis, an in-memory");
+    fs::write(dir.join("redis.toml"), text).unwrap();
+    let o = initkit().args(["show", "redis", "--json"]).env("XDG_CONFIG_HOME", home.path()).output().unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["source"], dir.join("redis.toml").display().to_string());
+    assert_eq!(v["overrides"][0], "embedded in initkit");
+    assert_eq!(v["summary"], "My redis, an in-memory data store");
+}
+
+#[test]
+fn detect_names_an_init_system_with_evidence() {
+    let o = run(&["detect", "--json"]);
+    assert!(o.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(["systemd", "sysv", "openrc", "runit", "s6", "upstart", "launchd", "unknown"].contains(&v["init"].as_str().unwrap()));
+    assert!(!v["evidence"].as_array().unwrap().is_empty());
+}
