@@ -1,0 +1,82 @@
+# Shared helpers for the end-to-end suites: counting, polling, cleanup.
+# Sourced by tests/e2e/*.sh; bash, run as root.
+
+E2E_PASSED=0
+E2E_FAILED=0
+E2E_FAILURES=()
+E2E_ROOTS=()
+
+pass() { E2E_PASSED=$((E2E_PASSED + 1)); printf '  ok    %s\n' "$1"; }
+fail() { E2E_FAILED=$((E2E_FAILED + 1)); E2E_FAILURES+=("$1"); printf '  FAIL  %s\n' "$1"; [ -n "${2:-}" ] && printf '        %s\n' "$2"; }
+
+# check NAME COMMAND...: pass when the command succeeds.
+check() { local name=$1; shift; if "$@"; then pass "$name"; else fail "$name" "command failed: $*"; fi; }
+
+# expect_rc NAME WANT COMMAND...: the command exits WANT; output kept in $OUT.
+expect_rc() {
+    local name=$1 want=$2; shift 2
+    OUT=$("$@" 2>&1); local rc=$?
+    if [ "$rc" = "$want" ]; then pass "$name (exit $rc)"; else fail "$name" "exit $rc, wanted $want: $OUT"; fi
+}
+
+# wait_until SECONDS COMMAND...: poll every 20 ms.
+wait_until() {
+    local deadline=$((SECONDS + $1)); shift
+    until "$@" >/dev/null 2>&1; do
+        [ "$SECONDS" -ge "$deadline" ] && return 1
+        sleep 0.02
+    done
+}
+
+# gone PID: not running, or a zombie (PID 1 here reaps late).
+gone() { [ ! -e "/proc/$1/stat" ] || [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" = Z ]; }
+alive() { ! gone "$1"; }
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# new_root VAR: a scratch host root for one service in $VAR, recorded for
+# cleanup; world-traversable so daemons that drop privileges reach their files.
+new_root() {
+    local root
+    root=$(mktemp -d /tmp/initkit-e2e.XXXXXX)
+    chmod 755 "$root"
+    E2E_ROOTS+=("$root")
+    printf -v "$1" '%s' "$root"
+}
+
+# Clean up on any exit, including a signal or a closed output pipe.
+e2e_traps() {
+    trap e2e_cleanup EXIT
+    trap 'exit 1' INT TERM HUP PIPE
+}
+
+# render NAME ROOT [FLAVOR]: the SysV script for NAME, inside ROOT.
+render() {
+    "$INITKIT" render "$1" --target sysv --flavor "${3:-debian}" --prefix "$2" --out / >/dev/null
+}
+
+# Stop everything each root's scripts started, then anything their pidfiles
+# still name, by PID; remove the roots.
+e2e_cleanup() {
+    local root script pidfile pid
+    for root in "${E2E_ROOTS[@]}"; do
+        for script in "$root"/etc/init.d/*; do
+            [ -x "$script" ] && "$script" stop >/dev/null 2>&1
+        done
+        for pidfile in "$root"/run/initkit/*/*.pid; do
+            [ -f "$pidfile" ] || continue
+            pid=$(cat "$pidfile")
+            [ -n "$pid" ] && kill -9 -- "-$pid" "$pid" 2>/dev/null
+        done
+        rm -rf -- "$root"
+    done
+    for pid in "${E2E_EXTRA_PIDS[@]}"; do kill -9 "$pid" 2>/dev/null; done
+}
+
+e2e_summary() {
+    echo
+    if [ "$E2E_FAILED" -gt 0 ]; then
+        printf 'failed:\n'; printf '  %s\n' "${E2E_FAILURES[@]}"
+    fi
+    echo "$E2E_PASSED passed, $E2E_FAILED failed"
+    [ "$E2E_FAILED" -eq 0 ]
+}
