@@ -45,7 +45,8 @@ fn render_prints_one_unit_to_stdout() {
 fn render_writes_under_out_with_modes() {
     use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().unwrap();
-    let o = run(&["render", "memcached", "--target", "sysv", "--flavor", "rhel", "--out", dir.path().to_str().unwrap()]);
+    let o =
+        run(&["render", "memcached", "--target", "sysv", "--flavor", "rhel", "--out", dir.path().to_str().unwrap()]);
     assert!(o.status.success(), "{}", stderr(&o));
     let script = dir.path().join("etc/init.d/memcached");
     assert_eq!(fs::metadata(&script).unwrap().permissions().mode() & 0o777, 0o755);
@@ -146,7 +147,8 @@ fn a_toml_syntax_error_names_line_and_column() {
 
 #[test]
 fn every_catalogue_recipe_checks_clean() {
-    let paths: Vec<String> = fs::read_dir("recipes").unwrap().map(|e| e.unwrap().path().display().to_string()).collect();
+    let paths: Vec<String> =
+        fs::read_dir("recipes").unwrap().map(|e| e.unwrap().path().display().to_string()).collect();
     let mut args = vec!["check"];
     args.extend(paths.iter().map(String::as_str));
     let o = run(&args);
@@ -160,8 +162,24 @@ fn new_writes_a_recipe_that_validates_and_renders() {
     let path = dir.path().join("myapp.toml");
     let p = path.to_str().unwrap();
     let o = run(&[
-        "new", "myapp", "--user", "nobody", "--port", "8080", "--config-test", "/usr/bin/myapp --check 'a b'",
-        "--reload-signal", "hup", "--env", "MODE=prod {x}", "--out", p, "--", "/usr/bin/myapp", "--listen", "{port}",
+        "new",
+        "myapp",
+        "--user",
+        "nobody",
+        "--port",
+        "8080",
+        "--config-test",
+        "/usr/bin/myapp --check 'a b'",
+        "--reload-signal",
+        "hup",
+        "--env",
+        "MODE=prod {x}",
+        "--out",
+        p,
+        "--",
+        "/usr/bin/myapp",
+        "--listen",
+        "{port}",
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let text = fs::read_to_string(&path).unwrap();
@@ -184,7 +202,12 @@ fn show_says_where_a_recipe_came_from_and_overrides_win() {
     let home = tempfile::tempdir().unwrap();
     let dir = home.path().join("initkit/recipes");
     fs::create_dir_all(&dir).unwrap();
-    let text = initkit::catalogue::EMBEDDED.iter().find(|(n, _)| *n == "redis").unwrap().1.replace("Redis, an in-memory", "My redis, an in-memory");
+    let text = initkit::catalogue::EMBEDDED
+        .iter()
+        .find(|(n, _)| *n == "redis")
+        .unwrap()
+        .1
+        .replace("Redis, an in-memory", "My redis, an in-memory");
     fs::write(dir.join("redis.toml"), text).unwrap();
     let o = initkit().args(["show", "redis", "--json"]).env("XDG_CONFIG_HOME", home.path()).output().unwrap();
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
@@ -198,6 +221,9 @@ fn detect_names_an_init_system_with_evidence() {
     let o = run(&["detect", "--json"]);
     assert!(o.status.success());
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    assert!(["systemd", "sysv", "openrc", "runit", "s6", "upstart", "launchd", "unknown"].contains(&v["init"].as_str().unwrap()));
+    assert!(
+        ["systemd", "sysv", "openrc", "runit", "s6", "upstart", "launchd", "unknown"]
+            .contains(&v["init"].as_str().unwrap())
+    );
     assert!(!v["evidence"].as_array().unwrap().is_empty());
 }

@@ -2,7 +2,7 @@
 
 mod common;
 
-use initkit::render::{render, Flavor, Options, Target};
+use initkit::render::{Flavor, Options, Target, render};
 
 #[test]
 fn every_recipe_target_and_flavor_matches_its_snapshot() {

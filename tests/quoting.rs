@@ -14,10 +14,10 @@ use std::{
 
 use initkit::{
     recipe::parse_recipe,
-    render::{render, Layout, Options, Target},
+    render::{Layout, Options, Target, render},
 };
 use proptest::prelude::*;
-use toml_edit::{value, Array, DocumentMut, InlineTable};
+use toml_edit::{Array, DocumentMut, InlineTable, value};
 
 /// A probe daemon: writes argc, its argv and its environment (NUL-separated)
 /// to the file named by argv[1], then waits for a signal.
@@ -56,8 +56,11 @@ fn lit(s: &str) -> String {
 const NASTY: &str = "[ a-zA-Z0-9'\"$`*?\\[\\]\\\\%{}#;~&|<>()=!^,.:@+-]";
 
 fn nasty(max: usize) -> impl Strategy<Value = String> {
-    prop::collection::vec(prop_oneof![8 => NASTY.prop_map(|s| s), 1 => Just("\n".to_owned()), 1 => Just("\t".to_owned())], 0..max)
-        .prop_map(|v| v.concat())
+    prop::collection::vec(
+        prop_oneof![8 => NASTY.prop_map(|s| s), 1 => Just("\n".to_owned()), 1 => Just("\t".to_owned())],
+        0..max,
+    )
+    .prop_map(|v| v.concat())
 }
 
 fn instance_name() -> impl Strategy<Value = String> {
@@ -113,7 +116,12 @@ fn run_case(probe: &Path, case: &Case) {
     fs::write(settings.join(&case.instance), format!("setting='{}'\n", case.setting)).unwrap();
 
     let start = Command::new(&script_path).args(["start", &case.instance]).output().unwrap();
-    assert!(start.status.success(), "start failed: {}{}", String::from_utf8_lossy(&start.stdout), String::from_utf8_lossy(&start.stderr));
+    assert!(
+        start.status.success(),
+        "start failed: {}{}",
+        String::from_utf8_lossy(&start.stdout),
+        String::from_utf8_lossy(&start.stderr)
+    );
     let deadline = Instant::now() + Duration::from_secs(5);
     while !out.exists() {
         assert!(Instant::now() < deadline, "the probe never wrote {}", out.display());
@@ -125,14 +133,14 @@ fn run_case(probe: &Path, case: &Case) {
     let bytes = fs::read(&out).unwrap();
     let fields: Vec<String> = bytes.split(|b| *b == 0).map(|f| String::from_utf8(f.to_vec()).unwrap()).collect();
     let argc: usize = fields[0].parse().unwrap();
-    let argv = &fields[1..=argc];
+    let got_args = &fields[1..=argc];
     let env: Vec<&String> = fields[argc + 1..].iter().filter(|f| !f.is_empty()).collect();
 
     let mut want = vec![probe.to_str().unwrap().to_owned(), out.to_str().unwrap().to_owned()];
     want.extend(case.args.iter().cloned());
     want.push(case.setting.clone());
     want.push(format!("x{}y", case.instance));
-    assert_eq!(argv, &want[..], "argv differs");
+    assert_eq!(got_args, &want[..], "argv differs");
     assert!(env.contains(&&format!("NASTY={}", case.env_value)), "NASTY missing or changed in {env:?}");
     assert!(env.contains(&&format!("WHO={}", case.instance)), "WHO missing or changed in {env:?}");
 }
@@ -168,7 +176,17 @@ fn a_fixed_nasty_case() {
     run_case(
         &probe,
         &Case {
-            args: vec!["".into(), "a b".into(), "it's".into(), "$(id) `id` ${HOME}".into(), "*".into(), "line\nbreak".into(), "50%".into(), "{x}".into(), "-n".into()],
+            args: vec![
+                String::new(),
+                "a b".into(),
+                "it's".into(),
+                "$(id) `id` ${HOME}".into(),
+                "*".into(),
+                "line\nbreak".into(),
+                "50%".into(),
+                "{x}".into(),
+                "-n".into(),
+            ],
             env_value: "\"quoted\" 'single' $PATH \\ %i".into(),
             setting: "a b; rm -rf / $(x) '".into(),
             instance: "it's a $x*".into(),

@@ -5,7 +5,7 @@ mod common;
 
 use std::{fs, process::Command};
 
-use initkit::render::{render, Flavor, Options, Target};
+use initkit::render::{Flavor, Options, Target, render};
 
 #[test]
 fn every_sysv_script_passes_shellcheck() {

@@ -6,7 +6,7 @@ use std::{
     path::{Path, PathBuf},
 };
 
-use crate::recipe::{parse_recipe, Recipe, RecipeErrors};
+use crate::recipe::{Recipe, RecipeErrors, parse_recipe};
 
 /// The recipes built into the binary, by name.
 pub const EMBEDDED: &[(&str, &str)] = &[
@@ -100,7 +100,8 @@ impl Catalogue {
                 .collect();
             files.sort();
             for path in files {
-                let text = fs::read_to_string(&path).map_err(|source| CatalogueError::Read { path: path.clone(), source })?;
+                let text =
+                    fs::read_to_string(&path).map_err(|source| CatalogueError::Read { path: path.clone(), source })?;
                 let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
                 let source = Source::File(path);
                 if let Some(existing) = entries.iter_mut().find(|e| e.name == name) {

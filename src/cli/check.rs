@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use super::{output::print, CliError};
+use super::{CliError, output::print};
 use crate::recipe::parse_recipe;
 
 pub fn run(paths: &[PathBuf]) -> Result<(), CliError> {

@@ -1,6 +1,6 @@
 //! `initkit detect`: the host's init system and the evidence for it.
 
-use super::{output::print, CliError};
+use super::{CliError, output::print};
 use crate::host::detect::detect_host;
 
 pub fn run(json: bool) -> Result<(), CliError> {

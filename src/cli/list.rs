@@ -1,6 +1,6 @@
 //! `initkit list`: the catalogue, one recipe a line.
 
-use super::{output::print, resolve, CliError};
+use super::{CliError, output::print, resolve};
 use crate::catalogue::Source;
 
 pub fn run(json: bool) -> Result<(), CliError> {
@@ -27,11 +27,15 @@ pub fn run(json: bool) -> Result<(), CliError> {
             .collect();
         print(&(serde_json::to_string_pretty(&list).unwrap_or_default() + "\n"))?;
     } else {
-        let width = rows.iter().map(|(_, r)| r.name.len() + if r.instances.is_some() { 2 } else { 0 }).max().unwrap_or(0);
+        let width =
+            rows.iter().map(|(_, r)| r.name.len() + if r.instances.is_some() { 2 } else { 0 }).max().unwrap_or(0);
         let mut text = String::new();
         for (entry, recipe) in &rows {
             let name = if recipe.instances.is_some() { format!("{}@…", recipe.name) } else { recipe.name.clone() };
-            let from = match &entry.source { Source::Embedded => String::new(), Source::File(p) => format!("  ({})", p.display()) };
+            let from = match &entry.source {
+                Source::Embedded => String::new(),
+                Source::File(p) => format!("  ({})", p.display()),
+            };
             text.push_str(&format!("{name:width$}  {}{from}\n", recipe.summary, width = width + 1));
         }
         print(&text)?;

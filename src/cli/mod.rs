@@ -53,7 +53,7 @@ enum Command {
         prefix: Option<String>,
     },
     /// Write a recipe for a custom program.
-    New(new::NewArgs),
+    New(Box<new::NewArgs>),
     /// Validate recipe files and report every problem.
     Check {
         #[arg(required = true)]
@@ -80,8 +80,7 @@ pub fn main() -> ExitCode {
         Command::Detect { json } => detect::run(json),
     };
     match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(CliError::BrokenPipe) => ExitCode::SUCCESS,
+        Ok(()) | Err(CliError::BrokenPipe) => ExitCode::SUCCESS,
         Err(e) => {
             eprint!("{e}");
             if !e.to_string().ends_with('\n') {

@@ -2,9 +2,9 @@
 
 use std::path::{Path, PathBuf};
 
-use toml_edit::{value, Array, DocumentMut, InlineTable, Item, Table};
+use toml_edit::{Array, DocumentMut, InlineTable, Item, Table, value};
 
-use super::{output::print, CliError};
+use super::{CliError, output::print};
 use crate::recipe::{is_recipe_name, parse_recipe, signal::Signal};
 
 #[derive(clap::Args, Debug)]
@@ -105,13 +105,13 @@ fn absolute(program: &str) -> Result<String, CliError> {
     if program.starts_with('/') {
         return Ok(program.to_owned());
     }
-    if !program.contains('/') {
-        if let Some(path) = std::env::var_os("PATH") {
-            for dir in std::env::split_paths(&path) {
-                let candidate = dir.join(program);
-                if candidate.is_file() {
-                    return Ok(candidate.display().to_string());
-                }
+    if !program.contains('/')
+        && let Some(path) = std::env::var_os("PATH")
+    {
+        for dir in std::env::split_paths(&path) {
+            let candidate = dir.join(program);
+            if candidate.is_file() {
+                return Ok(candidate.display().to_string());
             }
         }
     }
@@ -133,7 +133,10 @@ fn argv(words: &[String]) -> Result<Array, CliError> {
 
 pub fn run(args: &NewArgs) -> Result<(), CliError> {
     if !is_recipe_name(&args.name) {
-        return Err(CliError::msg(format!("`{}` is not a recipe name: use lowercase letters, digits, `-` and `_`", args.name)));
+        return Err(CliError::msg(format!(
+            "`{}` is not a recipe name: use lowercase letters, digits, `-` and `_`",
+            args.name
+        )));
     }
     let mut doc = DocumentMut::new();
     doc["name"] = value(&args.name);
@@ -158,9 +161,8 @@ pub fn run(args: &NewArgs) -> Result<(), CliError> {
     if !args.env.is_empty() {
         let mut env = InlineTable::new();
         for pair in &args.env {
-            let (k, v) = pair
-                .split_once('=')
-                .ok_or_else(|| CliError::msg(format!("--env {pair:?} is not KEY=VALUE")))?;
+            let (k, v) =
+                pair.split_once('=').ok_or_else(|| CliError::msg(format!("--env {pair:?} is not KEY=VALUE")))?;
             env.insert(k, literal(v).into());
         }
         run["environment"] = value(env);
@@ -203,7 +205,10 @@ pub fn run(args: &NewArgs) -> Result<(), CliError> {
 
 fn write_new(path: &Path, text: &str, force: bool) -> Result<(), CliError> {
     if path.exists() && !force {
-        return Err(CliError::msg(format!("{} exists; nothing was written (use --force to replace it)", path.display())));
+        return Err(CliError::msg(format!(
+            "{} exists; nothing was written (use --force to replace it)",
+            path.display()
+        )));
     }
     std::fs::write(path, text)?;
     print(&format!("wrote {}\n", path.display()))
@@ -215,7 +220,10 @@ mod tests {
 
     #[test]
     fn splits_like_sh() {
-        assert_eq!(split_words(r#"nginx -t -g 'daemon off;' "a \"b\"" c\ d"#).unwrap(), ["nginx", "-t", "-g", "daemon off;", "a \"b\"", "c d"]);
+        assert_eq!(
+            split_words(r#"nginx -t -g 'daemon off;' "a \"b\"" c\ d"#).unwrap(),
+            ["nginx", "-t", "-g", "daemon off;", "a \"b\"", "c d"]
+        );
         assert_eq!(split_words("''").unwrap(), [""]);
         assert!(split_words("'x").is_err());
     }

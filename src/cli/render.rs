@@ -2,8 +2,8 @@
 
 use std::{fs, os::unix::fs::PermissionsExt, path::Path};
 
-use super::{output::print, resolve, CliError};
-use crate::render::{render, Flavor, Layout, Options, Target};
+use super::{CliError, output::print, resolve};
+use crate::render::{Flavor, Layout, Options, Target, render};
 
 pub fn run(spec: &str, target: Target, flavor: Flavor, out: Option<&Path>, prefix: String) -> Result<(), CliError> {
     let (recipe, instance) = resolve::recipe(spec)?;

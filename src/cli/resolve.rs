@@ -4,8 +4,8 @@ use std::path::Path;
 
 use super::CliError;
 use crate::{
-    catalogue::{default_dirs, Catalogue},
-    recipe::{check_instance_name, parse_recipe, Recipe},
+    catalogue::{Catalogue, default_dirs},
+    recipe::{Recipe, check_instance_name, parse_recipe},
 };
 
 pub fn catalogue() -> Result<Catalogue, CliError> {
@@ -14,7 +14,8 @@ pub fn catalogue() -> Result<Catalogue, CliError> {
 
 /// The recipe and the instance `spec` names.
 pub fn recipe(spec: &str) -> Result<(Recipe, Option<String>), CliError> {
-    if spec.ends_with(".toml") || (spec.contains('/') && !spec.contains('@')) {
+    let is_file = Path::new(spec).extension().is_some_and(|e| e.eq_ignore_ascii_case("toml"));
+    if is_file || (spec.contains('/') && !spec.contains('@')) {
         let path = Path::new(spec);
         let text = std::fs::read_to_string(path)
             .map_err(|e| CliError::msg(format!("cannot read recipe file {}: {e}", path.display())))?;
@@ -22,7 +23,8 @@ pub fn recipe(spec: &str) -> Result<(Recipe, Option<String>), CliError> {
     }
     let (name, instance) = match spec.split_once('@') {
         Some((name, instance)) => {
-            check_instance_name(instance).map_err(|e| CliError::msg(format!("{e}; use letters, digits, `-`, `_` or `.`")))?;
+            check_instance_name(instance)
+                .map_err(|e| CliError::msg(format!("{e}; use letters, digits, `-`, `_` or `.`")))?;
             (name, Some(instance.to_owned()))
         }
         None => (spec, None),

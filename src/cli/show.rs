@@ -1,12 +1,15 @@
 //! `initkit show`: a recipe's text and where it came from.
 
-use super::{output::print, resolve, CliError};
+use super::{CliError, output::print, resolve};
 use crate::catalogue::Source;
 
 pub fn run(name: &str, json: bool) -> Result<(), CliError> {
     let catalogue = resolve::catalogue()?;
     let Some(entry) = catalogue.get(name) else {
-        return Err(CliError::msg(format!("no recipe named `{name}`\n  = help: the catalogue has: {}", catalogue.names().join(", "))));
+        return Err(CliError::msg(format!(
+            "no recipe named `{name}`\n  = help: the catalogue has: {}",
+            catalogue.names().join(", ")
+        )));
     };
     let recipe = entry.parse()?;
     let describe = |s: &Source| match s {

@@ -25,7 +25,10 @@ pub fn detect(root: &Path, pid1_exe: Option<&str>) -> Detection {
     let mut evidence = Vec::new();
     let exists = |p: &str| root.join(p.trim_start_matches('/')).exists();
     if exists("/run/systemd/system") {
-        evidence.push(Evidence { fact: "/run/systemd/system exists (systemd is running as init)".into(), points_to: Some("systemd") });
+        evidence.push(Evidence {
+            fact: "/run/systemd/system exists (systemd is running as init)".into(),
+            points_to: Some("systemd"),
+        });
     }
     if let Some(exe) = pid1_exe {
         let base = exe.rsplit('/').next().unwrap_or(exe);
@@ -42,16 +45,23 @@ pub fn detect(root: &Path, pid1_exe: Option<&str>) -> Detection {
         evidence.push(Evidence { fact: format!("PID 1 runs {exe}"), points_to });
     }
     if exists("/run/openrc/softlevel") {
-        evidence.push(Evidence { fact: "/run/openrc/softlevel exists (OpenRC is running)".into(), points_to: Some("openrc") });
+        evidence.push(Evidence {
+            fact: "/run/openrc/softlevel exists (OpenRC is running)".into(),
+            points_to: Some("openrc"),
+        });
     }
     if exists("/etc/init.d") {
-        evidence.push(Evidence { fact: "/etc/init.d exists (SysV-style scripts are supported)".into(), points_to: Some("sysv") });
+        evidence.push(Evidence {
+            fact: "/etc/init.d exists (SysV-style scripts are supported)".into(),
+            points_to: Some("sysv"),
+        });
     }
     // The first piece of evidence that points somewhere decides; the list is in order of strength.
     let init = evidence.iter().find_map(|e| e.points_to).unwrap_or("unknown");
     let family = fs::read_to_string(root.join("etc/os-release")).ok().and_then(|text| family_of(&text));
     if let Some(family) = family {
-        evidence.push(Evidence { fact: format!("/etc/os-release names a {family}-family distribution"), points_to: None });
+        evidence
+            .push(Evidence { fact: format!("/etc/os-release names a {family}-family distribution"), points_to: None });
     }
     Detection { init, family, evidence }
 }

@@ -2,7 +2,8 @@
 
 /// Parses a duration into milliseconds.
 pub fn parse_duration(text: &str) -> Result<u64, String> {
-    let fail = || format!("`{text}` is not a duration: write a number with a unit, such as `500ms`, `10s`, `5m` or `1h`");
+    let fail =
+        || format!("`{text}` is not a duration: write a number with a unit, such as `500ms`, `10s`, `5m` or `1h`");
     if text.is_empty() {
         return Err(fail());
     }
@@ -24,21 +25,14 @@ pub fn parse_duration(text: &str) -> Result<u64, String> {
             _ => return Err(fail()),
         };
         rest = &rest[unit_len..];
-        total = number
-            .checked_mul(factor)
-            .and_then(|ms| total.checked_add(ms))
-            .ok_or_else(fail)?;
+        total = number.checked_mul(factor).and_then(|ms| total.checked_add(ms)).ok_or_else(fail)?;
     }
     Ok(total)
 }
 
 /// Formats milliseconds the way systemd and `timeout` both accept (`90s`, `1500ms`).
 pub fn format_duration(ms: u64) -> String {
-    if ms % 1000 == 0 {
-        format!("{}s", ms / 1000)
-    } else {
-        format!("{ms}ms")
-    }
+    if ms.is_multiple_of(1000) { format!("{}s", ms / 1000) } else { format!("{ms}ms") }
 }
 
 #[cfg(test)]

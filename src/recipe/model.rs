@@ -179,9 +179,7 @@ impl Recipe {
 
     /// The executable `/proc/PID/exe` must point at (before resolving links).
     pub fn executable(&self) -> String {
-        self.run.executable.clone().unwrap_or_else(|| {
-            self.run.command[0].as_literal().unwrap_or_default()
-        })
+        self.run.executable.clone().unwrap_or_else(|| self.run.command[0].as_literal().unwrap_or_default())
     }
 }
 

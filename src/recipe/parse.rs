@@ -7,17 +7,28 @@ use toml_edit::{Document, Item};
 use super::{
     diagnostic::{Diagnostic, RecipeErrors},
     model::{
-        check_instance_name, is_account_name, is_recipe_name, Check, Directories, Hook, HookAction, Instances,
-        Limits, Ready, ReadyCheck, Recipe, Reload, Run, Stop, Systemd, Var, BUILTIN_VARS,
+        BUILTIN_VARS, Check, Directories, Hook, HookAction, Instances, Limits, Ready, ReadyCheck, Recipe, Reload, Run,
+        Stop, Systemd, Var, check_instance_name, is_account_name, is_recipe_name,
     },
-    read::{join, Reader, Tbl},
+    read::{Reader, Tbl, join},
     signal::Signal,
-    template::{is_var_name, Template},
+    template::{Template, is_var_name},
 };
 
 const TOP: &[&str] = &[
-    "name", "summary", "description", "documentation", "vars", "instances", "run", "directories", "check",
-    "reload", "stop", "ready", "systemd",
+    "name",
+    "summary",
+    "description",
+    "documentation",
+    "vars",
+    "instances",
+    "run",
+    "directories",
+    "check",
+    "reload",
+    "stop",
+    "ready",
+    "systemd",
 ];
 
 /// Which variables a template may refer to.
@@ -78,10 +89,14 @@ pub fn parse_recipe(path: &Path, text: &str) -> Result<Recipe, RecipeErrors> {
 fn read_recipe(r: &mut Reader<'_>, root: Tbl<'_>) -> Option<Recipe> {
     r.deny_unknown(root, TOP);
     let name = r.string(root, "name", true);
-    if let Some((name, span)) = &name {
-        if !is_recipe_name(name) {
-            r.error("name", span.clone(), format!("`{name}` is not a recipe name: use lowercase letters, digits, `-` and `_`"));
-        }
+    if let Some((name, span)) = &name
+        && !is_recipe_name(name)
+    {
+        r.error(
+            "name",
+            span.clone(),
+            format!("`{name}` is not a recipe name: use lowercase letters, digits, `-` and `_`"),
+        );
     }
     let summary = r.string(root, "summary", true);
     let description = r.string(root, "description", false).map(|(s, _)| s);
@@ -100,9 +115,9 @@ fn read_recipe(r: &mut Reader<'_>, root: Tbl<'_>) -> Option<Recipe> {
     });
     let mut scope = Scope { instances: instances.is_some(), dirs: [false; 3], vars: Vec::new() };
 
-    let directories = r.table(root, "directories", "directories").map_or_else(Directories::default, |t| {
-        read_directories(r, t, &scope)
-    });
+    let directories = r
+        .table(root, "directories", "directories")
+        .map_or_else(Directories::default, |t| read_directories(r, t, &scope));
     scope.dirs = [directories.runtime.is_some(), directories.state.is_some(), directories.logs.is_some()];
 
     let vars = r.table(root, "vars", "vars").map(|t| read_vars(r, t, &scope)).unwrap_or_default();
@@ -150,7 +165,13 @@ fn read_recipe(r: &mut Reader<'_>, root: Tbl<'_>) -> Option<Recipe> {
         for var in &recipe.vars {
             if !used.contains(&var.name.as_str()) {
                 let span = vars.get_key_value(&var.name).and_then(|(k, _)| k.span());
-                r.error_help(&format!("vars.{}", var.name), span, format!("variable `{}` is never used", var.name), "refer to it as `{name}` in a command, path or environment value, or remove it".replace("name", &var.name));
+                r.error_help(
+                    &format!("vars.{}", var.name),
+                    span,
+                    format!("variable `{}` is never used", var.name),
+                    "refer to it as `{name}` in a command, path or environment value, or remove it"
+                        .replace("name", &var.name),
+                );
             }
         }
     }
@@ -158,7 +179,14 @@ fn read_recipe(r: &mut Reader<'_>, root: Tbl<'_>) -> Option<Recipe> {
 }
 
 /// Checks that every variable in `template` is in scope, pointing at the string if not.
-fn check_scope(r: &mut Reader<'_>, field: &str, template: &Template, span: Option<&Range<usize>>, scope: &Scope, basic_only: bool) -> bool {
+fn check_scope(
+    r: &mut Reader<'_>,
+    field: &str,
+    template: &Template,
+    span: Option<&Range<usize>>,
+    scope: &Scope,
+    basic_only: bool,
+) -> bool {
     let mut ok = true;
     for var in template.vars() {
         if let Err(message) = scope.allows(var, basic_only) {
@@ -210,7 +238,13 @@ fn read_vars(r: &mut Reader<'_>, t: Tbl<'_>, scope: &Scope) -> Vec<Var> {
         let field = join(t.path, key);
         let key_span = t.inner.get_key_value(key).and_then(|(k, _)| k.span());
         if !is_var_name(key) {
-            r.error(&field, key_span, format!("`{key}` is not a variable name: use lowercase letters, digits and `_`, starting with a letter"));
+            r.error(
+                &field,
+                key_span,
+                format!(
+                    "`{key}` is not a variable name: use lowercase letters, digits and `_`, starting with a letter"
+                ),
+            );
             continue;
         }
         if BUILTIN_VARS.contains(&key) {
@@ -225,10 +259,10 @@ fn read_vars(r: &mut Reader<'_>, t: Tbl<'_>, scope: &Scope) -> Vec<Var> {
             r.error(&field, item.span(), "a variable's value cannot contain a newline");
             continue;
         }
-        if let Some((default, span)) = r.parse_template(&field, text, item.span()) {
-            if check_scope(r, &field, &default, span.as_ref(), scope, true) {
-                vars.push(Var { name: key.to_owned(), default });
-            }
+        if let Some((default, span)) = r.parse_template(&field, text, item.span())
+            && check_scope(r, &field, &default, span.as_ref(), scope, true)
+        {
+            vars.push(Var { name: key.to_owned(), default });
         }
     }
     vars
@@ -256,7 +290,17 @@ fn read_directories(r: &mut Reader<'_>, t: Tbl<'_>, scope: &Scope) -> Directorie
 fn read_run(r: &mut Reader<'_>, t: Tbl<'_>, scope: &Scope) -> Option<Run> {
     r.deny_unknown(
         t,
-        &["command", "executable", "user", "group", "working_directory", "environment", "environment_file", "umask", "limits"],
+        &[
+            "command",
+            "executable",
+            "user",
+            "group",
+            "working_directory",
+            "environment",
+            "environment_file",
+            "umask",
+            "limits",
+        ],
     );
     let command = argv_in_scope(r, t, "command", true, scope);
     let executable = r.string(t, "executable", false).and_then(|(p, span)| {
@@ -289,10 +333,10 @@ fn read_run(r: &mut Reader<'_>, t: Tbl<'_>, scope: &Scope) -> Option<Run> {
             }
             match item.as_str() {
                 Some(text) => {
-                    if let Some((value, span)) = r.parse_template(&field, text, item.span()) {
-                        if check_scope(r, &field, &value, span.as_ref(), scope, false) {
-                            environment.push((key.to_owned(), value));
-                        }
+                    if let Some((value, span)) = r.parse_template(&field, text, item.span())
+                        && check_scope(r, &field, &value, span.as_ref(), scope, false)
+                    {
+                        environment.push((key.to_owned(), value));
                     }
                 }
                 None => r.error(&field, item.span(), "expected a string"),
@@ -378,7 +422,11 @@ fn read_hook(r: &mut Reader<'_>, t: Tbl<'_>, scope: &Scope) -> Option<Hook> {
             argv_in_scope(r, t, "poll", true, scope).map(|command| HookAction::Poll { command, interval_ms })
         }
         _ => {
-            r.error(t.path, t.span(), "give exactly one of `run` (a command run once) or `poll` (a command retried until it succeeds)");
+            r.error(
+                t.path,
+                t.span(),
+                "give exactly one of `run` (a command run once) or `poll` (a command retried until it succeeds)",
+            );
             None
         }
     };
@@ -426,7 +474,11 @@ fn read_systemd(r: &mut Reader<'_>, t: Option<Tbl<'_>>, scope: &Scope) -> System
             systemd.exposure_max = max;
         } else {
             let span = t.inner.get("exposure_max").and_then(Item::span);
-            r.error("systemd.exposure_max", span, "must be between 0.0 and 10.0, the range systemd-analyze security scores in");
+            r.error(
+                "systemd.exposure_max",
+                span,
+                "must be between 0.0 and 10.0, the range systemd-analyze security scores in",
+            );
         }
     }
     if let Some(caps) = r.strings(t, "capabilities") {
@@ -434,7 +486,11 @@ fn read_systemd(r: &mut Reader<'_>, t: Option<Tbl<'_>>, scope: &Scope) -> System
             if cap.starts_with("CAP_") && cap[4..].chars().all(|c| c.is_ascii_uppercase() || c == '_') {
                 systemd.capabilities.push(cap);
             } else {
-                r.error("systemd.capabilities", span, format!("`{cap}` is not a capability name such as CAP_NET_BIND_SERVICE"));
+                r.error(
+                    "systemd.capabilities",
+                    span,
+                    format!("`{cap}` is not a capability name such as CAP_NET_BIND_SERVICE"),
+                );
             }
         }
     }
@@ -444,17 +500,21 @@ fn read_systemd(r: &mut Reader<'_>, t: Option<Tbl<'_>>, scope: &Scope) -> System
             if family.starts_with("AF_") && family[3..].chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit()) {
                 systemd.address_families.push(family);
             } else {
-                r.error("systemd.address_families", span, format!("`{family}` is not an address family such as AF_INET"));
+                r.error(
+                    "systemd.address_families",
+                    span,
+                    format!("`{family}` is not an address family such as AF_INET"),
+                );
             }
         }
     }
     if let Some(paths) = r.strings(t, "write_paths") {
         for (i, (text, span)) in paths.into_iter().enumerate() {
             let field = format!("systemd.write_paths[{i}]");
-            if let Some((path, span)) = r.parse_template(&field, &text, span) {
-                if check_scope(r, &field, &path, span.as_ref(), scope, false) {
-                    systemd.write_paths.push(path);
-                }
+            if let Some((path, span)) = r.parse_template(&field, &text, span)
+                && check_scope(r, &field, &path, span.as_ref(), scope, false)
+            {
+                systemd.write_paths.push(path);
             }
         }
     }

@@ -24,6 +24,9 @@ impl<'a> Tbl<'a> {
     }
 }
 
+/// A value with where it stands in the recipe.
+pub type Spanned<T> = (T, Option<Range<usize>>);
+
 /// Collects diagnostics while reading typed values out of tables.
 pub struct Reader<'s> {
     pub diagnostics: Vec<Diagnostic>,
@@ -95,7 +98,13 @@ impl<'s> Reader<'s> {
         self.diagnostics.push(Diagnostic { field: field.to_owned(), message: message.into(), span, help: None });
     }
 
-    pub fn error_help(&mut self, field: &str, span: Option<Range<usize>>, message: impl Into<String>, help: impl Into<String>) {
+    pub fn error_help(
+        &mut self,
+        field: &str,
+        span: Option<Range<usize>>,
+        message: impl Into<String>,
+        help: impl Into<String>,
+    ) {
         self.diagnostics.push(Diagnostic {
             field: field.to_owned(),
             message: message.into(),
@@ -194,7 +203,12 @@ impl<'s> Reader<'s> {
         self.parse_template(&join(table.path, key), &text, span)
     }
 
-    pub fn parse_template(&mut self, field: &str, text: &str, span: Option<Range<usize>>) -> Option<(Template, Option<Range<usize>>)> {
+    pub fn parse_template(
+        &mut self,
+        field: &str,
+        text: &str,
+        span: Option<Range<usize>>,
+    ) -> Option<(Template, Option<Range<usize>>)> {
         match Template::parse(text) {
             Ok(t) => Some((t, span)),
             Err(e) => {
@@ -223,7 +237,7 @@ impl<'s> Reader<'s> {
     }
 
     /// A non-empty array of template strings: a command's argument vector.
-    pub fn argv(&mut self, table: Tbl<'_>, key: &str, required: bool) -> Option<(Vec<(Template, Option<Range<usize>>)>, Option<Range<usize>>)> {
+    pub fn argv(&mut self, table: Tbl<'_>, key: &str, required: bool) -> Option<Spanned<Vec<Spanned<Template>>>> {
         let field = join(table.path, key);
         let item = self.get(table, key, required)?;
         let Some(array) = item.as_array() else {
@@ -238,15 +252,15 @@ impl<'s> Reader<'s> {
         let mut ok = true;
         for (i, value) in array.iter().enumerate() {
             let field = format!("{field}[{i}]");
-            match value.as_str() {
-                Some(s) => match self.parse_template(&field, s, value.span()) {
-                    Some(t) => out.push(t),
-                    None => ok = false,
-                },
-                None => {
-                    self.wrong_type(&field, &Item::Value(value.clone()), "a string");
-                    ok = false;
-                }
+            let parsed = if let Some(s) = value.as_str() {
+                self.parse_template(&field, s, value.span())
+            } else {
+                self.wrong_type(&field, &Item::Value(value.clone()), "a string");
+                None
+            };
+            match parsed {
+                Some(t) => out.push(t),
+                None => ok = false,
             }
         }
         ok.then_some((out, item.span()))

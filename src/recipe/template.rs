@@ -111,6 +111,7 @@ impl Template {
 
     /// Replaces variables with templates (for example a built-in directory by its own
     /// template); variables `lookup` returns `None` for are left as they are.
+    #[must_use]
     pub fn expand(&self, lookup: &dyn Fn(&str) -> Option<Template>) -> Template {
         let mut out = Template::default();
         for segment in &self.segments {

@@ -9,7 +9,7 @@ mod sysv_instance;
 
 use serde::Serialize;
 
-use crate::recipe::{check_instance_name, Recipe};
+use crate::recipe::{Recipe, check_instance_name};
 
 /// The init systems initkit renders for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize)]
@@ -128,5 +128,5 @@ pub fn render(recipe: &Recipe, target: Target, options: &Options) -> Result<Vec<
 
 /// Seconds with millisecond precision, as `sleep` and `timeout` take them.
 pub fn seconds(ms: u64) -> String {
-    if ms % 1000 == 0 { format!("{}", ms / 1000) } else { format!("{}.{:03}", ms / 1000, ms % 1000) }
+    if ms.is_multiple_of(1000) { format!("{}", ms / 1000) } else { format!("{}.{:03}", ms / 1000, ms % 1000) }
 }

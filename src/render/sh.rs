@@ -68,7 +68,8 @@ mod tests {
 
     #[test]
     fn the_shell_reads_back_exactly_what_was_quoted() {
-        let nasty = ["", "a b", "it's", "\"q\"", "$x ${y} `id`", "*?[a]", "a\nb", "\\", "-n", "=x", "~root", "#c", "é ✓"];
+        let nasty =
+            ["", "a b", "it's", "\"q\"", "$x ${y} `id`", "*?[a]", "a\nb", "\\", "-n", "=x", "~root", "#c", "é ✓"];
         let mut script = String::from("for a in");
         for n in nasty {
             script.push(' ');

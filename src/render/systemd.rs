@@ -3,9 +3,8 @@
 use std::fmt::Write as _;
 
 use super::{
-    seconds,
-    systemd_escape::{environment, exec_literal, exec_word, path, Piece},
-    Artifact, Options,
+    Artifact, Options, seconds,
+    systemd_escape::{Piece, environment, exec_literal, exec_word, path},
 };
 use crate::recipe::{HookAction, ReadyCheck, Recipe, Reload, Segment, Template};
 
@@ -69,7 +68,10 @@ pub fn render(recipe: &Recipe, options: &Options) -> Artifact {
     let mut via_env = Vec::new();
     for (key, value) in &recipe.run.environment {
         if uses_recipe_var(value) {
-            via_env.push(exec_word(&Template::literal(&format!("{key}=")), &|_| Piece::Text(String::new())) + &exec_word(value, &|v| piece(recipe, v)));
+            via_env.push(
+                exec_word(&Template::literal(&format!("{key}=")), &|_| Piece::Text(String::new()))
+                    + &exec_word(value, &|v| piece(recipe, v)),
+            );
         } else {
             let _ = writeln!(s, "Environment={}", environment(key, value, &|v| piece(recipe, v)));
         }
@@ -130,22 +132,20 @@ pub fn render(recipe: &Recipe, options: &Options) -> Artifact {
         };
         let _ = writeln!(s, "ExecStartPost=/usr/bin/timeout {} {wait}", seconds(ready.timeout_ms));
     }
-    match &recipe.reload {
-        Some(reload) => {
-            if let Some(check) = &recipe.check {
-                // The test runs first: a failing config fails the reload and the daemon keeps its old one.
-                let _ = writeln!(s, "ExecReload={}{}", as_user(recipe, check.user.as_deref()), exec(recipe, &check.command));
+    if let Some(reload) = &recipe.reload {
+        if let Some(check) = &recipe.check {
+            // The test runs first: a failing config fails the reload and the daemon keeps its old one.
+            let _ =
+                writeln!(s, "ExecReload={}{}", as_user(recipe, check.user.as_deref()), exec(recipe, &check.command));
+        }
+        match reload {
+            Reload::Signal(signal) => {
+                let _ = writeln!(s, "ExecReload=/bin/kill -s {signal} $MAINPID");
             }
-            match reload {
-                Reload::Signal(signal) => {
-                    let _ = writeln!(s, "ExecReload=/bin/kill -s {signal} $MAINPID");
-                }
-                Reload::Command(c) => {
-                    let _ = writeln!(s, "ExecReload={}", exec(recipe, c));
-                }
+            Reload::Command(c) => {
+                let _ = writeln!(s, "ExecReload={}", exec(recipe, c));
             }
         }
-        None => {}
     }
     let mut stop_budget = recipe.stop.timeout_ms;
     for hook in &recipe.stop.before {
@@ -168,9 +168,8 @@ pub fn render(recipe: &Recipe, options: &Options) -> Artifact {
     // mixed: the stop signal goes to the main process, which shuts its workers down; KILL goes to all.
     s.push_str("KillMode=mixed\n");
     let _ = writeln!(s, "TimeoutStopSec={}", seconds(stop_budget));
-    let start_budget = recipe.ready.as_ref().map_or(0, |r| r.timeout_ms)
-        + recipe.check.as_ref().map_or(0, |c| c.timeout_ms)
-        + 30_000;
+    let start_budget =
+        recipe.ready.as_ref().map_or(0, |r| r.timeout_ms) + recipe.check.as_ref().map_or(0, |c| c.timeout_ms) + 30_000;
     let _ = writeln!(s, "TimeoutStartSec={}", seconds(start_budget));
     s.push_str("Restart=on-failure\nRestartSec=1s\n\n");
     s.push_str(&hardening(recipe));
@@ -205,7 +204,11 @@ fn hardening(recipe: &Recipe) -> String {
     if sd.memory_deny_write_execute {
         s.push_str("MemoryDenyWriteExecute=yes\n");
     }
-    let _ = writeln!(s, "RestrictAddressFamilies={}", if sd.address_families.is_empty() { "none".to_owned() } else { sd.address_families.join(" ") });
+    let _ = writeln!(
+        s,
+        "RestrictAddressFamilies={}",
+        if sd.address_families.is_empty() { "none".to_owned() } else { sd.address_families.join(" ") }
+    );
     let _ = writeln!(s, "CapabilityBoundingSet={}", sd.capabilities.join(" "));
     if !root && !sd.capabilities.is_empty() {
         let _ = writeln!(s, "AmbientCapabilities={}", sd.capabilities.join(" "));

@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use super::{seconds, sh, Artifact, Flavor, Options};
+use super::{Artifact, Flavor, Options, seconds, sh};
 use crate::recipe::{HookAction, ReadyCheck, Recipe, Reload, Template};
 
 const LIBRARY: &str = include_str!("sysv_lib.sh");
@@ -69,7 +69,11 @@ pub fn render(recipe: &Recipe, options: &Options) -> Artifact {
         summary = recipe.summary,
         initd = layout.etc() + "/init.d",
         settings = layout.settings(flavor),
-        instance_note = if recipe.instances.is_some() { format!(", then {}/{name}.d/INSTANCE", layout.settings(flavor)) } else { String::new() },
+        instance_note = if recipe.instances.is_some() {
+            format!(", then {}/{name}.d/INSTANCE", layout.settings(flavor))
+        } else {
+            String::new()
+        },
     );
     // Values are single-quoted on purpose, `$` included: SC2016 would flag each one.
     s.push_str("# shellcheck disable=SC2016\n");
@@ -92,7 +96,15 @@ pub fn render(recipe: &Recipe, options: &Options) -> Artifact {
         ("STOP_TIMEOUT_MS", recipe.stop.timeout_ms.to_string()),
         ("READY_TIMEOUT_MS", recipe.ready.as_ref().map_or(10_000, |r| r.timeout_ms).to_string()),
         ("HAS_CHECK", if recipe.check.is_some() { "1" } else { "0" }.to_owned()),
-        ("RELOAD", match recipe.reload { None => "none", Some(Reload::Signal(_)) => "signal", Some(Reload::Command(_)) => "command" }.to_owned()),
+        (
+            "RELOAD",
+            match recipe.reload {
+                None => "none",
+                Some(Reload::Signal(_)) => "signal",
+                Some(Reload::Command(_)) => "command",
+            }
+            .to_owned(),
+        ),
         ("SETTING_NAMES", if setting_names.is_empty() { "none".to_owned() } else { setting_names.join(" ") }),
     ];
     for (key, value) in consts {
@@ -188,10 +200,14 @@ pub fn render(recipe: &Recipe, options: &Options) -> Artifact {
     s.push_str("ik_do_reload() {\n");
     match &recipe.reload {
         Some(Reload::Signal(signal)) => {
-            let _ = writeln!(s, "    kill -s {signal} \"$pid\" || return 1\n    ik_say \"$label: reloaded (SIG{signal} to pid $pid)\"");
+            let _ = writeln!(
+                s,
+                "    kill -s {signal} \"$pid\" || return 1\n    ik_say \"$label: reloaded (SIG{signal} to pid $pid)\""
+            );
         }
         Some(Reload::Command(c)) => {
-            let _ = writeln!(s, "    ik_as \"$RUN_USER\" {} || return 1\n    ik_say \"$label: reloaded\"", argv(recipe, c));
+            let _ =
+                writeln!(s, "    ik_as \"$RUN_USER\" {} || return 1\n    ik_say \"$label: reloaded\"", argv(recipe, c));
         }
         None => s.push_str("    return 3\n"),
     }
@@ -241,9 +257,8 @@ fn exec_function(recipe: &Recipe) -> String {
              \x20   fi\n"
         );
     }
-    let mut chain = vec![
-        "env -i \"PATH=$PATH\" \"HOME=${ik_home:-/}\" \"USER=$RUN_USER\" \"LOGNAME=$RUN_USER\"".to_owned(),
-    ];
+    let mut chain =
+        vec!["env -i \"PATH=$PATH\" \"HOME=${ik_home:-/}\" \"USER=$RUN_USER\" \"LOGNAME=$RUN_USER\"".to_owned()];
     for (key, value) in &run.environment {
         chain.push(word(recipe, &Template::literal(&format!("{key}="))) + &word(recipe, value));
     }

@@ -3,18 +3,20 @@
 
 use std::{path::Path, process::Command};
 
-use initkit::{catalogue::EMBEDDED, recipe::parse_recipe, recipe::Recipe};
+use initkit::{catalogue::EMBEDDED, recipe::Recipe, recipe::parse_recipe};
 
 /// Whether `tool` can be run. Missing under `CI=true` is a failure; locally the
 /// test is skipped, and says so loudly.
 pub fn require_tool(tool: &str, why: &str) -> bool {
-    let found = Command::new("sh").arg("-c").arg(format!("command -v {tool}")).output().is_ok_and(|o| o.status.success());
+    let found =
+        Command::new("sh").arg("-c").arg(format!("command -v {tool}")).output().is_ok_and(|o| o.status.success());
     if found {
         return true;
     }
-    if std::env::var("CI").as_deref() == Ok("true") {
-        panic!("{tool} is required ({why}) and CI=true: .ci/run must install it");
-    }
+    assert!(
+        std::env::var("CI").as_deref() != Ok("true"),
+        "{tool} is required ({why}) and CI=true: .ci/run must install it"
+    );
     eprintln!("\n!!!! SKIPPED: {tool} is not installed, so {why} was NOT checked !!!!\n");
     false
 }
@@ -25,9 +27,7 @@ pub fn require_root(why: &str) -> bool {
     if uid.is_ok_and(|u| u == "0") {
         return true;
     }
-    if std::env::var("CI").as_deref() == Ok("true") {
-        panic!("root is required ({why}) and CI=true");
-    }
+    assert!(std::env::var("CI").as_deref() != Ok("true"), "root is required ({why}) and CI=true");
     eprintln!("\n!!!! SKIPPED: not root, so {why} was NOT checked !!!!\n");
     false
 }
@@ -36,7 +36,9 @@ pub fn require_root(why: &str) -> bool {
 pub fn catalogue() -> Vec<Recipe> {
     EMBEDDED
         .iter()
-        .map(|(name, text)| parse_recipe(Path::new(&format!("recipes/{name}.toml")), text).unwrap_or_else(|e| panic!("{e}")))
+        .map(|(name, text)| {
+            parse_recipe(Path::new(&format!("recipes/{name}.toml")), text).unwrap_or_else(|e| panic!("{e}"))
+        })
         .collect()
 }
 
