@@ -181,9 +181,9 @@ pub fn render(recipe: &Recipe, options: &Options) -> Artifact {
 }
 
 /// The readiness probe: poll /proc for a listener on the port (no nc, no bash).
-const READY_TCP_SCRIPT: &str = "p=${1##*:}; h=$(printf ':%04X' \"$p\"); \
-until cat /proc/self/net/tcp /proc/self/net/tcp6 2>/dev/null | while read -r _ l _ s _; do \
-case $l in *\"$h\") [ \"$s\" = 0A ] && exit 0 ;; esac; done; do sleep 0.05; done";
+const READY_TCP_SCRIPT: &str = "h=$(printf %04X \"${1##*:}\"); \
+until grep -Eqs \"^ *[0-9]+: [0-9A-F]+:$h [0-9A-F]+:[0-9A-F]+ 0A \" /proc/self/net/tcp /proc/self/net/tcp6; \
+do sleep 0.05; done";
 
 fn hardening(recipe: &Recipe) -> String {
     let sd = &recipe.systemd;

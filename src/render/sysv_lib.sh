@@ -47,30 +47,34 @@ ik_read_pid() {
 # ik_running: the instance's pidfile names a live process of ours.
 ik_running() { ik_read_pid && ik_ours "$pid"; }
 
+# ik_pause: wait before polling again: 1 ms for the first 50 polls (most
+# waits end there), then 10 ms. Call ik_pause_reset before a new wait.
+ik_pause_reset() { ik_polls=0; }
+ik_pause() {
+    ik_polls=$((ik_polls + 1))
+    if [ "$ik_polls" -le 50 ]; then sleep 0.001; else sleep 0.01; fi
+}
+
 # ik_wait_gone PID MS: poll until the process is gone, for at most MS.
 ik_wait_gone() {
     ik_now
     ik_deadline=$((now + $2))
+    ik_pause_reset
     while ik_alive "$1"; do
         ik_now
         [ "$now" -ge "$ik_deadline" ] && return 1
-        sleep 0.01
+        ik_pause
     done
     return 0
 }
 
-# ik_listening HOST:PORT: something listens on PORT (any address), per /proc.
+# ik_listening HOST:PORT: something listens (state 0A) on PORT, any address,
+# per /proc/net/tcp{,6}. One grep: a busy host has thousands of sockets.
 ik_listening() {
     ik_port=${1##*:}
     case $ik_port in ''|*[!0-9]*) return 1 ;; esac
-    ik_hex=$(printf ':%04X' "$ik_port")
-    for ik_table in /proc/net/tcp /proc/net/tcp6; do
-        [ -r "$ik_table" ] || continue
-        while read -r _ ik_local _ ik_state _; do
-            case $ik_local in *"$ik_hex") [ "$ik_state" = 0A ] && return 0 ;; esac
-        done <"$ik_table"
-    done
-    return 1
+    ik_hex=$(printf '%04X' "$ik_port")
+    grep -Eqs "^ *[0-9]+: [0-9A-F]+:$ik_hex [0-9A-F]+:[0-9A-F]+ 0A " /proc/net/tcp /proc/net/tcp6
 }
 
 # ik_strip_quotes VALUE: the value without one pair of surrounding quotes.
@@ -200,12 +204,13 @@ ik_hook() { # DESCRIPTION run|poll TIMEOUT INTERVAL USER CMD...
 ik_wait_ready() {
     ik_now
     ik_ready_deadline=$((now + READY_TIMEOUT_MS))
+    ik_pause_reset
     while :; do
         ik_alive "$1" || return 1
         if ik_ours "$1" && ik_ready; then return 0; fi
         ik_now
         [ "$now" -ge "$ik_ready_deadline" ] && return 2
-        sleep 0.01
+        ik_pause
     done
 }
 
@@ -224,7 +229,8 @@ ik_start_one() {
     ik_private_dir "$PID_DIR" || return 1
     ik_private_dir "$CONSOLE_LOG_DIR" || return 1
     ik_prepare || return 1
-    if ! ik_check_quiet; then
+    # After the gate of a restart the config was just tested: not again, inside the downtime.
+    if [ "$ik_gated" != 1 ] && ! ik_check_quiet; then
         ik_report_check
         return 6
     fi
@@ -315,7 +321,7 @@ ik_configtest_one() {
 # ik_gate: test the config of every instance the action touches, before
 # touching any; on failure show why and leave everything running as it is.
 ik_gate() {
-    ik_gate_out=$(ik_each ik_configtest_one 2>&1) && return 0
+    ik_gate_out=$(ik_each ik_configtest_one 2>&1) && { ik_gated=1; return 0; }
     printf '%s\n' "$ik_gate_out" | grep -v -e ': config test ok$' -e ': no config test' >&2
     return 1
 }
@@ -389,6 +395,7 @@ ik_main() {
     fi
     ik_action=$1
     ONLY=${2:-}
+    ik_gated=0
     if [ -n "$ONLY" ]; then
         if [ "$MULTI" = 0 ]; then
             ik_err "$NAME has no instances; use '$0 $ik_action'"
