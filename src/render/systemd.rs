@@ -161,7 +161,12 @@ pub fn render(recipe: &Recipe, options: &Options) -> Artifact {
                 exec(recipe, command)
             ),
         };
-        let _ = writeln!(s, "# Before stop: {}\nExecStop={prefix}{line}", hook.description.replace('\n', " "));
+        // The echo puts the hook in the journal, so a person can see it ran.
+        let _ = writeln!(
+            s,
+            "ExecStop=/bin/echo {}\nExecStop={prefix}{line}",
+            exec_literal(&format!("initkit: before stop: {}", hook.description))
+        );
         stop_budget += hook.timeout_ms + 2_000;
     }
     let _ = writeln!(s, "KillSignal=SIG{}", recipe.stop.signal);
