@@ -3,6 +3,41 @@
 use super::{CliError, output::print, resolve};
 use crate::catalogue::Source;
 
+/// `initkit list --installed`: what the manifests under `root` record.
+pub fn run_installed(root: &std::path::Path, json: bool) -> Result<(), CliError> {
+    let all = crate::host::manifest::load_all(root)?;
+    if json {
+        let list: Vec<_> = all
+            .iter()
+            .map(|m| {
+                serde_json::json!({
+                    "name": m.recipe, "target": m.target, "flavor": m.flavor, "instances": m.instances,
+                    "files": m.files.iter().map(|f| f.path.clone()).collect::<Vec<_>>(),
+                    "links": m.links.iter().map(|l| l.path.clone()).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        return print(&(serde_json::to_string_pretty(&list).unwrap_or_default() + "\n"));
+    }
+    let mut text = String::new();
+    for m in &all {
+        let instances =
+            if m.instances.is_empty() { String::new() } else { format!("  instances: {}", m.instances.join(", ")) };
+        text.push_str(&format!(
+            "{}  ({} {}, {} files, {} links){instances}\n",
+            m.recipe,
+            m.target.name(),
+            m.flavor.name(),
+            m.files.len(),
+            m.links.len()
+        ));
+    }
+    if all.is_empty() {
+        text.push_str("nothing is installed\n");
+    }
+    print(&text)
+}
+
 pub fn run(json: bool) -> Result<(), CliError> {
     let catalogue = resolve::catalogue()?;
     let mut rows = Vec::new();

@@ -2,8 +2,10 @@
 
 mod check;
 mod detect;
+mod install;
 mod list;
 mod new;
+mod operate;
 mod output;
 mod render;
 mod resolve;
@@ -25,10 +27,15 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// List the catalogue's recipes.
+    /// List the catalogue's recipes, or what is installed.
     List {
         #[arg(long)]
         json: bool,
+        /// What initkit installed on this host (or under --root).
+        #[arg(long)]
+        installed: bool,
+        #[arg(long, default_value = "/")]
+        root: PathBuf,
     },
     /// Show a recipe and the file it came from.
     Show {
@@ -63,24 +70,67 @@ enum Command {
     Detect {
         #[arg(long)]
         json: bool,
+        /// Print the evidence.
+        #[arg(long)]
+        explain: bool,
+        /// Look at a chroot or image instead of the running host.
+        #[arg(long)]
+        root: Option<PathBuf>,
     },
+    /// Install a recipe's artifacts, record them, and optionally enable and start them.
+    Install(Box<install::InstallArgs>),
+    /// Remove what install wrote, restoring any file it replaced.
+    Uninstall(install::UninstallArgs),
+    /// Start a service (every installed instance, or one).
+    Start(Target1),
+    /// Stop a service.
+    Stop(Target1),
+    /// Test the config, then restart; a failing test changes nothing.
+    Restart(Target1),
+    /// Test the config, then reload; a failing test changes nothing.
+    Reload(Target1),
+    /// Each instance's state, main PID and uptime; exit codes as LSB status.
+    Status(Target1),
+    /// Run the recipe's config test for each instance.
+    Configtest(Target1),
+}
+
+#[derive(clap::Args, Debug)]
+struct Target1 {
+    /// `NAME` (every installed instance) or `NAME@INSTANCE`.
+    spec: String,
+    #[arg(long)]
+    json: bool,
 }
 
 /// Runs the command line and returns the process's exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::List { json } => list::run(json),
+        Command::List { json, installed: false, .. } => list::run(json),
+        Command::List { json, installed: true, root } => list::run_installed(&root, json),
         Command::Show { name, json } => show::run(&name, json),
         Command::Render { recipe, target, flavor, out, prefix } => {
             render::run(&recipe, target, flavor, out.as_deref(), prefix.unwrap_or_default())
         }
         Command::New(args) => new::run(&args),
         Command::Check { paths } => check::run(&paths),
-        Command::Detect { json } => detect::run(json),
+        Command::Detect { json, explain, root } => detect::run(json, explain, root.as_deref()),
+        Command::Install(args) => install::run_install(&args),
+        Command::Uninstall(args) => install::run_uninstall(&args),
+        Command::Start(t) => operate::run(&t.spec, operate::Action::Start, t.json),
+        Command::Stop(t) => operate::run(&t.spec, operate::Action::Stop, t.json),
+        Command::Restart(t) => operate::run(&t.spec, operate::Action::Restart, t.json),
+        Command::Reload(t) => operate::run(&t.spec, operate::Action::Reload, t.json),
+        Command::Status(t) => operate::run(&t.spec, operate::Action::Status, t.json),
+        Command::Configtest(t) => operate::run(&t.spec, operate::Action::Configtest, t.json),
     };
     match result {
         Ok(()) | Err(CliError::BrokenPipe) => ExitCode::SUCCESS,
+        Err(CliError::Exit(code, message)) => {
+            eprint!("{message}");
+            ExitCode::from(u8::try_from(code).unwrap_or(1))
+        }
         Err(e) => {
             eprint!("{e}");
             if !e.to_string().ends_with('\n') {

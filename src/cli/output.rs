@@ -19,9 +19,16 @@ pub enum CliError {
     Io(#[from] io::Error),
     #[error("")]
     BrokenPipe,
+    /// A specific exit code (LSB codes from the front-end) with an optional message.
+    #[error("{1}")]
+    Exit(i32, String),
 }
 
 impl CliError {
+    pub fn exit(code: i32, text: impl Into<String>) -> Self {
+        CliError::Exit(code, text.into())
+    }
+
     pub fn msg(text: impl Into<String>) -> Self {
         CliError::Message(format!("error: {}", text.into()))
     }

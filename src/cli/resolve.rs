@@ -14,12 +14,17 @@ pub fn catalogue() -> Result<Catalogue, CliError> {
 
 /// The recipe and the instance `spec` names.
 pub fn recipe(spec: &str) -> Result<(Recipe, Option<String>), CliError> {
+    recipe_with_text(spec).map(|(r, i, _)| (r, i))
+}
+
+/// The recipe, the instance `spec` names, and the recipe's text.
+pub fn recipe_with_text(spec: &str) -> Result<(Recipe, Option<String>, String), CliError> {
     let is_file = Path::new(spec).extension().is_some_and(|e| e.eq_ignore_ascii_case("toml"));
     if is_file || (spec.contains('/') && !spec.contains('@')) {
         let path = Path::new(spec);
         let text = std::fs::read_to_string(path)
             .map_err(|e| CliError::msg(format!("cannot read recipe file {}: {e}", path.display())))?;
-        return Ok((parse_recipe(path, &text)?, None));
+        return Ok((parse_recipe(path, &text)?, None, text));
     }
     let (name, instance) = match spec.split_once('@') {
         Some((name, instance)) => {
@@ -36,5 +41,5 @@ pub fn recipe(spec: &str) -> Result<(Recipe, Option<String>), CliError> {
             catalogue.names().join(", ")
         )));
     };
-    Ok((entry.parse()?, instance))
+    Ok((entry.parse()?, instance, entry.text.clone()))
 }

@@ -12,7 +12,7 @@ use serde::Serialize;
 use crate::recipe::{Recipe, check_instance_name};
 
 /// The init systems initkit renders for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Target {
     Systemd,
@@ -31,7 +31,7 @@ impl Target {
 }
 
 /// The distribution family: where settings live and how services are registered.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Flavor {
     /// `/etc/default`, update-rc.d.
@@ -124,6 +124,11 @@ pub fn render(recipe: &Recipe, target: Target, options: &Options) -> Result<Vec<
         artifacts.push(sysv_instance::render(recipe, options, instance));
     }
     Ok(artifacts)
+}
+
+/// The settings file of one instance, with every default commented out.
+pub fn sysv_instance_file(recipe: &Recipe, options: &Options, instance: &str) -> Artifact {
+    sysv_instance::render(recipe, options, instance)
 }
 
 /// Seconds with millisecond precision, as `sleep` and `timeout` take them.

@@ -1,0 +1,305 @@
+//! `initkit install` and `initkit uninstall`: artifacts onto the host (or a root), and off again.
+
+use std::path::{Path, PathBuf};
+
+use super::{CliError, operate, output::print, resolve};
+use crate::{
+    host::{
+        detect::detect,
+        drive::native,
+        enable::sysv_tool,
+        install::{self, Change, Request},
+        manifest,
+        uninstall::uninstall,
+    },
+    recipe::Recipe,
+    render::{Flavor, Target},
+};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TargetArg {
+    Auto,
+    Systemd,
+    Sysv,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FlavorArg {
+    Auto,
+    Debian,
+    Rhel,
+}
+
+#[derive(clap::Args, Debug)]
+#[allow(clippy::struct_excessive_bools)] // each is a command-line flag
+pub struct InstallArgs {
+    /// `NAME`, `NAME@INSTANCE` (several instances of one recipe may be given), or a recipe file.
+    #[arg(required = true)]
+    specs: Vec<String>,
+    #[arg(long, value_enum, default_value_t = TargetArg::Auto)]
+    target: TargetArg,
+    #[arg(long, value_enum, default_value_t = FlavorArg::Auto)]
+    flavor: FlavorArg,
+    /// Install into this root (a chroot or image) instead of the running host.
+    #[arg(long, default_value = "/")]
+    root: PathBuf,
+    /// A variable for the instance's own settings file, `KEY=VALUE`; repeatable.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    sets: Vec<String>,
+    /// Show what would change, as a diff, and write nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Enable at boot.
+    #[arg(long)]
+    enable: bool,
+    /// Start after installing (the running host only).
+    #[arg(long)]
+    start: bool,
+    /// Replace files initkit did not write (each is backed up first).
+    #[arg(long)]
+    force: bool,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct UninstallArgs {
+    /// `NAME` (everything) or `NAME@INSTANCE` (that instance).
+    spec: String,
+    #[arg(long, default_value = "/")]
+    root: PathBuf,
+    /// Also remove files changed since initkit wrote them.
+    #[arg(long)]
+    force: bool,
+}
+
+fn check_root(root: &Path) -> Result<(), CliError> {
+    if !root.is_dir() {
+        return Err(CliError::msg(format!(
+            "--root {} does not exist or is not a directory; nothing was written",
+            root.display()
+        )));
+    }
+    Ok(())
+}
+
+/// Whether the nearest existing ancestor of `dir` lets us create files.
+fn writable(dir: &Path) -> bool {
+    let mut cur = dir;
+    while !cur.exists() {
+        match cur.parent() {
+            Some(p) => cur = p,
+            None => return false,
+        }
+    }
+    let probe = cur.join(format!(".initkit-probe-{}", std::process::id()));
+    let ok = std::fs::write(&probe, b"").is_ok();
+    let _ = std::fs::remove_file(&probe);
+    ok
+}
+
+fn resolve_target(arg: TargetArg, root: &Path) -> Result<Target, CliError> {
+    match arg {
+        TargetArg::Systemd => Ok(Target::Systemd),
+        TargetArg::Sysv => Ok(Target::Sysv),
+        TargetArg::Auto => {
+            let found = detect(root, None);
+            match found.init {
+                "systemd" => Ok(Target::Systemd),
+                "sysv" => Ok(Target::Sysv),
+                other => Err(CliError::msg(format!(
+                    "{} runs {other}, which initkit cannot install for yet; give --target systemd or --target sysv",
+                    root.display()
+                ))),
+            }
+        }
+    }
+}
+
+fn resolve_flavor(arg: FlavorArg, root: &Path) -> Flavor {
+    match arg {
+        FlavorArg::Debian => Flavor::Debian,
+        FlavorArg::Rhel => Flavor::Rhel,
+        FlavorArg::Auto => match detect(root, None).family {
+            Some("rhel") => Flavor::Rhel,
+            _ => Flavor::Debian,
+        },
+    }
+}
+
+/// The recipe and instances a list of specs names (all must name one recipe).
+fn recipe_and_instances(specs: &[String]) -> Result<(Recipe, String, Vec<String>), CliError> {
+    let (recipe, first, text) = resolve::recipe_with_text(&specs[0])?;
+    let mut instances: Vec<String> = first.into_iter().collect();
+    for spec in &specs[1..] {
+        let (other, instance, _) = resolve::recipe_with_text(spec)?;
+        if other.name != recipe.name {
+            return Err(CliError::msg(format!(
+                "`{spec}` is not an instance of `{}`: install one recipe at a time",
+                recipe.name
+            )));
+        }
+        instances.extend(instance);
+    }
+    let default = recipe.instances.as_ref().map(|i| i.default.clone());
+    match (default, instances.is_empty()) {
+        (None, false) => {
+            Err(CliError::msg(format!("recipe `{}` has no [instances]; install it as `{}`", recipe.name, recipe.name)))
+        }
+        (Some(Some(default)), true) => Ok((recipe, text, vec![default])),
+        (Some(None), true) => {
+            Err(CliError::msg(format!("`{}` runs as instances: name one, as `{}@NAME`", recipe.name, recipe.name)))
+        }
+        _ => Ok((recipe, text, instances)),
+    }
+}
+
+pub fn run_install(args: &InstallArgs) -> Result<(), CliError> {
+    check_root(&args.root)?;
+    let live = args.root == Path::new("/");
+    let (recipe, text, instances) = recipe_and_instances(&args.specs)?;
+    let mut sets = Vec::new();
+    for pair in &args.sets {
+        let (k, v) = pair.split_once('=').ok_or_else(|| CliError::msg(format!("--set {pair:?} is not KEY=VALUE")))?;
+        sets.push((k.to_owned(), v.to_owned()));
+    }
+    if !sets.is_empty() && instances.len() > 1 {
+        return Err(CliError::msg("--set applies to one instance: install each instance with its own --set"));
+    }
+    if args.start && !live {
+        return Err(CliError::msg("--start works on the running host only, not under --root"));
+    }
+    let target = resolve_target(args.target, &args.root)?;
+    let flavor = resolve_flavor(args.flavor, &args.root);
+    let req = Request {
+        recipe: &recipe,
+        recipe_text: &text,
+        instances,
+        target,
+        flavor,
+        root: args.root.clone(),
+        sets,
+        enable: args.enable,
+        force: args.force,
+    };
+    let plan = install::plan(&req)?;
+    if !plan.problems.is_empty() {
+        let list: Vec<String> = plan.problems.iter().map(|p| format!("error: {p}")).collect();
+        return Err(CliError::Message(format!("{}\nnothing was written\n", list.join("\n"))));
+    }
+    if args.dry_run {
+        let diff = install::diff(&plan);
+        return print(&if diff.is_empty() { "nothing would change\n".to_owned() } else { diff });
+    }
+    let unwritable: Vec<String> = plan
+        .files
+        .iter()
+        .filter(|f| f.change != Change::Unchanged)
+        .map(|f| manifest::under(&args.root, &f.path))
+        .filter(|p| !p.parent().is_some_and(writable))
+        .map(|p| p.display().to_string())
+        .collect();
+    if !unwritable.is_empty() {
+        return Err(CliError::msg(format!(
+            "no permission to write {} (run as root); nothing was written",
+            unwritable.join(", ")
+        )));
+    }
+    let changed = plan.changes_anything();
+    let mut m = install::apply(&req, &plan)?;
+    let mut report = String::new();
+    for f in &plan.files {
+        let what = match f.change {
+            Change::Create => "created",
+            Change::Update if f.foreign => "replaced (backup kept)",
+            Change::Update => "updated",
+            Change::Unchanged => "unchanged",
+        };
+        report.push_str(&format!("{what:>9}  {}\n", f.path));
+    }
+    for (link, exists) in &plan.links {
+        if !exists {
+            report.push_str(&format!("   linked  {} -> {}\n", link.path, link.target));
+        }
+    }
+    if !changed {
+        report.push_str(&format!("nothing to do: {} is installed and up to date\n", recipe.name));
+    }
+    print(&report)?;
+    if live {
+        after_change_live(&mut m, args.enable)?;
+    }
+    if args.start {
+        return operate::run_manifest(&m, operate::Action::Start, None, false);
+    }
+    Ok(())
+}
+
+/// On the running host: tell the init system about the change.
+fn after_change_live(m: &mut manifest::Manifest, enable: bool) -> Result<(), CliError> {
+    match m.target {
+        Target::Systemd if Path::new("/run/systemd/system").exists() => {
+            native("systemctl", &["daemon-reload".to_owned()]);
+        }
+        Target::Sysv if enable && m.registered_with.is_none() => {
+            if let Some((tool, add, _)) = sysv_tool(m.flavor) {
+                let args: Vec<String> = add.iter().map(|a| a.replace("{}", &m.recipe)).collect();
+                if native(tool, &args) == 0 {
+                    m.registered_with = Some(tool.to_owned());
+                    manifest::save(Path::new("/"), m)?;
+                }
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+pub fn run_uninstall(args: &UninstallArgs) -> Result<(), CliError> {
+    check_root(&args.root)?;
+    let (name, instance) = match args.spec.split_once('@') {
+        Some((n, i)) => (n, Some(i)),
+        None => (args.spec.as_str(), None),
+    };
+    let Some(mut m) = manifest::load(&args.root, name)? else {
+        return Err(CliError::msg(format!("`{name}` is not installed under {}", args.root.display())));
+    };
+    if let Some(i) = instance
+        && !m.instances.iter().any(|x| x == i)
+    {
+        return Err(CliError::msg(format!("`{name}@{i}` is not installed (installed: {})", m.instances.join(", "))));
+    }
+    let live = args.root == Path::new("/");
+    if live {
+        let _ = operate::run_manifest(&m, operate::Action::Stop, instance, false);
+        if instance.is_none()
+            && let Some(tool) = &m.registered_with
+            && let Some((t, _, remove)) = sysv_tool(m.flavor).filter(|(t, _, _)| t == tool)
+        {
+            let args: Vec<String> =
+                remove.iter().filter(|a| !a.is_empty()).map(|a| a.replace("{}", &m.recipe)).collect();
+            native(t, &args);
+        }
+    }
+    let outcome = uninstall(&args.root, &mut m, instance, args.force)?;
+    let mut report = String::new();
+    for p in &outcome.removed {
+        report.push_str(&format!("  removed  {p}\n"));
+    }
+    for p in &outcome.restored {
+        report.push_str(&format!(" restored  {p} (the file initkit had replaced)\n"));
+    }
+    print(&report)?;
+    if live && m.target == Target::Systemd && Path::new("/run/systemd/system").exists() {
+        native("systemctl", &["daemon-reload".to_owned()]);
+    }
+    if outcome.kept.is_empty() {
+        Ok(())
+    } else {
+        Err(CliError::msg(format!(
+            "kept {} because {} changed since initkit wrote {}; use --force to remove {}",
+            outcome.kept.join(", "),
+            if outcome.kept.len() == 1 { "it was" } else { "they were" },
+            if outcome.kept.len() == 1 { "it" } else { "them" },
+            if outcome.kept.len() == 1 { "it" } else { "them" }
+        )))
+    }
+}

@@ -1,0 +1,138 @@
+//! `initkit start|stop|restart|reload|status|configtest`: one front-end for every
+//! init system, with the config test in front of restart and reload.
+
+use std::path::Path;
+
+use super::{CliError, output::print};
+use crate::{
+    host::{
+        drive::{Check, config_test, native, native_action, status},
+        manifest::{self, Manifest},
+        settings,
+    },
+    recipe::parse_recipe,
+};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Start,
+    Stop,
+    Restart,
+    Reload,
+    Status,
+    Configtest,
+}
+
+impl Action {
+    fn native(self) -> &'static str {
+        match self {
+            Action::Start => "start",
+            Action::Stop => "stop",
+            Action::Restart => "restart",
+            Action::Reload => "reload",
+            Action::Status => "status",
+            Action::Configtest => "configtest",
+        }
+    }
+}
+
+pub fn run(spec: &str, action: Action, json: bool) -> Result<(), CliError> {
+    let (name, instance) = match spec.split_once('@') {
+        Some((n, i)) => (n, Some(i)),
+        None => (spec, None),
+    };
+    let Some(m) = manifest::load(Path::new("/"), name)? else {
+        return Err(CliError::exit(
+            5,
+            format!("error: `{name}` is not installed: run `initkit install {name}` first\n"),
+        ));
+    };
+    run_manifest(&m, action, instance, json)
+}
+
+fn human(seconds: u64) -> String {
+    match seconds {
+        s if s < 60 => format!("{s}s"),
+        s if s < 3600 => format!("{}m{}s", s / 60, s % 60),
+        s if s < 86400 => format!("{}h{}m", s / 3600, (s % 3600) / 60),
+        s => format!("{}d{}h", s / 86400, (s % 86400) / 3600),
+    }
+}
+
+/// Runs `action` on the installed service `m`: one instance, or all of them.
+pub fn run_manifest(m: &Manifest, action: Action, instance: Option<&str>, json: bool) -> Result<(), CliError> {
+    let recipe = parse_recipe(Path::new(&format!("{}/{}.json", manifest::DIR, m.recipe)), &m.recipe_text)?;
+    let instances: Vec<Option<String>> = match instance {
+        Some(i) if !m.instances.iter().any(|x| x == i) => {
+            let installed = if m.instances.is_empty() { "none".to_owned() } else { m.instances.join(", ") };
+            return Err(CliError::exit(
+                if action == Action::Status { 4 } else { 2 },
+                format!("error: `{}@{i}` is not an installed instance (installed: {installed})\n", m.recipe),
+            ));
+        }
+        Some(i) => vec![Some(i.to_owned())],
+        None if m.instances.is_empty() => vec![None],
+        None => m.instances.iter().cloned().map(Some).collect(),
+    };
+    let label = |i: &Option<String>| i.as_ref().map_or(m.recipe.clone(), |i| format!("{}@{i}", m.recipe));
+
+    if matches!(action, Action::Restart | Action::Reload | Action::Configtest) {
+        if action == Action::Reload && recipe.reload.is_none() {
+            return Err(CliError::exit(3, format!("error: `{}` has no reload; use restart\n", m.recipe)));
+        }
+        // Every instance's config is tested before any is touched (systemd stops a
+        // service before ExecStartPre runs, so the unit alone cannot protect a restart).
+        let mut failures = String::new();
+        let mut report = String::new();
+        for i in &instances {
+            let values = settings::values(&recipe, Path::new("/"), m.flavor, i.as_deref());
+            match config_test(&recipe, &values) {
+                Check::Passed => report.push_str(&format!("{}: config test ok\n", label(i))),
+                Check::None => report.push_str(&format!("{}: no config test (the recipe has none)\n", label(i))),
+                Check::Failed(out) => {
+                    let indented: String = out.lines().fold(String::new(), |mut acc, l| {
+                        acc.push_str("    ");
+                        acc.push_str(l);
+                        acc.push('\n');
+                        acc
+                    });
+                    failures.push_str(&format!(
+                        "error: {}: config test failed; nothing was changed:\n{indented}",
+                        label(i)
+                    ));
+                }
+            }
+        }
+        if !failures.is_empty() {
+            return Err(CliError::exit(6, failures));
+        }
+        if action == Action::Configtest {
+            return print(&report);
+        }
+    }
+
+    if action == Action::Status {
+        let rows: Vec<_> = instances.iter().map(|i| status(m, i.as_deref())).collect();
+        let code = rows.iter().map(|r| r.code).filter(|c| *c != 0).min().unwrap_or(0);
+        if json {
+            print(&(serde_json::to_string_pretty(&rows).unwrap_or_default() + "\n"))?;
+        } else {
+            let mut text = format!("{:<24} {:<8} {:>8}  {}\n", "INSTANCE", "STATE", "PID", "UPTIME");
+            for (i, r) in instances.iter().zip(&rows) {
+                let pid = r.pid.map_or("-".to_owned(), |p| p.to_string());
+                let up = r.uptime_seconds.map_or("-".to_owned(), human);
+                text.push_str(&format!("{:<24} {:<8} {pid:>8}  {up}\n", label(i), r.state));
+            }
+            print(&text)?;
+        }
+        return if code == 0 { Ok(()) } else { Err(CliError::exit(code, String::new())) };
+    }
+
+    for (program, args) in native_action(m, action.native(), &instances) {
+        let code = native(&program, &args);
+        if code != 0 {
+            return Err(CliError::exit(code, String::new()));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,61 @@
+//! Enabling at boot: the links an init system reads, made directly (under
+//! `--root`) or by the distribution's own tool on a live host.
+
+use std::path::Path;
+
+use super::manifest::LinkRecord;
+use crate::{
+    recipe::Recipe,
+    render::{Flavor, Target, systemd_escape::unit_instance},
+};
+
+/// The unit a recipe's instance runs as: `redis@a.service`, `nginx.service`.
+pub fn unit_name(recipe: &str, instance: Option<&str>) -> String {
+    match instance {
+        Some(i) => format!("{recipe}@{}.service", unit_instance(i)),
+        None => format!("{recipe}.service"),
+    }
+}
+
+/// The links that enable `instance` (or the whole service) at boot.
+pub fn links(recipe: &Recipe, target: Target, flavor: Flavor, instance: Option<&str>) -> Vec<LinkRecord> {
+    let name = &recipe.name;
+    match target {
+        Target::Systemd => {
+            let file = if recipe.instances.is_some() { format!("{name}@.service") } else { format!("{name}.service") };
+            vec![LinkRecord {
+                path: format!("/etc/systemd/system/multi-user.target.wants/{}", unit_name(name, instance)),
+                target: format!("/etc/systemd/system/{file}"),
+                instance: instance.map(str::to_owned),
+            }]
+        }
+        // One script serves every instance: it is enabled once.
+        Target::Sysv => {
+            let (dir, start, stop) = match flavor {
+                // The LSB header says 2345 start, 016 stop; insserv would order them, 01 is its default.
+                Flavor::Debian => ("/etc/rc{}.d", "S01", "K01"),
+                // The chkconfig header says 2345, start 80, stop 20.
+                Flavor::Rhel => ("/etc/rc.d/rc{}.d", "S80", "K20"),
+            };
+            (0..=6)
+                .map(|level| {
+                    let prefix = if (2..=5).contains(&level) { start } else { stop };
+                    LinkRecord {
+                        path: format!("{}/{prefix}{name}", dir.replace("{}", &level.to_string())),
+                        target: format!("../init.d/{name}"),
+                        instance: None,
+                    }
+                })
+                .collect()
+        }
+    }
+}
+
+/// The registration tool a live host uses for SysV scripts, when it has one.
+pub fn sysv_tool(flavor: Flavor) -> Option<(&'static str, [&'static str; 2], [&'static str; 3])> {
+    let (tool, add, remove) = match flavor {
+        Flavor::Debian => ("update-rc.d", ["{}", "defaults"], ["-f", "{}", "remove"]),
+        Flavor::Rhel => ("chkconfig", ["--add", "{}"], ["--del", "{}", ""]),
+    };
+    ["/usr/sbin", "/sbin", "/usr/bin"].iter().any(|d| Path::new(d).join(tool).exists()).then_some((tool, add, remove))
+}

@@ -1,0 +1,126 @@
+//! The record of what initkit installed, under `/var/lib/initkit/installed`,
+//! so uninstall removes exactly those files and restores what they replaced.
+
+use std::{
+    fs, io,
+    path::{Path, PathBuf},
+};
+
+use serde::{Deserialize, Serialize};
+
+use crate::render::{Flavor, Target};
+
+pub const DIR: &str = "var/lib/initkit/installed";
+pub const BACKUPS: &str = "var/lib/initkit/backups";
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct FileRecord {
+    /// Absolute path on the host (inside `--root`).
+    pub path: String,
+    /// FNV-1a of the content initkit wrote, to notice later edits.
+    pub hash: String,
+    /// Where the file it replaced was saved, to restore on uninstall.
+    pub backup: Option<String>,
+    /// The instance a settings file or enable link belongs to.
+    pub instance: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct LinkRecord {
+    pub path: String,
+    pub target: String,
+    pub instance: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Manifest {
+    pub recipe: String,
+    pub target: Target,
+    pub flavor: Flavor,
+    pub instances: Vec<String>,
+    pub files: Vec<FileRecord>,
+    pub links: Vec<LinkRecord>,
+    /// Directories initkit created, deepest last; removed on uninstall when empty.
+    pub created_dirs: Vec<String>,
+    /// `update-rc.d` or `chkconfig` registered the script (on a live host).
+    pub registered_with: Option<String>,
+    /// The recipe as installed, so the front-end tests and drives exactly that.
+    pub recipe_text: String,
+}
+
+/// FNV-1a, 64 bits: enough to notice that a file changed, not a security hash.
+pub fn hash(content: &[u8]) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in content {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{h:016x}")
+}
+
+/// A host path (absolute) under `root`.
+pub fn under(root: &Path, path: &str) -> PathBuf {
+    root.join(path.trim_start_matches('/'))
+}
+
+pub fn path_of(root: &Path, recipe: &str) -> PathBuf {
+    root.join(DIR).join(format!("{recipe}.json"))
+}
+
+pub fn load(root: &Path, recipe: &str) -> io::Result<Option<Manifest>> {
+    match fs::read(path_of(root, recipe)) {
+        Ok(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(io::Error::other),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+pub fn load_all(root: &Path) -> io::Result<Vec<Manifest>> {
+    let mut all = Vec::new();
+    let entries = match fs::read_dir(root.join(DIR)) {
+        Ok(e) => e,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(all),
+        Err(e) => return Err(e),
+    };
+    let mut names: Vec<String> = entries
+        .filter_map(Result::ok)
+        .filter_map(|e| e.file_name().to_str().and_then(|n| n.strip_suffix(".json")).map(str::to_owned))
+        .collect();
+    names.sort();
+    for name in names {
+        if let Some(m) = load(root, &name)? {
+            all.push(m);
+        }
+    }
+    Ok(all)
+}
+
+/// Writes `content` to `path` atomically: a temporary file beside it, then rename.
+pub fn write_atomic(path: &Path, content: &[u8], mode: u32) -> io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp =
+        path.with_file_name(format!(".{}.initkit-tmp", path.file_name().and_then(|n| n.to_str()).unwrap_or("file")));
+    fs::write(&tmp, content)?;
+    fs::set_permissions(&tmp, fs::Permissions::from_mode(mode))?;
+    fs::rename(&tmp, path).inspect_err(|_| {
+        let _ = fs::remove_file(&tmp);
+    })
+}
+
+pub fn save(root: &Path, manifest: &Manifest) -> io::Result<()> {
+    let path = path_of(root, &manifest.recipe);
+    let mut text = serde_json::to_string_pretty(manifest).map_err(io::Error::other)?;
+    text.push('\n');
+    write_atomic(&path, text.as_bytes(), 0o644)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::hash;
+
+    #[test]
+    fn fnv_known_values() {
+        assert_eq!(hash(b""), "cbf29ce484222325");
+        assert_eq!(hash(b"a"), "af63dc4c8601ec8c");
+    }
+}

@@ -1,0 +1,88 @@
+//! Per-service and per-instance settings files: `KEY=VALUE` lines, read as data
+//! exactly as the SysV script reads them, and the values they give a recipe's variables.
+
+use std::{collections::BTreeMap, fs, path::Path};
+
+use crate::{
+    recipe::{Recipe, Template},
+    render::{Flavor, Layout},
+};
+
+/// The `KEY=VALUE` lines of a settings file: `#` comments and blank lines
+/// skipped, one pair of surrounding quotes removed, the rest taken literally.
+pub fn parse(text: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for line in text.lines() {
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let Some((key, value)) = line.split_once('=') else { continue };
+        let value = [('"', '"'), ('\'', '\'')]
+            .iter()
+            .find_map(|(a, b)| value.strip_prefix(*a).and_then(|v| v.strip_suffix(*b)))
+            .unwrap_or(value);
+        out.push((key.to_owned(), value.to_owned()));
+    }
+    out
+}
+
+/// The files an instance's values come from, in order (later ones win).
+pub fn files(recipe: &Recipe, flavor: Flavor, instance: Option<&str>) -> Vec<String> {
+    let dir = Layout::default().settings(flavor);
+    let mut files = vec![format!("{dir}/{}", recipe.name)];
+    if let Some(instance) = instance {
+        files.push(format!("{dir}/{}.d/{instance}", recipe.name));
+    }
+    files
+}
+
+/// Every variable's value for one instance on the host under `root`: the
+/// built-ins, the recipe's defaults, then the settings files.
+pub fn values(recipe: &Recipe, root: &Path, flavor: Flavor, instance: Option<&str>) -> BTreeMap<String, String> {
+    let mut values = BTreeMap::new();
+    values.insert("name".to_owned(), recipe.name.clone());
+    if let Some(instance) = instance {
+        values.insert("instance".to_owned(), instance.to_owned());
+    }
+    let basic = values.clone();
+    let lookup = |t: &Template| t.substitute(&|v| basic.get(v).cloned());
+    for (var, base, dir) in [
+        ("runtime_dir", "/run", &recipe.directories.runtime),
+        ("state_dir", "/var/lib", &recipe.directories.state),
+        ("logs_dir", "/var/log", &recipe.directories.logs),
+    ] {
+        if let Some(dir) = dir {
+            values.insert(var.to_owned(), format!("{base}/{}", lookup(dir)));
+        }
+    }
+    for var in &recipe.vars {
+        values.insert(var.name.clone(), lookup(&var.default));
+    }
+    for file in files(recipe, flavor, instance) {
+        if let Ok(text) = fs::read_to_string(root.join(file.trim_start_matches('/'))) {
+            for (key, value) in parse(&text) {
+                if recipe.var(&key).is_some() {
+                    values.insert(key, value);
+                }
+            }
+        }
+    }
+    values
+}
+
+/// A command with every variable substituted.
+pub fn argv(command: &[Template], values: &BTreeMap<String, String>) -> Vec<String> {
+    command.iter().map(|t| t.substitute(&|v| values.get(v).cloned())).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_like_the_script() {
+        let got = parse("# c\n\nport=1\nname=\"a b\"\nq='x'\nbad\nraw=\"half\nk==v\n");
+        let want = [("port", "1"), ("name", "a b"), ("q", "x"), ("raw", "\"half"), ("k", "=v")];
+        assert_eq!(got, want.map(|(k, v)| (k.to_owned(), v.to_owned())));
+    }
+}
