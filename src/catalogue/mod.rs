@@ -59,6 +59,8 @@ pub enum CatalogueError {
 
 pub struct Catalogue {
     pub entries: Vec<Entry>,
+    /// Override directories that exist but could not be read (skipped).
+    pub warnings: Vec<String>,
 }
 
 /// The override directories, in order: system-wide, then the user's.
@@ -87,11 +89,16 @@ impl Catalogue {
                 overrides: Vec::new(),
             })
             .collect();
+        let mut warnings = Vec::new();
         for dir in dirs {
             let listing = match fs::read_dir(dir) {
                 Ok(l) => l,
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-                Err(source) => return Err(CatalogueError::Read { path: dir.clone(), source }),
+                // Another user's config directory: its overrides are not ours to use.
+                Err(e) => {
+                    warnings.push(format!("skipping recipe overrides in {}: {e}", dir.display()));
+                    continue;
+                }
             };
             let mut files: Vec<PathBuf> = listing
                 .filter_map(Result::ok)
@@ -113,7 +120,7 @@ impl Catalogue {
             }
         }
         entries.sort_by(|a, b| a.name.cmp(&b.name));
-        Ok(Catalogue { entries })
+        Ok(Catalogue { entries, warnings })
     }
 
     pub fn get(&self, name: &str) -> Option<&Entry> {

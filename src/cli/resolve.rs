@@ -9,7 +9,11 @@ use crate::{
 };
 
 pub fn catalogue() -> Result<Catalogue, CliError> {
-    Ok(Catalogue::load(&default_dirs())?)
+    let catalogue = Catalogue::load(&default_dirs())?;
+    for w in &catalogue.warnings {
+        eprintln!("warning: {w}");
+    }
+    Ok(catalogue)
 }
 
 /// The recipe and the instance `spec` names.

@@ -1,0 +1,218 @@
+//! Install and uninstall under a scratch --root: exact, idempotent, refusing, recorded.
+
+mod common;
+
+use std::{
+    collections::BTreeMap,
+    fs,
+    os::unix::fs::PermissionsExt,
+    path::Path,
+    process::{Command, Output},
+};
+
+use common::initkit;
+
+fn run(args: &[&str]) -> Output {
+    initkit().args(args).env("XDG_CONFIG_HOME", "/nonexistent-initkit-test").output().unwrap()
+}
+
+fn err(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn out(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// Every path under `root` with its kind and content (or link target).
+fn tree(root: &Path) -> BTreeMap<String, String> {
+    fn walk(root: &Path, dir: &Path, map: &mut BTreeMap<String, String>) {
+        for entry in fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            let rel = path.strip_prefix(root).unwrap().display().to_string();
+            let meta = fs::symlink_metadata(&path).unwrap();
+            if meta.file_type().is_symlink() {
+                map.insert(rel, format!("link {}", fs::read_link(&path).unwrap().display()));
+            } else if meta.is_dir() {
+                map.insert(rel, format!("dir {:o}", meta.permissions().mode()));
+                walk(root, &path, map);
+            } else {
+                map.insert(
+                    rel,
+                    format!(
+                        "file {:o} {}",
+                        meta.permissions().mode(),
+                        String::from_utf8_lossy(&fs::read(&path).unwrap())
+                    ),
+                );
+            }
+        }
+    }
+    let mut map = BTreeMap::new();
+    walk(root, root, &mut map);
+    map
+}
+
+/// A scratch root that looks like a Debian host with systemd running.
+fn host() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for d in ["etc/init.d", "etc/systemd/system", "etc/default", "run/systemd/system", "var/lib"] {
+        fs::create_dir_all(dir.path().join(d)).unwrap();
+    }
+    fs::write(dir.path().join("etc/os-release"), "ID=debian\n").unwrap();
+    dir
+}
+
+#[test]
+fn install_then_uninstall_leaves_the_root_exactly_as_before() {
+    let root = host();
+    let r = root.path().to_str().unwrap();
+    let before = tree(root.path());
+    for (spec, port) in [("redis@a", "17001"), ("redis@b", "17002")] {
+        let o = run(&["install", spec, "--root", r, "--set", &format!("port={port}"), "--enable"]);
+        assert!(o.status.success(), "{}", err(&o));
+    }
+    let o = run(&["install", "nginx", "--root", r, "--target", "sysv", "--enable"]);
+    assert!(o.status.success(), "{}", err(&o));
+    let unit = fs::read_to_string(root.path().join("etc/systemd/system/redis@.service")).unwrap();
+    assert!(!unit.contains("17001"), "per-instance settings must not land in the shared template");
+    assert_eq!(
+        fs::read_to_string(root.path().join("etc/default/redis.d/b"))
+            .unwrap()
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .collect::<Vec<_>>(),
+        ["port=17002"]
+    );
+    assert_eq!(
+        fs::read_link(root.path().join("etc/systemd/system/multi-user.target.wants/redis@a.service")).unwrap(),
+        Path::new("/etc/systemd/system/redis@.service")
+    );
+    assert_eq!(fs::read_link(root.path().join("etc/rc2.d/S01nginx")).unwrap(), Path::new("../init.d/nginx"));
+    let listed = run(&["list", "--installed", "--root", r]);
+    assert_eq!(
+        out(&listed),
+        "nginx  (sysv debian, 2 files, 7 links)\nredis  (systemd debian, 3 files, 2 links)  instances: a, b\n"
+    );
+    for name in ["redis", "nginx"] {
+        let o = run(&["uninstall", name, "--root", r]);
+        assert!(o.status.success(), "{}", err(&o));
+    }
+    assert_eq!(tree(root.path()), before);
+}
+
+#[test]
+fn a_second_identical_install_changes_nothing_and_says_so() {
+    let root = host();
+    let r = root.path().to_str().unwrap();
+    assert!(run(&["install", "memcached@x", "--root", r, "--enable"]).status.success());
+    let first = tree(root.path());
+    let o = run(&["install", "memcached@x", "--root", r, "--enable"]);
+    assert!(o.status.success());
+    assert!(out(&o).contains("nothing to do: memcached is installed and up to date"), "{}", out(&o));
+    assert_eq!(tree(root.path()), first);
+}
+
+#[test]
+fn an_edited_file_is_not_replaced_without_force_and_is_backed_up_with_it() {
+    let root = host();
+    let r = root.path().to_str().unwrap();
+    assert!(run(&["install", "haproxy", "--root", r]).status.success());
+    let unit = root.path().join("etc/systemd/system/haproxy.service");
+    fs::write(&unit, "# my edit\n").unwrap();
+    let before = tree(root.path());
+    let o = run(&["install", "haproxy", "--root", r]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(
+        err(&o),
+        "error: /etc/systemd/system/haproxy.service was changed since initkit wrote it; use --force to replace it (a backup is kept)\nnothing was written\n"
+    );
+    assert_eq!(tree(root.path()), before, "a refused install wrote something");
+    let o = run(&["install", "haproxy", "--root", r, "--force"]);
+    assert!(o.status.success(), "{}", err(&o));
+    let backups: Vec<_> =
+        fs::read_dir(root.path().join("var/lib/initkit/backups/etc/systemd/system")).unwrap().collect();
+    assert_eq!(backups.len(), 1);
+    assert_eq!(fs::read_to_string(backups[0].as_ref().unwrap().path()).unwrap(), "# my edit\n");
+}
+
+#[test]
+fn a_file_initkit_did_not_write_is_refused_then_restored_on_uninstall() {
+    let root = host();
+    let r = root.path().to_str().unwrap();
+    fs::write(root.path().join("etc/init.d/memcached"), "#!/bin/sh\n# Debian's own\n").unwrap();
+    let before = tree(root.path());
+    let o = run(&["install", "memcached@m", "--root", r, "--target", "sysv"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(err(&o).contains("/etc/init.d/memcached exists and initkit did not write it"), "{}", err(&o));
+    assert_eq!(tree(root.path()), before);
+    assert!(run(&["install", "memcached@m", "--root", r, "--target", "sysv", "--force"]).status.success());
+    assert!(run(&["uninstall", "memcached", "--root", r]).status.success());
+    assert_eq!(tree(root.path()), before);
+}
+
+#[test]
+fn dry_run_shows_a_diff_and_writes_nothing() {
+    let root = host();
+    let r = root.path().to_str().unwrap();
+    let before = tree(root.path());
+    let o = run(&["install", "redis@c", "--root", r, "--set", "port=6390", "--enable", "--dry-run"]);
+    assert!(o.status.success(), "{}", err(&o));
+    let text = out(&o);
+    assert!(text.contains("--- /dev/null\n+++ /etc/default/redis.d/c\n"), "{text}");
+    assert!(text.contains("+port=6390\n"), "{text}");
+    assert!(
+        text.contains(
+            "link /etc/systemd/system/multi-user.target.wants/redis@c.service -> /etc/systemd/system/redis@.service"
+        ),
+        "{text}"
+    );
+    assert_eq!(tree(root.path()), before);
+}
+
+#[test]
+fn bad_input_is_refused_with_every_problem_and_nothing_written() {
+    let root = host();
+    let r = root.path().to_str().unwrap();
+    let before = tree(root.path());
+    let o = run(&["install", "redis@a", "--root", r, "--set", "prot=1", "--set", "port=$HOME"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(
+        err(&o),
+        "error: --set prot: recipe `redis` has no variable `prot` (it has: config, port, bind)\n\
+         error: --set port: systemd would interpret '$' in \"$HOME\"; use a value without quotes, `\\`, `$` or backticks\n\
+         nothing was written\n"
+    );
+    let o = run(&["install", "redis@a", "--root", "/nonexistent-initkit-root"]);
+    assert_eq!(
+        err(&o),
+        "error: --root /nonexistent-initkit-root does not exist or is not a directory; nothing was written\n"
+    );
+    let o = run(&["install", "nginx@x", "--root", r]);
+    assert_eq!(err(&o), "error: recipe `nginx` has no [instances]; install it as `nginx`\n");
+    let o = run(&["uninstall", "redis@zzz", "--root", r]);
+    assert_eq!(err(&o), format!("error: `redis` is not installed under {r}\n"));
+    assert_eq!(tree(root.path()), before);
+}
+
+#[test]
+fn without_privilege_nothing_is_written() {
+    if !common::require_root("running install as an unprivileged user") {
+        return;
+    }
+    let root = host();
+    let r = root.path().to_str().unwrap();
+    fs::set_permissions(root.path(), fs::Permissions::from_mode(0o755)).unwrap();
+    let before = tree(root.path());
+    let o = Command::new("setpriv")
+        .args(["--reuid=nobody", "--regid=nogroup", "--clear-groups", "--"])
+        .arg(env!("CARGO_BIN_EXE_initkit"))
+        .args(["install", "redis@a", "--root", r])
+        .env("XDG_CONFIG_HOME", "/nonexistent-initkit-test")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", err(&o));
+    assert!(err(&o).starts_with("error: no permission to write "), "{}", err(&o));
+    assert!(err(&o).ends_with("(run as root); nothing was written\n"), "{}", err(&o));
+    assert_eq!(tree(root.path()), before);
+}
