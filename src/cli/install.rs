@@ -169,6 +169,8 @@ pub fn run_install(args: &InstallArgs) -> Result<(), CliError> {
     }
     let target = resolve_target(args.target, &args.root)?;
     let flavor = resolve_flavor(args.flavor, &args.root);
+    // On a live host with update-rc.d or chkconfig, that tool makes the rc links, not initkit.
+    let links_by_tool = live && target == Target::Sysv && sysv_tool(flavor).is_some();
     let req = Request {
         recipe: &recipe,
         recipe_text: &text,
@@ -177,7 +179,7 @@ pub fn run_install(args: &InstallArgs) -> Result<(), CliError> {
         flavor,
         root: args.root.clone(),
         sets,
-        enable: args.enable,
+        enable: args.enable && !links_by_tool,
         force: args.force,
     };
     let plan = install::plan(&req)?;

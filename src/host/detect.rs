@@ -44,6 +44,22 @@ pub fn detect(root: &Path, pid1_exe: Option<&str>) -> Detection {
         };
         evidence.push(Evidence { fact: format!("PID 1 runs {exe}"), points_to });
     }
+    // An image that is not running: what its /sbin/init would start.
+    if pid1_exe.is_none()
+        && let Ok(target) = fs::read_link(root.join("sbin/init"))
+    {
+        let target = target.display().to_string();
+        let points_to = if target.ends_with("/systemd") {
+            Some("systemd")
+        } else if target.ends_with("openrc-init") {
+            Some("openrc")
+        } else if target.contains("runit") {
+            Some("runit")
+        } else {
+            None
+        };
+        evidence.push(Evidence { fact: format!("/sbin/init links to {target}"), points_to });
+    }
     if exists("/run/openrc/softlevel") {
         evidence.push(Evidence {
             fact: "/run/openrc/softlevel exists (OpenRC is running)".into(),
@@ -102,6 +118,17 @@ mod tests {
         let d = detect(dir.path(), None);
         assert_eq!(d.init, "systemd");
         assert_eq!(d.family, Some("rhel"));
+    }
+
+    #[test]
+    fn an_image_whose_init_is_systemd_is_systemd() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir_all(dir.path().join("sbin")).unwrap();
+        fs::create_dir_all(dir.path().join("etc/init.d")).unwrap();
+        std::os::unix::fs::symlink("/lib/systemd/systemd", dir.path().join("sbin/init")).unwrap();
+        assert_eq!(detect(dir.path(), None).init, "systemd");
+        // A running host is judged by its PID 1, not by what /sbin/init would be.
+        assert_eq!(detect(dir.path(), Some("/usr/bin/some-sandbox")).init, "sysv");
     }
 
     #[test]

@@ -28,6 +28,12 @@ fn exec(recipe: &Recipe, argv: &[Template]) -> String {
     argv.iter().map(|a| exec_word(a, &|v| piece(recipe, v))).collect::<Vec<_>>().join(" ")
 }
 
+/// A config test for an Exec line: stdout (often a long report) dropped, stderr
+/// (the errors) kept for the journal.
+fn quiet(recipe: &Recipe, argv: &[Template]) -> String {
+    format!("/bin/sh -c {} initkit-check {}", exec_literal("exec \"$@\" >/dev/null"), exec(recipe, argv))
+}
+
 /// Whether a template refers to a recipe variable (which only Exec lines can expand).
 fn uses_recipe_var(t: &Template) -> bool {
     t.segments.iter().any(|s| matches!(s, Segment::Var(v) if !crate::recipe::BUILTIN_VARS.contains(&v.as_str())))
@@ -112,21 +118,22 @@ pub fn render(recipe: &Recipe, options: &Options) -> Artifact {
     }
 
     if let Some(check) = &recipe.check {
-        let _ = writeln!(s, "ExecStartPre={}{}", as_user(recipe, check.user.as_deref()), exec(recipe, &check.command));
+        let _ = writeln!(s, "ExecStartPre={}{}", as_user(recipe, check.user.as_deref()), quiet(recipe, &check.command));
     }
     let env_prefix = if via_env.is_empty() { String::new() } else { format!("/usr/bin/env {} ", via_env.join(" ")) };
     let _ = writeln!(s, "ExecStart={env_prefix}{}", exec(recipe, &recipe.run.command));
     if let Some(ready) = &recipe.ready {
-        // Active only once ready: later units and `systemctl start` wait for it.
+        // Active only once ready: later units and `systemctl start` wait for it. The
+        // probe gives up as soon as the main process is gone, not at the end of its budget.
         let wait = match &ready.check {
             ReadyCheck::Tcp(addr) => format!(
-                "/bin/sh -c {} initkit-ready {}",
+                "/bin/sh -c {} initkit-ready $MAINPID {}",
                 exec_literal(READY_TCP_SCRIPT),
                 exec_word(addr, &|v| piece(recipe, v))
             ),
             ReadyCheck::Command(c) => format!(
-                "/bin/sh -c {} initkit-ready {}",
-                exec_literal("until \"$@\" >/dev/null 2>&1; do sleep 0.1; done"),
+                "/bin/sh -c {} initkit-ready $MAINPID {}",
+                exec_literal("m=$1; shift; until \"$@\" >/dev/null 2>&1; do kill -0 \"$m\" || exit 1; sleep 0.1; done"),
                 exec(recipe, c)
             ),
         };
@@ -136,7 +143,7 @@ pub fn render(recipe: &Recipe, options: &Options) -> Artifact {
         if let Some(check) = &recipe.check {
             // The test runs first: a failing config fails the reload and the daemon keeps its old one.
             let _ =
-                writeln!(s, "ExecReload={}{}", as_user(recipe, check.user.as_deref()), exec(recipe, &check.command));
+                writeln!(s, "ExecReload={}{}", as_user(recipe, check.user.as_deref()), quiet(recipe, &check.command));
         }
         match reload {
             Reload::Signal(signal) => {
@@ -186,9 +193,9 @@ pub fn render(recipe: &Recipe, options: &Options) -> Artifact {
 }
 
 /// The readiness probe: poll /proc for a listener on the port (no nc, no bash).
-const READY_TCP_SCRIPT: &str = "h=$(printf %04X \"${1##*:}\"); \
+const READY_TCP_SCRIPT: &str = "m=$1; h=$(printf %04X \"${2##*:}\"); \
 until grep -Eqs \"^ *[0-9]+: [0-9A-F]+:$h [0-9A-F]+:[0-9A-F]+ 0A \" /proc/self/net/tcp /proc/self/net/tcp6; \
-do sleep 0.05; done";
+do kill -0 \"$m\" || exit 1; sleep 0.05; done";
 
 fn hardening(recipe: &Recipe) -> String {
     let sd = &recipe.systemd;
@@ -219,7 +226,8 @@ fn hardening(recipe: &Recipe) -> String {
         let _ = writeln!(s, "AmbientCapabilities={}", sd.capabilities.join(" "));
     }
     for p in &sd.write_paths {
-        let _ = writeln!(s, "ReadWritePaths={}", path(p, &|v| piece(recipe, v)));
+        // `-`: a path that does not exist yet is skipped rather than failing the start.
+        let _ = writeln!(s, "ReadWritePaths=-{}", path(p, &|v| piece(recipe, v)));
     }
     s
 }

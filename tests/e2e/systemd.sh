@@ -1,0 +1,201 @@
+#!/usr/bin/env bash
+# initkit's systemd units under a real systemd as PID 1, in a container
+# (systemd-nspawn on an mmdebstrap rootfs), installed with `initkit install
+# --root` and driven from inside with `initkit` and systemctl.
+# Usage: tests/e2e/systemd.sh [PATH-TO-INITKIT]   (as root)
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+INITKIT=$(readlink -f "${1:-$here/../../target/release/initkit}")
+E2E_EXTRA_PIDS=()
+
+[ "$(id -u)" = 0 ] || { echo "the systemd end-to-end suite needs root"; exit 1; }
+for tool in mmdebstrap systemd-nspawn nsenter; do
+    command -v "$tool" >/dev/null || { echo "$tool is missing: .ci/run installs it"; exit 1; }
+done
+
+PACKAGES=systemd,systemd-sysv,dbus,procps,curl,redis-server,nginx-light,mariadb-server
+CACHE=/var/tmp/initkit-e2e-rootfs-cache
+# The host's own Debian mirror: the first active URIs: line (deb822) or deb line.
+MIRROR=$(awk '/^URIs:/ && $2 ~ /debian$/ {print $2; exit}' /etc/apt/sources.list.d/*.sources 2>/dev/null)
+[ -n "$MIRROR" ] || MIRROR=$(awk '/^deb / && $2 ~ /debian\/?$/ {print $2; exit}' /etc/apt/sources.list 2>/dev/null)
+MIRROR=${MIRROR:-http://deb.debian.org/debian}
+NSPAWN_PID=
+CGROUPS_BEFORE=$(find /sys/fs/cgroup -mindepth 1 -maxdepth 3 -type d 2>/dev/null | sort)
+
+stop_container() {
+    [ -n "$NSPAWN_PID" ] || return 0
+    kill -TERM "$NSPAWN_PID" 2>/dev/null
+    wait_until 20 gone "$NSPAWN_PID" || kill -KILL "$NSPAWN_PID" 2>/dev/null
+    wait "$NSPAWN_PID" 2>/dev/null
+    NSPAWN_PID=
+    # Anything the container left running, by PID, from the cgroups it made.
+    local cg pids
+    for cg in $(comm -13 <(printf '%s\n' "$CGROUPS_BEFORE") <(find /sys/fs/cgroup -mindepth 1 -maxdepth 3 -type d 2>/dev/null | sort)); do
+        pids=$(find "$cg" -name cgroup.procs -exec cat {} + 2>/dev/null)
+        [ -n "$pids" ] && kill -KILL $pids 2>/dev/null
+    done
+    sleep 0.2
+    # Empty cgroups the container left behind, deepest first; ones that existed before stay.
+    comm -13 <(printf '%s\n' "$CGROUPS_BEFORE") <(find /sys/fs/cgroup -mindepth 1 -maxdepth 3 -type d 2>/dev/null | sort) |
+        while read -r cg; do find "$cg" -depth -type d -exec rmdir {} \; 2>/dev/null; done
+}
+systemd_cleanup() {
+    stop_container
+    [ -n "${WORK:-}" ] && rm -rf -- "$WORK"
+    # The SysV install on the host, in case a step failed half-way.
+    [ -f /var/lib/initkit/installed/redis.json ] && "$INITKIT" uninstall redis --force >/dev/null 2>&1
+    e2e_cleanup
+}
+trap systemd_cleanup EXIT
+trap 'exit 1' INT TERM HUP PIPE
+
+echo "== rootfs"
+if [ ! -f "$CACHE/.packages" ] || [ "$(cat "$CACHE/.packages")" != "$PACKAGES" ]; then
+    rm -rf "$CACHE"
+    if mmdebstrap --variant=minbase --include="$PACKAGES" bookworm "$CACHE" "$MIRROR" >/tmp/initkit-mmdebstrap.log 2>&1; then
+        printf '%s' "$PACKAGES" >"$CACHE/.packages"
+    else
+        tail -20 /tmp/initkit-mmdebstrap.log; fail "rootfs built"; e2e_summary; exit 1
+    fi
+fi
+WORK=$(mktemp -d /var/tmp/initkit-e2e-systemd.XXXXXX)
+R=$WORK/root
+cp -a "$CACHE" "$R" && rm -f "$R/.packages"
+install -m 0755 "$INITKIT" "$R/usr/local/bin/initkit"
+pass "rootfs ready ($R)"
+
+# The file tree as paths, types, modes and link targets, plus the content of /etc.
+snapshot() {
+    (cd "$R" && find . -path ./proc -prune -o -path ./sys -prune -o -printf '%p %y %m %l\n' | sort
+     cd "$R" && find ./etc ./var/lib/initkit -type f -exec md5sum {} + 2>/dev/null | sort)
+}
+
+echo "== install and uninstall under --root leave the rootfs exactly as before"
+check "detect --root sees systemd in the image" test "$("$INITKIT" detect --root "$R")" = systemd
+snapshot >"$WORK/before"
+check "install redis@a" "$INITKIT" install redis@a --root "$R" --set port=17001 --enable
+check "install redis@b" "$INITKIT" install redis@b --root "$R" --set port=17002 --enable
+check "install nginx" "$INITKIT" install nginx --root "$R"
+check "install mariadb" "$INITKIT" install mariadb --root "$R"
+check "a second identical install changes nothing" grep -q "nothing to do" <<<"$("$INITKIT" install nginx --root "$R")"
+cp "$R/etc/systemd/system/nginx.service" "$WORK/nginx.service.orig"
+printf '# a manual edit\n' >>"$R/etc/systemd/system/nginx.service"
+expect_rc "install over a manual edit refuses" 1 "$INITKIT" install nginx --root "$R"
+check "the refusal says --force" grep -q "use --force" <<<"$OUT"
+cp "$WORK/nginx.service.orig" "$R/etc/systemd/system/nginx.service"
+for name in redis nginx mariadb; do check "uninstall $name" "$INITKIT" uninstall "$name" --root "$R"; done
+snapshot >"$WORK/after"
+if diff -u "$WORK/before" "$WORK/after" >"$WORK/tree.diff"; then pass "the rootfs is exactly as before"; else fail "the rootfs is exactly as before" "$(head -20 "$WORK/tree.diff")"; fi
+
+echo "== install for the boot"
+check "install redis@a" "$INITKIT" install redis@a --root "$R" --set port=17001 --enable
+check "install redis@b" "$INITKIT" install redis@b --root "$R" --set port=17002 --enable
+# The package enabled nginx.service and mariadb.service; ours, in /etc, take their place.
+check "install nginx" "$INITKIT" install nginx --root "$R"
+check "install mariadb" "$INITKIT" install mariadb --root "$R"
+check "systemd-analyze verify in the rootfs" bash -c "SYSTEMD_LOG_LEVEL=err systemd-analyze verify --root='$R' --man=no redis@a.service nginx.service mariadb.service 2>&1 | { ! grep .; }"
+
+echo "== boot systemd as PID 1"
+systemd-nspawn -D "$R" -b --register=no --keep-unit --console=pipe --private-network -M initkit-e2e >"$WORK/console.log" 2>&1 &
+NSPAWN_PID=$!
+leader() { pgrep -P "$NSPAWN_PID" | head -1; }
+if wait_until 30 bash -c "[ -n \"\$(pgrep -P $NSPAWN_PID)\" ]"; then L=$(leader); else L=; fi
+in_ct() { nsenter -t "$L" -a "$@"; }
+booted() { st=$(in_ct systemctl is-system-running 2>/dev/null); [ "$st" = running ] || [ "$st" = degraded ]; }
+if [ -n "$L" ] && wait_until 60 booted; then pass "systemd is running ($(in_ct systemctl is-system-running))"; else
+    fail "systemd is running" "$(tail -20 "$WORK/console.log")"; e2e_summary; exit 1; fi
+in_ct systemctl --failed --no-legend | sed 's/^/        failed unit: /'
+ping_ct() { [ "$(in_ct redis-cli -p "$1" ping 2>/dev/null)" = PONG ]; }
+main_pid() { in_ct systemctl show -p MainPID --value "$1"; }
+http() { in_ct curl -s -o /dev/null -w '%{http_code}' --max-time 2 http://127.0.0.1/; }
+
+echo "== redis: two enabled instances"
+check "redis@a is enabled" test "$(in_ct systemctl is-enabled redis@a)" = enabled
+check "redis@a answers PING on 17001" wait_until 10 ping_ct 17001
+check "redis@b answers PING on 17002" wait_until 10 ping_ct 17002
+expect_rc "initkit status redis" 0 in_ct initkit status redis
+check "status lists both instances as running" bash -c "[ \$(grep -c ' running ' <<<\"\$1\") = 2 ]" _ "$OUT"
+expect_rc "initkit status redis --json" 0 in_ct initkit status redis@a --json
+check "the json names the main pid" grep -q "\"pid\": $(main_pid redis@a)" <<<"$OUT"
+expect_rc "initkit reload redis (redis has no reload)" 3 in_ct initkit reload redis
+expect_rc "initkit start of an unknown instance" 2 in_ct initkit start redis@zzz
+old=$(main_pid redis@a)
+# Never signal without a real PID: `kill -9 0` would hit this suite's own process group.
+case $old in ''|0|*[!0-9]*) fail "redis@a has a main pid" "got '$old'" ;; *) in_ct kill -9 "$old" ;; esac
+check "systemd restarts redis@a after kill -9" wait_until 15 bash -c "p=\$(nsenter -t $L -a systemctl show -p MainPID --value redis@a); [ -n \"\$p\" ] && [ \"\$p\" != 0 ] && [ \"\$p\" != $old ]"
+check "redis@a answers again" wait_until 10 ping_ct 17001
+old=$(main_pid redis@b)
+expect_rc "initkit restart redis@b" 0 in_ct initkit restart redis@b
+check "redis@b has a new main pid" test "$(main_pid redis@b)" != "$old"
+
+echo "== nginx: a broken config never takes it down"
+check "nginx serves" wait_until 10 bash -c "[ \"\$(nsenter -t $L -a curl -s -o /dev/null -w '%{http_code}' --max-time 2 http://127.0.0.1/)\" = 200 ]"
+pid=$(main_pid nginx)
+printf 'this is not nginx config;\n' >>"$R/etc/nginx/nginx.conf"
+expect_rc "initkit restart nginx with a broken config refuses" 6 in_ct initkit restart nginx
+check "the refusal shows nginx's error" grep -q "unknown directive" <<<"$OUT"
+check "nginx kept its main pid" test "$(main_pid nginx)" = "$pid"
+check "nginx still serves" test "$(http)" = 200
+expect_rc "systemctl reload nginx fails in the ExecReload gate" 1 in_ct systemctl reload nginx
+check "nginx still active, same pid" test "$(in_ct systemctl is-active nginx) $(main_pid nginx)" = "active $pid"
+check "nginx still serves after the refused reload" test "$(http)" = 200
+sed -i '/this is not nginx config/d' "$R/etc/nginx/nginx.conf"
+expect_rc "initkit reload nginx with the fixed config" 0 in_ct initkit reload nginx
+check "nginx kept its main pid across the reload" test "$(main_pid nginx)" = "$pid"
+
+echo "== mariadb: the pre-flush runs before the stop"
+check "mariadb is active" wait_until 60 bash -c "[ \"\$(nsenter -t $L -a systemctl is-active mariadb)\" = active ]"
+check "mariadb answers" in_ct mysql -e "CREATE DATABASE t; CREATE TABLE t.x (n INT) ENGINE=InnoDB; INSERT INTO t.x VALUES (1);"
+expect_rc "initkit stop mariadb" 0 in_ct initkit stop mariadb
+journal=$(in_ct journalctl -u mariadb --no-pager -o cat)
+check "the journal shows the pre-flush" grep -q "initkit: before stop: InnoDB pre-flush" <<<"$journal"
+check "the journal shows the dirty-page poll" grep -q "initkit: before stop: wait for Innodb_buffer_pool_pages_dirty" <<<"$journal"
+check "mariadb shut down cleanly" grep -q "Shutdown complete" <<<"$journal"
+check "the pre-flush came before the shutdown" bash -c "awk '/before stop: InnoDB pre-flush/{h=NR} /Shutdown complete/{s=NR} END{exit !(h && s && h<s)}' <<<\"\$1\"" _ "$journal"
+expect_rc "initkit status mariadb after stop" 3 in_ct initkit status mariadb
+expect_rc "initkit stop redis" 0 in_ct initkit stop redis
+expect_rc "initkit status redis after stop" 3 in_ct initkit status redis
+stop_container
+pass "container stopped"
+
+echo "== security: initkit's units beside Debian's own"
+printf '  %-12s %8s %8s %8s\n' unit initkit cap Debian
+SEC=$WORK/security; mkdir -p "$SEC"
+score() { systemd-analyze security --offline=true "$1" 2>/dev/null | sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p'; }
+for pair in redis:redis-server memcached:memcached nginx:nginx haproxy:haproxy mariadb:mariadb php-fpm:php8.2-fpm postgresql:postgresql@; do
+    name=${pair%%:*} debian=${pair#*:}
+    "$INITKIT" render "$name" --target systemd --out "$SEC" >/dev/null
+    unit=$(ls "$SEC/etc/systemd/system/" | grep "^$name[@.]")
+    if [ "${unit%@.service}" != "$unit" ]; then cp "$SEC/etc/systemd/system/$unit" "$SEC/${unit%@.service}@e2e.service"; unit=${unit%@.service}@e2e.service; else cp "$SEC/etc/systemd/system/$unit" "$SEC/$unit"; fi
+    ours=$(cd "$SEC" && score "./$unit")
+    cap=$("$INITKIT" show "$name" --json | sed -n 's/.*"text".*exposure_max = \([0-9.]*\).*/\1/p')
+    [ -z "$cap" ] && cap=$(grep -o 'exposure_max = [0-9.]*' "$here/../../recipes/$name.toml" | cut -d' ' -f3)
+    theirs=-
+    dfile=/lib/systemd/system/$debian.service
+    if [ -f "$dfile" ]; then
+        d=$dfile
+        [ "${debian%@}" != "$debian" ] && { cp "$dfile" "$SEC/${debian}e2e.service"; d=$SEC/${debian}e2e.service; }
+        theirs=$(cd "$SEC" && score "$d")
+    fi
+    printf '  %-12s %8s %8s %8s\n' "$name" "$ours" "$cap" "${theirs:--}"
+    check "$name scores at or below its cap" awk -v o="$ours" -v c="$cap" 'BEGIN{exit !(o != "" && o + 0 <= c + 0)}'
+done
+
+echo "== SysV on the host: update-rc.d enables, uninstall removes"
+if [ -e /etc/init.d/redis ] && [ ! -f /var/lib/initkit/installed/redis.json ]; then
+    fail "the host has no /etc/init.d/redis of its own" "refusing to touch it"
+else
+    expect_rc "install redis@one for sysv with --enable" 0 "$INITKIT" install redis@one --target sysv --set port=17051 --enable
+    check "update-rc.d made the rc links" bash -c 'ls /etc/rc2.d/S*redis && ls /etc/rc0.d/K*redis' 
+    check "the manifest says update-rc.d registered it" grep -q '"registered_with": "update-rc.d"' /var/lib/initkit/installed/redis.json
+    expect_rc "initkit start redis" 0 "$INITKIT" start redis
+    check "redis@one answers on 17051" wait_until 5 bash -c '[ "$(redis-cli -p 17051 ping)" = PONG ]'
+    expect_rc "initkit status redis" 0 "$INITKIT" status redis
+    expect_rc "uninstall redis (stops it first)" 0 "$INITKIT" uninstall redis
+    check "the rc links are gone" bash -c '! ls /etc/rc?.d/*redis 2>/dev/null | grep -q .'
+    check "the script is gone" test ! -e /etc/init.d/redis
+    check "redis@one is stopped" wait_until 5 bash -c '! redis-cli -p 17051 ping'
+fi
+
+e2e_summary
