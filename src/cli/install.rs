@@ -96,12 +96,17 @@ fn writable(dir: &Path) -> bool {
     ok
 }
 
+/// The running host's view for `/`, the image's for any other root.
+fn detection(root: &Path) -> Detection {
+    if root == Path::new("/") { detect_host() } else { detect(root, None) }
+}
+
 fn resolve_target(arg: TargetArg, root: &Path) -> Result<Target, CliError> {
     match arg {
         TargetArg::Systemd => Ok(Target::Systemd),
         TargetArg::Sysv => Ok(Target::Sysv),
         TargetArg::Auto => {
-            let found = detect(root, None);
+            let found = detection(root);
             match found.init {
                 "systemd" => Ok(Target::Systemd),
                 "sysv" => Ok(Target::Sysv),
@@ -118,7 +123,7 @@ fn resolve_flavor(arg: FlavorArg, root: &Path) -> Flavor {
     match arg {
         FlavorArg::Debian => Flavor::Debian,
         FlavorArg::Rhel => Flavor::Rhel,
-        FlavorArg::Auto => match detect(root, None).family {
+        FlavorArg::Auto => match detection(root).family {
             Some("rhel") => Flavor::Rhel,
             _ => Flavor::Debian,
         },

@@ -19,65 +19,88 @@ pub struct Detection {
     pub evidence: Vec<Evidence>,
 }
 
-/// What the files under `root` say. `pid1_exe` is PID 1's executable, when
-/// readable (not meaningful under a chroot root).
-pub fn detect(root: &Path, pid1_exe: Option<&str>) -> Detection {
+/// What a running host shows beyond its files: PID 1 and the processes running.
+#[derive(Debug, Clone, Default)]
+pub struct Live {
+    /// PID 1's executable, or its command name when the link cannot be read.
+    pub pid1: Option<String>,
+    /// The command names of running processes.
+    pub running: Vec<String>,
+}
+
+/// Supervisors that run as ordinary processes, by command name, and the init
+/// system each one stands for.
+const SUPERVISORS: [(&str, &str); 4] =
+    [("runsvdir", "runit"), ("s6-svscan", "s6"), ("svscan", "daemontools"), ("supervisord", "supervisord")];
+
+fn fact(evidence: &mut Vec<Evidence>, fact: String, points_to: Option<&'static str>) {
+    evidence.push(Evidence { fact, points_to });
+}
+
+/// What the files under `root` say, and for the running host (`live`) what
+/// PID 1 and the running processes say. An image (no `live`) is judged by
+/// what its /sbin/init would start; a running host never is.
+pub fn detect(root: &Path, live: Option<&Live>) -> Detection {
     let mut evidence = Vec::new();
     let exists = |p: &str| root.join(p.trim_start_matches('/')).exists();
     if exists("/run/systemd/system") {
-        evidence.push(Evidence {
-            fact: "/run/systemd/system exists (systemd is running as init)".into(),
-            points_to: Some("systemd"),
-        });
+        fact(&mut evidence, "/run/systemd/system exists (systemd is running as init)".into(), Some("systemd"));
     }
-    if let Some(exe) = pid1_exe {
-        let base = exe.rsplit('/').next().unwrap_or(exe);
-        let points_to = match base {
-            "systemd" => Some("systemd"),
-            "openrc-init" => Some("openrc"),
-            "runit" | "runit-init" => Some("runit"),
-            "s6-svscan" => Some("s6"),
-            "upstart" => Some("upstart"),
-            "launchd" => Some("launchd"),
-            "init" => Some("sysv"),
-            _ => None,
-        };
-        evidence.push(Evidence { fact: format!("PID 1 runs {exe}"), points_to });
-    }
-    // An image that is not running: what its /sbin/init would start.
-    if pid1_exe.is_none()
-        && let Ok(target) = fs::read_link(root.join("sbin/init"))
-    {
-        let target = target.display().to_string();
-        let points_to = if target.ends_with("/systemd") {
-            Some("systemd")
-        } else if target.ends_with("openrc-init") {
-            Some("openrc")
-        } else if target.contains("runit") {
-            Some("runit")
-        } else {
-            None
-        };
-        evidence.push(Evidence { fact: format!("/sbin/init links to {target}"), points_to });
+    match live {
+        Some(live) => {
+            if let Some(exe) = &live.pid1 {
+                let base = exe.rsplit('/').next().unwrap_or(exe);
+                let points_to = match base {
+                    "systemd" => Some("systemd"),
+                    "openrc-init" => Some("openrc"),
+                    "runit" | "runit-init" => Some("runit"),
+                    "s6-svscan" => Some("s6"),
+                    "upstart" => Some("upstart"),
+                    "launchd" => Some("launchd"),
+                    "init" => Some("sysv"),
+                    _ => None,
+                };
+                fact(&mut evidence, format!("PID 1 runs {exe}"), points_to);
+            }
+            for (comm, init) in SUPERVISORS {
+                if live.running.iter().any(|r| r == comm) {
+                    fact(&mut evidence, format!("a {comm} process is running"), Some(init));
+                }
+            }
+        }
+        None => {
+            if let Ok(target) = fs::read_link(root.join("sbin/init")) {
+                let target = target.display().to_string();
+                let points_to = if target.ends_with("/systemd") {
+                    Some("systemd")
+                } else if target.ends_with("openrc-init") {
+                    Some("openrc")
+                } else if target.contains("runit") {
+                    Some("runit")
+                } else {
+                    None
+                };
+                fact(&mut evidence, format!("/sbin/init links to {target}"), points_to);
+            }
+        }
     }
     if exists("/run/openrc/softlevel") {
-        evidence.push(Evidence {
-            fact: "/run/openrc/softlevel exists (OpenRC is running)".into(),
-            points_to: Some("openrc"),
-        });
+        fact(&mut evidence, "/run/openrc/softlevel exists (OpenRC is running)".into(), Some("openrc"));
+    }
+    if exists("/sbin/initctl") && exists("/etc/init") {
+        fact(&mut evidence, "/sbin/initctl and /etc/init exist (Upstart)".into(), Some("upstart"));
+    }
+    if exists("/sbin/launchd") && exists("/Library/LaunchDaemons") {
+        fact(&mut evidence, "/sbin/launchd and /Library/LaunchDaemons exist (launchd)".into(), Some("launchd"));
     }
     if exists("/etc/init.d") {
-        evidence.push(Evidence {
-            fact: "/etc/init.d exists (SysV-style scripts are supported)".into(),
-            points_to: Some("sysv"),
-        });
+        fact(&mut evidence, "/etc/init.d exists (SysV-style scripts are supported)".into(), Some("sysv"));
     }
     // The first piece of evidence that points somewhere decides; the list is in order of strength.
     let init = evidence.iter().find_map(|e| e.points_to).unwrap_or("unknown");
     let family = fs::read_to_string(root.join("etc/os-release")).ok().and_then(|text| family_of(&text));
     if let Some(family) = family {
-        evidence
-            .push(Evidence { fact: format!("/etc/os-release names a {family}-family distribution"), points_to: None });
+        fact(&mut evidence, format!("/etc/os-release names a {family}-family distribution"), None);
     }
     Detection { init, family, evidence }
 }
@@ -99,15 +122,34 @@ pub fn family_of(os_release: &str) -> Option<&'static str> {
     }
 }
 
-/// Detection of the running host.
+/// The command names of running processes, from /proc.
+fn running_commands() -> Vec<String> {
+    let Ok(entries) = fs::read_dir("/proc") else { return Vec::new() };
+    entries
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_str().is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit())))
+        .filter_map(|e| fs::read_to_string(e.path().join("comm")).ok())
+        .map(|c| c.trim_end().to_owned())
+        .collect()
+}
+
+/// Detection of the running host. PID 1's executable may be unreadable (a
+/// sandbox): its command name stands in.
 pub fn detect_host() -> Detection {
-    let pid1 = fs::read_link("/proc/1/exe").ok().map(|p| p.display().to_string());
-    detect(Path::new("/"), pid1.as_deref())
+    let pid1 = fs::read_link("/proc/1/exe")
+        .ok()
+        .map(|p| p.display().to_string())
+        .or_else(|| fs::read_to_string("/proc/1/comm").ok().map(|c| c.trim_end().to_owned()));
+    detect(Path::new("/"), Some(&Live { pid1, running: running_commands() }))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn live(pid1: &str, running: &[&str]) -> Live {
+        Live { pid1: Some(pid1.to_owned()), running: running.iter().map(|r| (*r).to_owned()).collect() }
+    }
 
     #[test]
     fn systemd_directory_wins_over_init_d() {
@@ -121,21 +163,29 @@ mod tests {
     }
 
     #[test]
-    fn an_image_whose_init_is_systemd_is_systemd() {
+    fn init_d_alone_means_sysv_and_nothing_means_unknown() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(detect(dir.path(), None).init, "unknown");
+        fs::create_dir_all(dir.path().join("etc/init.d")).unwrap();
+        assert_eq!(detect(dir.path(), Some(&live("/usr/bin/some-sandbox", &[]))).init, "sysv");
+    }
+
+    #[test]
+    fn an_image_is_judged_by_its_sbin_init_and_a_running_host_is_not() {
         let dir = tempfile::tempdir().unwrap();
         fs::create_dir_all(dir.path().join("sbin")).unwrap();
         fs::create_dir_all(dir.path().join("etc/init.d")).unwrap();
         std::os::unix::fs::symlink("/lib/systemd/systemd", dir.path().join("sbin/init")).unwrap();
         assert_eq!(detect(dir.path(), None).init, "systemd");
-        // A running host is judged by its PID 1, not by what /sbin/init would be.
-        assert_eq!(detect(dir.path(), Some("/usr/bin/some-sandbox")).init, "sysv");
+        assert_eq!(detect(dir.path(), Some(&live("process_api", &[]))).init, "sysv");
     }
 
     #[test]
-    fn init_d_alone_means_sysv_and_nothing_means_unknown() {
+    fn a_running_supervisor_counts_when_pid_1_says_nothing() {
         let dir = tempfile::tempdir().unwrap();
-        assert_eq!(detect(dir.path(), None).init, "unknown");
         fs::create_dir_all(dir.path().join("etc/init.d")).unwrap();
-        assert_eq!(detect(dir.path(), Some("/usr/bin/some-sandbox")).init, "sysv");
+        let d = detect(dir.path(), Some(&live("/usr/bin/tini", &["bash", "runsvdir"])));
+        assert_eq!(d.init, "runit");
+        assert!(d.evidence.iter().any(|e| e.fact == "a runsvdir process is running"));
     }
 }
