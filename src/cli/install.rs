@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use super::{CliError, operate, output::print, resolve};
 use crate::{
     host::{
-        detect::detect,
+        detect::{Detection, detect, detect_host},
         drive::native,
         enable::sysv_tool,
         install::{self, Change, Request},
