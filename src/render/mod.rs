@@ -1,6 +1,7 @@
 //! Rendering: a pure function from a validated recipe to native artifacts (text and paths).
 
 pub mod logrotate;
+pub mod service_sh;
 pub mod sh;
 pub mod systemd;
 pub mod systemd_escape;
