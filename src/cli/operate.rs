@@ -6,7 +6,7 @@ use std::path::Path;
 use super::{CliError, output::print};
 use crate::{
     host::{
-        drive::{Check, config_test, native, native_action, status},
+        drive::{Check, act, config_test, status},
         manifest::{self, Manifest},
         settings,
     },
@@ -112,7 +112,7 @@ pub fn run_manifest(m: &Manifest, action: Action, instance: Option<&str>, json: 
     }
 
     if action == Action::Status {
-        let rows: Vec<_> = instances.iter().map(|i| status(m, i.as_deref())).collect();
+        let rows: Vec<_> = instances.iter().map(|i| status(m, &recipe, i.as_deref())).collect();
         let code = rows.iter().map(|r| r.code).filter(|c| *c != 0).min().unwrap_or(0);
         if json {
             print(&(serde_json::to_string_pretty(&rows).unwrap_or_default() + "\n"))?;
@@ -128,11 +128,8 @@ pub fn run_manifest(m: &Manifest, action: Action, instance: Option<&str>, json: 
         return if code == 0 { Ok(()) } else { Err(CliError::exit(code, String::new())) };
     }
 
-    for (program, args) in native_action(m, action.native(), &instances) {
-        let code = native(&program, &args);
-        if code != 0 {
-            return Err(CliError::exit(code, String::new()));
-        }
+    match act(m, &recipe, action.native(), &instances) {
+        0 => Ok(()),
+        code => Err(CliError::exit(code, String::new())),
     }
-    Ok(())
 }

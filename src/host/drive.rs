@@ -12,8 +12,8 @@ use std::{
 
 use super::{enable::unit_name, manifest::Manifest, settings};
 use crate::{
-    recipe::Recipe,
-    render::{Target, seconds},
+    recipe::{Recipe, Reload},
+    render::{Target, seconds, supervised},
 };
 
 /// The primary group id of `user`, from /etc/passwd.
@@ -114,23 +114,140 @@ pub fn native(program: &str, args: &[String]) -> i32 {
     }
 }
 
-/// The native command for `action` on the given instances (None: the service).
-pub fn native_action(m: &Manifest, action: &str, instances: &[Option<String>]) -> Vec<(String, Vec<String>)> {
+/// Runs `action` (start, stop, restart, reload) on the given instances (None:
+/// the service) through the native tool; returns the first non-zero exit code.
+pub fn act(m: &Manifest, recipe: &Recipe, action: &str, instances: &[Option<String>]) -> i32 {
+    let budget = supervised::stop_budget_ms(recipe) / 1000 + 5;
+    let ready = recipe.ready.as_ref().map_or(10_000, |r| r.timeout_ms) / 1000 + 5;
+    let mut code = 0;
+    let mut run = |program: &str, args: Vec<String>| {
+        let c = native(program, &args);
+        if code == 0 {
+            code = c;
+        }
+    };
     match m.target {
         Target::Systemd => {
             let mut args = vec![action.to_owned()];
             args.extend(instances.iter().map(|i| unit_name(&m.recipe, i.as_deref())));
-            vec![("systemctl".to_owned(), args)]
+            run("systemctl", args);
         }
-        Target::Sysv => instances
-            .iter()
-            .map(|i| {
+        Target::Sysv => {
+            for i in instances {
                 let mut args = vec![action.to_owned()];
                 args.extend(i.clone());
-                (format!("/etc/init.d/{}", m.recipe), args)
-            })
-            .collect(),
+                run(&format!("/etc/init.d/{}", m.recipe), args);
+            }
+        }
+        Target::Runit => {
+            for i in instances {
+                let dir = service_dir(m.target, recipe, i.as_deref());
+                let (wait, cmd) = match action {
+                    "start" => (ready, "start".to_owned()),
+                    // force-stop: down, and KILL once the wait runs out.
+                    "stop" => (budget, "force-stop".to_owned()),
+                    "restart" => (budget + ready, "restart".to_owned()),
+                    _ => (budget, runit_signal(recipe).to_owned()),
+                };
+                run("sv", vec!["-w".into(), wait.to_string(), cmd, dir]);
+            }
+        }
+        Target::S6 => {
+            for i in instances {
+                let dir = service_dir(m.target, recipe, i.as_deref());
+                let up = if recipe.ready.is_some() { "-wU" } else { "-wu" };
+                let args: Vec<&str> = match action {
+                    "start" => vec![up, "-u"],
+                    "stop" => vec!["-wD", "-d"],
+                    "restart" => vec![if recipe.ready.is_some() { "-wR" } else { "-wr" }, "-r"],
+                    // The run script turns SIGHUP into the daemon's own reload.
+                    _ => vec!["-h"],
+                };
+                let mut a: Vec<String> = args.into_iter().map(str::to_owned).collect();
+                a.splice(0..0, ["-T".to_owned(), ((budget + ready) * 1000).to_string()]);
+                a.push(dir);
+                run("s6-svc", a);
+            }
+        }
+        Target::Daemontools => {
+            for i in instances {
+                let dir = service_dir(m.target, recipe, i.as_deref());
+                let ok = match action {
+                    "start" => svc(&dir, "-u") && wait_svstat(&dir, true, ready),
+                    "stop" => daemontools_stop(&dir, budget),
+                    "restart" => daemontools_stop(&dir, budget) && svc(&dir, "-u") && wait_svstat(&dir, true, ready),
+                    _ => svc(&dir, "-h"),
+                };
+                if !ok && code == 0 {
+                    code = 1;
+                }
+            }
+        }
+        Target::Supervisord => {
+            for i in instances {
+                let program = supervised::program_name(recipe, i.as_deref());
+                let mut args = vec!["-c".to_owned(), SUPERVISORD_CONF.to_owned()];
+                if action == "reload" {
+                    args.extend(["signal".to_owned(), "HUP".to_owned()]);
+                } else {
+                    args.push(action.to_owned());
+                }
+                args.push(program);
+                run("supervisorctl", args);
+            }
+        }
     }
+    code
+}
+
+/// Debian's supervisord configuration (it includes conf.d/*.conf).
+pub const SUPERVISORD_CONF: &str = "/etc/supervisor/supervisord.conf";
+
+/// The enabled service directory of an instance, in the scan directory.
+pub fn service_dir(target: Target, recipe: &Recipe, instance: Option<&str>) -> String {
+    let scan = supervised::dirs(target).map_or("/etc/service", |d| d.1);
+    format!("{scan}/{}", supervised::service_name(recipe, instance))
+}
+
+/// The `sv` command that sends the recipe's reload signal.
+fn runit_signal(recipe: &Recipe) -> &'static str {
+    match &recipe.reload {
+        Some(Reload::Signal(signal)) => match signal.name() {
+            "USR1" => "1",
+            "USR2" => "2",
+            "INT" => "interrupt",
+            "QUIT" => "quit",
+            "TERM" => "term",
+            // HUP, and WINCH which sv cannot send.
+            _ => "hup",
+        },
+        _ => "hup",
+    }
+}
+
+fn svc(dir: &str, flag: &str) -> bool {
+    native("svc", &[flag.to_owned(), dir.to_owned()]) == 0
+}
+
+/// Polls `svstat` until the service is up (or down), for at most `secs`.
+fn wait_svstat(dir: &str, up: bool, secs: u64) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        let out = Command::new("svstat").arg(dir).output().map(|o| String::from_utf8_lossy(&o.stdout).into_owned());
+        let is_up = out.as_deref().is_ok_and(|t| t.contains(": up "));
+        if is_up == up {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// svc -d (TERM to the run script, which runs the hooks), then KILL once the budget is spent.
+fn daemontools_stop(dir: &str, budget: u64) -> bool {
+    svc(dir, "-d") && (wait_svstat(dir, false, budget) || (svc(dir, "-k") && wait_svstat(dir, false, 10)))
 }
 
 /// One row of `initkit status`.
@@ -161,7 +278,85 @@ fn process_uptime(pid: u32) -> Option<u64> {
     Some((now - started / 100.0).max(0.0) as u64)
 }
 
-pub fn status(m: &Manifest, instance: Option<&str>) -> Status {
+/// The state of a supervised instance, from the supervisor's own status tool.
+fn supervised_status(m: &Manifest, recipe: &Recipe, instance: Option<&str>) -> Status {
+    let dir = service_dir(m.target, recipe, instance);
+    let output = |program: &str, args: &[&str]| {
+        Command::new(program)
+            .args(args)
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+            .unwrap_or_default()
+    };
+    let number_after = |text: &str, marker: &str| -> Option<u64> {
+        let rest = &text[text.find(marker)? + marker.len()..];
+        rest.trim_start().split(|c: char| !c.is_ascii_digit()).next()?.parse().ok()
+    };
+    let (unit, up, pid, uptime) = match m.target {
+        Target::Runit => {
+            // run: /etc/service/x: (pid 123) 45s; run: log: ...
+            let text = output("sv", &["status", &dir]);
+            let up = text.starts_with("run:");
+            let pid = number_after(&text, "(pid ");
+            let uptime = text.split(')').nth(1).and_then(|t| t.trim_start().split('s').next()?.parse().ok());
+            (dir, up, pid, uptime)
+        }
+        Target::S6 => {
+            let text = output("s6-svstat", &["-o", "up,pid,updownfor", &dir]);
+            let f: Vec<&str> = text.split_whitespace().collect();
+            let up = f.first() == Some(&"true");
+            (dir, up, f.get(1).and_then(|p| p.parse().ok()), f.get(2).and_then(|p| p.parse().ok()))
+        }
+        Target::Daemontools => {
+            // /etc/service/x: up (pid 123) 45 seconds
+            let text = output("svstat", &[&dir]);
+            let up = text.contains(": up ");
+            let uptime = text.split(')').nth(1).and_then(|t| t.split_whitespace().next()?.parse().ok());
+            (dir, up, number_after(&text, "(pid "), uptime)
+        }
+        _ => {
+            // redis@a  RUNNING   pid 123, uptime 0:00:45
+            let program = supervised::program_name(recipe, instance);
+            let text = output("supervisorctl", &["-c", SUPERVISORD_CONF, "status", &program]);
+            let up = text.contains(" RUNNING ");
+            let uptime = text.split("uptime ").nth(1).map(|t| {
+                let parts: Vec<u64> = t.trim().split([':', ' ']).filter_map(|p| p.parse().ok()).collect();
+                // h:mm:ss, possibly after "N days,"; the last three numbers are h, m, s.
+                parts.iter().rev().take(3).zip([1, 60, 3600]).map(|(v, f)| v * f).sum::<u64>()
+            });
+            let state = if up {
+                "running"
+            } else if text.contains("FATAL") || text.contains("BACKOFF") {
+                "failed"
+            } else {
+                "stopped"
+            };
+            let code = match state {
+                "running" => 0,
+                "failed" => 1,
+                _ => 3,
+            };
+            return Status {
+                instance: instance.map(str::to_owned),
+                unit: program,
+                state: state.to_owned(),
+                pid: number_after(&text, "pid ").and_then(|p| u32::try_from(p).ok()).filter(|_| up),
+                uptime_seconds: uptime.filter(|_| up),
+                code,
+            };
+        }
+    };
+    Status {
+        instance: instance.map(str::to_owned),
+        unit,
+        state: if up { "running" } else { "stopped" }.to_owned(),
+        pid: pid.and_then(|p| u32::try_from(p).ok()).filter(|_| up),
+        uptime_seconds: uptime.filter(|_| up),
+        code: if up { 0 } else { 3 },
+    }
+}
+
+pub fn status(m: &Manifest, recipe: &Recipe, instance: Option<&str>) -> Status {
     let unit = unit_name(&m.recipe, instance);
     match m.target {
         Target::Systemd => {
@@ -191,6 +386,9 @@ pub fn status(m: &Manifest, instance: Option<&str>) -> Status {
                 uptime_seconds: uptime,
                 code,
             }
+        }
+        Target::Runit | Target::S6 | Target::Daemontools | Target::Supervisord => {
+            supervised_status(m, recipe, instance)
         }
         Target::Sysv => {
             let script = format!("/etc/init.d/{}", m.recipe);

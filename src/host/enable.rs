@@ -6,7 +6,7 @@ use std::path::Path;
 use super::manifest::LinkRecord;
 use crate::{
     recipe::Recipe,
-    render::{Flavor, Target, systemd_escape::unit_instance},
+    render::{Flavor, Target, supervised, systemd_escape::unit_instance},
 };
 
 /// The unit a recipe's instance runs as: `redis@a.service`, `nginx.service`.
@@ -48,6 +48,18 @@ pub fn links(recipe: &Recipe, target: Target, flavor: Flavor, instance: Option<&
                 })
                 .collect()
         }
+        // A service directory is enabled by a link in the scan directory.
+        Target::Runit | Target::S6 | Target::Daemontools => {
+            let (defs, scan) = supervised::dirs(target).unwrap_or_default();
+            let service = supervised::service_name(recipe, instance);
+            vec![LinkRecord {
+                path: format!("{scan}/{service}"),
+                target: format!("{defs}/{service}"),
+                instance: instance.map(str::to_owned),
+            }]
+        }
+        // A program in conf.d is enabled by being there.
+        Target::Supervisord => Vec::new(),
     }
 }
 

@@ -15,7 +15,7 @@ use super::{
 };
 use crate::{
     recipe::Recipe,
-    render::{Flavor, Options, Target, render},
+    render::{Flavor, Options, Target, artifacts},
 };
 
 pub struct Request<'a> {
@@ -135,9 +135,18 @@ pub fn plan(req: &Request<'_>) -> io::Result<Plan> {
     }
     let options = Options { flavor: req.flavor, ..Options::default() };
     let mut wanted: Vec<(String, u32, String, Option<String>)> = Vec::new();
-    // The logrotate snippet and unit/script; never the rendered sample instance file.
-    for a in render(req.recipe, req.target, &options).map_err(io::Error::other)? {
-        wanted.push((a.path, a.mode, a.content, None));
+    // The unit, script or service directories; the settings files come below.
+    if req.target.per_instance() && !req.instances.is_empty() {
+        for instance in &req.instances {
+            let options = Options { instance: Some(instance.clone()), ..options.clone() };
+            for a in artifacts(req.recipe, req.target, &options).map_err(io::Error::other)? {
+                wanted.push((a.path, a.mode, a.content, Some(instance.clone())));
+            }
+        }
+    } else {
+        for a in artifacts(req.recipe, req.target, &options).map_err(io::Error::other)? {
+            wanted.push((a.path, a.mode, a.content, None));
+        }
     }
     // Settings: the instance's own file (or the service's, without instances).
     let settings_targets: Vec<Option<String>> =
@@ -162,7 +171,7 @@ pub fn plan(req: &Request<'_>) -> io::Result<Plan> {
     for (path, mode, new, instance) in wanted {
         let old = read_optional(&under(&req.root, &path))?;
         let recorded = previous.as_ref().and_then(|m| m.files.iter().find(|f| f.path == path));
-        let is_settings = instance.is_some() || settings::files(req.recipe, req.flavor, None).contains(&path);
+        let is_settings = settings::files(req.recipe, req.flavor, instance.as_deref()).contains(&path);
         let (change, foreign) = match &old {
             None => (Change::Create, false),
             Some(old) if *old == new => (Change::Unchanged, false),
@@ -190,8 +199,9 @@ pub fn plan(req: &Request<'_>) -> io::Result<Plan> {
     let mut links = Vec::new();
     if req.enable {
         let link_instances: Vec<Option<&str>> = match req.target {
-            Target::Systemd if !req.instances.is_empty() => req.instances.iter().map(|i| Some(i.as_str())).collect(),
-            _ => vec![None],
+            Target::Sysv => vec![None],
+            _ if req.instances.is_empty() => vec![None],
+            _ => req.instances.iter().map(|i| Some(i.as_str())).collect(),
         };
         for instance in link_instances {
             for link in enable::links(req.recipe, req.target, req.flavor, instance) {

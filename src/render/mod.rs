@@ -3,6 +3,7 @@
 pub mod logrotate;
 pub mod service_sh;
 pub mod sh;
+pub mod supervised;
 pub mod systemd;
 pub mod systemd_escape;
 pub mod sysv;
@@ -18,16 +19,30 @@ use crate::recipe::{Recipe, check_instance_name};
 pub enum Target {
     Systemd,
     Sysv,
+    Runit,
+    S6,
+    Daemontools,
+    Supervisord,
 }
 
 impl Target {
-    pub const ALL: [Target; 2] = [Target::Systemd, Target::Sysv];
+    pub const ALL: [Target; 6] =
+        [Target::Systemd, Target::Sysv, Target::Runit, Target::S6, Target::Daemontools, Target::Supervisord];
 
     pub fn name(self) -> &'static str {
         match self {
             Target::Systemd => "systemd",
             Target::Sysv => "sysv",
+            Target::Runit => "runit",
+            Target::S6 => "s6",
+            Target::Daemontools => "daemontools",
+            Target::Supervisord => "supervisord",
         }
+    }
+
+    /// Targets that render one service per instance (a directory or a program).
+    pub fn per_instance(self) -> bool {
+        !matches!(self, Target::Systemd | Target::Sysv)
     }
 }
 
@@ -107,24 +122,44 @@ pub enum RenderError {
     NotMultiInstance(String, String),
     #[error("{0}")]
     BadInstance(String),
+    #[error("{target} runs one service per instance: name one, as `{name}@INSTANCE`")]
+    NeedsInstance { target: &'static str, name: String },
 }
 
-/// Renders `recipe` for `target`.
+/// Renders `recipe` for `target`; with an instance, its settings file (holding
+/// the defaults) comes too.
 pub fn render(recipe: &Recipe, target: Target, options: &Options) -> Result<Vec<Artifact>, RenderError> {
+    let mut out = artifacts(recipe, target, options)?;
+    if let Some(instance) = &options.instance {
+        out.push(sysv_instance::render(recipe, options, instance));
+    }
+    Ok(out)
+}
+
+/// The artifacts of `recipe` for `target`: for per-instance targets, those of
+/// `options.instance` (or the recipe's default instance).
+pub fn artifacts(recipe: &Recipe, target: Target, options: &Options) -> Result<Vec<Artifact>, RenderError> {
     if let Some(instance) = &options.instance {
         if recipe.instances.is_none() {
             return Err(RenderError::NotMultiInstance(recipe.name.clone(), instance.clone()));
         }
         check_instance_name(instance).map_err(RenderError::BadInstance)?;
     }
-    let mut artifacts = match target {
+    Ok(match target {
         Target::Systemd => vec![systemd::render(recipe, options)],
         Target::Sysv => vec![sysv::render(recipe, options), logrotate::render(recipe, options)],
-    };
-    if let Some(instance) = &options.instance {
-        artifacts.push(sysv_instance::render(recipe, options, instance));
-    }
-    Ok(artifacts)
+        _ => {
+            let default = recipe.instances.as_ref().and_then(|i| i.default.clone());
+            let instance = match (&recipe.instances, options.instance.clone().or(default)) {
+                (None, _) => None,
+                (Some(_), Some(i)) => Some(i),
+                (Some(_), None) => {
+                    return Err(RenderError::NeedsInstance { target: target.name(), name: recipe.name.clone() });
+                }
+            };
+            supervised::render(recipe, target, options, instance.as_deref())
+        }
+    })
 }
 
 /// The settings file of one instance, with every default commented out.

@@ -128,6 +128,13 @@ ik_load() {
     ik_dirs
 }
 
+# ik_identity: what the daemon is (its resolved executable) and who (uid, group).
+ik_identity() {
+    exe_real=$(readlink -f -- "$EXECUTABLE") || exe_real=$EXECUTABLE
+    run_uid=$(id -u "$RUN_USER" 2>/dev/null) || return 1
+    run_group=${RUN_GROUP:-$(id -gn "$RUN_USER")}
+}
+
 # ik_as USER CMD...: run CMD as USER with a clean environment.
 ik_as() {
     ik_user=$1

@@ -201,13 +201,11 @@ ik_main() {
             fi
             ;;
     esac
-    exe_real=$(readlink -f -- "$EXECUTABLE") || exe_real=$EXECUTABLE
-    if ! run_uid=$(id -u "$RUN_USER" 2>/dev/null); then
+    if ! ik_identity; then
         ik_err "$NAME: user '$RUN_USER' does not exist"
         [ "$ik_action" = status ] && exit 4
         exit 6
     fi
-    run_group=${RUN_GROUP:-$(id -gn "$RUN_USER")}
     if [ ! -x "$EXECUTABLE" ]; then
         ik_err "$NAME: $EXECUTABLE is not installed"
         [ "$ik_action" = status ] && exit 4
