@@ -21,6 +21,10 @@ pub enum TargetArg {
     Auto,
     Systemd,
     Sysv,
+    Runit,
+    S6,
+    Daemontools,
+    Supervisord,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -102,21 +106,22 @@ fn detection(root: &Path) -> Detection {
 }
 
 fn resolve_target(arg: TargetArg, root: &Path) -> Result<Target, CliError> {
-    match arg {
-        TargetArg::Systemd => Ok(Target::Systemd),
-        TargetArg::Sysv => Ok(Target::Sysv),
-        TargetArg::Auto => {
-            let found = detection(root);
-            match found.init {
-                "systemd" => Ok(Target::Systemd),
-                "sysv" => Ok(Target::Sysv),
-                other => Err(CliError::msg(format!(
-                    "{} runs {other}, which initkit cannot install for yet; give --target systemd or --target sysv",
-                    root.display()
-                ))),
-            }
-        }
-    }
+    let name = match arg {
+        TargetArg::Auto => detection(root).init,
+        TargetArg::Systemd => "systemd",
+        TargetArg::Sysv => "sysv",
+        TargetArg::Runit => "runit",
+        TargetArg::S6 => "s6",
+        TargetArg::Daemontools => "daemontools",
+        TargetArg::Supervisord => "supervisord",
+    };
+    Target::ALL.into_iter().find(|t| t.name() == name).ok_or_else(|| {
+        CliError::msg(format!(
+            "{} runs {name}, which initkit cannot install for yet; give --target with one of: {}",
+            root.display(),
+            Target::ALL.map(Target::name).join(", ")
+        ))
+    })
 }
 
 fn resolve_flavor(arg: FlavorArg, root: &Path) -> Flavor {

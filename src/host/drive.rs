@@ -278,6 +278,13 @@ fn process_uptime(pid: u32) -> Option<u64> {
     Some((now - started / 100.0).max(0.0) as u64)
 }
 
+/// The daemon's PID behind a stop wrapper, from its pidfile, when that process lives.
+fn wrapped_pid(recipe: &Recipe, instance: Option<&str>) -> Option<u64> {
+    let file = format!("/run/initkit/{}/{}.pid", recipe.name, instance.unwrap_or(&recipe.name));
+    let pid: u64 = fs::read_to_string(file).ok()?.trim().parse().ok()?;
+    Path::new(&format!("/proc/{pid}")).exists().then_some(pid)
+}
+
 /// The state of a supervised instance, from the supervisor's own status tool.
 fn supervised_status(m: &Manifest, recipe: &Recipe, instance: Option<&str>) -> Status {
     let dir = service_dir(m.target, recipe, instance);
@@ -328,6 +335,8 @@ fn supervised_status(m: &Manifest, recipe: &Recipe, instance: Option<&str>) -> S
                 "running"
             } else if text.contains("FATAL") || text.contains("BACKOFF") {
                 "failed"
+            } else if text.contains(" STARTING ") {
+                "starting"
             } else {
                 "stopped"
             };
@@ -340,12 +349,18 @@ fn supervised_status(m: &Manifest, recipe: &Recipe, instance: Option<&str>) -> S
                 instance: instance.map(str::to_owned),
                 unit: program,
                 state: state.to_owned(),
-                pid: number_after(&text, "pid ").and_then(|p| u32::try_from(p).ok()).filter(|_| up),
+                pid: wrapped_pid(recipe, instance)
+                    .or_else(|| number_after(&text, "pid "))
+                    .and_then(|p| u32::try_from(p).ok())
+                    .filter(|_| up),
                 uptime_seconds: uptime.filter(|_| up),
                 code,
             };
         }
     };
+    // Behind the stop wrapper (s6, daemontools) the supervisor's PID is the
+    // wrapper's; the daemon's is in the root-owned pidfile the wrapper writes.
+    let pid = if m.target == Target::Runit { pid } else { wrapped_pid(recipe, instance).or(pid) };
     Status {
         instance: instance.map(str::to_owned),
         unit,

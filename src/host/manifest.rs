@@ -58,9 +58,38 @@ pub fn hash(content: &[u8]) -> String {
     format!("{h:016x}")
 }
 
-/// A host path (absolute) under `root`.
+/// A host path (absolute) under `root`, its directories' symlinks resolved
+/// inside `root` as a chroot would (Debian's /etc/service is one); the last
+/// component is not followed, so a link initkit makes is the link itself.
 pub fn under(root: &Path, path: &str) -> PathBuf {
-    root.join(path.trim_start_matches('/'))
+    let mut parts: Vec<String> = path.split('/').filter(|c| !c.is_empty()).map(str::to_owned).collect();
+    let Some(name) = parts.pop() else { return root.to_path_buf() };
+    let mut resolved: Vec<String> = Vec::new();
+    let mut pending: Vec<String> = parts.into_iter().rev().collect();
+    let mut hops = 0;
+    while let Some(part) = pending.pop() {
+        match part.as_str() {
+            "." => continue,
+            ".." => {
+                resolved.pop();
+                continue;
+            }
+            _ => {}
+        }
+        let here: PathBuf = resolved.iter().fold(root.to_path_buf(), |p, c| p.join(c)).join(&part);
+        match fs::read_link(&here) {
+            Ok(target) if hops < 32 => {
+                hops += 1;
+                let target = target.to_string_lossy().into_owned();
+                if target.starts_with('/') {
+                    resolved.clear();
+                }
+                pending.extend(target.split('/').filter(|c| !c.is_empty()).rev().map(str::to_owned));
+            }
+            _ => resolved.push(part),
+        }
+    }
+    resolved.iter().fold(root.to_path_buf(), |p, c| p.join(c)).join(name)
 }
 
 pub fn path_of(root: &Path, recipe: &str) -> PathBuf {
@@ -116,7 +145,19 @@ pub fn save(root: &Path, manifest: &Manifest) -> io::Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use super::hash;
+    use super::{hash, under};
+
+    #[test]
+    fn links_in_directories_resolve_inside_the_root() {
+        let root = tempfile::tempdir().unwrap();
+        let r = root.path();
+        std::fs::create_dir_all(r.join("etc/runit/runsvdir/default")).unwrap();
+        std::os::unix::fs::symlink("default", r.join("etc/runit/runsvdir/current")).unwrap();
+        std::os::unix::fs::symlink("/etc/runit/runsvdir/current", r.join("etc/service")).unwrap();
+        assert_eq!(under(r, "/etc/service/redis@a"), r.join("etc/runit/runsvdir/default/redis@a"));
+        assert_eq!(under(r, "/etc/sv/../service/x"), r.join("etc/runit/runsvdir/default/x"));
+        assert_eq!(under(r, "/etc/x"), r.join("etc/x"));
+    }
 
     #[test]
     fn fnv_known_values() {

@@ -17,6 +17,7 @@ ik_wrapped_stop() {
         fi
     fi
     wait "$ik_child"
+    rm -f -- "$pidfile"
     exit 0
 }
 
@@ -38,6 +39,8 @@ ik_supervise() {
     ik_prepare || exit 1
     ( ik_exec ) &
     ik_child=$!
+    # The supervisor knows this script's PID; the daemon's goes where root keeps pidfiles.
+    ik_private_dir "$PID_DIR" && printf '%s\n' "$ik_child" >"$pidfile"
     trap ik_wrapped_stop TERM INT
     trap ik_wrapped_reload HUP
     if [ -n "$1" ]; then
@@ -51,5 +54,6 @@ ik_supervise() {
         wait "$ik_child"
         ik_rc=$?
     done
+    rm -f -- "$pidfile"
     exit "$ik_rc"
 }

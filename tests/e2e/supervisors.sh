@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# runit, s6, daemontools and supervisord, each run as an ordinary process (in
+# a chroot, in its own PID and mount namespaces) over what `initkit install
+# --target X --root` wrote: two redis instances and nginx, driven with initkit.
+# Usage: tests/e2e/supervisors.sh [PATH-TO-INITKIT] [TARGET...]   (as root)
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+INITKIT=$(readlink -f "${1:-$here/../../target/release/initkit}")
+shift || true
+TARGETS=${*:-runit s6 daemontools supervisord}
+E2E_EXTRA_PIDS=()
+
+[ "$(id -u)" = 0 ] || { echo "the supervisors' end-to-end suite needs root"; exit 1; }
+for tool in mmdebstrap unshare nsenter; do
+    command -v "$tool" >/dev/null || { echo "$tool is missing: .ci/run installs it"; exit 1; }
+done
+
+PACKAGES=runit,s6,daemontools,supervisor,redis-server,nginx-light,procps,curl,util-linux
+CACHE=/var/tmp/initkit-e2e-supervisors-cache
+MIRROR=$(awk '/^URIs:/ && $2 ~ /debian$/ {print $2; exit}' /etc/apt/sources.list.d/*.sources 2>/dev/null)
+[ -n "$MIRROR" ] || MIRROR=$(awk '/^deb / && $2 ~ /debian\/?$/ {print $2; exit}' /etc/apt/sources.list 2>/dev/null)
+MIRROR=${MIRROR:-http://deb.debian.org/debian}
+NS_PID=
+
+# Ends the namespace: its PID 1 dies, and the kernel kills everything in it.
+stop_namespace() {
+    [ -n "$NS_PID" ] || return 0
+    local init
+    init=$(pgrep -P "$NS_PID" | head -1)
+    [ -n "$init" ] && kill -KILL "$init" 2>/dev/null
+    wait_until 10 gone "$NS_PID" || kill -KILL "$NS_PID" 2>/dev/null
+    wait "$NS_PID" 2>/dev/null
+    NS_PID=
+    umount "$R/proc" 2>/dev/null
+}
+sup_cleanup() {
+    stop_namespace
+    [ -n "${WORK:-}" ] && { umount "$WORK/root/proc" 2>/dev/null; rm -rf -- "$WORK"; }
+    e2e_cleanup
+}
+trap sup_cleanup EXIT
+trap 'exit 1' INT TERM HUP PIPE
+
+echo "== rootfs"
+if [ ! -f "$CACHE/.packages" ] || [ "$(cat "$CACHE/.packages")" != "$PACKAGES" ]; then
+    rm -rf "$CACHE"
+    if mmdebstrap --variant=minbase --include="$PACKAGES" bookworm "$CACHE" "$MIRROR" >/tmp/initkit-mmdebstrap-sup.log 2>&1; then
+        printf '%s' "$PACKAGES" >"$CACHE/.packages"
+    else
+        tail -20 /tmp/initkit-mmdebstrap-sup.log; fail "rootfs built"; e2e_summary; exit 1
+    fi
+fi
+WORK=$(mktemp -d /var/tmp/initkit-e2e-sup.XXXXXX)
+R=$WORK/root
+cp -a "$CACHE" "$R" && rm -f "$R/.packages"
+install -m 0755 "$INITKIT" "$R/usr/local/bin/initkit"
+mkdir -p "$R/srv"
+pass "rootfs ready"
+
+in_ns() { nsenter -t "$(pgrep -P "$NS_PID" | head -1)" -p -m -r -w "$@"; }
+ping_port() { [ "$(redis-cli -p "$1" ping 2>/dev/null)" = PONG ]; }
+status_pid() { in_ns initkit status "$1" --json | sed -n 's/.*"pid": \([0-9]*\).*/\1/p'; }
+http() { curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:$1/"; }
+
+port=17100
+for target in $TARGETS; do
+    port=$((port + 10))
+    pa=$((port + 1)) pb=$((port + 2)) pn=$((port + 3))
+    echo "== $target"
+    cat >"$R/srv/nginx.conf" <<NGINX
+worker_processes 1;
+pid /run/nginx-e2e.pid;
+error_log /srv/nginx-error.log;
+events { worker_connections 64; }
+http { access_log off; server { listen 127.0.0.1:$pn; location / { return 200 "v1\n"; } } }
+NGINX
+    check "$target: install redis@a" "$INITKIT" install redis@a --target "$target" --root "$R" --set port=$pa --enable
+    check "$target: install redis@b" "$INITKIT" install redis@b --target "$target" --root "$R" --set port=$pb --enable
+    # --force: /etc/default/nginx is Debian's; it is backed up and restored on uninstall.
+    check "$target: install nginx" "$INITKIT" install nginx --target "$target" --root "$R" --set config=/srv/nginx.conf --set port=$pn --enable --force
+    case $target in
+        runit) cmd="runsvdir -P /etc/service" ;;
+        s6) cmd="s6-svscan /etc/s6/service" ;;
+        daemontools) cmd="svscan /etc/service" ;;
+        supervisord) cmd="supervisord -n -c /etc/supervisor/supervisord.conf" ;;
+    esac
+    # shellcheck disable=SC2086
+    unshare --pid --mount --fork --mount-proc="$R/proc" chroot "$R" $cmd >"$WORK/$target.out" 2>&1 &
+    NS_PID=$!
+    check "$target: redis@a answers on $pa" wait_until 20 ping_port $pa
+    check "$target: redis@b answers on $pb" wait_until 20 ping_port $pb
+    check "$target: nginx serves" wait_until 20 bash -c "[ \"\$(curl -s --max-time 1 http://127.0.0.1:$pn/)\" = v1 ]"
+    # supervisord says STARTING for its startsecs before RUNNING.
+    check "$target: both instances report running" wait_until 10 bash -c "nsenter -t \$(pgrep -P $NS_PID | head -1) -p -m -r -w initkit status redis >/dev/null"
+    expect_rc "$target: initkit status redis" 0 in_ns initkit status redis
+    check "$target: both instances running" bash -c "[ \$(grep -c ' running ' <<<\"\$1\") = 2 ]" _ "$OUT"
+
+    old=$(status_pid redis@a)
+    case $old in ''|0|*[!0-9]*) fail "$target: redis@a has a pid" "got '$old'" ;; *) in_ns kill -9 "$old" ;; esac
+    check "$target: the supervisor restarts redis@a after kill -9" wait_until 20 bash -c "p=\$(nsenter -t \$(pgrep -P $NS_PID | head -1) -p -m -r -w initkit status redis@a --json | sed -n 's/.*\"pid\": \([0-9]*\).*/\1/p'); [ -n \"\$p\" ] && [ \"\$p\" != $old ]"
+    check "$target: redis@a answers again" wait_until 20 ping_port $pa
+
+    expect_rc "$target: initkit stop redis@a" 0 in_ns initkit stop redis@a
+    check "$target: redis@a's port is closed" wait_until 10 bash -c "! redis-cli -p $pa ping"
+    expect_rc "$target: status of the stopped instance" 3 in_ns initkit status redis@a
+    case $target in
+        supervisord) log="$R/var/log/supervisor/initkit-redis@a.log" ;;
+        *) log="$R/var/log/initkit/redis/a/current" ;;
+    esac
+    check "$target: the hook ran before redis got its signal (log)" bash -c "awk '/initkit: before stop: wait for a background save/{h=NR} /Received SIGTERM|User requested shutdown/{if(!s)s=NR} END{exit !(h && s && h<s)}' \"\$1\"" _ "$log"
+    expect_rc "$target: initkit start redis@a" 0 in_ns initkit start redis@a
+    check "$target: redis@a answers after start" wait_until 20 ping_port $pa
+
+    pid=$(status_pid nginx)
+    printf 'this is not nginx config;\n' >>"$R/srv/nginx.conf"
+    expect_rc "$target: initkit restart nginx with a broken config refuses" 6 in_ns initkit restart nginx
+    check "$target: nginx kept its pid" test "$(status_pid nginx)" = "$pid"
+    check "$target: nginx still serves" test "$(http $pn)" = 200
+    sed -i -e '/this is not nginx config/d' -e 's/v1/v2/' "$R/srv/nginx.conf"
+    expect_rc "$target: initkit reload nginx with the fixed config" 0 in_ns initkit reload nginx
+    check "$target: nginx serves v2 after reload" wait_until 10 bash -c "[ \"\$(curl -s --max-time 1 http://127.0.0.1:$pn/)\" = v2 ]"
+    check "$target: reload kept nginx's pid" test "$(status_pid nginx)" = "$pid"
+    expect_rc "$target: initkit restart nginx" 0 in_ns initkit restart nginx
+    check "$target: nginx serves after restart" wait_until 10 bash -c "[ \"\$(curl -s --max-time 1 http://127.0.0.1:$pn/)\" = v2 ]"
+
+    expect_rc "$target: initkit stop redis" 0 in_ns initkit stop redis
+    expect_rc "$target: initkit stop nginx" 0 in_ns initkit stop nginx
+    stop_namespace
+    for name in redis nginx; do check "$target: uninstall $name" "$INITKIT" uninstall "$name" --root "$R" --force; done
+done
+
+e2e_summary
