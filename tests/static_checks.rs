@@ -19,7 +19,7 @@ fn every_script_of_every_target_passes_shellcheck() {
             for flavor in Flavor::ALL {
                 let options = Options { flavor, ..Options::default() };
                 for (i, artifact) in render(&recipe, target, &options).unwrap().iter().enumerate() {
-                    if artifact.content.starts_with("#!/bin/sh") {
+                    if artifact.content.starts_with("#!/bin/sh") || artifact.content.starts_with("#!/sbin/openrc-run") {
                         let path = dir.path().join(format!("{}-{}-{}-{i}", recipe.name, target.name(), flavor.name()));
                         fs::write(&path, &artifact.content).unwrap();
                         files.push(path);
@@ -28,7 +28,7 @@ fn every_script_of_every_target_passes_shellcheck() {
             }
         }
     }
-    // sysv 1, runit 3-4, s6 3, daemontools 2, supervisord 1 script each, per flavour.
+    // sysv 1, runit 3-4, s6 3, daemontools 2, supervisord 1, openrc 1 script each, per flavour.
     assert!(files.len() > 7 * 2 * 8, "only {} scripts were rendered", files.len());
     // POSIX sh, every severity (style included); one run for all of them.
     let out = Command::new("shellcheck").args(["-s", "sh", "-S", "style"]).args(&files).output().unwrap();

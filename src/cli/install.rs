@@ -25,6 +25,7 @@ pub enum TargetArg {
     S6,
     Daemontools,
     Supervisord,
+    Openrc,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -114,6 +115,7 @@ fn resolve_target(arg: TargetArg, root: &Path) -> Result<Target, CliError> {
         TargetArg::S6 => "s6",
         TargetArg::Daemontools => "daemontools",
         TargetArg::Supervisord => "supervisord",
+        TargetArg::Openrc => "openrc",
     };
     Target::ALL.into_iter().find(|t| t.name() == name).ok_or_else(|| {
         CliError::msg(format!(

@@ -10,7 +10,11 @@ use std::{
     time::{Duration, Instant},
 };
 
-use super::{enable::unit_name, manifest::Manifest, settings};
+use super::{
+    enable::{openrc_service, unit_name},
+    manifest::Manifest,
+    settings,
+};
 use crate::{
     recipe::{Recipe, Reload},
     render::{Target, seconds, supervised},
@@ -137,6 +141,11 @@ pub fn act(m: &Manifest, recipe: &Recipe, action: &str, instances: &[Option<Stri
                 let mut args = vec![action.to_owned()];
                 args.extend(i.clone());
                 run(&format!("/etc/init.d/{}", m.recipe), args);
+            }
+        }
+        Target::Openrc => {
+            for i in instances {
+                run("rc-service", vec![openrc_service(&m.recipe, i.as_deref()), action.to_owned()]);
             }
         }
         Target::Runit => {
@@ -405,10 +414,17 @@ pub fn status(m: &Manifest, recipe: &Recipe, instance: Option<&str>) -> Status {
         Target::Runit | Target::S6 | Target::Daemontools | Target::Supervisord => {
             supervised_status(m, recipe, instance)
         }
-        Target::Sysv => {
-            let script = format!("/etc/init.d/{}", m.recipe);
+        Target::Sysv | Target::Openrc => {
+            let (script, args): (String, Vec<&str>) = if m.target == Target::Openrc {
+                ("rc-service".to_owned(), vec![])
+            } else {
+                (format!("/etc/init.d/{}", m.recipe), instance.into_iter().collect())
+            };
             let mut cmd = Command::new(&script);
-            cmd.arg("status").args(instance).stdout(Stdio::null()).stderr(Stdio::null());
+            if m.target == Target::Openrc {
+                cmd.arg(openrc_service(&m.recipe, instance));
+            }
+            cmd.arg("status").args(args).stdout(Stdio::null()).stderr(Stdio::null());
             let code = cmd.status().ok().and_then(|s| s.code()).unwrap_or(4);
             let pidfile = format!("/run/initkit/{}/{}.pid", m.recipe, instance.unwrap_or(&m.recipe));
             let pid = (code == 0)

@@ -60,6 +60,36 @@ pub fn links(recipe: &Recipe, target: Target, flavor: Flavor, instance: Option<&
         }
         // A program in conf.d is enabled by being there.
         Target::Supervisord => Vec::new(),
+        // rc-update add SERVICE default: a link in the default runlevel.
+        Target::Openrc => {
+            let service = openrc_service(&recipe.name, instance);
+            vec![LinkRecord {
+                path: format!("/etc/runlevels/default/{service}"),
+                target: format!("/etc/init.d/{service}"),
+                instance: instance.map(str::to_owned),
+            }]
+        }
+    }
+}
+
+/// An OpenRC service name: `redis.a` for an instance, as OpenRC names them.
+pub fn openrc_service(recipe: &str, instance: Option<&str>) -> String {
+    match instance {
+        Some(i) => format!("{recipe}.{i}"),
+        None => recipe.to_owned(),
+    }
+}
+
+/// Links an instance needs to exist at all (not only to start at boot):
+/// OpenRC's `NAME.INSTANCE` links to the script.
+pub fn instance_links(recipe: &Recipe, target: Target, instance: Option<&str>) -> Vec<LinkRecord> {
+    match (target, instance) {
+        (Target::Openrc, Some(i)) => vec![LinkRecord {
+            path: format!("/etc/init.d/{}", openrc_service(&recipe.name, Some(i))),
+            target: recipe.name.clone(),
+            instance: Some(i.to_owned()),
+        }],
+        _ => Vec::new(),
     }
 }
 

@@ -196,7 +196,10 @@ pub fn plan(req: &Request<'_>) -> io::Result<Plan> {
         files.push(PlannedFile { path, mode, old, new, change, foreign, instance });
     }
 
-    let mut links = Vec::new();
+    let mut wanted_links: Vec<LinkRecord> = Vec::new();
+    for instance in &req.instances {
+        wanted_links.extend(enable::instance_links(req.recipe, req.target, Some(instance)));
+    }
     if req.enable {
         let link_instances: Vec<Option<&str>> = match req.target {
             Target::Sysv => vec![None],
@@ -204,25 +207,25 @@ pub fn plan(req: &Request<'_>) -> io::Result<Plan> {
             _ => req.instances.iter().map(|i| Some(i.as_str())).collect(),
         };
         for instance in link_instances {
-            for link in enable::links(req.recipe, req.target, req.flavor, instance) {
-                let path = under(&req.root, &link.path);
-                let exists = match fs::read_link(&path) {
-                    Ok(t) if t == Path::new(&link.target) => true,
-                    Ok(_) | Err(_) if path.symlink_metadata().is_ok() => {
-                        let recorded = previous.as_ref().is_some_and(|m| m.links.iter().any(|l| l.path == link.path));
-                        if !recorded && !req.force {
-                            problems.push(format!(
-                                "{} exists and initkit did not make it; use --force to replace it",
-                                link.path
-                            ));
-                        }
-                        false
-                    }
-                    _ => false,
-                };
-                links.push((link, exists));
-            }
+            wanted_links.extend(enable::links(req.recipe, req.target, req.flavor, instance));
         }
+    }
+    let mut links = Vec::new();
+    for link in wanted_links {
+        let path = under(&req.root, &link.path);
+        let exists = match fs::read_link(&path) {
+            Ok(t) if t == Path::new(&link.target) => true,
+            Ok(_) | Err(_) if path.symlink_metadata().is_ok() => {
+                let recorded = previous.as_ref().is_some_and(|m| m.links.iter().any(|l| l.path == link.path));
+                if !recorded && !req.force {
+                    problems
+                        .push(format!("{} exists and initkit did not make it; use --force to replace it", link.path));
+                }
+                false
+            }
+            _ => false,
+        };
+        links.push((link, exists));
     }
     Ok(Plan { files, links, problems, previous })
 }

@@ -1,6 +1,7 @@
 //! Rendering: a pure function from a validated recipe to native artifacts (text and paths).
 
 pub mod logrotate;
+pub mod openrc;
 pub mod service_sh;
 pub mod sh;
 pub mod supervised;
@@ -23,11 +24,19 @@ pub enum Target {
     S6,
     Daemontools,
     Supervisord,
+    Openrc,
 }
 
 impl Target {
-    pub const ALL: [Target; 6] =
-        [Target::Systemd, Target::Sysv, Target::Runit, Target::S6, Target::Daemontools, Target::Supervisord];
+    pub const ALL: [Target; 7] = [
+        Target::Systemd,
+        Target::Sysv,
+        Target::Runit,
+        Target::S6,
+        Target::Daemontools,
+        Target::Supervisord,
+        Target::Openrc,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -37,12 +46,13 @@ impl Target {
             Target::S6 => "s6",
             Target::Daemontools => "daemontools",
             Target::Supervisord => "supervisord",
+            Target::Openrc => "openrc",
         }
     }
 
     /// Targets that render one service per instance (a directory or a program).
     pub fn per_instance(self) -> bool {
-        !matches!(self, Target::Systemd | Target::Sysv)
+        !matches!(self, Target::Systemd | Target::Sysv | Target::Openrc)
     }
 }
 
@@ -148,6 +158,7 @@ pub fn artifacts(recipe: &Recipe, target: Target, options: &Options) -> Result<V
     Ok(match target {
         Target::Systemd => vec![systemd::render(recipe, options)],
         Target::Sysv => vec![sysv::render(recipe, options), logrotate::render(recipe, options)],
+        Target::Openrc => vec![openrc::render(recipe, options), logrotate::render(recipe, options)],
         _ => {
             let default = recipe.instances.as_ref().and_then(|i| i.default.clone());
             let instance = match (&recipe.instances, options.instance.clone().or(default)) {

@@ -8,6 +8,8 @@ use super::{
 };
 use crate::recipe::Recipe;
 
+/// Start, stop, status and friends for one instance; SysV and OpenRC share them.
+pub const ACTIONS: &str = include_str!("actions.sh");
 const SYSV_MAIN: &str = include_str!("sysv_main.sh");
 
 fn header(recipe: &Recipe, flavor: Flavor) -> String {
@@ -61,6 +63,7 @@ pub fn render(recipe: &Recipe, options: &Options) -> Artifact {
     // No `set -e` (Debian Policy 9.3.2): every failure is handled where it happens.
     s.push_str(&preamble(recipe, options, Drop::Setpriv { setsid: true }));
     s.push_str(SERVICE_LIB);
+    s.push_str(ACTIONS);
     s.push_str(SYSV_MAIN);
     Artifact { path: format!("{}/init.d/{name}", layout.etc()), mode: 0o755, content: s }
 }

@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# OpenRC in a chroot (a Debian rootfs with openrc), in private PID and mount
+# namespaces with a tmpfs /run holding OpenRC's softlevel and state
+# directories (no `openrc sysinit`): redis with two instances through
+# rc-service, and nginx whose restart with a broken config the script refuses.
+# Usage: tests/e2e/openrc.sh [PATH-TO-INITKIT]   (as root)
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+INITKIT=$(readlink -f "${1:-$here/../../target/release/initkit}")
+E2E_EXTRA_PIDS=()
+
+[ "$(id -u)" = 0 ] || { echo "the OpenRC end-to-end suite needs root"; exit 1; }
+for tool in mmdebstrap unshare nsenter; do
+    command -v "$tool" >/dev/null || { echo "$tool is missing: .ci/run installs it"; exit 1; }
+done
+
+PACKAGES=openrc,redis-server,nginx-light,procps,curl,util-linux
+CACHE=/var/tmp/initkit-e2e-openrc-cache
+MIRROR=$(awk '/^URIs:/ && $2 ~ /debian$/ {print $2; exit}' /etc/apt/sources.list.d/*.sources 2>/dev/null)
+[ -n "$MIRROR" ] || MIRROR=$(awk '/^deb / && $2 ~ /debian\/?$/ {print $2; exit}' /etc/apt/sources.list 2>/dev/null)
+MIRROR=${MIRROR:-http://deb.debian.org/debian}
+NS_PID=
+
+stop_namespace() {
+    [ -n "$NS_PID" ] || return 0
+    local init
+    init=$(pgrep -P "$NS_PID" | head -1)
+    [ -n "$init" ] && kill -KILL "$init" 2>/dev/null
+    wait_until 10 gone "$NS_PID" || kill -KILL "$NS_PID" 2>/dev/null
+    wait "$NS_PID" 2>/dev/null
+    NS_PID=
+}
+orc_cleanup() {
+    stop_namespace
+    [ -n "${WORK:-}" ] && { umount "$WORK/root/proc" 2>/dev/null; rm -rf -- "$WORK"; }
+    e2e_cleanup
+}
+trap orc_cleanup EXIT
+trap 'exit 1' INT TERM HUP PIPE
+
+echo "== rootfs"
+if [ ! -f "$CACHE/.packages" ] || [ "$(cat "$CACHE/.packages")" != "$PACKAGES" ]; then
+    rm -rf "$CACHE"
+    if mmdebstrap --variant=minbase --include="$PACKAGES" bookworm "$CACHE" "$MIRROR" >/tmp/initkit-mmdebstrap-openrc.log 2>&1; then
+        printf '%s' "$PACKAGES" >"$CACHE/.packages"
+    else
+        tail -20 /tmp/initkit-mmdebstrap-openrc.log; fail "rootfs built"; e2e_summary; exit 1
+    fi
+fi
+WORK=$(mktemp -d /var/tmp/initkit-e2e-openrc.XXXXXX)
+R=$WORK/root
+cp -a "$CACHE" "$R" && rm -f "$R/.packages"
+install -m 0755 "$INITKIT" "$R/usr/local/bin/initkit"
+mkdir -p "$R/srv"
+pass "rootfs ready"
+
+cat >"$R/srv/nginx.conf" <<NGINX
+worker_processes 1;
+pid /run/nginx-e2e.pid;
+error_log /srv/nginx-error.log;
+events { worker_connections 64; }
+http { access_log off; server { listen 127.0.0.1:17423; location / { return 200 "v1\n"; } } }
+NGINX
+check "install redis@a" "$INITKIT" install redis@a --target openrc --root "$R" --set port=17421 --enable
+check "install redis@b" "$INITKIT" install redis@b --target openrc --root "$R" --set port=17422 --enable
+check "the instance links exist" test "$(readlink "$R/etc/init.d/redis.a") $(readlink "$R/etc/init.d/redis.b")" = "redis redis"
+check "rc-update's runlevel link exists" test "$(readlink "$R/etc/runlevels/default/redis.a")" = /etc/init.d/redis.a
+# --force: /etc/default/nginx is Debian's; it is backed up and restored on uninstall.
+check "install nginx" "$INITKIT" install nginx --target openrc --root "$R" --set config=/srv/nginx.conf --set port=17423 --force
+
+# PID 1 of the namespace reaps orphans; OpenRC's state lives on a tmpfs /run.
+unshare --pid --mount --fork --mount-proc="$R/proc" chroot "$R" sh -c '
+    mount -t tmpfs tmpfs /run
+    for d in started starting stopping inactive wasinactive failed exclusive daemons options scheduled tmp; do
+        mkdir -p /run/openrc/$d
+    done
+    touch /run/openrc/softlevel
+    while :; do wait; sleep 0.2; done' >"$WORK/ns.out" 2>&1 &
+NS_PID=$!
+in_ns() { nsenter -t "$(pgrep -P "$NS_PID" | head -1)" -p -m -r -w "$@"; }
+check "the namespace is up" wait_until 10 bash -c "[ -n \"\$(pgrep -P $NS_PID)\" ] && nsenter -t \$(pgrep -P $NS_PID | head -1) -p -m -r -w test -f /run/openrc/softlevel"
+ping_port() { [ "$(redis-cli -p "$1" ping 2>/dev/null)" = PONG ]; }
+
+echo "== redis: two instances through rc-service"
+expect_rc "rc-service redis.a start" 0 in_ns rc-service redis.a start
+expect_rc "rc-service redis.b start" 0 in_ns rc-service redis.b start
+check "redis.a answers" ping_port 17421
+check "redis.b answers" ping_port 17422
+expect_rc "rc-service redis.a status" 0 in_ns rc-service redis.a status
+expect_rc "initkit status redis" 0 in_ns initkit status redis
+expect_rc "rc-service redis.a stop" 0 in_ns rc-service redis.a stop
+check "the pre-stop hook ran in stop_pre" grep -q "before stop: wait for a background save" <<<"$OUT"
+expect_rc "initkit status redis@a after stop" 3 in_ns initkit status redis@a
+expect_rc "initkit status redis (one stopped)" 3 in_ns initkit status redis
+check "redis.b still answers" ping_port 17422
+expect_rc "initkit restart redis@b" 0 in_ns initkit restart redis@b
+check "redis.b answers after restart" wait_until 10 ping_port 17422
+
+echo "== nginx: the script refuses a restart with a broken config"
+http() { curl -s --max-time 2 http://127.0.0.1:17423/; }
+expect_rc "rc-service nginx start" 0 in_ns rc-service nginx start
+check "nginx serves v1" test "$(http)" = v1
+pid=$(cat "$R/run/initkit/nginx/nginx.pid" 2>/dev/null || in_ns cat /run/initkit/nginx/nginx.pid)
+printf 'this is not nginx config;\n' >>"$R/srv/nginx.conf"
+expect_rc "rc-service nginx restart with a broken config fails" 1 in_ns rc-service nginx restart
+check "the refusal says why" grep -q "config test failed" <<<"$OUT"
+check "nginx kept its master" test "$(in_ns cat /run/initkit/nginx/nginx.pid)" = "$pid"
+check "nginx still serves v1" test "$(http)" = v1
+expect_rc "rc-service nginx reload with a broken config fails" 1 in_ns rc-service nginx reload
+check "the reload refusal says why" grep -q "config test failed" <<<"$OUT"
+expect_rc "initkit restart nginx refuses too" 6 in_ns initkit restart nginx
+check "nginx still serves v1 after both" test "$(http)" = v1
+sed -i -e '/this is not nginx config/d' -e 's/v1/v2/' "$R/srv/nginx.conf"
+expect_rc "rc-service nginx reload with the fixed config" 0 in_ns rc-service nginx reload
+check "nginx serves v2" wait_until 10 bash -c '[ "$(curl -s --max-time 1 http://127.0.0.1:17423/)" = v2 ]'
+expect_rc "rc-service nginx restart with the fixed config" 0 in_ns rc-service nginx restart
+check "nginx has a new master" test "$(in_ns cat /run/initkit/nginx/nginx.pid)" != "$pid"
+
+expect_rc "initkit stop redis" 0 in_ns initkit stop redis
+expect_rc "initkit stop nginx" 0 in_ns initkit stop nginx
+stop_namespace
+for name in redis nginx; do check "uninstall $name" "$INITKIT" uninstall "$name" --root "$R" --force; done
+check "the instance links are gone" test ! -e "$R/etc/init.d/redis.a"
+
+e2e_summary
