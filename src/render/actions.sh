@@ -10,7 +10,7 @@ ik_start_one() {
     ik_private_dir "$CONSOLE_LOG_DIR" || return 1
     ik_prepare || return 1
     # After the gate of a restart the config was just tested: not again, inside the downtime.
-    if [ "$ik_gated" != 1 ] && ! ik_check_quiet; then
+    if [ "${ik_gated:-0}" != 1 ] && ! ik_check_quiet; then
         ik_report_check
         return 6
     fi
