@@ -3,5 +3,6 @@
 pub mod catalogue;
 pub mod cli;
 pub mod host;
+pub mod import;
 pub mod recipe;
 pub mod render;

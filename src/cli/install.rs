@@ -26,6 +26,8 @@ pub enum TargetArg {
     Daemontools,
     Supervisord,
     Openrc,
+    Upstart,
+    Launchd,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -116,6 +118,8 @@ fn resolve_target(arg: TargetArg, root: &Path) -> Result<Target, CliError> {
         TargetArg::Daemontools => "daemontools",
         TargetArg::Supervisord => "supervisord",
         TargetArg::Openrc => "openrc",
+        TargetArg::Upstart => "upstart",
+        TargetArg::Launchd => "launchd",
     };
     Target::ALL.into_iter().find(|t| t.name() == name).ok_or_else(|| {
         CliError::msg(format!(
@@ -175,6 +179,11 @@ pub fn run_install(args: &InstallArgs) -> Result<(), CliError> {
     }
     if !sets.is_empty() && instances.len() > 1 {
         return Err(CliError::msg("--set applies to one instance: install each instance with its own --set"));
+    }
+    if !sets.is_empty() && args.target == TargetArg::Launchd {
+        return Err(CliError::msg(
+            "launchd substitutes nothing at run time, so --set has nowhere to go; override the recipe instead",
+        ));
     }
     if args.start && !live {
         return Err(CliError::msg("--start works on the running host only, not under --root"));

@@ -17,7 +17,7 @@ use super::{
 };
 use crate::{
     recipe::{Recipe, Reload},
-    render::{Target, seconds, supervised},
+    render::{Target, launchd, seconds, supervised},
 };
 
 /// The primary group id of `user`, from /etc/passwd.
@@ -146,6 +146,26 @@ pub fn act(m: &Manifest, recipe: &Recipe, action: &str, instances: &[Option<Stri
         Target::Openrc => {
             for i in instances {
                 run("rc-service", vec![openrc_service(&m.recipe, i.as_deref()), action.to_owned()]);
+            }
+        }
+        // Not runnable on these machines: validated statically only (docs/targets.md).
+        Target::Upstart => {
+            for i in instances {
+                let mut args = vec![action.to_owned(), m.recipe.clone()];
+                args.extend(i.as_ref().map(|i| format!("INSTANCE={i}")));
+                run("initctl", args);
+            }
+        }
+        Target::Launchd => {
+            for i in instances {
+                let service = format!("system/{}", launchd::label(recipe, i.as_deref()));
+                let args: Vec<String> = match action {
+                    "start" => vec!["kickstart".into(), service],
+                    "stop" => vec!["kill".into(), "TERM".into(), service],
+                    "restart" => vec!["kickstart".into(), "-k".into(), service],
+                    _ => vec!["kill".into(), "HUP".into(), service],
+                };
+                run("launchctl", args);
             }
         }
         Target::Runit => {
@@ -413,6 +433,34 @@ pub fn status(m: &Manifest, recipe: &Recipe, instance: Option<&str>) -> Status {
         }
         Target::Runit | Target::S6 | Target::Daemontools | Target::Supervisord => {
             supervised_status(m, recipe, instance)
+        }
+        Target::Upstart | Target::Launchd => {
+            // `name (i) start/running, process 123` or launchd's `state = running` / `pid = 123`.
+            let (program, args): (&str, Vec<String>) = if m.target == Target::Upstart {
+                let mut a = vec!["status".to_owned(), m.recipe.clone()];
+                a.extend(instance.map(|i| format!("INSTANCE={i}")));
+                ("initctl", a)
+            } else {
+                ("launchctl", vec!["print".to_owned(), format!("system/{}", launchd::label(recipe, instance))])
+            };
+            let text = Command::new(program)
+                .args(&args)
+                .output()
+                .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+                .unwrap_or_default();
+            let up = text.contains("start/running") || text.contains("state = running");
+            let pid = ["process ", "pid = "]
+                .iter()
+                .find_map(|m| text.split(m).nth(1))
+                .and_then(|t| t.split(|c: char| !c.is_ascii_digit()).next()?.parse().ok());
+            Status {
+                instance: instance.map(str::to_owned),
+                unit: program.to_owned(),
+                state: if up { "running" } else { "stopped" }.to_owned(),
+                pid: pid.filter(|_| up),
+                uptime_seconds: None,
+                code: if up { 0 } else { 3 },
+            }
         }
         Target::Sysv | Target::Openrc => {
             let (script, args): (String, Vec<&str>) = if m.target == Target::Openrc {

@@ -58,8 +58,9 @@ pub fn links(recipe: &Recipe, target: Target, flavor: Flavor, instance: Option<&
                 instance: instance.map(str::to_owned),
             }]
         }
-        // A program in conf.d is enabled by being there.
-        Target::Supervisord => Vec::new(),
+        // A program in conf.d is enabled by being there; an Upstart job by its
+        // `start on` (instances by NAME-instances); a launchd plist by RunAtLoad.
+        Target::Supervisord | Target::Upstart | Target::Launchd => Vec::new(),
         // rc-update add SERVICE default: a link in the default runlevel.
         Target::Openrc => {
             let service = openrc_service(&recipe.name, instance);

@@ -5,7 +5,7 @@ use std::{collections::BTreeMap, fs, path::Path};
 
 use crate::{
     recipe::{Recipe, Template},
-    render::{Flavor, Layout},
+    render::{Flavor, Layout, values::defaults},
 };
 
 /// The `KEY=VALUE` lines of a settings file: `#` comments and blank lines
@@ -39,25 +39,7 @@ pub fn files(recipe: &Recipe, flavor: Flavor, instance: Option<&str>) -> Vec<Str
 /// Every variable's value for one instance on the host under `root`: the
 /// built-ins, the recipe's defaults, then the settings files.
 pub fn values(recipe: &Recipe, root: &Path, flavor: Flavor, instance: Option<&str>) -> BTreeMap<String, String> {
-    let mut values = BTreeMap::new();
-    values.insert("name".to_owned(), recipe.name.clone());
-    if let Some(instance) = instance {
-        values.insert("instance".to_owned(), instance.to_owned());
-    }
-    let basic = values.clone();
-    let lookup = |t: &Template| t.substitute(&|v| basic.get(v).cloned());
-    for (var, base, dir) in [
-        ("runtime_dir", "/run", &recipe.directories.runtime),
-        ("state_dir", "/var/lib", &recipe.directories.state),
-        ("logs_dir", "/var/log", &recipe.directories.logs),
-    ] {
-        if let Some(dir) = dir {
-            values.insert(var.to_owned(), format!("{base}/{}", lookup(dir)));
-        }
-    }
-    for var in &recipe.vars {
-        values.insert(var.name.clone(), lookup(&var.default));
-    }
+    let mut values = defaults(recipe, &Layout::default(), instance);
     for file in files(recipe, flavor, instance) {
         if let Ok(text) = fs::read_to_string(root.join(file.trim_start_matches('/'))) {
             for (key, value) in parse(&text) {

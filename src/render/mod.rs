@@ -1,5 +1,6 @@
 //! Rendering: a pure function from a validated recipe to native artifacts (text and paths).
 
+pub mod launchd;
 pub mod logrotate;
 pub mod openrc;
 pub mod service_sh;
@@ -9,6 +10,8 @@ pub mod systemd;
 pub mod systemd_escape;
 pub mod sysv;
 mod sysv_instance;
+pub mod upstart;
+pub mod values;
 
 use serde::Serialize;
 
@@ -25,10 +28,12 @@ pub enum Target {
     Daemontools,
     Supervisord,
     Openrc,
+    Upstart,
+    Launchd,
 }
 
 impl Target {
-    pub const ALL: [Target; 7] = [
+    pub const ALL: [Target; 9] = [
         Target::Systemd,
         Target::Sysv,
         Target::Runit,
@@ -36,6 +41,8 @@ impl Target {
         Target::Daemontools,
         Target::Supervisord,
         Target::Openrc,
+        Target::Upstart,
+        Target::Launchd,
     ];
 
     pub fn name(self) -> &'static str {
@@ -47,12 +54,14 @@ impl Target {
             Target::Daemontools => "daemontools",
             Target::Supervisord => "supervisord",
             Target::Openrc => "openrc",
+            Target::Upstart => "upstart",
+            Target::Launchd => "launchd",
         }
     }
 
     /// Targets that render one service per instance (a directory or a program).
     pub fn per_instance(self) -> bool {
-        !matches!(self, Target::Systemd | Target::Sysv | Target::Openrc)
+        !matches!(self, Target::Systemd | Target::Sysv | Target::Openrc | Target::Upstart)
     }
 }
 
@@ -159,6 +168,7 @@ pub fn artifacts(recipe: &Recipe, target: Target, options: &Options) -> Result<V
         Target::Systemd => vec![systemd::render(recipe, options)],
         Target::Sysv => vec![sysv::render(recipe, options), logrotate::render(recipe, options)],
         Target::Openrc => vec![openrc::render(recipe, options), logrotate::render(recipe, options)],
+        Target::Upstart => upstart::render(recipe, options),
         _ => {
             let default = recipe.instances.as_ref().and_then(|i| i.default.clone());
             let instance = match (&recipe.instances, options.instance.clone().or(default)) {
@@ -168,7 +178,11 @@ pub fn artifacts(recipe: &Recipe, target: Target, options: &Options) -> Result<V
                     return Err(RenderError::NeedsInstance { target: target.name(), name: recipe.name.clone() });
                 }
             };
-            supervised::render(recipe, target, options, instance.as_deref())
+            if target == Target::Launchd {
+                vec![launchd::render(recipe, options, instance.as_deref())]
+            } else {
+                supervised::render(recipe, target, options, instance.as_deref())
+            }
         }
     })
 }

@@ -254,6 +254,6 @@ pub fn render(recipe: &Recipe, target: Target, options: &Options, instance: Opti
                 ),
             ]
         }
-        Target::Systemd | Target::Sysv | Target::Openrc => Vec::new(),
+        Target::Systemd | Target::Sysv | Target::Openrc | Target::Upstart | Target::Launchd => Vec::new(),
     }
 }

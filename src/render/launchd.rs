@@ -1,0 +1,82 @@
+//! launchd: one property list per instance in /Library/LaunchDaemons, written
+//! with a real plist writer. launchd substitutes nothing, so every variable is
+//! resolved here from the instance's defaults.
+
+use plist::{Dictionary, Value};
+
+use super::{Artifact, Options, supervised::service_name, values::defaults};
+use crate::recipe::{Recipe, Template};
+
+/// `org.initkit.redis.a`: reverse-DNS, as launchd labels are.
+pub fn label(recipe: &Recipe, instance: Option<&str>) -> String {
+    format!("org.initkit.{}", service_name(recipe, instance).replace('@', "."))
+}
+
+fn int(n: u64) -> Value {
+    Value::Integer(n.into())
+}
+
+pub fn render(recipe: &Recipe, options: &Options, instance: Option<&str>) -> Artifact {
+    let values = defaults(recipe, &options.layout, instance);
+    let resolve = |t: &Template| t.substitute(&|v| values.get(v).cloned());
+    let label = label(recipe, instance);
+    let mut d = Dictionary::new();
+    d.insert("Label".into(), Value::String(label.clone()));
+    d.insert(
+        "ProgramArguments".into(),
+        Value::Array(recipe.run.command.iter().map(|a| Value::String(resolve(a))).collect()),
+    );
+    if recipe.run.user != "root" {
+        d.insert("UserName".into(), Value::String(recipe.run.user.clone()));
+    }
+    if let Some(group) = &recipe.run.group {
+        d.insert("GroupName".into(), Value::String(group.clone()));
+    }
+    if let Some(dir) = &recipe.run.working_directory {
+        d.insert("WorkingDirectory".into(), Value::String(resolve(dir)));
+    }
+    if !recipe.run.environment.is_empty() {
+        let env: Dictionary =
+            recipe.run.environment.iter().map(|(k, v)| (k.clone(), Value::String(resolve(v)))).collect();
+        d.insert("EnvironmentVariables".into(), Value::Dictionary(env));
+    }
+    if let Some(umask) = recipe.run.umask {
+        d.insert("Umask".into(), int(u64::from(umask)));
+    }
+    let limits: Dictionary = recipe
+        .run
+        .limits
+        .entries()
+        .into_iter()
+        .map(|(k, v)| {
+            let key = match k {
+                "nofile" => "NumberOfFiles",
+                "nproc" => "NumberOfProcesses",
+                "core" => "Core",
+                _ => "MemoryLock",
+            };
+            (key.to_owned(), int(v))
+        })
+        .collect();
+    if !limits.is_empty() {
+        d.insert("SoftResourceLimits".into(), Value::Dictionary(limits.clone()));
+        d.insert("HardResourceLimits".into(), Value::Dictionary(limits));
+    }
+    let log = format!("{}/initkit/{}/{}.log", options.layout.log(), recipe.name, instance.unwrap_or(&recipe.name));
+    d.insert("StandardOutPath".into(), Value::String(log.clone()));
+    d.insert("StandardErrorPath".into(), Value::String(log));
+    d.insert("RunAtLoad".into(), Value::Boolean(true));
+    // Restart after a crash, not after a clean exit (Restart=on-failure).
+    let keep_alive: Dictionary = [("SuccessfulExit".to_owned(), Value::Boolean(false))].into_iter().collect();
+    d.insert("KeepAlive".into(), Value::Dictionary(keep_alive));
+    // launchd sends SIGTERM, then SIGKILL after ExitTimeOut seconds.
+    d.insert("ExitTimeOut".into(), int(recipe.stop.timeout_ms.div_ceil(1000)));
+    let mut xml = Vec::new();
+    Value::Dictionary(d).to_writer_xml(&mut xml).expect("writing a plist to memory cannot fail");
+    xml.push(b'\n');
+    Artifact {
+        path: format!("{}/Library/LaunchDaemons/{label}.plist", options.layout.root),
+        mode: 0o644,
+        content: String::from_utf8(xml).expect("plist XML is UTF-8"),
+    }
+}
