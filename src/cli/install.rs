@@ -6,7 +6,7 @@ use super::{CliError, operate, output::print, resolve};
 use crate::{
     host::{
         detect::{Detection, detect, detect_host},
-        drive::native,
+        drive::{SUPERVISORD_CONF, native},
         enable::sysv_tool,
         install::{self, Change, Request},
         manifest,
@@ -271,9 +271,23 @@ fn after_change_live(m: &mut manifest::Manifest, enable: bool) -> Result<(), Cli
                 }
             }
         }
+        Target::Supervisord => supervisord_update(),
         _ => {}
     }
     Ok(())
+}
+
+/// A running supervisord reads new and removed programs on reread + update.
+fn supervisord_update() {
+    if Path::new(SUPERVISORD_CONF).exists() && which("supervisorctl") {
+        for step in ["reread", "update"] {
+            native("supervisorctl", &["-c".to_owned(), SUPERVISORD_CONF.to_owned(), step.to_owned()]);
+        }
+    }
+}
+
+fn which(program: &str) -> bool {
+    std::env::var_os("PATH").is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(program).is_file()))
 }
 
 pub fn run_uninstall(args: &UninstallArgs) -> Result<(), CliError> {
@@ -313,6 +327,9 @@ pub fn run_uninstall(args: &UninstallArgs) -> Result<(), CliError> {
     print(&report)?;
     if live && m.target == Target::Systemd && Path::new("/run/systemd/system").exists() {
         native("systemctl", &["daemon-reload".to_owned()]);
+    }
+    if live && m.target == Target::Supervisord {
+        supervisord_update();
     }
     if outcome.kept.is_empty() {
         Ok(())

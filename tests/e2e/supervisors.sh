@@ -124,6 +124,13 @@ NGINX
     expect_rc "$target: initkit restart nginx" 0 in_ns initkit restart nginx
     check "$target: nginx serves after restart" wait_until 10 bash -c "[ \"\$(curl -s --max-time 1 http://127.0.0.1:$pn/)\" = v2 ]"
 
+    if [ "$target" = supervisord ]; then
+        # On the running host (here the namespace), install tells supervisord: reread + update.
+        expect_rc "$target: a live install of redis@c" 0 in_ns initkit install redis@c --target supervisord --set port=$((port + 4))
+        check "$target: supervisord started redis@c" wait_until 20 ping_port $((port + 4))
+        expect_rc "$target: a live uninstall of redis@c" 0 in_ns initkit uninstall redis@c
+        check "$target: supervisord stopped redis@c" wait_until 20 bash -c "! redis-cli -p $((port + 4)) ping"
+    fi
     expect_rc "$target: initkit stop redis" 0 in_ns initkit stop redis
     expect_rc "$target: initkit stop nginx" 0 in_ns initkit stop nginx
     stop_namespace
