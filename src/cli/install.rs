@@ -16,18 +16,17 @@ use crate::{
     render::{Flavor, Target},
 };
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum TargetArg {
-    Auto,
-    Systemd,
-    Sysv,
-    Runit,
-    S6,
-    Daemontools,
-    Supervisord,
-    Openrc,
-    Upstart,
-    Launchd,
+/// `auto` (detect the host's init system) or a target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TargetArg(Option<Target>);
+
+fn target_arg(text: &str) -> Result<TargetArg, String> {
+    if text == "auto" {
+        return Ok(TargetArg(None));
+    }
+    <Target as clap::ValueEnum>::from_str(text, false)
+        .map(|t| TargetArg(Some(t)))
+        .map_err(|_| format!("expected auto or one of: {}", Target::ALL.map(Target::name).join(", ")))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -43,7 +42,8 @@ pub struct InstallArgs {
     /// `NAME`, `NAME@INSTANCE` (several instances of one recipe may be given), or a recipe file.
     #[arg(required = true)]
     specs: Vec<String>,
-    #[arg(long, value_enum, default_value_t = TargetArg::Auto)]
+    /// `auto`, or systemd, sysv, openrc, runit, s6, daemontools, supervisord, upstart, launchd.
+    #[arg(long, value_parser = target_arg, default_value = "auto")]
     target: TargetArg,
     #[arg(long, value_enum, default_value_t = FlavorArg::Auto)]
     flavor: FlavorArg,
@@ -109,18 +109,10 @@ fn detection(root: &Path) -> Detection {
 }
 
 fn resolve_target(arg: TargetArg, root: &Path) -> Result<Target, CliError> {
-    let name = match arg {
-        TargetArg::Auto => detection(root).init,
-        TargetArg::Systemd => "systemd",
-        TargetArg::Sysv => "sysv",
-        TargetArg::Runit => "runit",
-        TargetArg::S6 => "s6",
-        TargetArg::Daemontools => "daemontools",
-        TargetArg::Supervisord => "supervisord",
-        TargetArg::Openrc => "openrc",
-        TargetArg::Upstart => "upstart",
-        TargetArg::Launchd => "launchd",
-    };
+    if let TargetArg(Some(target)) = arg {
+        return Ok(target);
+    }
+    let name = detection(root).init;
     Target::ALL.into_iter().find(|t| t.name() == name).ok_or_else(|| {
         CliError::msg(format!(
             "{} runs {name}, which initkit cannot install for yet; give --target with one of: {}",
@@ -180,7 +172,7 @@ pub fn run_install(args: &InstallArgs) -> Result<(), CliError> {
     if !sets.is_empty() && instances.len() > 1 {
         return Err(CliError::msg("--set applies to one instance: install each instance with its own --set"));
     }
-    if !sets.is_empty() && args.target == TargetArg::Launchd {
+    if !sets.is_empty() && args.target == TargetArg(Some(Target::Launchd)) {
         return Err(CliError::msg(
             "launchd substitutes nothing at run time, so --set has nowhere to go; override the recipe instead",
         ));

@@ -66,6 +66,24 @@ fn script(recipe: &Recipe, options: &Options, drop: Drop, what: &str, main: &str
     s
 }
 
+/// A run script that is the shared stop wrapper around the daemon; `notify_fd`
+/// is s6's notification fd, when readiness is reported.
+fn wrapper_script(
+    recipe: &Recipe,
+    options: &Options,
+    drop: Drop,
+    what: &str,
+    instance: Option<&str>,
+    notify_fd: Option<u8>,
+) -> String {
+    let fd = notify_fd.map_or_else(|| "''".to_owned(), |fd| fd.to_string());
+    let main = format!(
+        "{WRAPPER}\n# ---- run ----\nexec 2>&1\n{}console_log=/dev/stdout\nik_supervise {fd}\n",
+        load(instance)
+    );
+    script(recipe, options, drop, what, &main)
+}
+
 /// The shell line that loads one instance (baked in: one directory per instance).
 fn load(instance: Option<&str>) -> String {
     format!(
@@ -164,17 +182,7 @@ pub fn render(recipe: &Recipe, target: Target, options: &Options, instance: Opti
                 file(
                     format!("{dir}/run"),
                     0o755,
-                    script(
-                        recipe,
-                        options,
-                        Drop::S6,
-                        "s6 run script",
-                        &format!(
-                            "{WRAPPER}\n# ---- run ----\nexec 2>&1\n{}console_log=/dev/stdout\nik_supervise {}\n",
-                            load(instance),
-                            if notify { "3" } else { "''" }
-                        ),
-                    ),
+                    wrapper_script(recipe, options, Drop::S6, "s6 run script", instance, notify.then_some(3)),
                 ),
                 file(format!("{dir}/finish"), 0o755, finish(recipe, instance)),
                 // s6-supervise sends KILL when a stop takes longer than this (ms).
@@ -196,16 +204,7 @@ pub fn render(recipe: &Recipe, target: Target, options: &Options, instance: Opti
                 file(
                     format!("{dir}/run"),
                     0o755,
-                    script(
-                        recipe,
-                        options,
-                        Drop::Setuidgid,
-                        "daemontools run script",
-                        &format!(
-                            "{WRAPPER}\n# ---- run ----\nexec 2>&1\n{}console_log=/dev/stdout\nik_supervise ''\n",
-                            load(instance)
-                        ),
-                    ),
+                    wrapper_script(recipe, options, Drop::Setuidgid, "daemontools run script", instance, None),
                 ),
                 file(
                     format!("{dir}/log/run"),
@@ -241,15 +240,13 @@ pub fn render(recipe: &Recipe, target: Target, options: &Options, instance: Opti
                 file(
                     run,
                     0o755,
-                    script(
+                    wrapper_script(
                         recipe,
                         options,
                         Drop::Setpriv { setsid: false },
                         "supervisord run script",
-                        &format!(
-                            "{WRAPPER}\n# ---- run ----\nexec 2>&1\n{}console_log=/dev/stdout\nik_supervise ''\n",
-                            load(instance)
-                        ),
+                        instance,
+                        None,
                     ),
                 ),
             ]

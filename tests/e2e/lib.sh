@@ -72,6 +72,46 @@ e2e_cleanup() {
     for pid in "${E2E_EXTRA_PIDS[@]}"; do kill -9 "$pid" 2>/dev/null; done
 }
 
+# stop_namespace: end the chroot's PID namespace started as $NS_PID (unshare):
+# its PID 1 dies and the kernel kills everything in it; then unmount its /proc.
+stop_namespace() {
+    [ -n "${NS_PID:-}" ] || return 0
+    local init
+    init=$(pgrep -P "$NS_PID" | head -1)
+    [ -n "$init" ] && kill -KILL "$init" 2>/dev/null
+    wait_until 10 gone "$NS_PID" || kill -KILL "$NS_PID" 2>/dev/null
+    wait "$NS_PID" 2>/dev/null
+    NS_PID=
+    [ -n "${R:-}" ] && umount "$R/proc" 2>/dev/null
+    return 0
+}
+
+# debian_mirror: the host's own Debian mirror, the first active URIs: line
+# (deb822) or deb line; the registry CI reaches.
+debian_mirror() {
+    local m
+    m=$(awk '/^URIs:/ && $2 ~ /debian$/ {print $2; exit}' /etc/apt/sources.list.d/*.sources 2>/dev/null)
+    [ -n "$m" ] || m=$(awk '/^deb / && $2 ~ /debian\/?$/ {print $2; exit}' /etc/apt/sources.list 2>/dev/null)
+    printf '%s\n' "${m:-http://deb.debian.org/debian}"
+}
+
+# build_rootfs CACHE PACKAGES: a Debian 12 minbase rootfs with PACKAGES in
+# CACHE, rebuilt only when the package list changed; 1 (and the log's tail) on failure.
+build_rootfs() {
+    local cache=$1 packages=$2 log
+    [ -f "$cache/.packages" ] && [ "$(cat "$cache/.packages")" = "$packages" ] && return 0
+    rm -rf "$cache"
+    log=$(mktemp)
+    if mmdebstrap --variant=minbase --include="$packages" bookworm "$cache" "$(debian_mirror)" >"$log" 2>&1; then
+        printf '%s' "$packages" >"$cache/.packages"
+        rm -f "$log"
+        return 0
+    fi
+    tail -20 "$log"
+    rm -f "$log"
+    return 1
+}
+
 e2e_summary() {
     echo
     if [ "$E2E_FAILED" -gt 0 ]; then

@@ -18,22 +18,8 @@ done
 
 PACKAGES=runit,s6,daemontools,supervisor,redis-server,nginx-light,procps,curl,util-linux
 CACHE=/var/tmp/initkit-e2e-supervisors-cache
-MIRROR=$(awk '/^URIs:/ && $2 ~ /debian$/ {print $2; exit}' /etc/apt/sources.list.d/*.sources 2>/dev/null)
-[ -n "$MIRROR" ] || MIRROR=$(awk '/^deb / && $2 ~ /debian\/?$/ {print $2; exit}' /etc/apt/sources.list 2>/dev/null)
-MIRROR=${MIRROR:-http://deb.debian.org/debian}
 NS_PID=
 
-# Ends the namespace: its PID 1 dies, and the kernel kills everything in it.
-stop_namespace() {
-    [ -n "$NS_PID" ] || return 0
-    local init
-    init=$(pgrep -P "$NS_PID" | head -1)
-    [ -n "$init" ] && kill -KILL "$init" 2>/dev/null
-    wait_until 10 gone "$NS_PID" || kill -KILL "$NS_PID" 2>/dev/null
-    wait "$NS_PID" 2>/dev/null
-    NS_PID=
-    umount "$R/proc" 2>/dev/null
-}
 sup_cleanup() {
     stop_namespace
     [ -n "${WORK:-}" ] && { umount "$WORK/root/proc" 2>/dev/null; rm -rf -- "$WORK"; }
@@ -43,14 +29,7 @@ trap sup_cleanup EXIT
 trap 'exit 1' INT TERM HUP PIPE
 
 echo "== rootfs"
-if [ ! -f "$CACHE/.packages" ] || [ "$(cat "$CACHE/.packages")" != "$PACKAGES" ]; then
-    rm -rf "$CACHE"
-    if mmdebstrap --variant=minbase --include="$PACKAGES" bookworm "$CACHE" "$MIRROR" >/tmp/initkit-mmdebstrap-sup.log 2>&1; then
-        printf '%s' "$PACKAGES" >"$CACHE/.packages"
-    else
-        tail -20 /tmp/initkit-mmdebstrap-sup.log; fail "rootfs built"; e2e_summary; exit 1
-    fi
-fi
+build_rootfs "$CACHE" "$PACKAGES" || { fail "rootfs built"; e2e_summary; exit 1; }
 WORK=$(mktemp -d /var/tmp/initkit-e2e-sup.XXXXXX)
 R=$WORK/root
 cp -a "$CACHE" "$R" && rm -f "$R/.packages"

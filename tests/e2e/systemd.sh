@@ -16,10 +16,6 @@ done
 
 PACKAGES=systemd,systemd-sysv,dbus,procps,curl,redis-server,nginx-light,mariadb-server
 CACHE=/var/tmp/initkit-e2e-rootfs-cache
-# The host's own Debian mirror: the first active URIs: line (deb822) or deb line.
-MIRROR=$(awk '/^URIs:/ && $2 ~ /debian$/ {print $2; exit}' /etc/apt/sources.list.d/*.sources 2>/dev/null)
-[ -n "$MIRROR" ] || MIRROR=$(awk '/^deb / && $2 ~ /debian\/?$/ {print $2; exit}' /etc/apt/sources.list 2>/dev/null)
-MIRROR=${MIRROR:-http://deb.debian.org/debian}
 NSPAWN_PID=
 CGROUPS_BEFORE=$(find /sys/fs/cgroup -mindepth 1 -maxdepth 3 -type d 2>/dev/null | sort)
 
@@ -51,14 +47,7 @@ trap systemd_cleanup EXIT
 trap 'exit 1' INT TERM HUP PIPE
 
 echo "== rootfs"
-if [ ! -f "$CACHE/.packages" ] || [ "$(cat "$CACHE/.packages")" != "$PACKAGES" ]; then
-    rm -rf "$CACHE"
-    if mmdebstrap --variant=minbase --include="$PACKAGES" bookworm "$CACHE" "$MIRROR" >/tmp/initkit-mmdebstrap.log 2>&1; then
-        printf '%s' "$PACKAGES" >"$CACHE/.packages"
-    else
-        tail -20 /tmp/initkit-mmdebstrap.log; fail "rootfs built"; e2e_summary; exit 1
-    fi
-fi
+build_rootfs "$CACHE" "$PACKAGES" || { fail "rootfs built"; e2e_summary; exit 1; }
 WORK=$(mktemp -d /var/tmp/initkit-e2e-systemd.XXXXXX)
 R=$WORK/root
 cp -a "$CACHE" "$R" && rm -f "$R/.packages"
