@@ -1,9 +1,12 @@
 //! `initkit render`: a recipe's artifacts, to stdout or under a directory.
 
-use std::{fs, os::unix::fs::PermissionsExt, path::Path};
+use std::{fs, path::Path};
 
 use super::{CliError, output::print, resolve};
-use crate::render::{Flavor, Layout, Options, Target, render};
+use crate::{
+    host::manifest::write_atomic,
+    render::{Flavor, Layout, Options, Target, render},
+};
 
 pub fn run(spec: &str, target: Target, flavor: Flavor, out: Option<&Path>, prefix: String) -> Result<(), CliError> {
     let (recipe, instance) = resolve::recipe(spec)?;
@@ -34,10 +37,7 @@ pub fn run(spec: &str, target: Target, flavor: Flavor, out: Option<&Path>, prefi
         if let Some(parent) = dest.parent() {
             fs::create_dir_all(parent)?;
         }
-        let tmp = dest.with_extension("initkit-tmp");
-        fs::write(&tmp, &artifact.content)?;
-        fs::set_permissions(&tmp, fs::Permissions::from_mode(artifact.mode))?;
-        fs::rename(&tmp, &dest)?;
+        write_atomic(&dest, artifact.content.as_bytes(), artifact.mode)?;
         print(&format!("wrote {}\n", dest.display()))?;
     }
     Ok(())

@@ -258,12 +258,20 @@ fn svc(dir: &str, flag: &str) -> bool {
     native("svc", &[flag.to_owned(), dir.to_owned()]) == 0
 }
 
+/// What a status tool prints on stdout; empty when it cannot run.
+fn stdout_of<S: AsRef<std::ffi::OsStr>>(program: &str, args: &[S]) -> String {
+    Command::new(program)
+        .args(args)
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default()
+}
+
 /// Polls `svstat` until the service is up (or down), for at most `secs`.
 fn wait_svstat(dir: &str, up: bool, secs: u64) -> bool {
     let deadline = Instant::now() + Duration::from_secs(secs);
     loop {
-        let out = Command::new("svstat").arg(dir).output().map(|o| String::from_utf8_lossy(&o.stdout).into_owned());
-        let is_up = out.as_deref().is_ok_and(|t| t.contains(": up "));
+        let is_up = stdout_of("svstat", &[dir]).contains(": up ");
         if is_up == up {
             return true;
         }
@@ -317,13 +325,7 @@ fn wrapped_pid(recipe: &Recipe, instance: Option<&str>) -> Option<u64> {
 /// The state of a supervised instance, from the supervisor's own status tool.
 fn supervised_status(m: &Manifest, recipe: &Recipe, instance: Option<&str>) -> Status {
     let dir = service_dir(m.target, recipe, instance);
-    let output = |program: &str, args: &[&str]| {
-        Command::new(program)
-            .args(args)
-            .output()
-            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
-            .unwrap_or_default()
-    };
+    let output = |program: &str, args: &[&str]| stdout_of(program, args);
     let number_after = |text: &str, marker: &str| -> Option<u64> {
         let rest = &text[text.find(marker)? + marker.len()..];
         rest.trim_start().split(|c: char| !c.is_ascii_digit()).next()?.parse().ok()
@@ -404,10 +406,10 @@ pub fn status(m: &Manifest, recipe: &Recipe, instance: Option<&str>) -> Status {
     let unit = unit_name(&m.recipe, instance);
     match m.target {
         Target::Systemd => {
-            let out = Command::new("systemctl")
-                .args(["show", &unit, "-p", "ActiveState", "-p", "MainPID", "-p", "ActiveEnterTimestampMonotonic"])
-                .output();
-            let text = out.map(|o| String::from_utf8_lossy(&o.stdout).into_owned()).unwrap_or_default();
+            let text = stdout_of(
+                "systemctl",
+                &["show", &unit, "-p", "ActiveState", "-p", "MainPID", "-p", "ActiveEnterTimestampMonotonic"],
+            );
             let get = |k: &str| text.lines().find_map(|l| l.strip_prefix(&format!("{k}="))).unwrap_or("").to_owned();
             let pid = get("MainPID").parse::<u32>().ok().filter(|p| *p > 0);
             let (state, code) = match get("ActiveState").as_str() {
@@ -443,11 +445,7 @@ pub fn status(m: &Manifest, recipe: &Recipe, instance: Option<&str>) -> Status {
             } else {
                 ("launchctl", vec!["print".to_owned(), format!("system/{}", launchd::label(recipe, instance))])
             };
-            let text = Command::new(program)
-                .args(&args)
-                .output()
-                .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
-                .unwrap_or_default();
+            let text = stdout_of(program, &args);
             let up = text.contains("start/running") || text.contains("state = running");
             let pid = ["process ", "pid = "]
                 .iter()

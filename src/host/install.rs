@@ -315,8 +315,6 @@ pub fn apply(req: &Request<'_>, plan: &Plan) -> io::Result<Manifest> {
                 backup: previous_backup.or(backup),
                 instance: f.instance.clone(),
             });
-        } else if !m.files.iter().any(|r| r.path == f.path) && f.old.is_none() {
-            // Unchanged and unrecorded cannot happen for a created file; nothing to do.
         }
     }
     for (link, exists) in &plan.links {

@@ -112,6 +112,32 @@ build_rootfs() {
     return 1
 }
 
+# prepare_rootfs CACHE PACKAGES NAME: the cached rootfs (built when needed),
+# then a working copy with initkit and an empty /srv in it. Sets WORK and R
+# (the copy); ends the suite when the rootfs cannot be built.
+prepare_rootfs() {
+    echo "== rootfs"
+    build_rootfs "$1" "$2" || { fail "rootfs built"; e2e_summary; exit 1; }
+    WORK=$(mktemp -d "/var/tmp/initkit-e2e-$3.XXXXXX")
+    R=$WORK/root
+    cp -a "$1" "$R" && rm -f "$R/.packages"
+    install -m 0755 "$INITKIT" "$R/usr/local/bin/initkit"
+    mkdir -p "$R/srv"
+    pass "rootfs ready ($R)"
+}
+
+# nginx_conf FILE PORT: a small nginx config answering "v1" on 127.0.0.1:PORT,
+# with its pid and log where a chroot can write them.
+nginx_conf() {
+    cat >"$1" <<NGINX
+worker_processes 1;
+pid /run/nginx-e2e.pid;
+error_log /srv/nginx-error.log;
+events { worker_connections 64; }
+http { access_log off; server { listen 127.0.0.1:$2; location / { return 200 "v1\n"; } } }
+NGINX
+}
+
 e2e_summary() {
     echo
     if [ "$E2E_FAILED" -gt 0 ]; then

@@ -27,22 +27,9 @@ orc_cleanup() {
 trap orc_cleanup EXIT
 trap 'exit 1' INT TERM HUP PIPE
 
-echo "== rootfs"
-build_rootfs "$CACHE" "$PACKAGES" || { fail "rootfs built"; e2e_summary; exit 1; }
-WORK=$(mktemp -d /var/tmp/initkit-e2e-openrc.XXXXXX)
-R=$WORK/root
-cp -a "$CACHE" "$R" && rm -f "$R/.packages"
-install -m 0755 "$INITKIT" "$R/usr/local/bin/initkit"
-mkdir -p "$R/srv"
-pass "rootfs ready"
+prepare_rootfs "$CACHE" "$PACKAGES" openrc
 
-cat >"$R/srv/nginx.conf" <<NGINX
-worker_processes 1;
-pid /run/nginx-e2e.pid;
-error_log /srv/nginx-error.log;
-events { worker_connections 64; }
-http { access_log off; server { listen 127.0.0.1:17423; location / { return 200 "v1\n"; } } }
-NGINX
+nginx_conf "$R/srv/nginx.conf" 17423
 check "install redis@a" "$INITKIT" install redis@a --target openrc --root "$R" --set port=17421 --enable
 check "install redis@b" "$INITKIT" install redis@b --target openrc --root "$R" --set port=17422 --enable
 check "the instance links exist" test "$(readlink "$R/etc/init.d/redis.a") $(readlink "$R/etc/init.d/redis.b")" = "redis redis"

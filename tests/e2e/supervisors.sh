@@ -28,14 +28,7 @@ sup_cleanup() {
 trap sup_cleanup EXIT
 trap 'exit 1' INT TERM HUP PIPE
 
-echo "== rootfs"
-build_rootfs "$CACHE" "$PACKAGES" || { fail "rootfs built"; e2e_summary; exit 1; }
-WORK=$(mktemp -d /var/tmp/initkit-e2e-sup.XXXXXX)
-R=$WORK/root
-cp -a "$CACHE" "$R" && rm -f "$R/.packages"
-install -m 0755 "$INITKIT" "$R/usr/local/bin/initkit"
-mkdir -p "$R/srv"
-pass "rootfs ready"
+prepare_rootfs "$CACHE" "$PACKAGES" sup
 
 in_ns() { nsenter -t "$(pgrep -P "$NS_PID" | head -1)" -p -m -r -w "$@"; }
 ping_port() { [ "$(redis-cli -p "$1" ping 2>/dev/null)" = PONG ]; }
@@ -47,13 +40,7 @@ for target in $TARGETS; do
     port=$((port + 10))
     pa=$((port + 1)) pb=$((port + 2)) pn=$((port + 3))
     echo "== $target"
-    cat >"$R/srv/nginx.conf" <<NGINX
-worker_processes 1;
-pid /run/nginx-e2e.pid;
-error_log /srv/nginx-error.log;
-events { worker_connections 64; }
-http { access_log off; server { listen 127.0.0.1:$pn; location / { return 200 "v1\n"; } } }
-NGINX
+    nginx_conf "$R/srv/nginx.conf" $pn
     check "$target: install redis@a" "$INITKIT" install redis@a --target "$target" --root "$R" --set port=$pa --enable
     check "$target: install redis@b" "$INITKIT" install redis@b --target "$target" --root "$R" --set port=$pb --enable
     # --force: /etc/default/nginx is Debian's; it is backed up and restored on uninstall.

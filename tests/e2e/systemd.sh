@@ -46,13 +46,7 @@ systemd_cleanup() {
 trap systemd_cleanup EXIT
 trap 'exit 1' INT TERM HUP PIPE
 
-echo "== rootfs"
-build_rootfs "$CACHE" "$PACKAGES" || { fail "rootfs built"; e2e_summary; exit 1; }
-WORK=$(mktemp -d /var/tmp/initkit-e2e-systemd.XXXXXX)
-R=$WORK/root
-cp -a "$CACHE" "$R" && rm -f "$R/.packages"
-install -m 0755 "$INITKIT" "$R/usr/local/bin/initkit"
-pass "rootfs ready ($R)"
+prepare_rootfs "$CACHE" "$PACKAGES" systemd
 
 # The file tree as paths, types, modes and link targets, plus the content of /etc.
 snapshot() {
