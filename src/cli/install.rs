@@ -12,7 +12,7 @@ use crate::{
         manifest,
         uninstall::uninstall,
     },
-    recipe::Recipe,
+    recipe::{Recipe, ServiceSpec},
     render::{Flavor, Target},
 };
 
@@ -284,11 +284,9 @@ fn which(program: &str) -> bool {
 
 pub fn run_uninstall(args: &UninstallArgs) -> Result<(), CliError> {
     check_root(&args.root)?;
-    let (name, instance) = match args.spec.split_once('@') {
-        Some((n, i)) => (n, Some(i)),
-        None => (args.spec.as_str(), None),
-    };
-    let Some(mut m) = manifest::load(&args.root, name)? else {
+    let ServiceSpec { name, instance } = ServiceSpec::parse(&args.spec).map_err(|e| CliError::msg(e.to_string()))?;
+    let instance = instance.as_deref();
+    let Some(mut m) = manifest::load(&args.root, &name)? else {
         return Err(CliError::msg(format!("`{name}` is not installed under {}", args.root.display())));
     };
     if let Some(i) = instance

@@ -10,7 +10,7 @@ use crate::{
         manifest::{self, Manifest},
         settings,
     },
-    recipe::parse_recipe,
+    recipe::{ServiceSpec, parse_recipe},
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,17 +37,14 @@ impl Action {
 }
 
 pub fn run(spec: &str, action: Action, json: bool) -> Result<(), CliError> {
-    let (name, instance) = match spec.split_once('@') {
-        Some((n, i)) => (n, Some(i)),
-        None => (spec, None),
-    };
-    let Some(m) = manifest::load(Path::new("/"), name)? else {
+    let ServiceSpec { name, instance } = ServiceSpec::parse(spec).map_err(|e| CliError::msg(e.to_string()))?;
+    let Some(m) = manifest::load(Path::new("/"), &name)? else {
         return Err(CliError::exit(
             5,
             format!("error: `{name}` is not installed: run `initkit install {name}` first\n"),
         ));
     };
-    run_manifest(&m, action, instance, json)
+    run_manifest(&m, action, instance.as_deref(), json)
 }
 
 fn human(seconds: u64) -> String {

@@ -5,7 +5,7 @@ use std::path::Path;
 use super::CliError;
 use crate::{
     catalogue::{Catalogue, default_dirs},
-    recipe::{Recipe, check_instance_name, parse_recipe},
+    recipe::{Recipe, ServiceSpec, parse_recipe},
 };
 
 pub fn catalogue() -> Result<Catalogue, CliError> {
@@ -30,16 +30,9 @@ pub fn recipe_with_text(spec: &str) -> Result<(Recipe, Option<String>, String), 
             .map_err(|e| CliError::msg(format!("cannot read recipe file {}: {e}", path.display())))?;
         return Ok((parse_recipe(path, &text)?, None, text));
     }
-    let (name, instance) = match spec.split_once('@') {
-        Some((name, instance)) => {
-            check_instance_name(instance)
-                .map_err(|e| CliError::msg(format!("{e}; use letters, digits, `-`, `_` or `.`")))?;
-            (name, Some(instance.to_owned()))
-        }
-        None => (spec, None),
-    };
+    let ServiceSpec { name, instance } = ServiceSpec::parse(spec).map_err(|e| CliError::msg(e.to_string()))?;
     let catalogue = catalogue()?;
-    let Some(entry) = catalogue.get(name) else {
+    let Some(entry) = catalogue.get(&name) else {
         return Err(CliError::msg(format!(
             "no recipe named `{name}`\n  = help: the catalogue has: {}; or give a path to a .toml file",
             catalogue.names().join(", ")

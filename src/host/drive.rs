@@ -214,7 +214,7 @@ pub fn act(m: &Manifest, recipe: &Recipe, action: &str, instances: &[Option<Stri
         }
         Target::Supervisord => {
             for i in instances {
-                let program = supervised::program_name(recipe, i.as_deref());
+                let program = supervised::service_name(recipe, i.as_deref());
                 let mut args = vec!["-c".to_owned(), SUPERVISORD_CONF.to_owned()];
                 if action == "reload" {
                     args.extend(["signal".to_owned(), "HUP".to_owned()]);
@@ -354,7 +354,7 @@ fn supervised_status(m: &Manifest, recipe: &Recipe, instance: Option<&str>) -> S
         }
         _ => {
             // redis@a  RUNNING   pid 123, uptime 0:00:45
-            let program = supervised::program_name(recipe, instance);
+            let program = supervised::service_name(recipe, instance);
             let text = output("supervisorctl", &["-c", SUPERVISORD_CONF, "status", &program]);
             let up = text.contains(" RUNNING ");
             let uptime = text.split("uptime ").nth(1).map(|t| {

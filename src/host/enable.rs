@@ -6,13 +6,14 @@ use std::path::Path;
 use super::manifest::LinkRecord;
 use crate::{
     recipe::Recipe,
-    render::{Flavor, Target, supervised, systemd_escape::unit_instance},
+    render::{Flavor, Target, supervised},
 };
 
 /// The unit a recipe's instance runs as: `redis@a.service`, `nginx.service`.
 pub fn unit_name(recipe: &str, instance: Option<&str>) -> String {
     match instance {
-        Some(i) => format!("{recipe}@{}.service", unit_instance(i)),
+        // Instance names need no escaping in a unit name (see recipe::name).
+        Some(i) => format!("{recipe}@{i}.service"),
         None => format!("{recipe}.service"),
     }
 }

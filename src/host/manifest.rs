@@ -8,7 +8,10 @@ use std::{
 
 use serde::{Deserialize, Serialize};
 
-use crate::render::{Flavor, Target};
+use crate::{
+    recipe::check_recipe_name,
+    render::{Flavor, Target},
+};
 
 pub const DIR: &str = "var/lib/initkit/installed";
 pub const BACKUPS: &str = "var/lib/initkit/backups";
@@ -92,12 +95,15 @@ pub fn under(root: &Path, path: &str) -> PathBuf {
     resolved.iter().fold(root.to_path_buf(), |p, c| p.join(c)).join(name)
 }
 
-pub fn path_of(root: &Path, recipe: &str) -> PathBuf {
-    root.join(DIR).join(format!("{recipe}.json"))
+/// The manifest of `recipe`. The name is checked again here, whoever parsed it:
+/// a name that is not a recipe name (`../x`) never becomes a path.
+pub fn path_of(root: &Path, recipe: &str) -> io::Result<PathBuf> {
+    check_recipe_name(recipe).map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+    Ok(root.join(DIR).join(format!("{recipe}.json")))
 }
 
 pub fn load(root: &Path, recipe: &str) -> io::Result<Option<Manifest>> {
-    match fs::read(path_of(root, recipe)) {
+    match fs::read(path_of(root, recipe)?) {
         Ok(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(io::Error::other),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(e),
@@ -137,7 +143,7 @@ pub fn write_atomic(path: &Path, content: &[u8], mode: u32) -> io::Result<()> {
 }
 
 pub fn save(root: &Path, manifest: &Manifest) -> io::Result<()> {
-    let path = path_of(root, &manifest.recipe);
+    let path = path_of(root, &manifest.recipe)?;
     let mut text = serde_json::to_string_pretty(manifest).map_err(io::Error::other)?;
     text.push('\n');
     write_atomic(&path, text.as_bytes(), 0o644)

@@ -57,7 +57,7 @@ pub fn uninstall(root: &Path, m: &mut Manifest, instance: Option<&str>, force: b
         None => m.instances.clear(),
     }
     if m.files.is_empty() && m.links.is_empty() {
-        let path = manifest::path_of(root, &m.recipe);
+        let path = manifest::path_of(root, &m.recipe)?;
         match fs::remove_file(&path) {
             Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
             _ => {}

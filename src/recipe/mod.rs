@@ -3,6 +3,7 @@
 pub mod diagnostic;
 pub mod duration;
 pub mod model;
+pub mod name;
 pub mod parse;
 mod read;
 pub mod signal;
@@ -10,5 +11,6 @@ pub mod template;
 
 pub use diagnostic::{Diagnostic, RecipeErrors};
 pub use model::*;
+pub use name::{ServiceSpec, check_instance_name, check_recipe_name, is_recipe_name};
 pub use parse::parse_recipe;
 pub use template::{Segment, Template};

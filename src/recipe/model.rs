@@ -183,56 +183,10 @@ impl Recipe {
     }
 }
 
-/// Instance names are path components and unit-name parts: no `/`, no control
-/// characters, not `.`-led or `-`-led, at most 64 bytes. Spaces, quotes and `$`
-/// are allowed; every artifact quotes them.
-pub fn check_instance_name(name: &str) -> Result<(), String> {
-    let bad = |why: &str| Err(format!("instance name {name:?} {why}"));
-    if name.is_empty() {
-        return bad("is empty");
-    }
-    if name.len() > 64 {
-        return bad("is longer than 64 bytes");
-    }
-    if name.starts_with('.') || name.starts_with('-') {
-        return bad("starts with `.` or `-`");
-    }
-    if name.contains('/') {
-        return bad("contains `/`: it must be a single path component");
-    }
-    if name.chars().any(char::is_control) {
-        return bad("contains a control character");
-    }
-    Ok(())
-}
-
-/// Recipe names: `[a-z0-9][a-z0-9_-]*`, at most 64 bytes.
-pub fn is_recipe_name(name: &str) -> bool {
-    let mut chars = name.chars();
-    matches!(chars.next(), Some('a'..='z' | '0'..='9'))
-        && chars.all(|c| matches!(c, 'a'..='z' | '0'..='9' | '_' | '-'))
-        && name.len() <= 64
-}
-
 /// User and group names as `useradd` accepts them.
 pub fn is_account_name(name: &str) -> bool {
     let mut chars = name.chars();
     matches!(chars.next(), Some('a'..='z' | '_'))
         && chars.all(|c| matches!(c, 'a'..='z' | '0'..='9' | '_' | '-'))
         && name.len() <= 32
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn instance_names() {
-        for good in ["cache", "a b", "it's", "$x", "50%", "p*"] {
-            assert!(check_instance_name(good).is_ok(), "{good}");
-        }
-        for bad in ["", ".", "..", "a/b", "-x", "a\nb", &"x".repeat(65)] {
-            assert!(check_instance_name(bad).is_err(), "{bad:?}");
-        }
-    }
 }

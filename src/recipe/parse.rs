@@ -8,8 +8,9 @@ use super::{
     diagnostic::{Diagnostic, RecipeErrors},
     model::{
         BUILTIN_VARS, Check, Directories, Hook, HookAction, Instances, Limits, Ready, ReadyCheck, Recipe, Reload, Run,
-        Stop, Systemd, Var, check_instance_name, is_account_name, is_recipe_name,
+        Stop, Systemd, Var, is_account_name,
     },
+    name::{check_instance_name, is_recipe_name},
     read::{Reader, Tbl, join},
     signal::Signal,
     template::{Template, is_var_name},
@@ -107,7 +108,7 @@ fn read_recipe(r: &mut Reader<'_>, root: Tbl<'_>) -> Option<Recipe> {
         let default = r.string(t, "default", false).and_then(|(name, span)| match check_instance_name(&name) {
             Ok(()) => Some(name),
             Err(e) => {
-                r.error("instances.default", span, e);
+                r.error("instances.default", span, e.to_string());
                 None
             }
         });

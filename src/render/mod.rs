@@ -162,7 +162,7 @@ pub fn artifacts(recipe: &Recipe, target: Target, options: &Options) -> Result<V
         if recipe.instances.is_none() {
             return Err(RenderError::NotMultiInstance(recipe.name.clone(), instance.clone()));
         }
-        check_instance_name(instance).map_err(RenderError::BadInstance)?;
+        check_instance_name(instance).map_err(|e| RenderError::BadInstance(e.to_string()))?;
     }
     Ok(match target {
         Target::Systemd => vec![systemd::render(recipe, options)],

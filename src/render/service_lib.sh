@@ -101,13 +101,15 @@ ik_read_settings() {
     done <"$1"
 }
 
-# ik_valid_instance NAME: a single, safe path component.
+# ik_valid_instance NAME: the alphabet initkit's name parser allows (letters,
+# digits, `_`, `.`, `-`; not led by `.` or `-`; at most 64 bytes), spelled out
+# rather than as ranges, which some shells read by locale.
 ik_valid_instance() {
     case $1 in
-        ''|.*|-*|*/*) return 1 ;;
+        ''|[!ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_]*) return 1 ;;
+        *[!ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-]*) return 1 ;;
     esac
-    case $1 in *[[:cntrl:]]*) return 1 ;; esac
-    return 0
+    [ "${#1}" -le 64 ]
 }
 
 # ik_load INSTANCE: defaults, then the service's settings, then the instance's.

@@ -12,21 +12,15 @@ use crate::recipe::Recipe;
 
 const WRAPPER: &str = include_str!("service_wrapper.sh");
 
-/// The service's name for one instance: `redis@a`, or `nginx`.
+/// The service's name for one instance: `redis@a`, or `nginx`. It is the
+/// directory name for runit, s6 and daemontools and the supervisord program
+/// name: names are drawn from an alphabet all of them take literally, so two
+/// instances never share one.
 pub fn service_name(recipe: &Recipe, instance: Option<&str>) -> String {
     match instance {
         Some(i) => format!("{}@{}", recipe.name, i),
         None => recipe.name.clone(),
     }
-}
-
-/// A name safe as a supervisord program name and file name: characters
-/// outside `[A-Za-z0-9_.@-]` become `_`.
-pub fn program_name(recipe: &Recipe, instance: Option<&str>) -> String {
-    service_name(recipe, instance)
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '@' | '-') { c } else { '_' })
-        .collect()
 }
 
 /// Where a target keeps service definitions, and where enabled ones are linked.
@@ -214,7 +208,7 @@ pub fn render(recipe: &Recipe, target: Target, options: &Options, instance: Opti
             ]
         }
         Target::Supervisord => {
-            let program = program_name(recipe, instance);
+            let program = service_name(recipe, instance);
             let run = format!("{etc}/supervisor/initkit/{program}.run");
             let hooks: Vec<&str> = recipe.stop.before.iter().map(|h| h.description.as_str()).collect();
             let mut conf =

@@ -16,7 +16,9 @@ fn piece(recipe: &Recipe, name: &str) -> Piece {
     };
     match name {
         "name" => Piece::Text(recipe.name.clone()),
-        "instance" => Piece::Raw("%I".to_owned()),
+        // %i is the instance exactly as in the unit name: instance names need no
+        // escaping, and unlike %I it can never contain `/` (%I turns `-` into `/`).
+        "instance" => Piece::Raw("%i".to_owned()),
         "runtime_dir" => dir("/run", &recipe.directories.runtime),
         "state_dir" => dir("/var/lib", &recipe.directories.state),
         "logs_dir" => dir("/var/log", &recipe.directories.logs),
@@ -57,7 +59,7 @@ pub fn render(recipe: &Recipe, options: &Options) -> Artifact {
     let mut s = String::new();
     let _ = writeln!(s, "# Rendered by initkit from the recipe \"{name}\"; change the recipe and render again.");
     let summary = recipe.summary.replace('%', "%%");
-    let _ = writeln!(s, "[Unit]\nDescription={summary}{}", if template { " (%I)" } else { "" });
+    let _ = writeln!(s, "[Unit]\nDescription={summary}{}", if template { " (%i)" } else { "" });
     for doc in &recipe.documentation {
         let _ = writeln!(s, "Documentation={}", doc.replace('%', "%%"));
     }
@@ -85,7 +87,7 @@ pub fn render(recipe: &Recipe, options: &Options) -> Artifact {
     let settings = options.layout.settings(options.flavor);
     let _ = writeln!(s, "EnvironmentFile=-{settings}/{name}");
     if template {
-        let _ = writeln!(s, "EnvironmentFile=-{settings}/{name}.d/%I");
+        let _ = writeln!(s, "EnvironmentFile=-{settings}/{name}.d/%i");
     }
     if let Some(file) = &recipe.run.environment_file {
         let _ = writeln!(s, "EnvironmentFile=-{}", path(file, &|v| piece(recipe, v)));
@@ -187,7 +189,7 @@ pub fn render(recipe: &Recipe, options: &Options) -> Artifact {
     s.push_str(&hardening(recipe));
     let _ = writeln!(s, "\n[Install]\nWantedBy=multi-user.target");
     if let Some(default) = recipe.instances.as_ref().and_then(|i| i.default.as_ref()) {
-        let _ = writeln!(s, "DefaultInstance={}", crate::render::systemd_escape::unit_instance(default));
+        let _ = writeln!(s, "DefaultInstance={default}");
     }
     Artifact { path: format!("{}/systemd/system/{unit}", options.layout.etc()), mode: 0o644, content: s }
 }

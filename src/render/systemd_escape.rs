@@ -93,21 +93,6 @@ pub fn path(template: &Template, var: &dyn Fn(&str) -> Piece) -> String {
     out
 }
 
-/// An instance name as it appears in a unit name (`systemd-escape`): bytes
-/// outside `[A-Za-z0-9:_.]` become `\xNN`, `/` becomes `-`, a leading `.` is escaped.
-pub fn unit_instance(name: &str) -> String {
-    let mut out = String::new();
-    for (i, b) in name.bytes().enumerate() {
-        match b {
-            b'/' => out.push('-'),
-            b'.' if i == 0 => out.push_str("\\x2e"),
-            b if b.is_ascii_alphanumeric() || matches!(b, b':' | b'_' | b'.') => out.push(b as char),
-            b => out.push_str(&format!("\\x{b:02x}")),
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
