@@ -69,6 +69,8 @@ fn instance_name() -> impl Strategy<Value = String> {
 }
 
 struct Case {
+    /// One line of hostile prose for the summary, description, documentation and a hook.
+    prose: String,
     args: Vec<String>,
     env_value: String,
     setting: String,
@@ -81,9 +83,17 @@ fn run_case(probe: &Path, case: &Case) {
     fs::set_permissions(root.path(), fs::Permissions::from_mode(0o755)).unwrap();
     let out = root.path().join("argv");
 
+    // Prose that would create the canary if any of it ran as a command.
+    let canary = root.path().join("canary");
+    let c = canary.display();
+    let evil = format!("{} $(touch {c}) `touch {c}`; touch {c} && touch {c} | touch {c} # x", case.prose);
     let mut doc = DocumentMut::new();
     doc["name"] = value("probe");
-    doc["summary"] = value("quoting probe");
+    doc["summary"] = value(&evil);
+    doc["description"] = value(format!("{evil}\ntouch {c}\n### END INIT INFO\n{evil}"));
+    let mut docs = Array::new();
+    docs.push(format!("https://example.org/$(touch{c})'`touch`{}", case.prose.replace(' ', "_")));
+    doc["documentation"] = value(docs);
     doc["vars"]["setting"] = value("default");
     doc["instances"] = toml_edit::table();
     let mut command = Array::new();
@@ -100,6 +110,14 @@ fn run_case(probe: &Path, case: &Case) {
     env.insert("NASTY", lit(&case.env_value).into());
     env.insert("WHO", "{instance}".into());
     doc["run"]["environment"] = value(env);
+    let mut hook = toml_edit::Table::new();
+    hook["description"] = value(&evil);
+    hook["run"] = value(Array::from_iter(["/bin/true"]));
+    hook["timeout"] = value("5s");
+    let mut hooks = toml_edit::ArrayOfTables::new();
+    hooks.push(hook);
+    doc["stop"] = toml_edit::table();
+    doc["stop"]["before"] = toml_edit::Item::ArrayOfTables(hooks);
     let text = doc.to_string();
     let recipe = parse_recipe(Path::new("probe.toml"), &text).unwrap_or_else(|e| panic!("{e}\n{text}"));
 
@@ -126,8 +144,16 @@ fn run_case(probe: &Path, case: &Case) {
         assert!(Instant::now() < deadline, "the probe never wrote {}", out.display());
         std::thread::sleep(Duration::from_millis(5));
     }
+    for (action, code) in [("status", 0), ("configtest", 0), ("frobnicate", 3)] {
+        let o = Command::new(&script_path).args([action, &case.instance]).output().unwrap();
+        assert_eq!(o.status.code(), Some(code), "{action}: {}", String::from_utf8_lossy(&o.stderr));
+    }
+    // A hostile instance name on the command line is refused before anything runs.
+    let o = Command::new(&script_path).args(["start", &format!("$(touch {c})")]).output().unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", String::from_utf8_lossy(&o.stderr));
     let stop = Command::new(&script_path).args(["stop", &case.instance]).output().unwrap();
     assert!(stop.status.success(), "stop failed: {}", String::from_utf8_lossy(&stop.stderr));
+    assert!(!canary.exists(), "text from the recipe ran as a command");
 
     let bytes = fs::read(&out).unwrap();
     let fields: Vec<String> = bytes.split(|b| *b == 0).map(|f| String::from_utf8(f.to_vec()).unwrap()).collect();
@@ -149,8 +175,10 @@ proptest! {
 
     #[test]
     fn any_argument_survives_render_and_run(
+        prose in prop::collection::vec(NASTY, 0..16).prop_map(|v| v.concat().trim_end_matches('\\').to_owned()),
         args in prop::collection::vec(nasty(12), 0..5),
-        env_value in nasty(16),
+        // One line, as environment values are (recipe::text::Kind::Line).
+        env_value in nasty(16).prop_map(|v| v.replace('\n', " ").trim_end_matches('\\').to_owned()),
         setting in prop::collection::vec(NASTY, 0..12).prop_map(|v| v.concat()),
         instance in instance_name(),
     ) {
@@ -160,7 +188,7 @@ proptest! {
         let dir = tempfile::tempdir().unwrap();
         let probe = build_probe(dir.path());
         fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755)).unwrap();
-        run_case(&probe, &Case { args, env_value, setting, instance });
+        run_case(&probe, &Case { prose, args, env_value, setting, instance });
     }
 }
 
@@ -175,6 +203,7 @@ fn a_fixed_nasty_case() {
     run_case(
         &probe,
         &Case {
+            prose: "it's \"$x\" %i `id` \\ ; $(id)".into(),
             args: vec![
                 String::new(),
                 "a b".into(),

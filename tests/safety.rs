@@ -102,3 +102,28 @@ fn two_instances_never_share_a_file_on_any_target() {
         }
     }
 }
+
+/// A newline in a one-line field once ran the next line as root in every
+/// SysV action; it is refused, with the file, line, column and field.
+#[test]
+fn a_newline_in_a_one_line_field_is_refused_with_its_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("evil.toml");
+    fs::write(
+        &path,
+        "name = \"evil\"\nsummary = \"x\\ntouch /tmp/pwned\"\ndocumentation = [\"see the wiki\"]\n[run]\ncommand = [\"/bin/sleep\", \"1\"]\nuser = \"root\"\nworking_directory = \"/srv\\n[Service]\"\n",
+    )
+    .unwrap();
+    let o = run(&["check", path.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let p = path.display();
+    assert_eq!(
+        stderr(&o),
+        format!(
+            "error: {p}:2:11: summary: contains a newline, which this field cannot hold; this field is one line (write longer text in `description`)\n  |\n2 | summary = \"x\\ntouch /tmp/pwned\"\n  |           ^^^^^^^^^^^^^^^^^^^^^\n\n\
+             error: {p}:3:18: documentation[0]: `see the wiki` is not a documentation URI: write one starting with http://, https://, file:, info:, man:\n  |\n3 | documentation = [\"see the wiki\"]\n  |                  ^^^^^^^^^^^^^^\n\n\
+             error: {p}:7:21: run.working_directory: contains a newline, which this field cannot hold\n  |\n7 | working_directory = \"/srv\\n[Service]\"\n  |                     ^^^^^^^^^^^^^^^^^\n\
+             3 problem(s) in 1 file(s)\n"
+        )
+    );
+}

@@ -8,6 +8,7 @@ pub mod parse;
 mod read;
 pub mod signal;
 pub mod template;
+pub mod text;
 
 pub use diagnostic::{Diagnostic, RecipeErrors};
 pub use model::*;

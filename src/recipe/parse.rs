@@ -13,7 +13,8 @@ use super::{
     name::{check_instance_name, is_recipe_name},
     read::{Reader, Tbl, join},
     signal::Signal,
-    template::{Template, is_var_name},
+    template::{Segment, Template, is_var_name},
+    text::Kind,
 };
 
 const TOP: &[&str] = &[
@@ -39,13 +40,30 @@ struct Scope {
     vars: Vec<String>,
 }
 
+/// Which variables a field may use.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Uses {
+    /// `{name}` and `{instance}`: defaults and directories, resolved before anything else.
+    Basic,
+    /// Those and the directories: a path in a directive that expands no
+    /// settings (systemd's `WorkingDirectory=`, `EnvironmentFile=`).
+    Paths,
+    /// Every variable.
+    All,
+}
+
 impl Scope {
-    fn allows(&self, var: &str, basic_only: bool) -> Result<(), String> {
+    fn allows(&self, var: &str, uses: Uses) -> Result<(), String> {
         match var {
             "name" => Ok(()),
             "instance" if self.instances => Ok(()),
             "instance" => Err("`{instance}` is used but the recipe has no [instances] table".into()),
-            _ if basic_only => Err(format!("`{{{var}}}` cannot be used here: only `{{name}}` and `{{instance}}` can")),
+            _ if uses == Uses::Basic => {
+                Err(format!("`{{{var}}}` cannot be used here: only `{{name}}` and `{{instance}}` can"))
+            }
+            _ if uses == Uses::Paths && !matches!(var, "runtime_dir" | "state_dir" | "logs_dir") => Err(format!(
+                "`{{{var}}}` cannot be used in this path: systemd expands no settings there; use `{{name}}`, `{{instance}}` or a directory variable"
+            )),
             "runtime_dir" | "state_dir" | "logs_dir" => {
                 let i = ["runtime_dir", "state_dir", "logs_dir"].iter().position(|d| *d == var).unwrap_or(0);
                 if self.dirs[i] {
@@ -89,7 +107,7 @@ pub fn parse_recipe(path: &Path, text: &str) -> Result<Recipe, RecipeErrors> {
 
 fn read_recipe(r: &mut Reader<'_>, root: Tbl<'_>) -> Option<Recipe> {
     r.deny_unknown(root, TOP);
-    let name = r.string(root, "name", true);
+    let name = r.string(root, "name", true, Kind::Line);
     if let Some((name, span)) = &name
         && !is_recipe_name(name)
     {
@@ -99,19 +117,21 @@ fn read_recipe(r: &mut Reader<'_>, root: Tbl<'_>) -> Option<Recipe> {
             format!("`{name}` is not a recipe name: use lowercase letters, digits, `-` and `_`"),
         );
     }
-    let summary = r.string(root, "summary", true);
-    let description = r.string(root, "description", false).map(|(s, _)| s);
-    let documentation = r.strings(root, "documentation").unwrap_or_default().into_iter().map(|(s, _)| s).collect();
+    let summary = r.string(root, "summary", true, Kind::Line);
+    let description = r.string(root, "description", false, Kind::Lines).map(|(s, _)| s);
+    let documentation =
+        r.strings(root, "documentation", Kind::Uri).unwrap_or_default().into_iter().map(|(s, _)| s).collect();
 
     let instances = r.table(root, "instances", "instances").map(|t| {
         r.deny_unknown(t, &["default"]);
-        let default = r.string(t, "default", false).and_then(|(name, span)| match check_instance_name(&name) {
-            Ok(()) => Some(name),
-            Err(e) => {
-                r.error("instances.default", span, e.to_string());
-                None
-            }
-        });
+        let default =
+            r.string(t, "default", false, Kind::Line).and_then(|(name, span)| match check_instance_name(&name) {
+                Ok(()) => Some(name),
+                Err(e) => {
+                    r.error("instances.default", span, e.to_string());
+                    None
+                }
+            });
         Instances { default }
     });
     let mut scope = Scope { instances: instances.is_some(), dirs: [false; 3], vars: Vec::new() };
@@ -186,11 +206,11 @@ fn check_scope(
     template: &Template,
     span: Option<&Range<usize>>,
     scope: &Scope,
-    basic_only: bool,
+    uses: Uses,
 ) -> bool {
     let mut ok = true;
     for var in template.vars() {
-        if let Err(message) = scope.allows(var, basic_only) {
+        if let Err(message) = scope.allows(var, uses) {
             r.error(field, span.cloned(), message);
             ok = false;
         }
@@ -198,9 +218,24 @@ fn check_scope(
     ok
 }
 
-fn template_in_scope(r: &mut Reader<'_>, t: Tbl<'_>, key: &str, scope: &Scope) -> Option<Template> {
-    let (template, span) = r.template(t, key, false)?;
-    check_scope(r, &join(t.path, key), &template, span.as_ref(), scope, false).then_some(template)
+/// An absolute path in a directive that expands no settings.
+fn path_in_scope(r: &mut Reader<'_>, t: Tbl<'_>, key: &str, scope: &Scope) -> Option<Template> {
+    let (template, span) = r.template(t, key, false, Kind::Path)?;
+    let field = join(t.path, key);
+    let absolute = match template.segments.first() {
+        Some(Segment::Literal(l)) => l.starts_with('/'),
+        Some(Segment::Var(v)) => matches!(v.as_str(), "runtime_dir" | "state_dir" | "logs_dir"),
+        None => false,
+    };
+    if !absolute {
+        r.error(
+            &field,
+            span.clone(),
+            "must be an absolute path: start with `/` or a directory variable such as `{state_dir}`",
+        );
+        return None;
+    }
+    check_scope(r, &field, &template, span.as_ref(), scope, Uses::Paths).then_some(template)
 }
 
 fn argv_in_scope(r: &mut Reader<'_>, t: Tbl<'_>, key: &str, required: bool, scope: &Scope) -> Option<Vec<Template>> {
@@ -208,7 +243,7 @@ fn argv_in_scope(r: &mut Reader<'_>, t: Tbl<'_>, key: &str, required: bool, scop
     let field = join(t.path, key);
     let mut ok = true;
     for (i, (arg, span)) in argv.iter().enumerate() {
-        ok &= check_scope(r, &format!("{field}[{i}]"), arg, span.as_ref(), scope, false);
+        ok &= check_scope(r, &format!("{field}[{i}]"), arg, span.as_ref(), scope, Uses::All);
     }
     let program = argv[0].0.as_literal();
     if !program.as_deref().is_some_and(|p| p.starts_with('/')) {
@@ -224,7 +259,7 @@ fn argv_in_scope(r: &mut Reader<'_>, t: Tbl<'_>, key: &str, required: bool, scop
 }
 
 fn account(r: &mut Reader<'_>, t: Tbl<'_>, key: &str) -> Option<String> {
-    let (name, span) = r.string(t, key, false)?;
+    let (name, span) = r.string(t, key, false, Kind::Line)?;
     if is_account_name(&name) {
         Some(name)
     } else {
@@ -256,12 +291,8 @@ fn read_vars(r: &mut Reader<'_>, t: Tbl<'_>, scope: &Scope) -> Vec<Var> {
             r.error(&field, item.span(), "expected a string (the default value)");
             continue;
         };
-        if text.contains('\n') {
-            r.error(&field, item.span(), "a variable's value cannot contain a newline");
-            continue;
-        }
-        if let Some((default, span)) = r.parse_template(&field, text, item.span())
-            && check_scope(r, &field, &default, span.as_ref(), scope, true)
+        if let Some((default, span)) = r.parse_template(&field, text, item.span(), Kind::Line)
+            && check_scope(r, &field, &default, span.as_ref(), scope, Uses::Basic)
         {
             vars.push(Var { name: key.to_owned(), default });
         }
@@ -272,10 +303,10 @@ fn read_vars(r: &mut Reader<'_>, t: Tbl<'_>, scope: &Scope) -> Vec<Var> {
 fn read_directories(r: &mut Reader<'_>, t: Tbl<'_>, scope: &Scope) -> Directories {
     r.deny_unknown(t, &["runtime", "state", "logs", "mode"]);
     let mut one = |key: &str| {
-        let (template, span) = r.template(t, key, false)?;
+        let (template, span) = r.template(t, key, false, Kind::ListPath)?;
         let field = join(t.path, key);
         let text = template.to_string();
-        let ok = check_scope(r, &field, &template, span.as_ref(), scope, true);
+        let ok = check_scope(r, &field, &template, span.as_ref(), scope, Uses::Basic);
         if text.starts_with('/') || text.split('/').any(|c| c.is_empty() || c == "." || c == "..") {
             r.error(&field, span, format!("`{text}` must be a relative path without `.`, `..` or empty parts (it is placed under /run, /var/lib or /var/log)"));
             return None;
@@ -304,7 +335,7 @@ fn read_run(r: &mut Reader<'_>, t: Tbl<'_>, scope: &Scope) -> Option<Run> {
         ],
     );
     let command = argv_in_scope(r, t, "command", true, scope);
-    let executable = r.string(t, "executable", false).and_then(|(p, span)| {
+    let executable = r.string(t, "executable", false, Kind::Path).and_then(|(p, span)| {
         if p.starts_with('/') {
             Some(p)
         } else {
@@ -312,7 +343,7 @@ fn read_run(r: &mut Reader<'_>, t: Tbl<'_>, scope: &Scope) -> Option<Run> {
             None
         }
     });
-    let user = match r.string(t, "user", true) {
+    let user = match r.string(t, "user", true, Kind::Line) {
         Some((u, span)) if !is_account_name(&u) => {
             r.error("run.user", span, format!("`{u}` is not a user name"));
             None
@@ -320,7 +351,7 @@ fn read_run(r: &mut Reader<'_>, t: Tbl<'_>, scope: &Scope) -> Option<Run> {
         other => other.map(|(u, _)| u),
     };
     let group = account(r, t, "group");
-    let working_directory = template_in_scope(r, t, "working_directory", scope);
+    let working_directory = path_in_scope(r, t, "working_directory", scope);
     let mut environment = Vec::new();
     if let Some(env) = r.table(t, "environment", "run.environment") {
         for (key, item) in env.inner.iter() {
@@ -334,8 +365,8 @@ fn read_run(r: &mut Reader<'_>, t: Tbl<'_>, scope: &Scope) -> Option<Run> {
             }
             match item.as_str() {
                 Some(text) => {
-                    if let Some((value, span)) = r.parse_template(&field, text, item.span())
-                        && check_scope(r, &field, &value, span.as_ref(), scope, false)
+                    if let Some((value, span)) = r.parse_template(&field, text, item.span(), Kind::Line)
+                        && check_scope(r, &field, &value, span.as_ref(), scope, Uses::All)
                     {
                         environment.push((key.to_owned(), value));
                     }
@@ -344,7 +375,7 @@ fn read_run(r: &mut Reader<'_>, t: Tbl<'_>, scope: &Scope) -> Option<Run> {
             }
         }
     }
-    let environment_file = template_in_scope(r, t, "environment_file", scope);
+    let environment_file = path_in_scope(r, t, "environment_file", scope);
     let umask = r.octal(t, "umask");
     let limits = r.table(t, "limits", "run.limits").map_or_else(Limits::default, |l| {
         r.deny_unknown(l, &["nofile", "nproc", "core", "memlock"]);
@@ -381,7 +412,7 @@ fn read_reload(r: &mut Reader<'_>, t: Tbl<'_>, scope: &Scope) -> Option<Reload> 
 }
 
 fn signal(r: &mut Reader<'_>, t: Tbl<'_>, key: &str) -> Option<Signal> {
-    let (text, span) = r.string(t, key, false)?;
+    let (text, span) = r.string(t, key, false, Kind::Line)?;
     Signal::parse(&text).map_err(|e| r.error(&join(t.path, key), span, e)).ok()
 }
 
@@ -413,7 +444,7 @@ fn read_stop(r: &mut Reader<'_>, t: Tbl<'_>, scope: &Scope) -> Option<Stop> {
 
 fn read_hook(r: &mut Reader<'_>, t: Tbl<'_>, scope: &Scope) -> Option<Hook> {
     r.deny_unknown(t, &["description", "run", "poll", "interval", "timeout", "user"]);
-    let description = r.string(t, "description", true).map(|(d, _)| d);
+    let description = r.string(t, "description", true, Kind::Line).map(|(d, _)| d);
     let timeout_ms = r.duration(t, "timeout", true);
     let user = account(r, t, "user");
     let action = match (t.inner.contains_key("run"), t.inner.contains_key("poll")) {
@@ -439,8 +470,8 @@ fn read_ready(r: &mut Reader<'_>, t: Tbl<'_>, scope: &Scope) -> Option<Ready> {
     let timeout_ms = r.duration(t, "timeout", false).unwrap_or(10_000);
     let check = match (t.inner.contains_key("tcp"), t.inner.contains_key("command")) {
         (true, false) => {
-            let (tcp, span) = r.template(t, "tcp", true)?;
-            let ok = check_scope(r, "ready.tcp", &tcp, span.as_ref(), scope, false);
+            let (tcp, span) = r.template(t, "tcp", true, Kind::Path)?;
+            let ok = check_scope(r, "ready.tcp", &tcp, span.as_ref(), scope, Uses::All);
             if !tcp.to_string().contains(':') {
                 r.error("ready.tcp", span, "expected `host:port`, for example \"{bind}:{port}\"");
                 return None;
@@ -482,7 +513,7 @@ fn read_systemd(r: &mut Reader<'_>, t: Option<Tbl<'_>>, scope: &Scope) -> System
             );
         }
     }
-    if let Some(caps) = r.strings(t, "capabilities") {
+    if let Some(caps) = r.strings(t, "capabilities", Kind::Line) {
         for (cap, span) in caps {
             if cap.starts_with("CAP_") && cap[4..].chars().all(|c| c.is_ascii_uppercase() || c == '_') {
                 systemd.capabilities.push(cap);
@@ -495,7 +526,7 @@ fn read_systemd(r: &mut Reader<'_>, t: Option<Tbl<'_>>, scope: &Scope) -> System
             }
         }
     }
-    if let Some(families) = r.strings(t, "address_families") {
+    if let Some(families) = r.strings(t, "address_families", Kind::Line) {
         systemd.address_families.clear();
         for (family, span) in families {
             if family.starts_with("AF_") && family[3..].chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit()) {
@@ -509,11 +540,11 @@ fn read_systemd(r: &mut Reader<'_>, t: Option<Tbl<'_>>, scope: &Scope) -> System
             }
         }
     }
-    if let Some(paths) = r.strings(t, "write_paths") {
+    if let Some(paths) = r.strings(t, "write_paths", Kind::ListPath) {
         for (i, (text, span)) in paths.into_iter().enumerate() {
             let field = format!("systemd.write_paths[{i}]");
-            if let Some((path, span)) = r.parse_template(&field, &text, span)
-                && check_scope(r, &field, &path, span.as_ref(), scope, false)
+            if let Some((path, span)) = r.parse_template(&field, &text, span, Kind::ListPath)
+                && check_scope(r, &field, &path, span.as_ref(), scope, Uses::Paths)
             {
                 systemd.write_paths.push(path);
             }

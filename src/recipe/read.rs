@@ -4,7 +4,12 @@ use std::ops::Range;
 
 use toml_edit::{Item, TableLike, Value};
 
-use super::{diagnostic::Diagnostic, duration::parse_duration, template::Template};
+use super::{
+    diagnostic::Diagnostic,
+    duration::parse_duration,
+    template::Template,
+    text::{self, Kind},
+};
 
 /// A TOML table (`[x]` or `{ ... }`) with its dotted path, for messages.
 #[derive(Clone, Copy)]
@@ -153,13 +158,31 @@ impl<'s> Reader<'s> {
         }
     }
 
-    pub fn string(&mut self, table: Tbl<'_>, key: &str, required: bool) -> Option<(String, Option<Range<usize>>)> {
+    /// A string of the given kind; text the kind cannot hold is reported, pointing at the string.
+    pub fn string(
+        &mut self,
+        table: Tbl<'_>,
+        key: &str,
+        required: bool,
+        kind: Kind,
+    ) -> Option<(String, Option<Range<usize>>)> {
         let item = self.get(table, key, required)?;
         if let Some(s) = item.as_str() {
-            Some((s.to_owned(), item.span()))
+            self.text(&join(table.path, key), s, item.span(), kind).then(|| (s.to_owned(), item.span()))
         } else {
             self.wrong_type(&join(table.path, key), item, "a string");
             None
+        }
+    }
+
+    /// Whether `value` is text `kind` may hold; reports it when not.
+    pub fn text(&mut self, field: &str, value: &str, span: Option<Range<usize>>, kind: Kind) -> bool {
+        match text::check(kind, value) {
+            Ok(()) => true,
+            Err(why) => {
+                self.error(field, span, why);
+                false
+            }
         }
     }
 
@@ -198,9 +221,15 @@ impl<'s> Reader<'s> {
     }
 
     /// A template string; a bad `{reference}` is pointed at inside the string.
-    pub fn template(&mut self, table: Tbl<'_>, key: &str, required: bool) -> Option<(Template, Option<Range<usize>>)> {
-        let (text, span) = self.string(table, key, required)?;
-        self.parse_template(&join(table.path, key), &text, span)
+    pub fn template(
+        &mut self,
+        table: Tbl<'_>,
+        key: &str,
+        required: bool,
+        kind: Kind,
+    ) -> Option<(Template, Option<Range<usize>>)> {
+        let (text, span) = self.string(table, key, required, kind)?;
+        self.parse_template(&join(table.path, key), &text, span, kind)
     }
 
     pub fn parse_template(
@@ -208,7 +237,11 @@ impl<'s> Reader<'s> {
         field: &str,
         text: &str,
         span: Option<Range<usize>>,
+        kind: Kind,
     ) -> Option<(Template, Option<Range<usize>>)> {
+        if !self.text(field, text, span.clone(), kind) {
+            return None;
+        }
         match Template::parse(text) {
             Ok(t) => Some((t, span)),
             Err(e) => {
@@ -226,7 +259,7 @@ impl<'s> Reader<'s> {
 
     /// A duration such as `10s`.
     pub fn duration(&mut self, table: Tbl<'_>, key: &str, required: bool) -> Option<u64> {
-        let (text, span) = self.string(table, key, required)?;
+        let (text, span) = self.string(table, key, required, Kind::Line)?;
         match parse_duration(&text) {
             Ok(ms) => Some(ms),
             Err(message) => {
@@ -253,7 +286,7 @@ impl<'s> Reader<'s> {
         for (i, value) in array.iter().enumerate() {
             let field = format!("{field}[{i}]");
             let parsed = if let Some(s) = value.as_str() {
-                self.parse_template(&field, s, value.span())
+                self.parse_template(&field, s, value.span(), Kind::Argument)
             } else {
                 self.wrong_type(&field, &Item::Value(value.clone()), "a string");
                 None
@@ -266,8 +299,8 @@ impl<'s> Reader<'s> {
         ok.then_some((out, item.span()))
     }
 
-    /// An array of plain strings.
-    pub fn strings(&mut self, table: Tbl<'_>, key: &str) -> Option<Vec<(String, Option<Range<usize>>)>> {
+    /// An array of plain strings of one kind; elements it cannot hold are reported and left out.
+    pub fn strings(&mut self, table: Tbl<'_>, key: &str, kind: Kind) -> Option<Vec<(String, Option<Range<usize>>)>> {
         let field = join(table.path, key);
         let item = self.get(table, key, false)?;
         let Some(array) = item.as_array() else {
@@ -277,7 +310,11 @@ impl<'s> Reader<'s> {
         let mut out = Vec::new();
         for (i, value) in array.iter().enumerate() {
             match value.as_str() {
-                Some(s) => out.push((s.to_owned(), value.span())),
+                Some(s) => {
+                    if self.text(&format!("{field}[{i}]"), s, value.span(), kind) {
+                        out.push((s.to_owned(), value.span()));
+                    }
+                }
                 None => self.wrong_type(&format!("{field}[{i}]"), &Item::Value(value.clone()), "a string"),
             }
         }
@@ -286,7 +323,7 @@ impl<'s> Reader<'s> {
 
     /// An octal mode written as a string, such as `"0027"`.
     pub fn octal(&mut self, table: Tbl<'_>, key: &str) -> Option<u32> {
-        let (text, span) = self.string(table, key, false)?;
+        let (text, span) = self.string(table, key, false, Kind::Line)?;
         match u32::from_str_radix(&text, 8) {
             Ok(mode) if mode <= 0o7777 && !text.is_empty() => Some(mode),
             _ => {

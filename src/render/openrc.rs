@@ -24,7 +24,7 @@ pub fn render(recipe: &Recipe, options: &Options) -> Artifact {
          description={desc}\nextra_commands=\"configtest\"\nextra_started_commands=\"reload\"\n\
          description_configtest=\"Test the configuration.\"\n\
          description_reload=\"Test the configuration, then reload; a failing test changes nothing.\"\n\n",
-        summary = recipe.summary,
+        summary = sh::comment(&recipe.summary),
         settings = options.layout.settings(options.flavor),
         inst = if recipe.instances.is_some() {
             format!(", then {}/{name}.d/INSTANCE", options.layout.settings(options.flavor))

@@ -26,6 +26,13 @@ pub fn quote(s: &str) -> String {
     out
 }
 
+/// Text for one comment line (`# ...`) or LSB header value: a control
+/// character, which validation already refuses, could only end the comment and
+/// start a command, so each becomes a space here too.
+pub fn comment(text: &str) -> String {
+    text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect()
+}
+
 /// Renders a template as one sh word: literals quoted, variables as
 /// double-quoted expansions of the shell variable `var(name)` names, so a
 /// value is data and is never split, globbed or evaluated.

@@ -23,6 +23,12 @@ pub fn service_name(recipe: &Recipe, instance: Option<&str>) -> String {
     }
 }
 
+/// Text in supervisord's INI: `%` starts an expansion there, so it is doubled,
+/// and a control character (refused by validation already) becomes a space.
+fn ini_text(text: &str) -> String {
+    text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect::<String>().replace('%', "%%")
+}
+
 /// Where a target keeps service definitions, and where enabled ones are linked.
 pub fn dirs(target: Target) -> Option<(&'static str, &'static str)> {
     match target {
@@ -217,7 +223,7 @@ pub fn render(recipe: &Recipe, target: Target, options: &Options, instance: Opti
                 let _ = writeln!(
                     conf,
                     "; The run script runs the pre-stop hooks on SIGTERM: {}.",
-                    hooks.join("; ").replace('%', "%%")
+                    ini_text(&hooks.join("; "))
                 );
             }
             let _ = write!(

@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 
 use super::{
-    Artifact, Options, seconds,
+    Artifact, Options, seconds, systemd_escape,
     systemd_escape::{Piece, environment, exec_literal, exec_word, path},
 };
 use crate::recipe::{HookAction, ReadyCheck, Recipe, Reload, Segment, Template};
@@ -58,10 +58,10 @@ pub fn render(recipe: &Recipe, options: &Options) -> Artifact {
     let unit = if template { format!("{name}@.service") } else { format!("{name}.service") };
     let mut s = String::new();
     let _ = writeln!(s, "# Rendered by initkit from the recipe \"{name}\"; change the recipe and render again.");
-    let summary = recipe.summary.replace('%', "%%");
+    let summary = systemd_escape::text(&recipe.summary);
     let _ = writeln!(s, "[Unit]\nDescription={summary}{}", if template { " (%i)" } else { "" });
     for doc in &recipe.documentation {
-        let _ = writeln!(s, "Documentation={}", doc.replace('%', "%%"));
+        let _ = writeln!(s, "Documentation={}", systemd_escape::text(doc));
     }
     s.push_str("After=network-online.target\nWants=network-online.target\n\n[Service]\n");
     let _ = writeln!(s, "Type={}", if recipe.systemd.notify { "notify" } else { "exec" });

@@ -28,6 +28,21 @@ fn escape_into(out: &mut String, text: &str, dollar: bool) {
     }
 }
 
+/// Free text as a directive's whole value (`Description=`, `Documentation=`):
+/// specifiers are doubled (`%%`), and a control character, which validation
+/// already refuses, becomes a space, so the value stays on its line.
+pub fn text(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for c in value.chars() {
+        match c {
+            '%' => out.push_str("%%"),
+            c if c.is_control() => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// How a variable appears in a unit: a specifier (`%I`), an environment
 /// reference (`${port}`), or text that must itself be escaped.
 pub enum Piece {

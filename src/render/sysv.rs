@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 use super::{
     Artifact, Flavor, Options,
     service_sh::{Drop, SERVICE_LIB, preamble},
+    sh,
 };
 use crate::recipe::Recipe;
 
@@ -14,11 +15,13 @@ const SYSV_MAIN: &str = include_str!("sysv_main.sh");
 
 fn header(recipe: &Recipe, flavor: Flavor) -> String {
     let mut out = String::from("#!/bin/sh\n");
+    let summary = sh::comment(&recipe.summary);
     let description = recipe.description.as_deref().unwrap_or(&recipe.summary);
-    let folded = description.lines().collect::<Vec<_>>().join("\n#  ");
+    // LSB continues a field on lines that start with `#` and two spaces.
+    let folded = description.lines().map(sh::comment).collect::<Vec<_>>().join("\n#  ");
     if flavor == Flavor::Rhel {
         // chkconfig reads these; start late (80) and stop early (20).
-        let _ = writeln!(out, "# chkconfig: 2345 80 20\n# description: {}", recipe.summary);
+        let _ = writeln!(out, "# chkconfig: 2345 80 20\n# description: {summary}");
     }
     let _ = write!(
         out,
@@ -32,7 +35,6 @@ fn header(recipe: &Recipe, flavor: Flavor) -> String {
          # Description:       {folded}\n\
          ### END INIT INFO\n",
         name = recipe.name,
-        summary = recipe.summary,
     );
     out
 }
@@ -49,7 +51,7 @@ pub fn render(recipe: &Recipe, options: &Options) -> Artifact {
          # Rendered by initkit from the recipe \"{name}\"; change the recipe and render again\n\
          # rather than editing this file. Usage: {initd}/{name} ACTION{usage}\n\
          # Settings: KEY=VALUE lines in {settings}/{name}{instance_note}, read as data.\n\n",
-        summary = recipe.summary,
+        summary = sh::comment(&recipe.summary),
         initd = layout.etc() + "/init.d",
         settings = layout.settings(flavor),
         instance_note = if recipe.instances.is_some() {

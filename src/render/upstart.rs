@@ -16,9 +16,11 @@ pub fn helper_path(recipe: &Recipe, options: &Options) -> String {
     format!("{}/usr/lib/initkit/upstart/{}", options.layout.root, recipe.name)
 }
 
-/// Upstart strings are double-quoted; `"` and `\` are escaped, newlines folded.
+/// Upstart strings are double-quoted; `"` and `\` are escaped, and a control
+/// character (refused by validation already) becomes a space.
 fn quoted(text: &str) -> String {
-    format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', " "))
+    let line: String = text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    format!("\"{}\"", line.replace('\\', "\\\\").replace('"', "\\\""))
 }
 
 pub fn render(recipe: &Recipe, options: &Options) -> Vec<Artifact> {

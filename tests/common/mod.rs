@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
+pub mod lex;
+
 use std::{path::Path, process::Command};
 
 use initkit::{catalogue::EMBEDDED, recipe::Recipe, recipe::parse_recipe};
