@@ -82,7 +82,7 @@ fn every_plist_loads_with_plistlib_and_passes_our_key_checks() {
     for recipe in common::catalogue() {
         let artifact = &render(&recipe, Target::Launchd, &Options::default()).unwrap()[0];
         let instance = recipe.instances.as_ref().and_then(|i| i.default.clone());
-        let label = launchd::label(&recipe, instance.as_deref());
+        let label = launchd::label(&recipe.name, instance.as_deref());
         assert_eq!(artifact.path, format!("/Library/LaunchDaemons/{label}.plist"));
         let value = plist::Value::from_reader_xml(artifact.content.as_bytes()).unwrap();
         let dict = value.as_dictionary().unwrap();

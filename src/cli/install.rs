@@ -8,9 +8,11 @@ use crate::{
         detect::{Detection, detect, detect_host},
         drive::{SUPERVISORD_CONF, native},
         enable::sysv_tool,
+        error::HostError,
         install::{self, Change, Request},
+        lock::Lock,
         manifest,
-        uninstall::uninstall,
+        uninstall::{self, uninstall},
     },
     recipe::{Recipe, ServiceSpec},
     render::{Flavor, Target},
@@ -195,15 +197,79 @@ pub fn run_install(args: &InstallArgs) -> Result<(), CliError> {
         enable: args.enable && !links_by_tool,
         force: args.force,
     };
-    let plan = install::plan(&req)?;
-    if !plan.problems.is_empty() {
-        let list: Vec<String> = plan.problems.iter().map(|p| format!("error: {p}")).collect();
-        return Err(CliError::Message(format!("{}\nnothing was written\n", list.join("\n"))));
-    }
     if args.dry_run {
+        // Read only: no lock, nothing written.
+        let previous = manifest::load(&args.root, &recipe.name).or_else(|e| match e {
+            HostError::DamagedManifest { .. } if args.force => Ok(None),
+            e => Err(e),
+        })?;
+        let plan = install::plan(&req, previous, &[])?;
+        problems_to_error(&plan.problems)?;
         let diff = install::diff(&plan);
         return print(&if diff.is_empty() { "nothing would change\n".to_owned() } else { diff });
     }
+    let lock = Lock::root(&args.root, &format!("installing {}", recipe.name))?;
+    let result = install_locked(args, &req, &lock, live);
+    let m = match result {
+        Ok(m) => m,
+        Err(e) => {
+            // Nothing was installed: the lock and the directories made for it go again.
+            uninstall::finish(&args.root, &[], lock);
+            return Err(e);
+        }
+    };
+    drop(lock);
+    if args.start {
+        return operate::run_manifest(&m, operate::Action::Start, None, false);
+    }
+    Ok(())
+}
+
+fn notes_text(notes: &[String]) -> String {
+    notes.iter().fold(String::new(), |mut acc, n| {
+        acc.push_str("     note  ");
+        acc.push_str(n);
+        acc.push('\n');
+        acc
+    })
+}
+
+fn problems_to_error(problems: &[String]) -> Result<(), CliError> {
+    if problems.is_empty() {
+        return Ok(());
+    }
+    let list: Vec<String> = problems.iter().map(|p| format!("error: {p}")).collect();
+    Err(CliError::Message(format!("{}\nnothing was written\n", list.join("\n"))))
+}
+
+/// The install proper, under the root's lock: recover or salvage the previous
+/// record, plan, check, apply, report, tell the init system.
+fn install_locked(
+    args: &InstallArgs,
+    req: &Request<'_>,
+    lock: &Lock,
+    live: bool,
+) -> Result<manifest::Manifest, CliError> {
+    let name = &req.recipe.name;
+    let mut notes = Vec::new();
+    let (previous, salvaged) = match manifest::load(&args.root, name) {
+        Ok(Some(mut m)) => {
+            notes = manifest::recover(&args.root, &mut m)?;
+            (Some(m), Vec::new())
+        }
+        Ok(None) => (None, Vec::new()),
+        Err(HostError::DamagedManifest { .. }) if args.force => {
+            let salvaged = manifest::salvage(&args.root, name)?;
+            notes.push(format!(
+                "the manifest of `{name}` was damaged; {} path(s) read from it count as initkit's, and a new one is written",
+                salvaged.len()
+            ));
+            (None, salvaged)
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let plan = install::plan(req, previous, &salvaged)?;
+    problems_to_error(&plan.problems)?;
     let unwritable: Vec<String> = plan
         .files
         .iter()
@@ -219,33 +285,36 @@ pub fn run_install(args: &InstallArgs) -> Result<(), CliError> {
         )));
     }
     let changed = plan.changes_anything();
-    let mut m = install::apply(&req, &plan)?;
-    let mut report = String::new();
+    let mut m = install::apply(req, &plan, &lock.created).map_err(|e| match e {
+        HostError::Io { .. } => CliError::msg(format!(
+            "{e}\n  = help: the install stopped part-way; what it wrote is recorded: run the same install again once the cause is fixed, or `initkit uninstall {name}`"
+        )),
+        e => e.into(),
+    })?;
+    let mut report = notes_text(&notes);
     for f in &plan.files {
         let what = match f.change {
             Change::Create => "created",
-            Change::Update if f.foreign => "replaced (backup kept)",
+            Change::Update if f.foreign.is_some() => "replaced (backup kept)",
             Change::Update => "updated",
+            Change::Unchanged if f.adopt => "recorded",
             Change::Unchanged => "unchanged",
         };
         report.push_str(&format!("{what:>9}  {}\n", f.path));
     }
-    for (link, exists) in &plan.links {
-        if !exists {
-            report.push_str(&format!("   linked  {} -> {}\n", link.path, link.target));
+    for l in &plan.links {
+        if !l.exists {
+            report.push_str(&format!("   linked  {} -> {}\n", l.link.path, l.link.target));
         }
     }
     if !changed {
-        report.push_str(&format!("nothing to do: {} is installed and up to date\n", recipe.name));
+        report.push_str(&format!("nothing to do: {name} is installed and up to date\n"));
     }
     print(&report)?;
     if live {
         after_change_live(&mut m, args.enable)?;
     }
-    if args.start {
-        return operate::run_manifest(&m, operate::Action::Start, None, false);
-    }
-    Ok(())
+    Ok(m)
 }
 
 /// On the running host: tell the init system about the change.
@@ -286,8 +355,18 @@ pub fn run_uninstall(args: &UninstallArgs) -> Result<(), CliError> {
     check_root(&args.root)?;
     let ServiceSpec { name, instance } = ServiceSpec::parse(&args.spec).map_err(|e| CliError::msg(e.to_string()))?;
     let instance = instance.as_deref();
-    let Some(mut m) = manifest::load(&args.root, &name)? else {
-        return Err(CliError::msg(format!("`{name}` is not installed under {}", args.root.display())));
+    let lock = Lock::root(&args.root, &format!("uninstalling {name}"))?;
+    let mut m = match manifest::load(&args.root, &name) {
+        Ok(Some(m)) => m,
+        Ok(None) => {
+            uninstall::finish(&args.root, &[], lock);
+            return Err(CliError::msg(format!("`{name}` is not installed under {}", args.root.display())));
+        }
+        Err(HostError::DamagedManifest { .. }) if args.force && instance.is_none() => {
+            let outcome = uninstall::salvage(&args.root, &name, args.force, lock)?;
+            return report_uninstall(&outcome);
+        }
+        Err(e) => return Err(e.into()),
     };
     if let Some(i) = instance
         && !m.instances.iter().any(|x| x == i)
@@ -306,30 +385,35 @@ pub fn run_uninstall(args: &UninstallArgs) -> Result<(), CliError> {
             native(t, &args);
         }
     }
-    let outcome = uninstall(&args.root, &mut m, instance, args.force)?;
-    let mut report = String::new();
-    for p in &outcome.removed {
-        report.push_str(&format!("  removed  {p}\n"));
-    }
-    for p in &outcome.restored {
-        report.push_str(&format!(" restored  {p} (the file initkit had replaced)\n"));
-    }
-    print(&report)?;
+    let outcome = uninstall(&args.root, &mut m, instance, args.force, lock)?;
     if live && m.target == Target::Systemd && Path::new("/run/systemd/system").exists() {
         native("systemctl", &["daemon-reload".to_owned()]);
     }
     if live && m.target == Target::Supervisord {
         supervisord_update();
     }
+    report_uninstall(&outcome)
+}
+
+fn report_uninstall(outcome: &uninstall::Outcome) -> Result<(), CliError> {
+    let mut report = notes_text(&outcome.notes);
+    for p in &outcome.removed {
+        report.push_str(&format!("  removed  {p}\n"));
+    }
+    for p in &outcome.restored {
+        report.push_str(&format!(" restored  {p} (what initkit had replaced)\n"));
+    }
+    print(&report)?;
     if outcome.kept.is_empty() {
         Ok(())
     } else {
+        let one = outcome.kept.len() == 1;
         Err(CliError::msg(format!(
             "kept {} because {} changed since initkit wrote {}; use --force to remove {}",
             outcome.kept.join(", "),
-            if outcome.kept.len() == 1 { "it was" } else { "they were" },
-            if outcome.kept.len() == 1 { "it" } else { "them" },
-            if outcome.kept.len() == 1 { "it" } else { "them" }
+            if one { "it was" } else { "they were" },
+            if one { "it" } else { "them" },
+            if one { "it" } else { "them" }
         )))
     }
 }

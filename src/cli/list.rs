@@ -5,7 +5,7 @@ use crate::catalogue::Source;
 
 /// `initkit list --installed`: what the manifests under `root` record.
 pub fn run_installed(root: &std::path::Path, json: bool) -> Result<(), CliError> {
-    let all = crate::host::manifest::load_all(root)?;
+    let (all, damaged) = crate::host::manifest::load_all(root)?;
     if json {
         let list: Vec<_> = all
             .iter()
@@ -17,7 +17,8 @@ pub fn run_installed(root: &std::path::Path, json: bool) -> Result<(), CliError>
                 })
             })
             .collect();
-        return print(&(serde_json::to_string_pretty(&list).unwrap_or_default() + "\n"));
+        print(&(serde_json::to_string_pretty(&list).unwrap_or_default() + "\n"))?;
+        return damaged_records(&damaged);
     }
     let mut text = String::new();
     for m in &all {
@@ -32,10 +33,23 @@ pub fn run_installed(root: &std::path::Path, json: bool) -> Result<(), CliError>
             m.links.len()
         ));
     }
-    if all.is_empty() {
+    if all.is_empty() && damaged.is_empty() {
         text.push_str("nothing is installed\n");
     }
-    print(&text)
+    print(&text)?;
+    damaged_records(&damaged)
+}
+
+/// Records that could not be read are reported after the others, and make the exit code 1.
+fn damaged_records(damaged: &[crate::host::error::HostError]) -> Result<(), CliError> {
+    if damaged.is_empty() {
+        return Ok(());
+    }
+    let text = damaged.iter().fold(String::new(), |mut acc, e| {
+        acc.push_str(&format!("error: {e}\n"));
+        acc
+    });
+    Err(CliError::Message(text))
 }
 
 pub fn run(json: bool) -> Result<(), CliError> {

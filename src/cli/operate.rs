@@ -7,6 +7,7 @@ use super::{CliError, output::print};
 use crate::{
     host::{
         drive::{Check, act, config_test, status},
+        lock::Lock,
         manifest::{self, Manifest},
         settings,
     },
@@ -58,7 +59,6 @@ fn human(seconds: u64) -> String {
 
 /// Runs `action` on the installed service `m`: one instance, or all of them.
 pub fn run_manifest(m: &Manifest, action: Action, instance: Option<&str>, json: bool) -> Result<(), CliError> {
-    let recipe = parse_recipe(Path::new(&format!("{}/{}.json", manifest::DIR, m.recipe)), &m.recipe_text)?;
     let instances: Vec<Option<String>> = match instance {
         Some(i) if !m.instances.iter().any(|x| x == i) => {
             let installed = if m.instances.is_empty() { "none".to_owned() } else { m.instances.join(", ") };
@@ -72,6 +72,20 @@ pub fn run_manifest(m: &Manifest, action: Action, instance: Option<&str>, json: 
         None => m.instances.iter().cloned().map(Some).collect(),
     };
     let label = |i: &Option<String>| i.as_ref().map_or(m.recipe.clone(), |i| format!("{}@{i}", m.recipe));
+
+    if action == Action::Status {
+        return show_status(m, &instances, json);
+    }
+    // Status needs no recipe (a user who cannot read it still sees the state); the rest do.
+    let root = Path::new("/");
+    let text = manifest::recipe_text(root, m)?;
+    let recipe = parse_recipe(&manifest::recipe_path(root, &m.recipe)?, &text)?;
+    // One action on a service at a time; the config test and the action belong together.
+    let _lock = if action == Action::Configtest {
+        None
+    } else {
+        Some(Lock::service(root, &m.recipe, &format!("running {} on {}", action.native(), m.recipe))?)
+    };
 
     if matches!(action, Action::Restart | Action::Reload | Action::Configtest) {
         if action == Action::Reload && recipe.reload.is_none() {
@@ -108,25 +122,27 @@ pub fn run_manifest(m: &Manifest, action: Action, instance: Option<&str>, json: 
         }
     }
 
-    if action == Action::Status {
-        let rows: Vec<_> = instances.iter().map(|i| status(m, &recipe, i.as_deref())).collect();
-        let code = rows.iter().map(|r| r.code).filter(|c| *c != 0).min().unwrap_or(0);
-        if json {
-            print(&(serde_json::to_string_pretty(&rows).unwrap_or_default() + "\n"))?;
-        } else {
-            let mut text = format!("{:<24} {:<8} {:>8}  {}\n", "INSTANCE", "STATE", "PID", "UPTIME");
-            for (i, r) in instances.iter().zip(&rows) {
-                let pid = r.pid.map_or("-".to_owned(), |p| p.to_string());
-                let up = r.uptime_seconds.map_or("-".to_owned(), human);
-                text.push_str(&format!("{:<24} {:<8} {pid:>8}  {up}\n", label(i), r.state));
-            }
-            print(&text)?;
-        }
-        return if code == 0 { Ok(()) } else { Err(CliError::exit(code, String::new())) };
-    }
-
     match act(m, &recipe, action.native(), &instances) {
         0 => Ok(()),
         code => Err(CliError::exit(code, String::new())),
     }
+}
+
+/// `initkit status`: each instance's state, from the manifest alone.
+fn show_status(m: &Manifest, instances: &[Option<String>], json: bool) -> Result<(), CliError> {
+    let label = |i: &Option<String>| i.as_ref().map_or(m.recipe.clone(), |i| format!("{}@{i}", m.recipe));
+    let rows: Vec<_> = instances.iter().map(|i| status(m, i.as_deref())).collect();
+    let code = rows.iter().map(|r| r.code).filter(|c| *c != 0).min().unwrap_or(0);
+    if json {
+        print(&(serde_json::to_string_pretty(&rows).unwrap_or_default() + "\n"))?;
+    } else {
+        let mut text = format!("{:<24} {:<8} {:>8}  {}\n", "INSTANCE", "STATE", "PID", "UPTIME");
+        for (i, r) in instances.iter().zip(&rows) {
+            let pid = r.pid.map_or("-".to_owned(), |p| p.to_string());
+            let up = r.uptime_seconds.map_or("-".to_owned(), human);
+            text.push_str(&format!("{:<24} {:<8} {pid:>8}  {up}\n", label(i), r.state));
+        }
+        print(&text)?;
+    }
+    if code == 0 { Ok(()) } else { Err(CliError::exit(code, String::new())) }
 }

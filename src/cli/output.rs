@@ -2,7 +2,7 @@
 
 use std::io::{self, Write};
 
-use crate::{catalogue::CatalogueError, recipe::RecipeErrors, render::RenderError};
+use crate::{catalogue::CatalogueError, host::error::HostError, recipe::RecipeErrors, render::RenderError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
@@ -17,6 +17,8 @@ pub enum CliError {
     Message(String),
     #[error("error: {0}")]
     Io(#[from] io::Error),
+    #[error("error: {0}")]
+    Host(#[from] HostError),
     #[error("")]
     BrokenPipe,
     /// A specific exit code (LSB codes from the front-end) with an optional message.

@@ -4,7 +4,7 @@ use std::{fs, path::Path};
 
 use super::{CliError, output::print, resolve};
 use crate::{
-    host::manifest::write_atomic,
+    host::fsops::write_atomic,
     render::{Flavor, Layout, Options, Target, render},
 };
 
@@ -37,7 +37,7 @@ pub fn run(spec: &str, target: Target, flavor: Flavor, out: Option<&Path>, prefi
         if let Some(parent) = dest.parent() {
             fs::create_dir_all(parent)?;
         }
-        write_atomic(&dest, artifact.content.as_bytes(), artifact.mode)?;
+        write_atomic(&dest, artifact.content.as_bytes(), artifact.mode, None)?;
         print(&format!("wrote {}\n", dest.display()))?;
     }
     Ok(())

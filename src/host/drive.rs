@@ -158,7 +158,7 @@ pub fn act(m: &Manifest, recipe: &Recipe, action: &str, instances: &[Option<Stri
         }
         Target::Launchd => {
             for i in instances {
-                let service = format!("system/{}", launchd::label(recipe, i.as_deref()));
+                let service = format!("system/{}", launchd::label(&m.recipe, i.as_deref()));
                 let args: Vec<String> = match action {
                     "start" => vec!["kickstart".into(), service],
                     "stop" => vec!["kill".into(), "TERM".into(), service],
@@ -170,7 +170,7 @@ pub fn act(m: &Manifest, recipe: &Recipe, action: &str, instances: &[Option<Stri
         }
         Target::Runit => {
             for i in instances {
-                let dir = service_dir(m.target, recipe, i.as_deref());
+                let dir = service_dir(m.target, &m.recipe, i.as_deref());
                 let (wait, cmd) = match action {
                     "start" => (ready, "start".to_owned()),
                     // force-stop: down, and KILL once the wait runs out.
@@ -183,7 +183,7 @@ pub fn act(m: &Manifest, recipe: &Recipe, action: &str, instances: &[Option<Stri
         }
         Target::S6 => {
             for i in instances {
-                let dir = service_dir(m.target, recipe, i.as_deref());
+                let dir = service_dir(m.target, &m.recipe, i.as_deref());
                 let up = if recipe.ready.is_some() { "-wU" } else { "-wu" };
                 let args: Vec<&str> = match action {
                     "start" => vec![up, "-u"],
@@ -200,7 +200,7 @@ pub fn act(m: &Manifest, recipe: &Recipe, action: &str, instances: &[Option<Stri
         }
         Target::Daemontools => {
             for i in instances {
-                let dir = service_dir(m.target, recipe, i.as_deref());
+                let dir = service_dir(m.target, &m.recipe, i.as_deref());
                 let ok = match action {
                     "start" => svc(&dir, "-u") && wait_svstat(&dir, true, ready),
                     "stop" => daemontools_stop(&dir, budget),
@@ -214,7 +214,7 @@ pub fn act(m: &Manifest, recipe: &Recipe, action: &str, instances: &[Option<Stri
         }
         Target::Supervisord => {
             for i in instances {
-                let program = supervised::service_name(recipe, i.as_deref());
+                let program = supervised::service_name(&m.recipe, i.as_deref());
                 let mut args = vec!["-c".to_owned(), SUPERVISORD_CONF.to_owned()];
                 if action == "reload" {
                     args.extend(["signal".to_owned(), "HUP".to_owned()]);
@@ -233,9 +233,9 @@ pub fn act(m: &Manifest, recipe: &Recipe, action: &str, instances: &[Option<Stri
 pub const SUPERVISORD_CONF: &str = "/etc/supervisor/supervisord.conf";
 
 /// The enabled service directory of an instance, in the scan directory.
-pub fn service_dir(target: Target, recipe: &Recipe, instance: Option<&str>) -> String {
+pub fn service_dir(target: Target, name: &str, instance: Option<&str>) -> String {
     let scan = supervised::dirs(target).map_or("/etc/service", |d| d.1);
-    format!("{scan}/{}", supervised::service_name(recipe, instance))
+    format!("{scan}/{}", supervised::service_name(name, instance))
 }
 
 /// The `sv` command that sends the recipe's reload signal.
@@ -316,15 +316,15 @@ fn process_uptime(pid: u32) -> Option<u64> {
 }
 
 /// The daemon's PID behind a stop wrapper, from its pidfile, when that process lives.
-fn wrapped_pid(recipe: &Recipe, instance: Option<&str>) -> Option<u64> {
-    let file = format!("/run/initkit/{}/{}.pid", recipe.name, instance.unwrap_or(&recipe.name));
+fn wrapped_pid(name: &str, instance: Option<&str>) -> Option<u64> {
+    let file = format!("/run/initkit/{name}/{}.pid", instance.unwrap_or(name));
     let pid: u64 = fs::read_to_string(file).ok()?.trim().parse().ok()?;
     Path::new(&format!("/proc/{pid}")).exists().then_some(pid)
 }
 
 /// The state of a supervised instance, from the supervisor's own status tool.
-fn supervised_status(m: &Manifest, recipe: &Recipe, instance: Option<&str>) -> Status {
-    let dir = service_dir(m.target, recipe, instance);
+fn supervised_status(m: &Manifest, instance: Option<&str>) -> Status {
+    let dir = service_dir(m.target, &m.recipe, instance);
     let output = |program: &str, args: &[&str]| stdout_of(program, args);
     let number_after = |text: &str, marker: &str| -> Option<u64> {
         let rest = &text[text.find(marker)? + marker.len()..];
@@ -354,7 +354,7 @@ fn supervised_status(m: &Manifest, recipe: &Recipe, instance: Option<&str>) -> S
         }
         _ => {
             // redis@a  RUNNING   pid 123, uptime 0:00:45
-            let program = supervised::service_name(recipe, instance);
+            let program = supervised::service_name(&m.recipe, instance);
             let text = output("supervisorctl", &["-c", SUPERVISORD_CONF, "status", &program]);
             let up = text.contains(" RUNNING ");
             let uptime = text.split("uptime ").nth(1).map(|t| {
@@ -380,7 +380,7 @@ fn supervised_status(m: &Manifest, recipe: &Recipe, instance: Option<&str>) -> S
                 instance: instance.map(str::to_owned),
                 unit: program,
                 state: state.to_owned(),
-                pid: wrapped_pid(recipe, instance)
+                pid: wrapped_pid(&m.recipe, instance)
                     .or_else(|| number_after(&text, "pid "))
                     .and_then(|p| u32::try_from(p).ok())
                     .filter(|_| up),
@@ -391,7 +391,7 @@ fn supervised_status(m: &Manifest, recipe: &Recipe, instance: Option<&str>) -> S
     };
     // Behind the stop wrapper (s6, daemontools) the supervisor's PID is the
     // wrapper's; the daemon's is in the root-owned pidfile the wrapper writes.
-    let pid = if m.target == Target::Runit { pid } else { wrapped_pid(recipe, instance).or(pid) };
+    let pid = if m.target == Target::Runit { pid } else { wrapped_pid(&m.recipe, instance).or(pid) };
     Status {
         instance: instance.map(str::to_owned),
         unit,
@@ -402,7 +402,9 @@ fn supervised_status(m: &Manifest, recipe: &Recipe, instance: Option<&str>) -> S
     }
 }
 
-pub fn status(m: &Manifest, recipe: &Recipe, instance: Option<&str>) -> Status {
+/// The state of one instance; needs only the manifest (no recipe), so a user
+/// who cannot read the installed recipe still sees it.
+pub fn status(m: &Manifest, instance: Option<&str>) -> Status {
     let unit = unit_name(&m.recipe, instance);
     match m.target {
         Target::Systemd => {
@@ -433,9 +435,7 @@ pub fn status(m: &Manifest, recipe: &Recipe, instance: Option<&str>) -> Status {
                 code,
             }
         }
-        Target::Runit | Target::S6 | Target::Daemontools | Target::Supervisord => {
-            supervised_status(m, recipe, instance)
-        }
+        Target::Runit | Target::S6 | Target::Daemontools | Target::Supervisord => supervised_status(m, instance),
         Target::Upstart | Target::Launchd => {
             // `name (i) start/running, process 123` or launchd's `state = running` / `pid = 123`.
             let (program, args): (&str, Vec<String>) = if m.target == Target::Upstart {
@@ -443,7 +443,7 @@ pub fn status(m: &Manifest, recipe: &Recipe, instance: Option<&str>) -> Status {
                 a.extend(instance.map(|i| format!("INSTANCE={i}")));
                 ("initctl", a)
             } else {
-                ("launchctl", vec!["print".to_owned(), format!("system/{}", launchd::label(recipe, instance))])
+                ("launchctl", vec!["print".to_owned(), format!("system/{}", launchd::label(&m.recipe, instance))])
             };
             let text = stdout_of(program, &args);
             let up = text.contains("start/running") || text.contains("state = running");

@@ -28,6 +28,7 @@ pub fn links(recipe: &Recipe, target: Target, flavor: Flavor, instance: Option<&
                 path: format!("/etc/systemd/system/multi-user.target.wants/{}", unit_name(name, instance)),
                 target: format!("/etc/systemd/system/{file}"),
                 instance: instance.map(str::to_owned),
+                backup: None,
             }]
         }
         // One script serves every instance: it is enabled once.
@@ -45,6 +46,7 @@ pub fn links(recipe: &Recipe, target: Target, flavor: Flavor, instance: Option<&
                         path: format!("{}/{prefix}{name}", dir.replace("{}", &level.to_string())),
                         target: format!("../init.d/{name}"),
                         instance: None,
+                        backup: None,
                     }
                 })
                 .collect()
@@ -52,11 +54,12 @@ pub fn links(recipe: &Recipe, target: Target, flavor: Flavor, instance: Option<&
         // A service directory is enabled by a link in the scan directory.
         Target::Runit | Target::S6 | Target::Daemontools => {
             let (defs, scan) = supervised::dirs(target).unwrap_or_default();
-            let service = supervised::service_name(recipe, instance);
+            let service = supervised::service_name(&recipe.name, instance);
             vec![LinkRecord {
                 path: format!("{scan}/{service}"),
                 target: format!("{defs}/{service}"),
                 instance: instance.map(str::to_owned),
+                backup: None,
             }]
         }
         // A program in conf.d is enabled by being there; an Upstart job by its
@@ -69,6 +72,7 @@ pub fn links(recipe: &Recipe, target: Target, flavor: Flavor, instance: Option<&
                 path: format!("/etc/runlevels/default/{service}"),
                 target: format!("/etc/init.d/{service}"),
                 instance: instance.map(str::to_owned),
+                backup: None,
             }]
         }
     }
@@ -90,6 +94,7 @@ pub fn instance_links(recipe: &Recipe, target: Target, instance: Option<&str>) -
             path: format!("/etc/init.d/{}", openrc_service(&recipe.name, Some(i))),
             target: recipe.name.clone(),
             instance: Some(i.to_owned()),
+            backup: None,
         }],
         _ => Vec::new(),
     }

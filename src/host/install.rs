@@ -1,20 +1,26 @@
 //! Install: write a recipe's artifacts where the host's init system keeps them,
-//! atomically, never over a file initkit did not write (without `--force`, and
-//! then with a backup), idempotently, and recorded in the manifest.
+//! as one transaction (intent recorded, each file written beside and renamed,
+//! result recorded), never over a file, link or directory initkit did not
+//! write (without `--force`, and then with a backup that keeps its owner, mode
+//! and time), idempotently.
 
 use std::{
-    fs, io,
-    os::unix::fs::symlink,
+    fs,
     path::{Path, PathBuf},
 };
 
 use super::{
     enable,
-    manifest::{self, FileRecord, LinkRecord, Manifest, hash, under},
+    error::{HostError, Result},
+    fsops::{self, Attrs, Existing},
+    manifest::{self, Backup, FileRecord, LinkRecord, Manifest, Pending, Saved, hash, host_path, under},
     settings,
 };
 use crate::{
-    recipe::Recipe,
+    recipe::{
+        Recipe,
+        text::{self, Kind},
+    },
     render::{Flavor, Options, Target, artifacts},
 };
 
@@ -42,18 +48,37 @@ pub enum Change {
 pub struct PlannedFile {
     pub path: String,
     pub mode: u32,
+    /// The current text, for the diff (a link or directory shows as empty).
     pub old: Option<String>,
     pub new: String,
     pub change: Change,
-    /// The current file is not one initkit wrote (or was edited since): back it up.
-    pub foreign: bool,
+    /// What stands there is not initkit's (or was edited since): it is backed up.
+    pub foreign: Option<Foreign>,
     pub instance: Option<String>,
+    /// Unchanged, but not in the record: initkit's own rendering found on
+    /// disk (a lost or damaged manifest), recorded again as initkit's.
+    pub adopt: bool,
+}
+
+/// Something initkit did not write, standing where it will write.
+#[derive(Debug, Clone)]
+pub struct Foreign {
+    pub what: Existing,
+    pub attrs: Attrs,
+}
+
+#[derive(Debug)]
+pub struct PlannedLink {
+    pub link: LinkRecord,
+    /// The link is already there, pointing where it should.
+    pub exists: bool,
+    pub foreign: Option<Foreign>,
 }
 
 #[derive(Debug)]
 pub struct Plan {
     pub files: Vec<PlannedFile>,
-    pub links: Vec<(LinkRecord, bool)>,
+    pub links: Vec<PlannedLink>,
     /// Every reason the install cannot go ahead, all at once.
     pub problems: Vec<String>,
     pub previous: Option<Manifest>,
@@ -61,7 +86,7 @@ pub struct Plan {
 
 impl Plan {
     pub fn changes_anything(&self) -> bool {
-        self.files.iter().any(|f| f.change != Change::Unchanged) || self.links.iter().any(|(_, exists)| !exists)
+        self.files.iter().any(|f| f.change != Change::Unchanged || f.adopt) || self.links.iter().any(|l| !l.exists)
     }
 }
 
@@ -77,8 +102,8 @@ pub fn check_sets(recipe: &Recipe, target: Target, sets: &[(String, String)]) ->
             let known =
                 if known.is_empty() { "it has none".to_owned() } else { format!("it has: {}", known.join(", ")) };
             problems.push(format!("--set {key}: recipe `{}` has no variable `{key}` ({known})", recipe.name));
-        } else if value.contains('\n') {
-            problems.push(format!("--set {key}: a value cannot contain a newline"));
+        } else if let Err(why) = text::check(Kind::Line, value) {
+            problems.push(format!("--set {key}: the value {why}"));
         } else if target == Target::Systemd && value.contains(SYSTEMD_SPECIAL) {
             problems.push(format!(
                 "--set {key}: systemd would interpret {:?} in {value:?}; use a value without quotes, `\\`, `$` or backticks",
@@ -109,17 +134,16 @@ pub fn merge_settings(existing: &str, sets: &[(String, String)]) -> String {
     text
 }
 
-fn read_optional(path: &Path) -> io::Result<Option<String>> {
-    match fs::read(path) {
-        Ok(bytes) => Ok(Some(String::from_utf8_lossy(&bytes).into_owned())),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(e),
-    }
+fn metadata_attrs(path: &Path) -> Attrs {
+    fs::symlink_metadata(path).map_or(Attrs { uid: 0, gid: 0, mode: 0o644, mtime_ns: 0 }, |m| Attrs::of(&m))
 }
 
+/// Settings files hold values a person sets, passwords among them: root only.
+pub const SETTINGS_MODE: u32 = 0o600;
+
 /// Works out what an install would change, and every reason it cannot.
-pub fn plan(req: &Request<'_>) -> io::Result<Plan> {
-    let previous = manifest::load(&req.root, &req.recipe.name)?;
+/// `salvaged` names files a damaged manifest still showed as initkit's.
+pub fn plan(req: &Request<'_>, previous: Option<Manifest>, salvaged: &[(String, Option<String>)]) -> Result<Plan> {
     let mut problems = check_sets(req.recipe, req.target, &req.sets);
     if let Some(prev) = &previous
         && (prev.target != req.target || prev.flavor != req.flavor)
@@ -136,15 +160,16 @@ pub fn plan(req: &Request<'_>) -> io::Result<Plan> {
     let options = Options { flavor: req.flavor, ..Options::default() };
     let mut wanted: Vec<(String, u32, String, Option<String>)> = Vec::new();
     // The unit, script or service directories; the settings files come below.
+    let render_err = |e: crate::render::RenderError| HostError::Refused(e.to_string());
     if req.target.per_instance() && !req.instances.is_empty() {
         for instance in &req.instances {
             let options = Options { instance: Some(instance.clone()), ..options.clone() };
-            for a in artifacts(req.recipe, req.target, &options).map_err(io::Error::other)? {
+            for a in artifacts(req.recipe, req.target, &options).map_err(render_err)? {
                 wanted.push((a.path, a.mode, a.content, Some(instance.clone())));
             }
         }
     } else {
-        for a in artifacts(req.recipe, req.target, &options).map_err(io::Error::other)? {
+        for a in artifacts(req.recipe, req.target, &options).map_err(render_err)? {
             wanted.push((a.path, a.mode, a.content, None));
         }
     }
@@ -153,7 +178,10 @@ pub fn plan(req: &Request<'_>) -> io::Result<Plan> {
         if req.instances.is_empty() { vec![None] } else { req.instances.iter().cloned().map(Some).collect() };
     for instance in &settings_targets {
         let path = settings::files(req.recipe, req.flavor, instance.as_deref()).pop().unwrap_or_default();
-        let existing = read_optional(&under(&req.root, &path))?;
+        let existing = match fsops::existing(&under(&req.root, &path))? {
+            Existing::File(b) => Some(String::from_utf8_lossy(&b).into_owned()),
+            _ => None,
+        };
         let new = match (&existing, instance) {
             (Some(text), _) if req.sets.is_empty() => text.clone(),
             (Some(text), _) => merge_settings(text, &req.sets),
@@ -164,36 +192,66 @@ pub fn plan(req: &Request<'_>) -> io::Result<Plan> {
             (None, None) if req.sets.is_empty() => continue,
             (None, None) => merge_settings("", &req.sets),
         };
-        wanted.push((path, 0o644, new, instance.clone()));
+        wanted.push((path, SETTINGS_MODE, new, instance.clone()));
     }
 
     let mut files = Vec::new();
     for (path, mode, new, instance) in wanted {
-        let old = read_optional(&under(&req.root, &path))?;
+        let abs = under(&req.root, &path);
+        let current = fsops::existing(&abs)?;
         let recorded = previous.as_ref().and_then(|m| m.files.iter().find(|f| f.path == path));
+        let salvaged_hash = salvaged.iter().find(|(p, _)| *p == path).map(|(_, h)| h.clone());
         let is_settings = settings::files(req.recipe, req.flavor, instance.as_deref()).contains(&path);
-        let (change, foreign) = match &old {
-            None => (Change::Create, false),
-            Some(old) if *old == new => (Change::Unchanged, false),
-            Some(old) => {
-                let ours_unedited = recorded.is_some_and(|r| r.hash == hash(old.as_bytes()));
+        let mut foreign = None;
+        let (change, old) = match &current {
+            Existing::Nothing => (Change::Create, None),
+            Existing::File(bytes) if *bytes == new.as_bytes() => (Change::Unchanged, Some(new.clone())),
+            Existing::File(bytes) => {
+                let h = hash(bytes);
+                let ours_unedited = recorded.is_some_and(|r| r.hash == h)
+                    || salvaged_hash.as_ref().is_some_and(|s| s.as_deref() == Some(h.as_str()));
                 // A settings file initkit wrote is the operator's to edit: merging into it is not a conflict.
                 let ours = ours_unedited || (is_settings && recorded.is_some());
-                if !ours && !req.force {
-                    problems.push(if recorded.is_some() {
-                        format!(
-                            "{path} was changed since initkit wrote it; use --force to replace it (a backup is kept)"
-                        )
-                    } else {
-                        format!(
-                            "{path} exists and initkit did not write it; use --force to replace it (a backup is kept)"
-                        )
-                    });
+                if !ours {
+                    if !req.force {
+                        problems.push(if recorded.is_some() {
+                            format!("{path} was changed since initkit wrote it; use --force to replace it (a backup is kept)")
+                        } else {
+                            format!("{path} exists and initkit did not write it; use --force to replace it (a backup is kept)")
+                        });
+                    }
+                    foreign = Some(Foreign { what: current.clone(), attrs: metadata_attrs(&abs) });
                 }
-                (Change::Update, !ours)
+                (Change::Update, Some(String::from_utf8_lossy(bytes).into_owned()))
+            }
+            Existing::Link(target) => {
+                if !req.force {
+                    problems.push(format!(
+                        "{path} is a symlink to {} that initkit did not make; use --force to replace it (the link is kept and restored on uninstall)",
+                        target.display()
+                    ));
+                }
+                foreign = Some(Foreign { what: current.clone(), attrs: metadata_attrs(&abs) });
+                (Change::Update, Some(String::new()))
+            }
+            Existing::Dir => {
+                if !req.force {
+                    problems.push(format!(
+                        "{path} is a directory initkit did not make; use --force to move it aside (it is restored on uninstall)"
+                    ));
+                }
+                foreign = Some(Foreign { what: current.clone(), attrs: metadata_attrs(&abs) });
+                (Change::Update, Some(String::new()))
+            }
+            Existing::Other => {
+                problems.push(format!("{path} is a socket, fifo or device; initkit will not replace it"));
+                (Change::Update, None)
             }
         };
-        files.push(PlannedFile { path, mode, old, new, change, foreign, instance });
+        // A settings file is the operator's until initkit writes it; an artifact identical
+        // to what initkit renders is initkit's, whatever happened to its record.
+        let adopt = change == Change::Unchanged && recorded.is_none() && !is_settings;
+        files.push(PlannedFile { path, mode, old, new, change, foreign, instance, adopt });
     }
 
     let mut wanted_links: Vec<LinkRecord> = Vec::new();
@@ -212,20 +270,28 @@ pub fn plan(req: &Request<'_>) -> io::Result<Plan> {
     }
     let mut links = Vec::new();
     for link in wanted_links {
-        let path = under(&req.root, &link.path);
-        let exists = match fs::read_link(&path) {
-            Ok(t) if t == Path::new(&link.target) => true,
-            Ok(_) | Err(_) if path.symlink_metadata().is_ok() => {
-                let recorded = previous.as_ref().is_some_and(|m| m.links.iter().any(|l| l.path == link.path));
-                if !recorded && !req.force {
-                    problems
-                        .push(format!("{} exists and initkit did not make it; use --force to replace it", link.path));
-                }
-                false
+        let abs = under(&req.root, &link.path);
+        let current = fsops::existing(&abs)?;
+        let recorded = previous.as_ref().is_some_and(|m| m.links.iter().any(|l| l.path == link.path));
+        let (exists, foreign) = match &current {
+            Existing::Link(t) if t == Path::new(&link.target) => (true, None),
+            Existing::Nothing => (false, None),
+            _ if recorded => (false, None),
+            Existing::Other => {
+                problems.push(format!("{} is a socket, fifo or device; initkit will not replace it", link.path));
+                (false, None)
             }
-            _ => false,
+            _ => {
+                if !req.force {
+                    problems.push(format!(
+                        "{} exists and initkit did not make it; use --force to replace it (it is restored on uninstall)",
+                        link.path
+                    ));
+                }
+                (false, Some(Foreign { what: current.clone(), attrs: metadata_attrs(&abs) }))
+            }
         };
-        links.push((link, exists));
+        links.push(PlannedLink { link, exists, foreign });
     }
     Ok(Plan { files, links, problems, previous })
 }
@@ -239,104 +305,178 @@ pub fn diff(plan: &Plan) -> String {
         let text = similar::TextDiff::from_lines(old, &f.new);
         out.push_str(&text.unified_diff().context_radius(3).header(&from, &f.path).to_string());
     }
-    for (link, exists) in &plan.links {
-        if !exists {
-            out.push_str(&format!("link {} -> {}\n", link.path, link.target));
+    for l in &plan.links {
+        if !l.exists {
+            out.push_str(&format!("link {} -> {}\n", l.link.path, l.link.target));
         }
     }
     out
 }
 
-/// Creates `dir` and its missing parents, recording each one created.
-fn create_dirs(root: &Path, dir: &Path, created: &mut Vec<String>) -> io::Result<()> {
-    let mut missing = Vec::new();
-    let mut cur = dir;
-    while !cur.exists() {
-        missing.push(cur.to_path_buf());
-        match cur.parent() {
-            Some(p) => cur = p,
-            None => break,
+/// Where the thing at host `path` is saved before it is replaced.
+fn backup_path(path: &str) -> String {
+    let stamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+    format!("/{}/{}.{stamp}", manifest::BACKUPS, path.trim_start_matches('/'))
+}
+
+/// The backup a foreign thing gets: a copy of a file, the target of a link, a
+/// directory moved aside.
+fn planned_backup(foreign: &Foreign, path: &str) -> Backup {
+    let saved = match &foreign.what {
+        Existing::Link(target) => Saved::Link { target: target.display().to_string() },
+        Existing::Dir => Saved::Dir { moved_to: backup_path(path) },
+        _ => Saved::File { copy: backup_path(path) },
+    };
+    Backup::new(saved, foreign.attrs)
+}
+
+/// The missing directories above `path` (host paths, outermost first).
+fn missing_dirs(root: &Path, path: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = Path::new(path).parent();
+    while let Some(dir) = cur {
+        if dir == Path::new("/") || under(root, &dir.display().to_string()).exists() {
+            break;
+        }
+        out.push(dir.display().to_string());
+        cur = dir.parent();
+    }
+    out.reverse();
+    out
+}
+
+/// Saves what a foreign thing at `abs` was, before it is replaced.
+fn make_backup(root: &Path, abs: &Path, backup: &Backup, m: &mut Manifest) -> Result<()> {
+    match &backup.saved {
+        Saved::Link { .. } | Saved::Legacy { .. } => Ok(()),
+        Saved::File { copy } => {
+            let dest = under(root, copy);
+            record_dirs(root, &dest, m)?;
+            let bytes = fs::read(abs).map_err(HostError::io("reading", abs))?;
+            fsops::write_atomic(&dest, &bytes, 0o600, None)
+        }
+        Saved::Dir { moved_to } => {
+            let dest = under(root, moved_to);
+            record_dirs(root, &dest, m)?;
+            fs::rename(abs, &dest).map_err(|e| {
+                if e.raw_os_error() == Some(libc::EXDEV) {
+                    HostError::Refused(format!(
+                        "{} is a directory on another file system than {}; move it away yourself",
+                        abs.display(),
+                        manifest::BACKUPS
+                    ))
+                } else {
+                    HostError::io("moving aside", abs)(e)
+                }
+            })
         }
     }
-    for d in missing.iter().rev() {
-        fs::create_dir(d)?;
-        let rel = d.strip_prefix(root).map(|r| format!("/{}", r.display())).unwrap_or_default();
-        if !created.contains(&rel) {
-            created.push(rel);
+}
+
+/// Creates the directories above `abs`, recording each.
+fn record_dirs(root: &Path, abs: &Path, m: &mut Manifest) -> Result<()> {
+    if let Some(parent) = abs.parent() {
+        for d in fsops::create_dirs(parent)? {
+            m.created(host_path(root, &d));
         }
     }
     Ok(())
 }
 
-/// Where the file at host `path` is saved before it is replaced.
-fn backup_path(root: &Path, path: &str) -> (PathBuf, String) {
-    let stamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
-    let rel = format!("/{}/{}.{stamp}", manifest::BACKUPS, path.trim_start_matches('/'));
-    (under(root, &rel), rel)
+/// Carries out a plan that has no problems, as one transaction; returns the
+/// new manifest. `state_dirs` are directories made for initkit's own state
+/// (the lock's), recorded so uninstall removes them.
+pub fn apply(req: &Request<'_>, plan: &Plan, state_dirs: &[PathBuf]) -> Result<Manifest> {
+    let root = &req.root;
+    let mut m = plan.previous.clone().unwrap_or_else(|| Manifest::new(&req.recipe.name, req.target, req.flavor));
+    for d in state_dirs {
+        m.created(host_path(root, d));
+    }
+    record_dirs(root, &root.join(manifest::DIR).join("x"), &mut m)?;
+    manifest::save_recipe(root, &req.recipe.name, req.recipe_text)?;
+    m.recipe_text.clear();
+
+    // The intent: every record this change will make, before the first write.
+    let mut pending = Pending::default();
+    for f in plan.files.iter().filter(|f| f.change != Change::Unchanged || f.adopt) {
+        let previous_backup = m.files.iter().find(|r| r.path == f.path).and_then(|r| r.backup.clone());
+        let backup = previous_backup.or_else(|| f.foreign.as_ref().map(|x| planned_backup(x, &f.path)));
+        pending.files.push(FileRecord {
+            path: f.path.clone(),
+            hash: hash(f.new.as_bytes()),
+            backup,
+            instance: f.instance.clone(),
+            mode: Some(f.mode),
+        });
+        pending.dirs.extend(missing_dirs(root, &f.path));
+    }
+    for l in plan.links.iter().filter(|l| !l.exists) {
+        let mut link = l.link.clone();
+        link.backup = m
+            .links
+            .iter()
+            .find(|r| r.path == link.path)
+            .and_then(|r| r.backup.clone())
+            .or_else(|| l.foreign.as_ref().map(|x| planned_backup(x, &link.path)));
+        pending.dirs.extend(missing_dirs(root, &link.path));
+        pending.links.push(link);
+    }
+    m.pending = Some(pending.clone());
+    manifest::save(root, &m)?;
+
+    let result = write_all(req, plan, &pending, &mut m);
+    match result {
+        Ok(()) => {
+            // The result: the records, and nothing pending.
+            m.pending = None;
+            for rec in pending.files {
+                m.files.retain(|r| r.path != rec.path);
+                m.files.push(rec);
+            }
+            for link in pending.links {
+                if !m.links.iter().any(|l| l.path == link.path) {
+                    m.links.push(link);
+                }
+            }
+            for i in &req.instances {
+                if !m.instances.contains(i) {
+                    m.instances.push(i.clone());
+                }
+            }
+            manifest::save(root, &m)?;
+            Ok(m)
+        }
+        Err(e) => {
+            // Record what was written; if even that fails, the intent on disk lets the next run do it.
+            if manifest::recover(root, &mut m).is_ok() {
+                let _ = manifest::save(root, &m);
+            }
+            Err(e)
+        }
+    }
 }
 
-/// Carries out a plan that has no problems; returns the new manifest.
-pub fn apply(req: &Request<'_>, plan: &Plan) -> io::Result<Manifest> {
+fn write_all(req: &Request<'_>, plan: &Plan, pending: &Pending, m: &mut Manifest) -> Result<()> {
     let root = &req.root;
-    let mut m = plan.previous.clone().unwrap_or(Manifest {
-        recipe: req.recipe.name.clone(),
-        target: req.target,
-        flavor: req.flavor,
-        instances: Vec::new(),
-        files: Vec::new(),
-        links: Vec::new(),
-        created_dirs: Vec::new(),
-        registered_with: None,
-        recipe_text: String::new(),
-    });
-    req.recipe_text.clone_into(&mut m.recipe_text);
-    create_dirs(root, &root.join(manifest::DIR), &mut m.created_dirs)?;
-    for f in &plan.files {
-        let dest = under(root, &f.path);
-        if f.change != Change::Unchanged {
-            if let Some(parent) = dest.parent() {
-                create_dirs(root, parent, &mut m.created_dirs)?;
-            }
-            let mut backup = None;
-            if f.foreign {
-                let (abs, rel) = backup_path(root, &f.path);
-                if let Some(parent) = abs.parent() {
-                    create_dirs(root, parent, &mut m.created_dirs)?;
-                }
-                fs::copy(&dest, &abs)?;
-                backup = Some(rel);
-            }
-            manifest::write_atomic(&dest, f.new.as_bytes(), f.mode)?;
-            let previous_backup = m.files.iter().find(|r| r.path == f.path).and_then(|r| r.backup.clone());
-            m.files.retain(|r| r.path != f.path);
-            m.files.push(FileRecord {
-                path: f.path.clone(),
-                hash: hash(f.new.as_bytes()),
-                backup: previous_backup.or(backup),
-                instance: f.instance.clone(),
-            });
+    for f in plan.files.iter().filter(|f| f.change != Change::Unchanged) {
+        let abs = under(root, &f.path);
+        record_dirs(root, &abs, m)?;
+        if f.foreign.is_some()
+            && let Some(backup) = pending.files.iter().find(|r| r.path == f.path).and_then(|r| r.backup.as_ref())
+        {
+            make_backup(root, &abs, backup, m)?;
         }
+        fsops::write_atomic(&abs, f.new.as_bytes(), f.mode, None)?;
     }
-    for (link, exists) in &plan.links {
-        if !exists {
-            let path = under(root, &link.path);
-            if let Some(parent) = path.parent() {
-                create_dirs(root, parent, &mut m.created_dirs)?;
-            }
-            if path.symlink_metadata().is_ok() {
-                fs::remove_file(&path)?;
-            }
-            symlink(&link.target, &path)?;
+    for l in plan.links.iter().filter(|l| !l.exists) {
+        let abs = under(root, &l.link.path);
+        record_dirs(root, &abs, m)?;
+        if l.foreign.is_some()
+            && let Some(backup) = pending.links.iter().find(|r| r.path == l.link.path).and_then(|r| r.backup.as_ref())
+        {
+            make_backup(root, &abs, backup, m)?;
         }
-        if !m.links.iter().any(|l| l.path == link.path) {
-            m.links.push(link.clone());
-        }
+        fsops::symlink_atomic(Path::new(&l.link.target), &abs, None)?;
     }
-    for i in &req.instances {
-        if !m.instances.contains(i) {
-            m.instances.push(i.clone());
-        }
-    }
-    manifest::save(root, &m)?;
-    Ok(m)
+    Ok(())
 }

@@ -1,9 +1,16 @@
-//! Uninstall: remove exactly what the manifest records, restore the files it
-//! replaced, and remove the directories it created once they are empty.
+//! Uninstall: remove exactly what the manifest records, put back what it
+//! replaced (with its owner, mode and time), and remove the directories it
+//! created once they are empty. Every step can run again after an
+//! interruption; a damaged manifest is uninstalled from what can be salvaged.
 
 use std::{fs, io, path::Path};
 
-use super::manifest::{self, Manifest, hash, under};
+use super::{
+    error::{HostError, Result},
+    fsops::{self, Existing},
+    lock::Lock,
+    manifest::{self, Manifest, hash, under},
+};
 
 #[derive(Debug, Default)]
 pub struct Outcome {
@@ -11,21 +18,43 @@ pub struct Outcome {
     pub restored: Vec<String>,
     /// Files changed since initkit wrote them, left in place (without --force).
     pub kept: Vec<String>,
+    /// What a recovery or salvage did first.
+    pub notes: Vec<String>,
+}
+
+fn remove(path: &Path) -> Result<bool> {
+    match fs::remove_file(path) {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(HostError::io("removing", path)(e)),
+    }
 }
 
 /// Removes the files of `instance` (or of everything when `None`) from `m`,
-/// then saves the manifest, or deletes it when nothing is left.
-pub fn uninstall(root: &Path, m: &mut Manifest, instance: Option<&str>, force: bool) -> io::Result<Outcome> {
-    let mut outcome = Outcome::default();
-    let belongs = |i: &Option<String>| instance.is_none() || i.as_deref() == instance;
-    for link in m.links.iter().filter(|l| belongs(&l.instance)) {
+/// then saves the manifest, or deletes it (and initkit's own state, when
+/// nothing else is installed) when nothing is left.
+pub fn uninstall(root: &Path, m: &mut Manifest, instance: Option<&str>, force: bool, lock: Lock) -> Result<Outcome> {
+    let mut outcome = Outcome { notes: manifest::recover(root, m)?, ..Outcome::default() };
+    // The last instance takes the files all instances share (the unit or script) with it.
+    let last = instance.is_some() && m.instances.iter().all(|i| Some(i.as_str()) == instance);
+    let belongs = |i: &Option<String>| instance.is_none() || last && i.is_none() || i.as_deref() == instance;
+    let mut kept_links = Vec::new();
+    for link in std::mem::take(&mut m.links) {
+        if !belongs(&link.instance) {
+            kept_links.push(link);
+            continue;
+        }
         let path = under(root, &link.path);
         if fs::read_link(&path).is_ok_and(|t| t == Path::new(&link.target)) {
-            fs::remove_file(&path)?;
+            remove(&path)?;
             outcome.removed.push(link.path.clone());
         }
+        if let Some(backup) = &link.backup {
+            manifest::restore(root, &path, backup)?;
+            outcome.restored.push(link.path.clone());
+        }
     }
-    m.links.retain(|l| !belongs(&l.instance));
+    m.links = kept_links;
     let mut remaining = Vec::new();
     for f in std::mem::take(&mut m.files) {
         if !belongs(&f.instance) {
@@ -33,21 +62,27 @@ pub fn uninstall(root: &Path, m: &mut Manifest, instance: Option<&str>, force: b
             continue;
         }
         let path = under(root, &f.path);
-        match fs::read(&path) {
-            Ok(bytes) if hash(&bytes) != f.hash && !force => {
+        match fsops::existing(&path)? {
+            Existing::File(bytes) if hash(&bytes) != f.hash && !force => {
                 outcome.kept.push(f.path.clone());
                 remaining.push(f);
                 continue;
             }
-            Ok(_) => {
-                fs::remove_file(&path)?;
+            Existing::File(_) => {
+                remove(&path)?;
                 outcome.removed.push(f.path.clone());
             }
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-            Err(e) => return Err(e),
+            Existing::Nothing => {}
+            // Something else stands there now: it is not initkit's to remove.
+            _ if !force => {
+                outcome.kept.push(f.path.clone());
+                remaining.push(f);
+                continue;
+            }
+            _ => {}
         }
         if let Some(backup) = &f.backup {
-            fs::rename(under(root, backup), &path)?;
+            manifest::restore(root, &path, backup)?;
             outcome.restored.push(f.path.clone());
         }
     }
@@ -57,21 +92,74 @@ pub fn uninstall(root: &Path, m: &mut Manifest, instance: Option<&str>, force: b
         None => m.instances.clear(),
     }
     if m.files.is_empty() && m.links.is_empty() {
-        let path = manifest::path_of(root, &m.recipe)?;
-        match fs::remove_file(&path) {
-            Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
-            _ => {}
-        }
-        // Deepest first; a directory something else now uses is not empty and stays.
-        for dir in m.created_dirs.iter().rev() {
-            let _ = fs::remove_dir(under(root, dir));
-        }
-        // initkit's own directories go too once nothing is installed (another recipe may have made them).
-        for dir in [manifest::DIR, manifest::BACKUPS, "var/lib/initkit"] {
-            let _ = fs::remove_dir(root.join(dir));
-        }
+        remove(&manifest::path_of(root, &m.recipe)?)?;
+        remove(&manifest::recipe_path(root, &m.recipe)?)?;
+        finish(root, &m.created_dirs, lock);
     } else {
         manifest::save(root, m)?;
     }
+    Ok(outcome)
+}
+
+/// After the last record is gone: initkit's own state (the lock, its
+/// directories) goes too when nothing else is installed, then the
+/// directories this service created, innermost first, where empty.
+pub fn finish(root: &Path, created_dirs: &[String], lock: Lock) {
+    let mut dirs: Vec<&String> = created_dirs.iter().collect();
+    // Deepest first; a directory something else now uses is not empty and stays.
+    dirs.sort_by_key(|d| std::cmp::Reverse(d.matches('/').count()));
+    let remove_created = || {
+        for dir in &dirs {
+            let _ = fs::remove_dir(under(root, dir));
+        }
+    };
+    remove_created();
+    let nothing_left = fs::read_dir(root.join(manifest::DIR))
+        .map_or(true, |mut d| d.all(|e| e.is_ok_and(|e| !e.file_name().to_string_lossy().ends_with(".json"))));
+    if nothing_left {
+        let created = lock.created.clone();
+        lock.remove();
+        for dir in [manifest::DIR, manifest::BACKUPS, manifest::STATE] {
+            let _ = fs::remove_dir(root.join(dir));
+        }
+        for dir in created.iter().rev() {
+            let _ = fs::remove_dir(dir);
+        }
+        // Those above initkit's state (/var/lib, under a fresh root) are empty only now.
+        remove_created();
+    }
+}
+
+/// Uninstalls a service whose manifest is damaged, from what it still names:
+/// each salvaged file whose content still has its recorded hash (or any, with
+/// `force`) is removed, and the damaged manifest with it.
+pub fn salvage(root: &Path, name: &str, force: bool, lock: Lock) -> Result<Outcome> {
+    let mut outcome = Outcome::default();
+    let found = manifest::salvage(root, name)?;
+    outcome
+        .notes
+        .push(format!("the manifest of `{name}` is damaged; {} path(s) could still be read from it", found.len()));
+    for (p, recorded) in found {
+        if p.starts_with(&format!("/{}", manifest::BACKUPS)) {
+            continue;
+        }
+        let path = under(root, &p);
+        match fsops::existing(&path)? {
+            Existing::File(bytes) if force || recorded.as_deref() == Some(hash(&bytes).as_str()) => {
+                remove(&path)?;
+                outcome.removed.push(p);
+            }
+            Existing::Link(_) if force => {
+                remove(&path)?;
+                outcome.removed.push(p);
+            }
+            Existing::Nothing => {}
+            _ => outcome.kept.push(p),
+        }
+    }
+    let damaged = manifest::path_of(root, name)?;
+    remove(&damaged)?;
+    remove(&manifest::recipe_path(root, name)?)?;
+    finish(root, &[], lock);
     Ok(outcome)
 }

@@ -8,8 +8,8 @@ use super::{Artifact, Options, supervised::service_name, values::defaults};
 use crate::recipe::{Recipe, Template};
 
 /// `org.initkit.redis.a`: reverse-DNS, as launchd labels are.
-pub fn label(recipe: &Recipe, instance: Option<&str>) -> String {
-    format!("org.initkit.{}", service_name(recipe, instance).replace('@', "."))
+pub fn label(name: &str, instance: Option<&str>) -> String {
+    format!("org.initkit.{}", service_name(name, instance).replace('@', "."))
 }
 
 fn int(n: u64) -> Value {
@@ -19,7 +19,7 @@ fn int(n: u64) -> Value {
 pub fn render(recipe: &Recipe, options: &Options, instance: Option<&str>) -> Artifact {
     let values = defaults(recipe, &options.layout, instance);
     let resolve = |t: &Template| t.substitute(&|v| values.get(v).cloned());
-    let label = label(recipe, instance);
+    let label = label(&recipe.name, instance);
     let mut d = Dictionary::new();
     d.insert("Label".into(), Value::String(label.clone()));
     d.insert(

@@ -16,10 +16,10 @@ const WRAPPER: &str = include_str!("service_wrapper.sh");
 /// directory name for runit, s6 and daemontools and the supervisord program
 /// name: names are drawn from an alphabet all of them take literally, so two
 /// instances never share one.
-pub fn service_name(recipe: &Recipe, instance: Option<&str>) -> String {
+pub fn service_name(name: &str, instance: Option<&str>) -> String {
     match instance {
-        Some(i) => format!("{}@{}", recipe.name, i),
-        None => recipe.name.clone(),
+        Some(i) => format!("{name}@{i}"),
+        None => name.to_owned(),
     }
 }
 
@@ -103,13 +103,13 @@ fn file(path: String, mode: u32, content: String) -> Artifact {
 fn finish(recipe: &Recipe, instance: Option<&str>) -> String {
     format!(
         "#!/bin/sh\n# Logs how {label} ended; the supervisor restarts it.\nprintf 'initkit: %s exited (code %s, signal %s)\\n' {q} \"${{1:-?}}\" \"${{2:-?}}\"\n",
-        label = service_name(recipe, instance),
-        q = sh::quote(&service_name(recipe, instance))
+        label = service_name(&recipe.name, instance),
+        q = sh::quote(&service_name(&recipe.name, instance))
     )
 }
 
 pub fn render(recipe: &Recipe, target: Target, options: &Options, instance: Option<&str>) -> Vec<Artifact> {
-    let name = service_name(recipe, instance);
+    let name = service_name(&recipe.name, instance);
     let logs = log_dir(recipe, options, instance);
     let q = sh::quote;
     let etc = options.layout.etc();
@@ -214,7 +214,7 @@ pub fn render(recipe: &Recipe, target: Target, options: &Options, instance: Opti
             ]
         }
         Target::Supervisord => {
-            let program = service_name(recipe, instance);
+            let program = service_name(&recipe.name, instance);
             let run = format!("{etc}/supervisor/initkit/{program}.run");
             let hooks: Vec<&str> = recipe.stop.before.iter().map(|h| h.description.as_str()).collect();
             let mut conf =
