@@ -175,10 +175,13 @@ proptest! {
 
     #[test]
     fn any_argument_survives_render_and_run(
-        prose in prop::collection::vec(NASTY, 0..16).prop_map(|v| v.concat().trim_end_matches('\\').to_owned()),
+        prose in prop::collection::vec(NASTY, 0..16).prop_map(|v| v.concat()),
         args in prop::collection::vec(nasty(12), 0..5),
         // One line, as environment values are (recipe::text::Kind::Line).
-        env_value in nasty(16).prop_map(|v| v.replace('\n', " ").trim_end_matches('\\').to_owned()),
+        env_value in nasty(16).prop_map(|v| {
+            let v = v.replace('\n', " ");
+            if v.trim_end().ends_with('\\') { v + "." } else { v }
+        }),
         setting in prop::collection::vec(NASTY, 0..12).prop_map(|v| v.concat()),
         instance in instance_name(),
     ) {
