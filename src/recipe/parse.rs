@@ -222,20 +222,28 @@ fn check_scope(
 fn path_in_scope(r: &mut Reader<'_>, t: Tbl<'_>, key: &str, scope: &Scope) -> Option<Template> {
     let (template, span) = r.template(t, key, false, Kind::Path)?;
     let field = join(t.path, key);
+    absolute_path(r, &field, &template, span, scope).then_some(template)
+}
+
+/// Whether a path template starts with `/` or a directory variable and uses
+/// only what a path directive can expand; reports it when not.
+fn absolute_path(
+    r: &mut Reader<'_>,
+    field: &str,
+    template: &Template,
+    span: Option<Range<usize>>,
+    scope: &Scope,
+) -> bool {
     let absolute = match template.segments.first() {
         Some(Segment::Literal(l)) => l.starts_with('/'),
         Some(Segment::Var(v)) => matches!(v.as_str(), "runtime_dir" | "state_dir" | "logs_dir"),
         None => false,
     };
     if !absolute {
-        r.error(
-            &field,
-            span.clone(),
-            "must be an absolute path: start with `/` or a directory variable such as `{state_dir}`",
-        );
-        return None;
+        r.error(field, span, "must be an absolute path: start with `/` or a directory variable such as `{state_dir}`");
+        return false;
     }
-    check_scope(r, &field, &template, span.as_ref(), scope, Uses::Paths).then_some(template)
+    check_scope(r, field, template, span.as_ref(), scope, Uses::Paths)
 }
 
 fn argv_in_scope(r: &mut Reader<'_>, t: Tbl<'_>, key: &str, required: bool, scope: &Scope) -> Option<Vec<Template>> {
@@ -544,7 +552,7 @@ fn read_systemd(r: &mut Reader<'_>, t: Option<Tbl<'_>>, scope: &Scope) -> System
         for (i, (text, span)) in paths.into_iter().enumerate() {
             let field = format!("systemd.write_paths[{i}]");
             if let Some((path, span)) = r.parse_template(&field, &text, span, Kind::ListPath)
-                && check_scope(r, &field, &path, span.as_ref(), scope, Uses::Paths)
+                && absolute_path(r, &field, &path, span, scope)
             {
                 systemd.write_paths.push(path);
             }
