@@ -122,11 +122,15 @@ fn run_case(probe: &Path, case: &Case) {
     let recipe = parse_recipe(Path::new("probe.toml"), &text).unwrap_or_else(|e| panic!("{e}\n{text}"));
 
     let options = Options { layout: Layout { root: prefix.clone() }, ..Options::default() };
-    let script = &render(&recipe, Target::Sysv, &options).unwrap()[0];
-    let script_path = PathBuf::from(&script.path);
-    fs::create_dir_all(script_path.parent().unwrap()).unwrap();
-    fs::write(&script_path, &script.content).unwrap();
-    fs::set_permissions(&script_path, fs::Permissions::from_mode(0o755)).unwrap();
+    // The script, its logrotate snippet and the root-only environment file.
+    let artifacts = render(&recipe, Target::Sysv, &options).unwrap();
+    for a in &artifacts {
+        let path = PathBuf::from(&a.path);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(&path, &a.content).unwrap();
+        fs::set_permissions(&path, fs::Permissions::from_mode(a.mode)).unwrap();
+    }
+    let script_path = PathBuf::from(&artifacts[0].path);
     let settings = root.path().join("etc/default/probe.d");
     fs::create_dir_all(&settings).unwrap();
     // Settings values are taken to the end of the line; one pair of surrounding quotes is removed.

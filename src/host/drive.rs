@@ -17,7 +17,7 @@ use super::{
 };
 use crate::{
     recipe::{Recipe, Reload},
-    render::{Target, launchd, seconds, supervised},
+    render::{Target, daemontools, facts, launchd, runit, s6, seconds, supervisord},
 };
 
 /// The primary group id of `user`, from /etc/passwd.
@@ -121,7 +121,7 @@ pub fn native(program: &str, args: &[String]) -> i32 {
 /// Runs `action` (start, stop, restart, reload) on the given instances (None:
 /// the service) through the native tool; returns the first non-zero exit code.
 pub fn act(m: &Manifest, recipe: &Recipe, action: &str, instances: &[Option<String>]) -> i32 {
-    let budget = supervised::stop_budget_ms(recipe) / 1000 + 5;
+    let budget = facts::stop_budget_ms(recipe) / 1000 + 5;
     let ready = recipe.ready.as_ref().map_or(10_000, |r| r.timeout_ms) / 1000 + 5;
     let mut code = 0;
     let mut run = |program: &str, args: Vec<String>| {
@@ -214,7 +214,7 @@ pub fn act(m: &Manifest, recipe: &Recipe, action: &str, instances: &[Option<Stri
         }
         Target::Supervisord => {
             for i in instances {
-                let program = supervised::service_name(&m.recipe, i.as_deref());
+                let program = facts::service_name(&m.recipe, i.as_deref());
                 let mut args = vec!["-c".to_owned(), SUPERVISORD_CONF.to_owned()];
                 if action == "reload" {
                     args.extend(["signal".to_owned(), "HUP".to_owned()]);
@@ -229,13 +229,16 @@ pub fn act(m: &Manifest, recipe: &Recipe, action: &str, instances: &[Option<Stri
     code
 }
 
-/// Debian's supervisord configuration (it includes conf.d/*.conf).
-pub const SUPERVISORD_CONF: &str = "/etc/supervisor/supervisord.conf";
+pub const SUPERVISORD_CONF: &str = supervisord::CONF;
 
 /// The enabled service directory of an instance, in the scan directory.
 pub fn service_dir(target: Target, name: &str, instance: Option<&str>) -> String {
-    let scan = supervised::dirs(target).map_or("/etc/service", |d| d.1);
-    format!("{scan}/{}", supervised::service_name(name, instance))
+    let scan = match target {
+        Target::S6 => s6::DIRS.1,
+        Target::Daemontools => daemontools::DIRS.1,
+        _ => runit::DIRS.1,
+    };
+    format!("{scan}/{}", facts::service_name(name, instance))
 }
 
 /// The `sv` command that sends the recipe's reload signal.
@@ -354,7 +357,7 @@ fn supervised_status(m: &Manifest, instance: Option<&str>) -> Status {
         }
         _ => {
             // redis@a  RUNNING   pid 123, uptime 0:00:45
-            let program = supervised::service_name(&m.recipe, instance);
+            let program = facts::service_name(&m.recipe, instance);
             let text = output("supervisorctl", &["-c", SUPERVISORD_CONF, "status", &program]);
             let up = text.contains(" RUNNING ");
             let uptime = text.split("uptime ").nth(1).map(|t| {

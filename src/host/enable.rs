@@ -6,17 +6,10 @@ use std::path::Path;
 use super::manifest::LinkRecord;
 use crate::{
     recipe::Recipe,
-    render::{Flavor, Target, supervised},
+    render::{Flavor, Target, daemontools, facts, runit, s6},
 };
 
-/// The unit a recipe's instance runs as: `redis@a.service`, `nginx.service`.
-pub fn unit_name(recipe: &str, instance: Option<&str>) -> String {
-    match instance {
-        // Instance names need no escaping in a unit name (see recipe::name).
-        Some(i) => format!("{recipe}@{i}.service"),
-        None => format!("{recipe}.service"),
-    }
-}
+pub use crate::render::facts::unit_name;
 
 /// The links that enable `instance` (or the whole service) at boot.
 pub fn links(recipe: &Recipe, target: Target, flavor: Flavor, instance: Option<&str>) -> Vec<LinkRecord> {
@@ -53,8 +46,12 @@ pub fn links(recipe: &Recipe, target: Target, flavor: Flavor, instance: Option<&
         }
         // A service directory is enabled by a link in the scan directory.
         Target::Runit | Target::S6 | Target::Daemontools => {
-            let (defs, scan) = supervised::dirs(target).unwrap_or_default();
-            let service = supervised::service_name(&recipe.name, instance);
+            let (defs, scan) = match target {
+                Target::S6 => s6::DIRS,
+                Target::Daemontools => daemontools::DIRS,
+                _ => runit::DIRS,
+            };
+            let service = facts::service_name(&recipe.name, instance);
             vec![LinkRecord {
                 path: format!("{scan}/{service}"),
                 target: format!("{defs}/{service}"),

@@ -165,7 +165,12 @@ pub fn plan(req: &Request<'_>, previous: Option<Manifest>, salvaged: &[(String, 
         for instance in &req.instances {
             let options = Options { instance: Some(instance.clone()), ..options.clone() };
             for a in artifacts(req.recipe, req.target, &options).map_err(render_err)? {
-                wanted.push((a.path, a.mode, a.content, Some(instance.clone())));
+                // What every instance shares is written once and belongs to none of them.
+                if a.shared && wanted.iter().any(|w| w.0 == a.path) {
+                    continue;
+                }
+                let owner = if a.shared { None } else { Some(instance.clone()) };
+                wanted.push((a.path, a.mode, a.content, owner));
             }
         }
     } else {

@@ -9,6 +9,8 @@ pub struct Recipe {
     pub summary: String,
     pub description: Option<String>,
     pub documentation: Vec<String>,
+    /// System facilities the service needs before it starts.
+    pub needs: Vec<Facility>,
     /// Variables an instance may override (`--set port=6380`), with their defaults.
     pub vars: Vec<Var>,
     pub instances: Option<Instances>,
@@ -19,6 +21,33 @@ pub struct Recipe {
     pub stop: Stop,
     pub ready: Option<Ready>,
     pub systemd: Systemd,
+}
+
+/// A system facility a service may need up before it starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Facility {
+    /// The network is configured (LSB `$network`, systemd `network-online.target`).
+    Network,
+    /// Host names resolve (LSB `$named`, systemd `nss-lookup.target`): daemons
+    /// whose configuration names hosts.
+    Names,
+    /// The clock is synchronised (LSB `$time`, systemd `time-sync.target`).
+    Time,
+    /// Remote file systems are mounted (LSB `$remote_fs`, systemd `remote-fs.target`).
+    RemoteFs,
+}
+
+impl Facility {
+    pub const ALL: [(Facility, &'static str); 4] = [
+        (Facility::Network, "network"),
+        (Facility::Names, "names"),
+        (Facility::Time, "time"),
+        (Facility::RemoteFs, "remote-fs"),
+    ];
+
+    pub fn name(self) -> &'static str {
+        Facility::ALL.iter().find(|(f, _)| *f == self).map_or("network", |(_, n)| n)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -7,8 +7,8 @@ use toml_edit::{Document, Item};
 use super::{
     diagnostic::{Diagnostic, RecipeErrors},
     model::{
-        BUILTIN_VARS, Check, Directories, Hook, HookAction, Instances, Limits, Ready, ReadyCheck, Recipe, Reload, Run,
-        Stop, Systemd, Var, is_account_name,
+        BUILTIN_VARS, Check, Directories, Facility, Hook, HookAction, Instances, Limits, Ready, ReadyCheck, Recipe,
+        Reload, Run, Stop, Systemd, Var, is_account_name,
     },
     name::{check_instance_name, is_recipe_name},
     read::{Reader, Tbl, join},
@@ -22,6 +22,7 @@ const TOP: &[&str] = &[
     "summary",
     "description",
     "documentation",
+    "needs",
     "vars",
     "instances",
     "run",
@@ -121,6 +122,25 @@ fn read_recipe(r: &mut Reader<'_>, root: Tbl<'_>) -> Option<Recipe> {
     let description = r.string(root, "description", false, Kind::Lines).map(|(s, _)| s);
     let documentation =
         r.strings(root, "documentation", Kind::Uri).unwrap_or_default().into_iter().map(|(s, _)| s).collect();
+    let needs = match r.strings(root, "needs", Kind::Line) {
+        None => vec![Facility::Network],
+        Some(list) => list
+            .into_iter()
+            .enumerate()
+            .filter_map(|(i, (text, span))| {
+                let found = Facility::ALL.iter().find(|(_, n)| *n == text).map(|(f, _)| *f);
+                if found.is_none() {
+                    let names: Vec<&str> = Facility::ALL.iter().map(|(_, n)| *n).collect();
+                    r.error(
+                        &format!("needs[{i}]"),
+                        span,
+                        format!("`{text}` is not a facility initkit knows: use {}", names.join(", ")),
+                    );
+                }
+                found
+            })
+            .collect(),
+    };
 
     let instances = r.table(root, "instances", "instances").map(|t| {
         r.deny_unknown(t, &["default"]);
@@ -170,6 +190,7 @@ fn read_recipe(r: &mut Reader<'_>, root: Tbl<'_>) -> Option<Recipe> {
         summary: summary?.0,
         description,
         documentation,
+        needs,
         vars,
         instances,
         run: run?,

@@ -4,8 +4,54 @@
 
 use plist::{Dictionary, Value};
 
-use super::{Artifact, Options, supervised::service_name, values::defaults};
+use super::{Artifact, Backend, Options, Practice, Support, facts::service_name, values::defaults};
 use crate::recipe::{Recipe, Template};
+
+pub struct Launchd;
+
+impl Backend for Launchd {
+    fn name(&self) -> &'static str {
+        "launchd"
+    }
+
+    fn per_instance(&self) -> bool {
+        true
+    }
+
+    /// launchd reads no environment file: the values go into the plist,
+    /// which is then root-only.
+    fn reads_env_file(&self) -> bool {
+        false
+    }
+
+    fn render(&self, recipe: &Recipe, options: &Options, instance: Option<&str>) -> Vec<Artifact> {
+        vec![render(recipe, options, instance)]
+    }
+
+    #[allow(clippy::match_same_arms)] // a table: one row per practice
+    fn support(&self, practice: Practice) -> Support {
+        match practice {
+            Practice::ConfigTestRestart => {
+                Support::No("launchd has no hook; nothing on macOS runs the front-end's gate")
+            }
+            Practice::ConfigTestReload => Support::No("as restart"),
+            Practice::OwnReload => Support::Initkit("`launchctl kill SIGNAL` with the recipe's signal"),
+            Practice::LsbCodes => Support::Initkit("front-end"),
+            Practice::ProcessIdentity => Support::Native("launchd tracks the process"),
+            Practice::RuntimeDirs => Support::No("launchd creates no directories"),
+            Practice::StopEscalation => {
+                Support::Native("SIGTERM, then SIGKILL after `ExitTimeOut`; no other stop signal")
+            }
+            Practice::PreStopHooks => Support::No("launchd has no pre-stop hook"),
+            Practice::Instances => Support::Native("a plist per instance"),
+            Practice::Hardening => Support::No("not rendered"),
+            Practice::Quoting => Support::Initkit("a real plist writer; values resolved at render time"),
+            Practice::Registration => Support::Native("`RunAtLoad` in LaunchDaemons"),
+            Practice::Logs => Support::No("no rotation (launchd's StandardOutPath)"),
+            Practice::Readiness => Support::No("launchd has no readiness"),
+        }
+    }
+}
 
 /// `org.initkit.redis.a`: reverse-DNS, as launchd labels are.
 pub fn label(name: &str, instance: Option<&str>) -> String {
@@ -16,7 +62,7 @@ fn int(n: u64) -> Value {
     Value::Integer(n.into())
 }
 
-pub fn render(recipe: &Recipe, options: &Options, instance: Option<&str>) -> Artifact {
+fn render(recipe: &Recipe, options: &Options, instance: Option<&str>) -> Artifact {
     let values = defaults(recipe, &options.layout, instance);
     let resolve = |t: &Template| t.substitute(&|v| values.get(v).cloned());
     let label = label(&recipe.name, instance);
@@ -74,9 +120,11 @@ pub fn render(recipe: &Recipe, options: &Options, instance: Option<&str>) -> Art
     let mut xml = Vec::new();
     Value::Dictionary(d).to_writer_xml(&mut xml).expect("writing a plist to memory cannot fail");
     xml.push(b'\n');
-    Artifact {
-        path: format!("{}/Library/LaunchDaemons/{label}.plist", options.layout.root),
-        mode: 0o644,
-        content: String::from_utf8(xml).expect("plist XML is UTF-8"),
-    }
+    // Environment values may be secrets, and launchd reads no other file: then root only.
+    let mode = if recipe.run.environment.is_empty() { 0o644 } else { 0o600 };
+    Artifact::new(
+        format!("{}/Library/LaunchDaemons/{label}.plist", options.layout.root),
+        mode,
+        String::from_utf8(xml).expect("plist XML is UTF-8"),
+    )
 }

@@ -11,5 +11,5 @@ pub fn render(recipe: &Recipe, options: &Options) -> Artifact {
          \"{dir}/*.log\" {{\n    weekly\n    rotate 8\n    maxsize 100M\n    missingok\n    notifempty\n    compress\n    delaycompress\n    copytruncate\n    su root root\n}}\n",
         name = recipe.name
     );
-    Artifact { path: format!("{}/logrotate.d/initkit-{}", options.layout.etc(), recipe.name), mode: 0o644, content }
+    Artifact::new(format!("{}/logrotate.d/initkit-{}", options.layout.etc(), recipe.name), 0o644, content)
 }

@@ -1,15 +1,22 @@
 //! Rendering: a pure function from a validated recipe to native artifacts (text and paths).
 
+pub mod daemontools;
+pub mod envfile;
+pub mod facts;
 pub mod launchd;
 pub mod logrotate;
 pub mod openrc;
-pub mod service_sh;
+pub mod runit;
+pub mod s6;
+mod service_dir;
+pub mod settings_file;
 pub mod sh;
-pub mod supervised;
+pub mod shell;
+pub mod supervisord;
 pub mod systemd;
 pub mod systemd_escape;
 pub mod sysv;
-mod sysv_instance;
+pub mod target;
 pub mod upstart;
 pub mod values;
 
@@ -17,53 +24,7 @@ use serde::Serialize;
 
 use crate::recipe::{Recipe, check_instance_name};
 
-/// The init systems initkit renders for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Target {
-    Systemd,
-    Sysv,
-    Runit,
-    S6,
-    Daemontools,
-    Supervisord,
-    Openrc,
-    Upstart,
-    Launchd,
-}
-
-impl Target {
-    pub const ALL: [Target; 9] = [
-        Target::Systemd,
-        Target::Sysv,
-        Target::Runit,
-        Target::S6,
-        Target::Daemontools,
-        Target::Supervisord,
-        Target::Openrc,
-        Target::Upstart,
-        Target::Launchd,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Target::Systemd => "systemd",
-            Target::Sysv => "sysv",
-            Target::Runit => "runit",
-            Target::S6 => "s6",
-            Target::Daemontools => "daemontools",
-            Target::Supervisord => "supervisord",
-            Target::Openrc => "openrc",
-            Target::Upstart => "upstart",
-            Target::Launchd => "launchd",
-        }
-    }
-
-    /// Targets that render one service per instance (a directory or a program).
-    pub fn per_instance(self) -> bool {
-        !matches!(self, Target::Systemd | Target::Sysv | Target::Openrc | Target::Upstart)
-    }
-}
+pub use target::{Backend, Practice, Support, Target};
 
 /// The distribution family: where settings live and how services are registered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, Serialize, serde::Deserialize)]
@@ -133,6 +94,16 @@ pub struct Artifact {
     pub path: String,
     pub mode: u32,
     pub content: String,
+    /// Shared by every instance on a target that renders one service per
+    /// instance (the environment file): installed with the first, removed with the last.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub shared: bool,
+}
+
+impl Artifact {
+    pub fn new(path: String, mode: u32, content: String) -> Artifact {
+        Artifact { path, mode, content, shared: false }
+    }
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -150,7 +121,7 @@ pub enum RenderError {
 pub fn render(recipe: &Recipe, target: Target, options: &Options) -> Result<Vec<Artifact>, RenderError> {
     let mut out = artifacts(recipe, target, options)?;
     if let Some(instance) = &options.instance {
-        out.push(sysv_instance::render(recipe, options, instance));
+        out.push(settings_file::render(recipe, options, instance));
     }
     Ok(out)
 }
@@ -164,32 +135,31 @@ pub fn artifacts(recipe: &Recipe, target: Target, options: &Options) -> Result<V
         }
         check_instance_name(instance).map_err(|e| RenderError::BadInstance(e.to_string()))?;
     }
-    Ok(match target {
-        Target::Systemd => vec![systemd::render(recipe, options)],
-        Target::Sysv => vec![sysv::render(recipe, options), logrotate::render(recipe, options)],
-        Target::Openrc => vec![openrc::render(recipe, options), logrotate::render(recipe, options)],
-        Target::Upstart => upstart::render(recipe, options),
-        _ => {
-            let default = recipe.instances.as_ref().and_then(|i| i.default.clone());
-            let instance = match (&recipe.instances, options.instance.clone().or(default)) {
-                (None, _) => None,
-                (Some(_), Some(i)) => Some(i),
-                (Some(_), None) => {
-                    return Err(RenderError::NeedsInstance { target: target.name(), name: recipe.name.clone() });
-                }
-            };
-            if target == Target::Launchd {
-                vec![launchd::render(recipe, options, instance.as_deref())]
-            } else {
-                supervised::render(recipe, target, options, instance.as_deref())
+    let backend = target.backend();
+    let instance = if backend.per_instance() {
+        let default = recipe.instances.as_ref().and_then(|i| i.default.clone());
+        match (&recipe.instances, options.instance.clone().or(default)) {
+            (None, _) => None,
+            (Some(_), Some(i)) => Some(i),
+            (Some(_), None) => {
+                return Err(RenderError::NeedsInstance { target: target.name(), name: recipe.name.clone() });
             }
         }
-    })
+    } else {
+        None
+    };
+    let mut out = backend.render(recipe, options, instance.as_deref());
+    if backend.reads_env_file()
+        && let Some(env) = envfile::render(recipe, &options.layout)
+    {
+        out.push(env);
+    }
+    Ok(out)
 }
 
 /// The settings file of one instance, with every default commented out.
 pub fn sysv_instance_file(recipe: &Recipe, options: &Options, instance: &str) -> Artifact {
-    sysv_instance::render(recipe, options, instance)
+    settings_file::render(recipe, options, instance)
 }
 
 /// Seconds with millisecond precision, as `sleep` and `timeout` take them.

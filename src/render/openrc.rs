@@ -1,112 +1,85 @@
-//! The OpenRC service: an openrc-run script; instances are `NAME.INSTANCE` links to it.
+//! The OpenRC service: an openrc-run script; instances are `NAME.INSTANCE`
+//! links to it. Settings are read from the distribution's settings directory
+//! as data, like every other target's.
 
 use std::fmt::Write as _;
 
 use super::{
-    Artifact, Options,
-    service_sh::{Drop, SERVICE_LIB, preamble},
-    sh,
-    sysv::ACTIONS,
+    Artifact, Backend, Options, Practice, Support, logrotate, sh,
+    shell::{
+        OPENRC_MAIN, Script,
+        generated::{self, Drop, Exec},
+    },
 };
 use crate::recipe::Recipe;
 
-pub fn render(recipe: &Recipe, options: &Options) -> Artifact {
-    let name = &recipe.name;
-    let mut s = String::from("#!/sbin/openrc-run\n");
-    let _ = write!(
-        s,
-        "# {summary}\n# Rendered by initkit from the recipe \"{name}\"; render again rather than edit.\n\
-         # Instances: ln -s {name} /etc/init.d/{name}.INSTANCE; settings in {settings}/{name}{inst}, read as data.\n\
-         # shellcheck shell=sh\n\
-         # The constants and library are shared by every target (some go unused here), values\n\
-         # are single-quoted on purpose, and openrc-run calls the functions below.\n\
-         # shellcheck disable=SC2016,SC2034,SC2317\n\n\
-         description={desc}\nextra_commands=\"configtest\"\nextra_started_commands=\"reload\"\n\
-         description_configtest=\"Test the configuration.\"\n\
-         description_reload=\"Test the configuration, then reload; a failing test changes nothing.\"\n\n",
-        summary = sh::comment(&recipe.summary),
-        settings = options.layout.settings(options.flavor),
-        inst = if recipe.instances.is_some() {
-            format!(", then {}/{name}.d/INSTANCE", options.layout.settings(options.flavor))
-        } else {
-            String::new()
-        },
-        desc = sh::quote(&recipe.summary),
-    );
-    s.push_str(&preamble(recipe, options, Drop::Setpriv { setsid: true }));
-    // openrc-run's helpers (service_started, eerror, ...) live in its libexec bin.
-    s.push_str("PATH=\"${RC_LIBEXECDIR:-/lib/rc}/bin:$PATH\"\n");
-    s.push_str(SERVICE_LIB);
-    s.push_str(ACTIONS);
-    s.push_str(
-        r#"
-# ---- openrc-run ----
+pub struct Openrc;
 
-# ik_instance: the instance this link of the script stands for.
-ik_instance() {
-    case $RC_SVCNAME in
-        "$NAME".*) ik_load "${RC_SVCNAME#"$NAME".}" ;;
-        *) ik_load "$DEFAULT_INSTANCE" ;;
-    esac
-    if [ "$MULTI" = 1 ] && [ -z "$instance" ]; then
-        eerror "$NAME runs as instances: use /etc/init.d/$NAME.INSTANCE"
-        return 1
-    fi
-    ik_identity || { eerror "$NAME: user '$RUN_USER' does not exist"; return 1; }
-}
+impl Backend for Openrc {
+    fn name(&self) -> &'static str {
+        "openrc"
+    }
 
-# `use`, not `need`: not every OpenRC system has a `net` service (Debian's has none).
-depend() {
-    use net logger dns
-    after firewall
-}
+    fn per_instance(&self) -> bool {
+        false
+    }
 
-start() {
-    ik_instance || return 1
-    ik_start_one
-}
+    fn render(&self, recipe: &Recipe, options: &Options, _: Option<&str>) -> Vec<Artifact> {
+        let name = &recipe.name;
+        let mut header = String::from("#!/sbin/openrc-run\n# shellcheck shell=sh\n");
+        let _ = write!(
+            header,
+            "# {summary}\n# Rendered by initkit from the recipe \"{name}\"; render again rather than edit.\n\
+             # Instances: ln -s {name} /etc/init.d/{name}.INSTANCE; settings in {settings}/{name}{inst}, read as data.\n\n\
+             # openrc-run reads these.\n\
+             # shellcheck disable=SC2034\n\
+             description={desc}\n\
+             # shellcheck disable=SC2034\n\
+             extra_commands=\"configtest\"\n\
+             # shellcheck disable=SC2034\n\
+             extra_started_commands=\"reload\"\n\
+             # shellcheck disable=SC2034\n\
+             description_configtest=\"Test the configuration.\"\n\
+             # shellcheck disable=SC2034\n\
+             description_reload=\"Test the configuration, then reload; a failing test changes nothing.\"\n\n",
+            summary = sh::comment(&recipe.summary),
+            settings = options.layout.settings(options.flavor),
+            inst = if recipe.instances.is_some() {
+                format!(", then {}/{name}.d/INSTANCE", options.layout.settings(options.flavor))
+            } else {
+                String::new()
+            },
+            desc = sh::quote(&recipe.summary),
+        );
+        let script = Script {
+            header,
+            consts: generated::consts(recipe, options),
+            generated: generated::functions(recipe, options, Exec { drop: Drop::Setpriv, setsid: true }, None),
+            main: OPENRC_MAIN,
+            // openrc-run's helpers (service_started, eerror, ...) live in its libexec bin.
+            setup: "PATH=\"${RC_LIBEXECDIR:-/lib/rc}/bin:$PATH\"\n",
+        };
+        vec![
+            Artifact::new(format!("{}/init.d/{name}", options.layout.etc()), 0o755, script.build()),
+            logrotate::render(recipe, options),
+        ]
+    }
 
-# A restart tests the config first and leaves the running service alone when
-# it fails; then the pre-stop hooks run, within their budgets.
-stop_pre() {
-    ik_instance || return 1
-    if [ "${RC_CMD:-}" = restart ] && ! ik_configtest_one >/dev/null 2>&1; then
-        ik_check_quiet
-        ik_report_check
-        return 1
-    fi
-    if ik_running; then
-        ik_before_stop
-    fi
-    ik_hooks_done=1
-}
-
-stop() {
-    ik_instance || return 1
-    ik_hooks_done=1
-    ik_stop_one
-}
-
-status() {
-    ik_instance || return 1
-    ik_status_one
-}
-
-configtest() {
-    ik_instance || return 1
-    ik_configtest_one
-}
-
-reload() {
-    ik_instance || return 1
-    if ! ik_configtest_one >/dev/null 2>&1; then
-        ik_check_quiet
-        ik_report_check
-        return 1
-    fi
-    ik_reload_one
-}
-"#,
-    );
-    Artifact { path: format!("{}/init.d/{name}", options.layout.etc()), mode: 0o755, content: s }
+    #[allow(clippy::match_same_arms)] // a table: one row per practice
+    fn support(&self, practice: Practice) -> Support {
+        match practice {
+            Practice::ConfigTestRestart => Support::Initkit("script: `stop_pre` on `RC_CMD=restart`"),
+            Practice::ConfigTestReload | Practice::OwnReload | Practice::LsbCodes => Support::Initkit("script"),
+            Practice::ProcessIdentity => Support::Initkit("as sysv"),
+            Practice::RuntimeDirs => Support::Initkit("as sysv"),
+            Practice::StopEscalation => Support::Initkit("as sysv"),
+            Practice::PreStopHooks => Support::Native("hook point `stop_pre`; initkit runs the steps"),
+            Practice::Instances => Support::Native("`NAME.INSTANCE` links"),
+            Practice::Hardening => Support::No("OpenRC's sandboxing is not used"),
+            Practice::Quoting => Support::Initkit("as sysv"),
+            Practice::Registration => Support::Native("rc-update links"),
+            Practice::Logs => Support::Initkit("as sysv"),
+            Practice::Readiness => Support::Initkit("script waits"),
+        }
+    }
 }

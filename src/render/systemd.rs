@@ -3,10 +3,57 @@
 use std::fmt::Write as _;
 
 use super::{
-    Artifact, Options, seconds, systemd_escape,
+    Artifact, Backend, Options, Practice, Support, facts, seconds, systemd_escape,
     systemd_escape::{Piece, environment, exec_literal, exec_word, path},
 };
-use crate::recipe::{HookAction, ReadyCheck, Recipe, Reload, Segment, Template};
+use crate::recipe::{Facility, HookAction, ReadyCheck, Recipe, Reload, Segment, Template};
+
+pub struct Systemd;
+
+impl Backend for Systemd {
+    fn name(&self) -> &'static str {
+        "systemd"
+    }
+
+    fn per_instance(&self) -> bool {
+        false
+    }
+
+    fn render(&self, recipe: &Recipe, options: &Options, _: Option<&str>) -> Vec<Artifact> {
+        vec![unit(recipe, options)]
+    }
+
+    #[allow(clippy::match_same_arms)] // a table: one row per practice
+    fn support(&self, practice: Practice) -> Support {
+        match practice {
+            Practice::ConfigTestRestart => Support::Initkit("front-end; systemd stops before ExecStartPre"),
+            Practice::ConfigTestReload => Support::Native("first ExecReload="),
+            Practice::OwnReload => Support::Native("ExecReload="),
+            Practice::LsbCodes => Support::Initkit("front-end maps states"),
+            Practice::ProcessIdentity => Support::Native("cgroups, MainPID"),
+            Practice::RuntimeDirs => Support::Native("RuntimeDirectory= etc."),
+            Practice::StopEscalation => Support::Native("KillMode=mixed, TimeoutStopSec=, SIGKILL"),
+            Practice::PreStopHooks => Support::Native("ExecStop= lines under timeout(1)"),
+            Practice::Instances => Support::Native("`name@.service`, `%i`"),
+            Practice::Hardening => Support::Native("gated by `systemd-analyze security`"),
+            Practice::Quoting => Support::Initkit("Exec quoting, `${var}` is one argument"),
+            Practice::Registration => Support::Native("`multi-user.target.wants` links"),
+            Practice::Logs => Support::Native("journal"),
+            Practice::Readiness => Support::Initkit("ExecStartPost= probe; gives up when the main process dies"),
+        }
+    }
+}
+
+/// The units a facility is ordered after, and whether it is pulled in too.
+fn facility_units(f: Facility) -> (&'static str, bool) {
+    match f {
+        Facility::Network => ("network-online.target", true),
+        // A passive target: the resolver pulls it in; users are only ordered after it.
+        Facility::Names => ("nss-lookup.target", false),
+        Facility::Time => ("time-sync.target", true),
+        Facility::RemoteFs => ("remote-fs.target", false),
+    }
+}
 
 /// How each variable appears in the unit.
 fn piece(recipe: &Recipe, name: &str) -> Piece {
@@ -52,7 +99,7 @@ fn as_user(recipe: &Recipe, user: Option<&str>) -> String {
     }
 }
 
-pub fn render(recipe: &Recipe, options: &Options) -> Artifact {
+fn unit(recipe: &Recipe, options: &Options) -> Artifact {
     let name = &recipe.name;
     let template = recipe.instances.is_some();
     let unit = if template { format!("{name}@.service") } else { format!("{name}.service") };
@@ -63,7 +110,15 @@ pub fn render(recipe: &Recipe, options: &Options) -> Artifact {
     for doc in &recipe.documentation {
         let _ = writeln!(s, "Documentation={}", systemd_escape::text(doc));
     }
-    s.push_str("After=network-online.target\nWants=network-online.target\n\n[Service]\n");
+    let after: Vec<&str> = recipe.needs.iter().map(|f| facility_units(*f).0).collect();
+    let wants: Vec<&str> = recipe.needs.iter().map(|f| facility_units(*f)).filter(|u| u.1).map(|u| u.0).collect();
+    if !after.is_empty() {
+        let _ = writeln!(s, "After={}", after.join(" "));
+    }
+    if !wants.is_empty() {
+        let _ = writeln!(s, "Wants={}", wants.join(" "));
+    }
+    s.push_str("\n[Service]\n");
     let _ = writeln!(s, "Type={}", if recipe.systemd.notify { "notify" } else { "exec" });
     let _ = writeln!(s, "User={}", recipe.run.user);
     if let Some(group) = &recipe.run.group {
@@ -72,9 +127,14 @@ pub fn render(recipe: &Recipe, options: &Options) -> Artifact {
     for var in &recipe.vars {
         let _ = writeln!(s, "Environment={}", environment(&var.name, &var.default, &|v| piece(recipe, v)));
     }
-    // Environment= cannot refer to other variables; those go through env(1) on ExecStart.
+    // Literal values are in the root-only environment file (they may be
+    // secrets; a unit is world-readable). Environment= cannot refer to other
+    // variables; those go through env(1) on ExecStart.
     let mut via_env = Vec::new();
     for (key, value) in &recipe.run.environment {
+        if !facts::env_is_templated(value) {
+            continue;
+        }
         if uses_recipe_var(value) {
             via_env.push(
                 exec_word(&Template::literal(&format!("{key}=")), &|_| Piece::Text(String::new()))
@@ -88,6 +148,9 @@ pub fn render(recipe: &Recipe, options: &Options) -> Artifact {
     let _ = writeln!(s, "EnvironmentFile=-{settings}/{name}");
     if template {
         let _ = writeln!(s, "EnvironmentFile=-{settings}/{name}.d/%i");
+    }
+    if facts::has_env_file(recipe) {
+        let _ = writeln!(s, "EnvironmentFile={}", facts::env_file(recipe, &options.layout));
     }
     if let Some(file) = &recipe.run.environment_file {
         let _ = writeln!(s, "EnvironmentFile=-{}", path(file, &|v| piece(recipe, v)));
@@ -156,7 +219,6 @@ pub fn render(recipe: &Recipe, options: &Options) -> Artifact {
             }
         }
     }
-    let mut stop_budget = recipe.stop.timeout_ms;
     for hook in &recipe.stop.before {
         // `-`: a failed hook must not prevent the stop; timeout(1) keeps it within its budget.
         let prefix = format!("-{}", as_user(recipe, hook.user.as_deref()));
@@ -176,8 +238,8 @@ pub fn render(recipe: &Recipe, options: &Options) -> Artifact {
             "ExecStop=/bin/echo {}\nExecStop={prefix}{line}",
             exec_literal(&format!("initkit: before stop: {}", hook.description))
         );
-        stop_budget += hook.timeout_ms + 2_000;
     }
+    let stop_budget = facts::stop_budget_ms(recipe);
     let _ = writeln!(s, "KillSignal=SIG{}", recipe.stop.signal);
     // mixed: the stop signal goes to the main process, which shuts its workers down; KILL goes to all.
     s.push_str("KillMode=mixed\n");
@@ -191,7 +253,7 @@ pub fn render(recipe: &Recipe, options: &Options) -> Artifact {
     if let Some(default) = recipe.instances.as_ref().and_then(|i| i.default.as_ref()) {
         let _ = writeln!(s, "DefaultInstance={default}");
     }
-    Artifact { path: format!("{}/systemd/system/{unit}", options.layout.etc()), mode: 0o644, content: s }
+    Artifact::new(format!("{}/systemd/system/{unit}", options.layout.etc()), 0o644, s)
 }
 
 /// The readiness probe: poll /proc for a listener on the port (no nc, no bash).
@@ -213,7 +275,12 @@ fn hardening(recipe: &Recipe) -> String {
          SystemCallFilter=@system-service\nSystemCallErrorNumber=EPERM\n",
     );
     if !root {
-        s.push_str("SystemCallFilter=~@privileged\nPrivateUsers=yes\n");
+        s.push_str("SystemCallFilter=~@privileged\n");
+        // A private user namespace makes every capability useless on the host
+        // (binding port 53 or 80 among them): only without any.
+        if sd.capabilities.is_empty() {
+            s.push_str("PrivateUsers=yes\n");
+        }
     }
     if sd.memory_deny_write_execute {
         s.push_str("MemoryDenyWriteExecute=yes\n");

@@ -1,17 +1,33 @@
-//! The SysV/LSB init script: one POSIX sh script per recipe that serves every instance.
+//! The SysV/LSB init script: one POSIX sh script per recipe that serves every
+//! instance, with the LSB header (and chkconfig's on RHEL), and its logrotate snippet.
 
 use std::fmt::Write as _;
 
 use super::{
-    Artifact, Flavor, Options,
-    service_sh::{Drop, SERVICE_LIB, preamble},
-    sh,
+    Artifact, Backend, Flavor, Options, Practice, Support, logrotate, sh,
+    shell::{
+        SYSV_MAIN, Script,
+        generated::{self, Drop, Exec},
+    },
 };
-use crate::recipe::Recipe;
+use crate::recipe::{Facility, Recipe};
 
-/// Start, stop, status and friends for one instance; SysV and OpenRC share them.
-pub const ACTIONS: &str = include_str!("actions.sh");
-const SYSV_MAIN: &str = include_str!("sysv_main.sh");
+pub struct Sysv;
+
+/// The LSB facilities a recipe's daemon needs before it starts. Every script
+/// touches /var, so `$remote_fs` always; `$syslog` for daemons that log there.
+fn facilities(recipe: &Recipe) -> String {
+    let mut out = vec!["$remote_fs", "$syslog"];
+    for need in &recipe.needs {
+        out.push(match need {
+            Facility::Network => "$network",
+            Facility::Names => "$named",
+            Facility::Time => "$time",
+            Facility::RemoteFs => continue,
+        });
+    }
+    out.join(" ")
+}
 
 fn header(recipe: &Recipe, flavor: Flavor) -> String {
     let mut out = String::from("#!/bin/sh\n");
@@ -27,45 +43,81 @@ fn header(recipe: &Recipe, flavor: Flavor) -> String {
         out,
         "### BEGIN INIT INFO\n\
          # Provides:          {name}\n\
-         # Required-Start:    $remote_fs $syslog $network\n\
-         # Required-Stop:     $remote_fs $syslog $network\n\
+         # Required-Start:    {f}\n\
+         # Required-Stop:     {f}\n\
          # Default-Start:     2 3 4 5\n\
          # Default-Stop:      0 1 6\n\
          # Short-Description: {summary}\n\
          # Description:       {folded}\n\
          ### END INIT INFO\n",
         name = recipe.name,
+        f = facilities(recipe),
     );
     out
 }
 
-pub fn render(recipe: &Recipe, options: &Options) -> Artifact {
-    let layout = &options.layout;
-    let flavor = options.flavor;
-    let name = &recipe.name;
-    let mut s = header(recipe, flavor);
-    let usage = if recipe.instances.is_some() { " [INSTANCE]" } else { "" };
-    let _ = write!(
-        s,
-        "#\n# {summary}\n#\n\
-         # Rendered by initkit from the recipe \"{name}\"; change the recipe and render again\n\
-         # rather than editing this file. Usage: {initd}/{name} ACTION{usage}\n\
-         # Settings: KEY=VALUE lines in {settings}/{name}{instance_note}, read as data.\n\n",
-        summary = sh::comment(&recipe.summary),
-        initd = layout.etc() + "/init.d",
-        settings = layout.settings(flavor),
-        instance_note = if recipe.instances.is_some() {
-            format!(", then {}/{name}.d/INSTANCE", layout.settings(flavor))
-        } else {
-            String::new()
-        },
-    );
-    // Values are single-quoted on purpose, `$` included: SC2016 would flag each one.
-    s.push_str("# shellcheck disable=SC2016\n");
-    // No `set -e` (Debian Policy 9.3.2): every failure is handled where it happens.
-    s.push_str(&preamble(recipe, options, Drop::Setpriv { setsid: true }));
-    s.push_str(SERVICE_LIB);
-    s.push_str(ACTIONS);
-    s.push_str(SYSV_MAIN);
-    Artifact { path: format!("{}/init.d/{name}", layout.etc()), mode: 0o755, content: s }
+impl Backend for Sysv {
+    fn name(&self) -> &'static str {
+        "sysv"
+    }
+
+    fn per_instance(&self) -> bool {
+        false
+    }
+
+    fn render(&self, recipe: &Recipe, options: &Options, _: Option<&str>) -> Vec<Artifact> {
+        let layout = &options.layout;
+        let flavor = options.flavor;
+        let name = &recipe.name;
+        let mut header = header(recipe, flavor);
+        let usage = if recipe.instances.is_some() { " [INSTANCE]" } else { "" };
+        let _ = write!(
+            header,
+            "#\n# {summary}\n#\n\
+             # Rendered by initkit from the recipe \"{name}\"; change the recipe and render again\n\
+             # rather than editing this file. Usage: {initd}/{name} ACTION{usage}\n\
+             # Settings: KEY=VALUE lines in {settings}/{name}{instance_note}, read as data.\n\
+             # No `set -e` (Debian Policy 9.3.2): every failure is handled where it happens.\n\n",
+            summary = sh::comment(&recipe.summary),
+            initd = layout.etc() + "/init.d",
+            settings = layout.settings(flavor),
+            instance_note = if recipe.instances.is_some() {
+                format!(", then {}/{name}.d/INSTANCE", layout.settings(flavor))
+            } else {
+                String::new()
+            },
+        );
+        let script = Script {
+            header,
+            consts: generated::consts(recipe, options),
+            generated: generated::functions(recipe, options, Exec { drop: Drop::Setpriv, setsid: true }, None),
+            main: SYSV_MAIN,
+            setup: "",
+        };
+        vec![
+            Artifact::new(format!("{}/init.d/{name}", layout.etc()), 0o755, script.build()),
+            logrotate::render(recipe, options),
+        ]
+    }
+
+    #[allow(clippy::match_same_arms)] // a table: one row per practice
+    fn support(&self, practice: Practice) -> Support {
+        match practice {
+            Practice::ConfigTestRestart | Practice::ConfigTestReload => Support::Initkit("script"),
+            Practice::OwnReload => Support::Initkit("script signals the verified PID"),
+            Practice::LsbCodes => Support::Initkit("script"),
+            Practice::ProcessIdentity => Support::Initkit(
+                "root-owned pidfile with the PID's start time; the daemon leads its own process group, which stop ends",
+            ),
+            Practice::RuntimeDirs => Support::Initkit("mkdir at start, symlinks refused"),
+            Practice::StopEscalation => Support::Initkit("poll /proc, KILL to the process group"),
+            Practice::PreStopHooks => Support::Initkit("script"),
+            Practice::Instances => Support::Initkit("one script, `start INSTANCE`"),
+            Practice::Hardening => Support::No("SysV has no sandbox"),
+            Practice::Quoting => Support::Initkit("single quotes, values as data"),
+            Practice::Registration => Support::Initkit("update-rc.d / chkconfig, or rc links under --root"),
+            Practice::Logs => Support::Initkit("console log + logrotate snippet"),
+            Practice::Readiness => Support::Initkit("script waits"),
+        }
+    }
 }

@@ -5,11 +5,58 @@
 use std::fmt::Write as _;
 
 use super::{
-    Artifact, Options, seconds,
-    service_sh::{Drop, SERVICE_LIB, preamble},
-    supervised::stop_budget_ms,
+    Artifact, Backend, Options, Practice, Support, facts, seconds,
+    shell::{
+        Script, UPSTART_HELPER,
+        generated::{self, Drop, Exec},
+    },
 };
-use crate::recipe::Recipe;
+use crate::recipe::{Recipe, Reload};
+
+pub struct Upstart;
+
+impl Backend for Upstart {
+    fn name(&self) -> &'static str {
+        "upstart"
+    }
+
+    fn per_instance(&self) -> bool {
+        false
+    }
+
+    fn render(&self, recipe: &Recipe, options: &Options, _: Option<&str>) -> Vec<Artifact> {
+        render(recipe, options)
+    }
+
+    #[allow(clippy::match_same_arms)] // a table: one row per practice
+    fn support(&self, practice: Practice) -> Support {
+        match practice {
+            Practice::ConfigTestRestart => Support::Initkit(
+                "helper in `pre-start`: a failing test keeps the job from starting; the front-end gates restart",
+            ),
+            Practice::ConfigTestReload => Support::Initkit("front-end"),
+            Practice::OwnReload => {
+                Support::Initkit("front-end sends the recipe's reload signal (`initctl reload` can only send SIGHUP)")
+            }
+            Practice::LsbCodes => Support::Initkit("front-end"),
+            Practice::ProcessIdentity => Support::Native("Upstart tracks the process"),
+            Practice::RuntimeDirs => Support::Initkit("helper `run`"),
+            Practice::StopEscalation => Support::Native("`kill signal`, `kill timeout`"),
+            Practice::PreStopHooks => Support::Native("`pre-stop`; initkit runs the steps"),
+            Practice::Instances => Support::Native("`instance $INSTANCE`, plus a job that starts them all"),
+            Practice::Hardening => Support::No("Upstart has no sandbox"),
+            Practice::Quoting => Support::Initkit("`\"$INSTANCE\"` is data"),
+            Practice::Registration => Support::Native("`start on`"),
+            Practice::Logs => Support::Native("`console log`"),
+            Practice::Readiness => Support::Initkit("`post-start` waits"),
+        }
+    }
+}
+
+/// Whether `initctl reload` (SIGHUP) is the recipe's own reload.
+pub fn reload_is_hup(recipe: &Recipe) -> bool {
+    matches!(recipe.reload, Some(Reload::Signal(s)) if s.name() == "HUP")
+}
 
 /// Where the helper the jobs call lives.
 pub fn helper_path(recipe: &Recipe, options: &Options) -> String {
@@ -23,7 +70,7 @@ fn quoted(text: &str) -> String {
     format!("\"{}\"", line.replace('\\', "\\\\").replace('"', "\\\""))
 }
 
-pub fn render(recipe: &Recipe, options: &Options) -> Vec<Artifact> {
+fn render(recipe: &Recipe, options: &Options) -> Vec<Artifact> {
     let name = &recipe.name;
     let helper = helper_path(recipe, options);
     let multi = recipe.instances.is_some();
@@ -58,61 +105,34 @@ pub fn render(recipe: &Recipe, options: &Options) -> Vec<Artifact> {
         let _ = writeln!(
             job,
             "# Runs before the kill signal, each hook within its budget ({}s in all).\npre-stop exec {helper} before-stop{inst}",
-            seconds(stop_budget_ms(recipe) - recipe.stop.timeout_ms)
+            seconds(facts::stop_budget_ms(recipe) - recipe.stop.timeout_ms)
         );
     }
-    let mut out =
-        vec![Artifact { path: format!("{}/init/{name}.conf", options.layout.etc()), mode: 0o644, content: job }];
+    let mut out = vec![Artifact::new(format!("{}/init/{name}.conf", options.layout.etc()), 0o644, job)];
     if multi {
         let settings = format!("{}/{name}.d", options.layout.settings(options.flavor));
-        out.push(Artifact {
-            path: format!("{}/init/{name}-instances.conf", options.layout.etc()),
-            mode: 0o644,
-            content: format!(
+        out.push(Artifact::new(
+            format!("{}/init/{name}-instances.conf", options.layout.etc()),
+            0o644,
+            format!(
                 "# Rendered by initkit: starts every configured instance of {name}.\n\
                  description {}\nstart on runlevel [2345]\ntask\n\nscript\n    \
                  for f in {settings}/*; do\n        [ -f \"$f\" ] || continue\n        \
                  start {name} INSTANCE=\"${{f##*/}}\" || :\n    done\nend script\n",
                 quoted(&format!("every instance of {name}"))
             ),
-        });
+        ));
     }
-    let mut helper_text = format!(
-        "#!/bin/sh\n# Upstart helper for {name}, rendered by initkit; the jobs in /etc/init call it.\n\
-         # The constants and library are shared by every target; some go unused here.\n\
-         # shellcheck disable=SC2016,SC2034,SC2317\n"
-    );
-    helper_text.push_str(&preamble(recipe, options, Drop::Setpriv { setsid: false }));
-    helper_text.push_str(SERVICE_LIB);
-    helper_text.push_str(
-        r#"
-# ---- the job's steps: check, run, ready, before-stop ----
-ik_load "${2:-}"
-ik_identity || { ik_err "$NAME: user '$RUN_USER' does not exist"; exit 1; }
-case ${1:-} in
-    check)
-        ik_check_quiet || { ik_report_check; exit 1; } ;;
-    run)
-        exec 2>&1
-        ik_prepare || exit 1
-        ik_exec ;;
-    ready)
-        ik_now
-        ik_ready_deadline=$((now + READY_TIMEOUT_MS))
-        until ik_ready; do
-            ik_now
-            [ "$now" -ge "$ik_ready_deadline" ] && exit 1
-            sleep 0.05
-        done ;;
-    before-stop)
-        console_log=/dev/stdout
-        ik_before_stop ;;
-    *)
-        ik_err "usage: $0 check|run|ready|before-stop [INSTANCE]"
-        exit 2 ;;
-esac
-"#,
-    );
-    out.push(Artifact { path: helper, mode: 0o755, content: helper_text });
+    let header =
+        format!("#!/bin/sh\n# Upstart helper for {name}, rendered by initkit; the jobs in /etc/init call it.\n\n");
+    let helper_text = Script {
+        header,
+        consts: generated::consts(recipe, options),
+        generated: generated::functions(recipe, options, Exec { drop: Drop::Setpriv, setsid: false }, None),
+        main: UPSTART_HELPER,
+        setup: "",
+    }
+    .build();
+    out.push(Artifact::new(helper, 0o755, helper_text));
     out
 }

@@ -1,0 +1,58 @@
+//! Facts every stage agrees on, each in one place: where a service's pidfiles,
+//! locks and environment live, what its units and services are called, and
+//! how long a stop may take.
+
+use super::Layout;
+use crate::recipe::{Recipe, Template};
+
+/// How long what a daemon leaves in its process group after it exits gets
+/// between SIGTERM and SIGKILL.
+pub const LEFTOVER_MS: u64 = 5_000;
+
+/// The root-owned directory of a service's pidfiles and locks.
+pub fn pid_dir(recipe: &Recipe, layout: &Layout) -> String {
+    format!("{}/initkit/{}", layout.run(), recipe.name)
+}
+
+/// The pidfile of an instance (or of the service) on the running host.
+pub fn pidfile(name: &str, instance: Option<&str>) -> String {
+    format!("/run/initkit/{name}/{}.pid", instance.unwrap_or(name))
+}
+
+/// The root-only file of the recipe's literal environment values.
+pub fn env_file(recipe: &Recipe, layout: &Layout) -> String {
+    format!("{}/initkit/env/{}", layout.etc(), recipe.name)
+}
+
+/// A value that refers to a variable is resolved where the service starts;
+/// a literal one goes to the root-only environment file.
+pub fn env_is_templated(value: &Template) -> bool {
+    value.as_literal().is_none()
+}
+
+/// Whether the recipe has literal environment values (and so an environment file).
+pub fn has_env_file(recipe: &Recipe) -> bool {
+    recipe.run.environment.iter().any(|(_, v)| !env_is_templated(v))
+}
+
+/// Milliseconds a stop may take, pre-stop steps included, before anything is killed.
+pub fn stop_budget_ms(recipe: &Recipe) -> u64 {
+    recipe.stop.timeout_ms + recipe.stop.before.iter().map(|h| h.timeout_ms + 2_000).sum::<u64>()
+}
+
+/// The service's name for one instance: `redis@a`, or `nginx`. It is the
+/// directory name for runit, s6 and daemontools and the supervisord program
+/// name: names are drawn from an alphabet all of them take literally, so two
+/// instances never share one.
+pub fn service_name(name: &str, instance: Option<&str>) -> String {
+    match instance {
+        Some(i) => format!("{name}@{i}"),
+        None => name.to_owned(),
+    }
+}
+
+/// The systemd unit of an instance: `redis@a.service`, `nginx.service`.
+/// Instance names need no escaping in a unit name (see recipe::name).
+pub fn unit_name(name: &str, instance: Option<&str>) -> String {
+    format!("{}.service", service_name(name, instance))
+}

@@ -1,0 +1,85 @@
+//! runit: a service directory per instance under /etc/sv, with `run` (the
+//! daemon replaces it), `check` (readiness for `sv start`), `control/t` (the
+//! pre-stop steps before the stop signal), `finish`, and an svlogd `log/run`.
+
+use super::{
+    Artifact, Backend, Options, Practice, Support, facts,
+    service_dir::{finish, log_dir, log_run, script, script_with},
+    shell::{
+        RUNIT_CHECK, RUNIT_CONTROL, RUNIT_RUN,
+        generated::{Drop, Exec},
+    },
+};
+use crate::recipe::Recipe;
+
+pub struct Runit;
+
+/// Where runit keeps definitions, and the scan directory enabled ones are linked into.
+pub const DIRS: (&str, &str) = ("/etc/sv", "/etc/service");
+
+impl Backend for Runit {
+    fn name(&self) -> &'static str {
+        "runit"
+    }
+
+    fn per_instance(&self) -> bool {
+        true
+    }
+
+    fn render(&self, recipe: &Recipe, options: &Options, instance: Option<&str>) -> Vec<Artifact> {
+        // runsv runs ./run in a session of its own already.
+        let exec = Exec { drop: Drop::Chpst, setsid: false };
+        let dir = format!("{}{}/{}", options.layout.root, DIRS.0, facts::service_name(&recipe.name, instance));
+        let logs = log_dir(recipe, options, instance);
+        let mut out = vec![
+            Artifact::new(
+                format!("{dir}/run"),
+                0o755,
+                script(recipe, options, exec, instance, "runit run script", RUNIT_RUN),
+            ),
+            Artifact::new(format!("{dir}/finish"), 0o755, finish(recipe, instance)),
+            Artifact::new(
+                format!("{dir}/control/t"),
+                0o755,
+                script_with(
+                    recipe,
+                    options,
+                    exec,
+                    instance,
+                    "runit stop hook (control/t)",
+                    RUNIT_CONTROL,
+                    vec![("RUNIT_LOG", format!("{logs}/current"))],
+                ),
+            ),
+            Artifact::new(format!("{dir}/log/run"), 0o755, log_run(&logs, "svlogd -tt")),
+        ];
+        if recipe.ready.is_some() {
+            // `sv start` and `sv check` wait until ./check succeeds.
+            out.push(Artifact::new(
+                format!("{dir}/check"),
+                0o755,
+                script(recipe, options, exec, instance, "runit readiness check", RUNIT_CHECK),
+            ));
+        }
+        out
+    }
+
+    #[allow(clippy::match_same_arms)] // a table: one row per practice
+    fn support(&self, practice: Practice) -> Support {
+        match practice {
+            Practice::ConfigTestRestart | Practice::ConfigTestReload => Support::Initkit("front-end"),
+            Practice::OwnReload => Support::Native("`sv hup/1/2/...`"),
+            Practice::LsbCodes => Support::Initkit("front-end"),
+            Practice::ProcessIdentity => Support::Native("supervised child"),
+            Practice::RuntimeDirs => Support::Initkit("run script"),
+            Practice::StopEscalation => Support::Native("`sv -w N force-stop`"),
+            Practice::PreStopHooks => Support::Native("`control/t`"),
+            Practice::Instances => Support::Native("a directory per instance"),
+            Practice::Hardening => Support::No("runit has no sandbox"),
+            Practice::Quoting => Support::Initkit("as sysv"),
+            Practice::Registration => Support::Native("scan-dir link"),
+            Practice::Logs => Support::Native("svlogd"),
+            Practice::Readiness => Support::Native("`check` script, `sv start` waits"),
+        }
+    }
+}

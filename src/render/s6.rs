@@ -1,0 +1,86 @@
+//! s6: a service directory per instance under /etc/s6/sv, whose `run` is the
+//! shared stop wrapper (s6 has no pre-stop hook), with readiness on s6's
+//! notification fd, a `timeout-kill`, and an s6-log `log/run`.
+
+use super::{
+    Artifact, Backend, Options, Practice, Support, facts,
+    service_dir::{finish, log_dir, log_run, script_with},
+    shell::{
+        WRAPPER_MAIN,
+        generated::{Drop, Exec},
+    },
+};
+use crate::recipe::Recipe;
+
+pub struct S6;
+
+/// Where s6 keeps definitions, and the scan directory enabled ones are linked into.
+pub const DIRS: (&str, &str) = ("/etc/s6/sv", "/etc/s6/service");
+
+/// The fd s6 reads readiness from.
+const NOTIFY_FD: u8 = 3;
+
+impl Backend for S6 {
+    fn name(&self) -> &'static str {
+        "s6"
+    }
+
+    fn per_instance(&self) -> bool {
+        true
+    }
+
+    fn render(&self, recipe: &Recipe, options: &Options, instance: Option<&str>) -> Vec<Artifact> {
+        let dir = format!("{}{}/{}", options.layout.root, DIRS.0, facts::service_name(&recipe.name, instance));
+        let notify = recipe.ready.is_some();
+        let fd = if notify { NOTIFY_FD.to_string() } else { String::new() };
+        let mut out = vec![
+            Artifact::new(
+                format!("{dir}/run"),
+                0o755,
+                script_with(
+                    recipe,
+                    options,
+                    Exec { drop: Drop::S6, setsid: true },
+                    instance,
+                    "s6 run script",
+                    WRAPPER_MAIN,
+                    vec![("NOTIFY_FD", fd)],
+                ),
+            ),
+            Artifact::new(format!("{dir}/finish"), 0o755, finish(recipe, instance)),
+            // s6-supervise sends KILL when a stop takes longer than this (ms).
+            Artifact::new(format!("{dir}/timeout-kill"), 0o644, format!("{}\n", facts::stop_budget_ms(recipe) + 5_000)),
+            Artifact::new(
+                format!("{dir}/log/run"),
+                0o755,
+                log_run(&log_dir(recipe, options, instance), "s6-log -b n10 s1000000 T"),
+            ),
+        ];
+        if notify {
+            out.push(Artifact::new(format!("{dir}/notification-fd"), 0o644, format!("{NOTIFY_FD}\n")));
+        }
+        out
+    }
+
+    #[allow(clippy::match_same_arms)] // a table: one row per practice
+    fn support(&self, practice: Practice) -> Support {
+        match practice {
+            Practice::ConfigTestRestart => Support::Initkit("front-end"),
+            Practice::ConfigTestReload => Support::Initkit("front-end and wrapper"),
+            Practice::OwnReload => Support::Initkit("SIGHUP to the wrapper, which sends the daemon's signal"),
+            Practice::LsbCodes => Support::Initkit("front-end"),
+            Practice::ProcessIdentity => Support::Native(
+                "supervised child; the wrapper's child in its own process group, its PID and start time in a root-owned file",
+            ),
+            Practice::RuntimeDirs => Support::Initkit("run script"),
+            Practice::StopEscalation => Support::Native("`timeout-kill`; the wrapper kills the daemon's group"),
+            Practice::PreStopHooks => Support::Initkit("shared wrapper: no pre-stop hook in s6"),
+            Practice::Instances => Support::Native("a directory per instance"),
+            Practice::Hardening => Support::No("s6 has no sandbox"),
+            Practice::Quoting => Support::Initkit("as sysv"),
+            Practice::Registration => Support::Native("scan-dir link"),
+            Practice::Logs => Support::Native("s6-log"),
+            Practice::Readiness => Support::Native("`notification-fd`, the wrapper writes it"),
+        }
+    }
+}

@@ -1,0 +1,71 @@
+//! What the service-directory supervisors (runit, s6, daemontools) and
+//! supervisord share: where they keep definitions, the shell scripts in
+//! them, and their log directories.
+
+use super::{
+    Options, facts, sh,
+    shell::{
+        Script,
+        generated::{self, Exec},
+    },
+};
+use crate::recipe::Recipe;
+
+/// A script of one instance's service directory (or program).
+pub fn script(
+    recipe: &Recipe,
+    options: &Options,
+    exec: Exec,
+    instance: Option<&str>,
+    what: &str,
+    main: &str,
+) -> String {
+    script_with(recipe, options, exec, instance, what, main, Vec::new())
+}
+
+/// As [`script`], with constants of its own.
+pub fn script_with(
+    recipe: &Recipe,
+    options: &Options,
+    exec: Exec,
+    instance: Option<&str>,
+    what: &str,
+    main: &str,
+    extra: Vec<(&'static str, String)>,
+) -> String {
+    let header = format!(
+        "#!/bin/sh\n# {what} of {service}, rendered by initkit from the recipe \"{name}\"; render again rather than edit.\n\
+         # Settings: KEY=VALUE lines in {settings}/{name}{inst}, read as data.\n\n",
+        service = facts::service_name(&recipe.name, instance),
+        name = recipe.name,
+        settings = options.layout.settings(options.flavor),
+        inst = if recipe.instances.is_some() {
+            format!(", then {}/{}.d/INSTANCE", options.layout.settings(options.flavor), recipe.name)
+        } else {
+            String::new()
+        },
+    );
+    let mut consts = generated::consts(recipe, options);
+    consts.extend(extra);
+    Script { header, consts, generated: generated::functions(recipe, options, exec, instance), main, setup: "" }.build()
+}
+
+/// Where an instance's supervisor log lives.
+pub fn log_dir(recipe: &Recipe, options: &Options, instance: Option<&str>) -> String {
+    format!("{}/initkit/{}/{}", options.layout.log(), recipe.name, instance.unwrap_or(&recipe.name))
+}
+
+/// The `finish` script: logs how the instance ended; the supervisor restarts it.
+pub fn finish(recipe: &Recipe, instance: Option<&str>) -> String {
+    let service = facts::service_name(&recipe.name, instance);
+    format!(
+        "#!/bin/sh\n# Logs how {service} ended; the supervisor restarts it.\nprintf 'initkit: %s exited (code %s, signal %s)\\n' {q} \"${{1:-?}}\" \"${{2:-?}}\"\n",
+        q = sh::quote(&service)
+    )
+}
+
+/// A log run script: makes the directory and execs the logger on it.
+pub fn log_run(dir: &str, logger: &str) -> String {
+    let l = sh::quote(dir);
+    format!("#!/bin/sh\nmkdir -p {l}\nexec {logger} {l}\n")
+}

@@ -1,0 +1,134 @@
+# ---- the actions on one instance, shared by SysV and OpenRC ----
+
+# ik_start_one: start the daemon in a session of its own, record its PID with
+# its start time, and wait until it is ready. A start that fails leaves
+# nothing running: the daemon's whole process group goes with it.
+ik_start_one() {
+    if ik_running; then
+        ik_say "$label: already running (pid $pid)"
+        return 0
+    fi
+    ik_private_dir "$PID_DIR" || return 1
+    ik_private_dir "$CONSOLE_LOG_DIR" || return 1
+    ik_private_file "$console_log" || return 1
+    rm -f -- "$pidfile"
+    ik_prepare || return 1
+    # After the gate of a restart the config was just tested: not again, inside the downtime.
+    if [ "${ik_gated:-0}" != 1 ] && ! ik_check_quiet; then
+        ik_report_check
+        return 6
+    fi
+    ( exec 9>&- </dev/null >>"$console_log" 2>&1; ik_exec ) &
+    pid=$!
+    # The child is this shell's until it is waited for, so its start time is
+    # readable even if it already exited.
+    ik_stat "$pid" || { ik_err "$label: exited at once"; ik_show_log_tail; return 1; }
+    pid_start=$ik_start
+    ik_write_pidfile "$pid" "$pid_start"
+    ik_wait_ready "$pid" "$pid_start"
+    case $? in
+        0)
+            [ -n "$LOCK_FILE" ] && { ik_private_dir "${LOCK_FILE%/*}" && : >"$LOCK_FILE"; }
+            ik_say "$label: started (pid $pid)"
+            return 0
+            ;;
+        1) ik_err "$label: exited while starting" ;;
+        *) ik_err "$label: not ready within ${READY_TIMEOUT_MS}ms; stopping it" ;;
+    esac
+    # setsid made the daemon the leader of its own group; nothing of it stays.
+    kill -s KILL -- "-$pid" 2>/dev/null
+    ik_end_group "$pid" 0
+    rm -f -- "$pidfile"
+    ik_show_log_tail
+    return 1
+}
+
+# ik_stop_one: the pre-stop steps, the stop signal, a budget, then KILL to the
+# whole group; then what the daemon left in its group is ended too.
+ik_stop_one() {
+    if ! ik_running; then
+        if [ -f "$pidfile" ]; then
+            ik_say "$label: not running; removing the stale pidfile (pid ${pid:-?} is not $label)"
+            rm -f -- "$pidfile"
+        else
+            ik_say "$label: not running"
+        fi
+        return 0
+    fi
+    # OpenRC runs the steps in stop_pre; everywhere else they run here.
+    [ "${ik_hooks_done:-0}" = 1 ] || ik_before_stop
+    # The steps take time: look again before signalling, the PID must still be ours.
+    if ik_ours "$pid" "$pid_start"; then
+        if [ "$STOP_MODE" = group ]; then
+            kill -s "$STOP_SIGNAL" -- "-$pid" 2>/dev/null
+        else
+            kill -s "$STOP_SIGNAL" "$pid"
+        fi
+        if ! ik_wait_gone "$pid" "$STOP_TIMEOUT_MS"; then
+            ik_warn "$label: still running ${STOP_TIMEOUT_MS}ms after SIG$STOP_SIGNAL; sending SIGKILL to its process group"
+            ik_ours "$pid" "$pid_start" && kill -s KILL -- "-$pid" 2>/dev/null
+            if ! ik_wait_gone "$pid" 10000; then
+                ik_err "$label: pid $pid survived SIGKILL"
+                return 1
+            fi
+        fi
+    fi
+    [ "$STOP_MODE" = process ] || ik_end_group "$pid" "$LEFTOVER_MS"
+    rm -f -- "$pidfile"
+    ik_say "$label: stopped"
+    return 0
+}
+
+# ik_status_one: LSB codes. 0 running, 1 dead with pidfile, 2 dead with
+# subsys lock (RHEL), 3 not running.
+ik_status_one() {
+    if ik_running; then
+        ik_say "$label: running (pid $pid)"
+        return 0
+    fi
+    if [ -f "$pidfile" ]; then
+        ik_say "$label: dead, but pidfile $pidfile remains (pid ${pid:-?} is not $label)"
+        return 1
+    fi
+    if [ -n "$LOCK_FILE" ] && [ -f "$LOCK_FILE" ] && [ -z "$instance" ]; then
+        ik_say "$label: dead, but $LOCK_FILE remains"
+        return 2
+    fi
+    ik_say "$label: not running"
+    return 3
+}
+
+ik_configtest_one() {
+    if [ "$HAS_CHECK" = 0 ]; then
+        ik_say "$label: no config test (the recipe has none)"
+        return 0
+    fi
+    if ik_check_quiet; then
+        ik_say "$label: config test ok"
+        return 0
+    fi
+    ik_report_check
+    return 6
+}
+
+ik_restart_one() {
+    ik_stop_one || return 1
+    ik_start_one
+}
+
+ik_try_restart_one() {
+    if ik_running; then
+        ik_restart_one
+        return
+    fi
+    ik_say "$label: not running; left stopped"
+    return 0
+}
+
+ik_reload_one() {
+    if ! ik_running; then
+        ik_err "$label: not running; nothing to reload"
+        return 7
+    fi
+    ik_do_reload
+}

@@ -1,0 +1,347 @@
+//! The shell functions written for one recipe: its settings and their
+//! defaults, its directories, the exec chain, its environment, the config
+//! test, the pre-stop steps, readiness and reload; and the constants the
+//! library reads. Every value goes through `sh::word` or `sh::quote`.
+
+use std::fmt::Write as _;
+
+use crate::{
+    recipe::{HookAction, ReadyCheck, Recipe, Reload, Template},
+    render::{Flavor, Options, facts, seconds, sh},
+};
+
+/// How the exec chain drops to the service's user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Drop {
+    /// util-linux setpriv (SysV, OpenRC, the wrappers, Upstart).
+    Setpriv,
+    /// runit's chpst.
+    Chpst,
+    /// s6's s6-setuidgid.
+    S6,
+    /// daemontools' setuidgid.
+    Setuidgid,
+}
+
+/// How a script starts its daemon.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Exec {
+    pub drop: Drop,
+    /// `setsid`: the daemon leads a session and process group of its own, so
+    /// a stop reaches everything it started and nothing else. runit's runsv
+    /// already does it; Upstart tracks the process itself.
+    pub setsid: bool,
+}
+
+/// The shell variable a template variable lives in.
+fn sh_var(name: &str) -> String {
+    match name {
+        "instance" => "instance".to_owned(),
+        "runtime_dir" => "d_runtime".to_owned(),
+        "state_dir" => "d_state".to_owned(),
+        "logs_dir" => "d_logs".to_owned(),
+        other => format!("v_{other}"),
+    }
+}
+
+/// A template as one sh word, with `{name}` resolved to the recipe's name.
+fn word(recipe: &Recipe, t: &Template) -> String {
+    let t = t.expand(&|v| (v == "name").then(|| Template::literal(&recipe.name)));
+    sh::word(&t, &sh_var)
+}
+
+fn argv(recipe: &Recipe, argv: &[Template]) -> String {
+    argv.iter().map(|a| word(recipe, a)).collect::<Vec<_>>().join(" ")
+}
+
+/// The shellcheck note a line needs when it single-quotes a literal `$` or
+/// backquote on purpose (a recipe's `sh -c` script, say), else nothing.
+fn literal_dollars(templates: &[&Template]) -> &'static str {
+    let has = templates
+        .iter()
+        .any(|t| t.segments.iter().any(|s| matches!(s, crate::recipe::Segment::Literal(l) if l.contains(['$', '`']))));
+    if has { "    # shellcheck disable=SC2016 # a literal argument, single-quoted on purpose\n" } else { "" }
+}
+
+/// Settings are loaded whole; each script reads only the ones it needs.
+const VALUES_NOTE: &str =
+    "# shellcheck disable=SC2034 # values for whichever function reads them; a script reads only some\n";
+
+/// The constants the library reads; the builder keeps those a script uses.
+pub fn consts(recipe: &Recipe, options: &Options) -> Vec<(&'static str, String)> {
+    let layout = &options.layout;
+    let flavor = options.flavor;
+    let name = &recipe.name;
+    let setting_names: Vec<&str> = recipe.vars.iter().map(|v| v.name.as_str()).collect();
+    vec![
+        ("NAME", name.clone()),
+        ("SETTINGS_FILE", format!("{}/{name}", layout.settings(flavor))),
+        ("INSTANCE_DIR", format!("{}/{name}.d", layout.settings(flavor))),
+        ("ENV_FILE", facts::env_file(recipe, layout)),
+        ("MULTI", if recipe.instances.is_some() { "1" } else { "0" }.to_owned()),
+        ("DEFAULT_INSTANCE", recipe.instances.as_ref().and_then(|i| i.default.clone()).unwrap_or_default()),
+        ("PID_DIR", facts::pid_dir(recipe, layout)),
+        ("CONSOLE_LOG_DIR", format!("{}/initkit/{name}", layout.log())),
+        ("LOCK_FILE", if flavor == Flavor::Rhel { format!("{}/{name}", layout.lock()) } else { String::new() }),
+        ("RUN_USER", recipe.run.user.clone()),
+        ("RUN_GROUP", recipe.run.group.clone().unwrap_or_default()),
+        ("PROGRAM", recipe.run.command[0].as_literal().unwrap_or_default()),
+        ("STOP_SIGNAL", recipe.stop.signal.name().to_owned()),
+        ("STOP_TIMEOUT_MS", recipe.stop.timeout_ms.to_string()),
+        ("STOP_MODE", "mixed".to_owned()),
+        ("LEFTOVER_MS", facts::LEFTOVER_MS.to_string()),
+        ("READY_TIMEOUT_MS", recipe.ready.as_ref().map_or(10_000, |r| r.timeout_ms).to_string()),
+        ("HAS_CHECK", if recipe.check.is_some() { "1" } else { "0" }.to_owned()),
+        (
+            "RELOAD",
+            match recipe.reload {
+                None => "none",
+                Some(Reload::Signal(_)) => "signal",
+                Some(Reload::Command(_)) => "command",
+            }
+            .to_owned(),
+        ),
+        ("SETTING_NAMES", if setting_names.is_empty() { "none".to_owned() } else { setting_names.join(" ") }),
+    ]
+}
+
+/// Every function written for `recipe`, by name.
+pub fn functions(recipe: &Recipe, options: &Options, exec: Exec, instance: Option<&str>) -> Vec<(String, String)> {
+    let layout = &options.layout;
+    let q = sh::quote;
+    let mut out: Vec<(String, String)> = Vec::new();
+    let mut s = String::new();
+    // Each function's text is taken as it is finished: never split out of a whole.
+    let mut take = |name: &str, s: &mut String| out.push((name.to_owned(), std::mem::take(s)));
+
+    s.push_str("# The defaults of every setting, for the instance in $instance.\n");
+    s.push_str(VALUES_NOTE);
+    s.push_str("ik_defaults() {\n");
+    for var in &recipe.vars {
+        let _ = writeln!(s, "    {}={}", sh_var(&var.name), word(recipe, &var.default));
+    }
+    s.push_str("    :\n}\n\n");
+    take("ik_defaults", &mut s);
+
+    s.push_str(VALUES_NOTE);
+    s.push_str("ik_set() {\n    case $1 in\n");
+    for var in &recipe.vars {
+        let _ = writeln!(s, "        {}) {}=$2 ;;", var.name, sh_var(&var.name));
+    }
+    s.push_str("        *) return 1 ;;\n    esac\n}\n\n");
+    take("ik_set", &mut s);
+
+    let dirs = [
+        ("d_runtime", &recipe.directories.runtime, layout.run()),
+        ("d_state", &recipe.directories.state, layout.state()),
+        ("d_logs", &recipe.directories.logs, layout.log()),
+    ];
+    s.push_str(VALUES_NOTE);
+    s.push_str("ik_dirs() {\n");
+    for (var, dir, base) in &dirs {
+        if let Some(dir) = dir {
+            let _ = writeln!(s, "    {var}={}/{}", q(base), word(recipe, dir));
+        }
+    }
+    s.push_str("    :\n}\n\n");
+    take("ik_dirs", &mut s);
+
+    let mode = format!("{:04o}", recipe.directories.mode.unwrap_or(0o755));
+    s.push_str("ik_prepare() {\n");
+    for (var, dir, _) in &dirs {
+        if dir.is_some() {
+            let _ = writeln!(s, "    ik_mkdir \"${var}\" {mode} || return 1");
+        }
+    }
+    s.push_str("    return 0\n}\n\n");
+    take("ik_prepare", &mut s);
+
+    s.push_str("ik_check() {\n");
+    match &recipe.check {
+        Some(check) => {
+            let user = check.user.as_deref().unwrap_or(&recipe.run.user);
+            s.push_str(literal_dollars(&check.command.iter().collect::<Vec<_>>()));
+            let _ = writeln!(
+                s,
+                "    ik_as {} timeout -k 2 {} {}",
+                q(user),
+                seconds(check.timeout_ms),
+                argv(recipe, &check.command)
+            );
+        }
+        None => s.push_str("    return 0\n"),
+    }
+    s.push_str("}\n\n");
+    take("ik_check", &mut s);
+
+    s.push_str("ik_before_stop() {\n");
+    for hook in &recipe.stop.before {
+        let user = hook.user.as_deref().unwrap_or(&recipe.run.user);
+        let (kind, interval, command) = match &hook.action {
+            HookAction::Run(c) => ("run", 0, c),
+            HookAction::Poll { command, interval_ms } => ("poll", *interval_ms, command),
+        };
+        s.push_str(literal_dollars(&command.iter().collect::<Vec<_>>()));
+        let _ = writeln!(
+            s,
+            "    ik_hook {} {kind} {} {} {} {}",
+            q(&hook.description),
+            seconds(hook.timeout_ms),
+            seconds(interval),
+            q(user),
+            argv(recipe, command)
+        );
+    }
+    s.push_str("    return 0\n}\n\n");
+    take("ik_before_stop", &mut s);
+
+    s.push_str("ik_ready() {\n");
+    match recipe.ready.as_ref().map(|r| &r.check) {
+        Some(ReadyCheck::Tcp(addr)) => {
+            let _ = writeln!(s, "    ik_listening {}", word(recipe, addr));
+        }
+        Some(ReadyCheck::Command(c)) => {
+            s.push_str(literal_dollars(&c.iter().collect::<Vec<_>>()));
+            let _ = writeln!(s, "    ik_as \"$RUN_USER\" {} >/dev/null 2>&1", argv(recipe, c));
+        }
+        None => s.push_str("    return 0\n"),
+    }
+    s.push_str("}\n\n");
+    take("ik_ready", &mut s);
+
+    s.push_str("ik_do_reload() {\n");
+    match &recipe.reload {
+        Some(Reload::Signal(signal)) => {
+            let _ = writeln!(
+                s,
+                "    kill -s {signal} \"$pid\" || return 1\n    ik_say \"$label: reloaded (SIG{signal} to pid $pid)\""
+            );
+        }
+        Some(Reload::Command(c)) => {
+            s.push_str(literal_dollars(&c.iter().collect::<Vec<_>>()));
+            let _ =
+                writeln!(s, "    ik_as \"$RUN_USER\" {} || return 1\n    ik_say \"$label: reloaded\"", argv(recipe, c));
+        }
+        None => s.push_str("    return 3\n"),
+    }
+    s.push_str("}\n\n");
+    take("ik_do_reload", &mut s);
+
+    s.push_str(&environment(recipe));
+    take("ik_environment", &mut s);
+    s.push_str(&exec_function(recipe, exec));
+    take("ik_exec", &mut s);
+    s.push_str(&instance_load(instance));
+    take("ik_instance_load", &mut s);
+    out
+}
+
+/// `ik_environment exec|run CMD...`: CMD with the service's environment only:
+/// a clean one, the recipe's literal values from the root-only environment
+/// file, the operator's environment file, then the recipe's values that refer
+/// to settings (later ones win, in file order, as in systemd).
+fn environment(recipe: &Recipe) -> String {
+    let run = &recipe.run;
+    let mut s = String::from(
+        "# ik_environment exec|run CMD...: CMD with the service's environment only.\n\
+         ik_environment() {\n    ik_how=$1\n    shift\n    ik_ncmd=$#\n",
+    );
+    let mut files = Vec::new();
+    if facts::has_env_file(recipe) {
+        files.push("\"$ENV_FILE\"".to_owned());
+    }
+    if let Some(file) = &run.environment_file {
+        files.push(word(recipe, file));
+    }
+    if !files.is_empty() {
+        // Read as data, the way systemd reads EnvironmentFile=; never sourced.
+        let _ = write!(
+            s,
+            "    for ik_env_file in {}; do\n\
+             \x20       [ -f \"$ik_env_file\" ] || continue\n\
+             \x20       while IFS= read -r ik_line || [ -n \"$ik_line\" ]; do\n\
+             \x20           ik_key=${{ik_line%%=*}}\n\
+             \x20           case $ik_key in ''|'#'*|';'*|[0-9]*|*[!A-Za-z0-9_]*) continue ;; esac\n\
+             \x20           [ \"$ik_key\" = \"$ik_line\" ] && continue\n\
+             \x20           ik_unquote \"${{ik_line#*=}}\"\n\
+             \x20           set -- \"$@\" \"$ik_key=$ik_value\"\n\
+             \x20       done <\"$ik_env_file\"\n\
+             \x20   done\n",
+            files.join(" ")
+        );
+    }
+    for (key, value) in &run.environment {
+        if facts::env_is_templated(value) {
+            s.push_str(literal_dollars(&[value]));
+            let _ = writeln!(
+                s,
+                "    set -- \"$@\" {}{}",
+                word(recipe, &Template::literal(&format!("{key}="))),
+                word(recipe, value)
+            );
+        }
+    }
+    s.push_str(
+        "    # The command goes after its environment.\n\
+         \x20   while [ \"$ik_ncmd\" -gt 0 ]; do\n\
+         \x20       set -- \"$@\" \"$1\"\n\
+         \x20       shift\n\
+         \x20       ik_ncmd=$((ik_ncmd - 1))\n\
+         \x20   done\n\
+         \x20   ik_home=$(getent passwd \"$RUN_USER\" | cut -d: -f6)\n\
+         \x20   if [ \"$ik_how\" = exec ]; then\n\
+         \x20       exec env -i \"PATH=$PATH\" \"HOME=${ik_home:-/}\" \"USER=$RUN_USER\" \"LOGNAME=$RUN_USER\" \"$@\"\n\
+         \x20   fi\n\
+         \x20   env -i \"PATH=$PATH\" \"HOME=${ik_home:-/}\" \"USER=$RUN_USER\" \"LOGNAME=$RUN_USER\" \"$@\"\n}\n\n",
+    );
+    s
+}
+
+/// `ik_exec`: execs the daemon through a chain that changes nothing but what
+/// it says: its own session (setsid), the user drop, the environment. Every
+/// argument is quoted; no shell reads a value.
+fn exec_function(recipe: &Recipe, exec: Exec) -> String {
+    let run = &recipe.run;
+    let mut s = String::from("ik_exec() {\n");
+    match &run.working_directory {
+        Some(dir) => {
+            let _ = writeln!(s, "    cd -- {} || exit 200", word(recipe, dir));
+        }
+        None => s.push_str("    cd / || exit 200\n"),
+    }
+    if let Some(umask) = run.umask {
+        let _ = writeln!(s, "    umask {umask:04o}");
+    }
+    let limits = run.limits.entries();
+    if !limits.is_empty() {
+        // Limits are set on this subshell (inherited through exec): its own PID, not $$.
+        s.push_str("    ik_self=$(exec sh -c 'echo \"$PPID\"')\n");
+        for (key, value) in limits {
+            let _ = writeln!(s, "    ik_limit \"$ik_self\" {key} {value}");
+        }
+    }
+    let mut chain: Vec<&str> = Vec::new();
+    if exec.setsid {
+        chain.push("setsid");
+    }
+    if run.user != "root" {
+        chain.push(match exec.drop {
+            Drop::Setpriv => "setpriv --reuid=\"$RUN_USER\" --regid=\"$run_group\" --init-groups --",
+            Drop::Chpst => "chpst -u \"$RUN_USER:$run_group\"",
+            Drop::S6 => "s6-setuidgid \"$RUN_USER\"",
+            Drop::Setuidgid => "setuidgid \"$RUN_USER\"",
+        });
+    }
+    let prefix = if chain.is_empty() { String::new() } else { format!("{} ", chain.join(" ")) };
+    s.push_str(literal_dollars(&run.command.iter().collect::<Vec<_>>()));
+    let _ = writeln!(s, "    ik_environment exec {prefix}\\\n        {}\n}}\n", argv(recipe, &run.command));
+    s
+}
+
+/// For a script that serves one instance (a service directory): loading it.
+fn instance_load(instance: Option<&str>) -> String {
+    let instance = instance.map_or_else(|| "''".to_owned(), sh::quote);
+    format!(
+        "ik_instance_load() {{\n    ik_load {instance}\n    ik_identity || {{ ik_err \"$NAME: user '$RUN_USER' does not exist\"; exit 1; }}\n}}\n\n"
+    )
+}

@@ -1,0 +1,350 @@
+# ---- initkit's service library: what every script it renders shares ----
+# Each function below is included in a script only when that script uses it.
+
+ik_say() { printf '%s\n' "$*"; }
+ik_err() { printf 'error: %s\n' "$*" >&2; }
+ik_warn() { printf 'warning: %s\n' "$*" >&2; }
+
+# ik_now: milliseconds since boot in $now, from /proc/uptime (monotonic, no fork).
+ik_now() {
+    read -r ik_up _ </proc/uptime
+    now=${ik_up%.*}${ik_up#*.}
+    now=${now#"${now%%[!0]*}"}
+    now=$(( ${now:-0} * 10 ))
+}
+
+# ik_pause: wait before polling again: 1 ms for the first 50 polls (most
+# waits end there), then 10 ms. Call ik_pause_reset before a new wait.
+ik_pause_reset() { ik_polls=0; }
+ik_pause() {
+    ik_polls=$((ik_polls + 1))
+    if [ "$ik_polls" -le 50 ]; then sleep 0.001; else sleep 0.01; fi
+}
+
+# ik_stat PID: the state, process group and start time of PID from
+# /proc/PID/stat, in $ik_state, $ik_pgrp and $ik_start; 1 when it is gone.
+# The command name (in parentheses) may hold spaces: fields count from the last `)`.
+# shellcheck disable=SC2034 # values for whichever function reads them; a script reads only some
+ik_stat() {
+    { read -r ik_line <"/proc/$1/stat"; } 2>/dev/null || return 1
+    ik_line=${ik_line##*) }
+    set -f
+    # shellcheck disable=SC2086 # split into fields on purpose; globbing is off
+    set -- $ik_line
+    set +f
+    ik_state=$1 ik_pgrp=$3 ik_start=${20}
+}
+
+# ik_alive PID: it exists and is not a zombie. kill -0 counts a zombie as
+# alive, and PID 1 may reap late, so read the state instead.
+ik_alive() {
+    ik_stat "$1" || return 1
+    case $ik_state in Z*|X*|x*) return 1 ;; esac
+    return 0
+}
+
+# ik_ours PID START: alive, and the very process this service started. The
+# start time recorded with the PID cannot be recycled or forged: a PID reused
+# by another process, or a look-alike of the same program and user started
+# by hand, has another. It holds whatever the process runs (an interpreter,
+# env, a shell) and whichever user it becomes, unlike its executable or uid.
+ik_ours() {
+    ik_alive "$1" && [ "$ik_start" = "$2" ]
+}
+
+# ik_read_pid: $pid and $pid_start from the instance's pidfile (root's, in a
+# root-owned directory).
+# shellcheck disable=SC2034 # values for whichever function reads them; a script reads only some
+ik_read_pid() {
+    pid='' pid_start=''
+    [ -f "$pidfile" ] || return 1
+    read -r pid pid_start _ <"$pidfile" 2>/dev/null
+    case $pid in ''|*[!0-9]*) pid=; return 1 ;; esac
+    case $pid_start in ''|*[!0-9]*) pid_start=; return 1 ;; esac
+    return 0
+}
+
+# ik_running: the pidfile names a live process this service started.
+ik_running() { ik_read_pid && ik_ours "$pid" "$pid_start"; }
+
+# ik_write_pidfile PID START: a new file (never through a planted link), then
+# renamed over the pidfile.
+ik_write_pidfile() {
+    rm -f -- "$pidfile.new"
+    ( set -C; printf '%s %s\n' "$1" "$2" >"$pidfile.new" ) 2>/dev/null && mv -f -- "$pidfile.new" "$pidfile"
+}
+
+# ik_wait_gone PID MS: poll until the process is gone, for at most MS.
+ik_wait_gone() {
+    ik_now
+    ik_deadline=$((now + $2))
+    ik_pause_reset
+    while ik_alive "$1"; do
+        ik_now
+        [ "$now" -ge "$ik_deadline" ] && return 1
+        ik_pause
+    done
+    return 0
+}
+
+# ik_group_left PGID: a live (not zombie) process is still in the group.
+ik_group_left() {
+    for ik_proc in /proc/[0-9]*; do
+        ik_stat "${ik_proc#/proc/}" || continue
+        [ "$ik_pgrp" = "$1" ] || continue
+        case $ik_state in Z*|X*|x*) continue ;; esac
+        return 0
+    done
+    return 1
+}
+
+# ik_end_group PGID MS: what is left of the service's process group (the
+# children its main process left behind) gets SIGTERM, then SIGKILL after MS,
+# as systemd's control group would. A group ID cannot be reused while the
+# group has a member, so a live member found here is the service's.
+ik_end_group() {
+    ik_group_left "$1" || return 0
+    kill -s TERM -- "-$1" 2>/dev/null
+    ik_now
+    ik_group_deadline=$((now + $2))
+    ik_pause_reset
+    while ik_group_left "$1"; do
+        ik_now
+        if [ "$now" -ge "$ik_group_deadline" ]; then
+            kill -s KILL -- "-$1" 2>/dev/null
+            ik_group_deadline=$((now + 10000))
+        fi
+        ik_pause
+    done
+    return 0
+}
+
+# ik_listening HOST:PORT: something listens (state 0A) on PORT, any address,
+# per /proc/net/tcp{,6}. One grep: a busy host has thousands of sockets.
+ik_listening() {
+    ik_port=${1##*:}
+    case $ik_port in ''|*[!0-9]*) return 1 ;; esac
+    ik_hex=$(printf '%04X' "$ik_port")
+    grep -Eqs "^ *[0-9]+: [0-9A-F]+:$ik_hex [0-9A-F]+:[0-9A-F]+ 0A " /proc/net/tcp /proc/net/tcp6
+}
+
+# ik_unescape TEXT ESCAPABLE: TEXT with each backslash before one of the
+# characters in ESCAPABLE (or before any, when ESCAPABLE is empty) removed.
+ik_unescape() {
+    ik_in=$1 ik_value=''
+    while :; do
+        case $ik_in in
+            *\\?*)
+                ik_value=$ik_value${ik_in%%\\*}
+                ik_in=${ik_in#*\\}
+                ik_c=${ik_in%"${ik_in#?}"}
+                case $2 in
+                    '') ik_value=$ik_value$ik_c ;;
+                    *"$ik_c"*) ik_value=$ik_value$ik_c ;;
+                    *) ik_value=$ik_value\\$ik_c ;;
+                esac
+                ik_in=${ik_in#?}
+                ;;
+            *)
+                ik_value=$ik_value$ik_in
+                return 0
+                ;;
+        esac
+    done
+}
+
+# ik_unquote VALUE: the value of a KEY=VALUE line in $ik_value, read as
+# systemd's EnvironmentFile= reads it: surrounding blanks dropped; '...'
+# literal; "..." with \" \\ \` \$ escapes; otherwise each \X is X.
+ik_unquote() {
+    ik_v=$1
+    ik_v=${ik_v#"${ik_v%%[! 	]*}"}
+    ik_v=${ik_v%"${ik_v##*[! 	]}"}
+    case $ik_v in
+        \'*\')
+            ik_value=${ik_v#\'}
+            ik_value=${ik_value%\'}
+            ;;
+        \"*\")
+            ik_v=${ik_v#\"}
+            ik_unescape "${ik_v%\"}" '"\`$'
+            ;;
+        *) ik_unescape "$ik_v" '' ;;
+    esac
+}
+
+# ik_read_settings FILE: KEY=VALUE lines, read as data (never sourced).
+ik_read_settings() {
+    [ -f "$1" ] || return 0
+    while IFS= read -r ik_line || [ -n "$ik_line" ]; do
+        case $ik_line in ''|'#'*|';'*) continue ;; esac
+        ik_key=${ik_line%%=*}
+        if [ "$ik_key" = "$ik_line" ]; then
+            ik_warn "$1: ignoring a line without '=': $ik_line"
+            continue
+        fi
+        ik_unquote "${ik_line#*=}"
+        ik_set "$ik_key" "$ik_value" || ik_warn "$1: unknown setting '$ik_key' (known: $SETTING_NAMES)"
+    done <"$1"
+}
+
+# ik_valid_instance NAME: the alphabet initkit's name parser allows (letters,
+# digits, `_`, `.`, `-`; not led by `.` or `-`; at most 64 bytes), spelled out
+# rather than as ranges, which some shells read by locale.
+ik_valid_instance() {
+    case $1 in
+        ''|[!ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_]*) return 1 ;;
+        *[!ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-]*) return 1 ;;
+    esac
+    [ "${#1}" -le 64 ]
+}
+
+# ik_load INSTANCE: defaults, then the service's settings, then the instance's.
+# shellcheck disable=SC2034 # values for whichever function reads them; a script reads only some
+ik_load() {
+    instance=$1
+    if [ -n "$instance" ]; then
+        label="$NAME@$instance"
+        pidfile="$PID_DIR/$instance.pid"
+        console_log="$CONSOLE_LOG_DIR/$instance.log"
+    else
+        label=$NAME
+        pidfile="$PID_DIR/$NAME.pid"
+        console_log="$CONSOLE_LOG_DIR/$NAME.log"
+    fi
+    ik_defaults
+    ik_read_settings "$SETTINGS_FILE"
+    [ -n "$instance" ] && ik_read_settings "$INSTANCE_DIR/$instance"
+    ik_dirs
+}
+
+# ik_identity: the service's user exists; its group in $run_group.
+# shellcheck disable=SC2034 # values for whichever function reads them; a script reads only some
+ik_identity() {
+    id -u "$RUN_USER" >/dev/null 2>&1 || return 1
+    run_group=${RUN_GROUP:-$(id -gn "$RUN_USER")}
+}
+
+# ik_as USER CMD...: run CMD as USER with the service's environment.
+ik_as() {
+    ik_user=$1
+    shift
+    if [ "$ik_user" != root ]; then
+        set -- setpriv --reuid="$ik_user" --regid="$(id -g "$ik_user")" --init-groups -- "$@"
+    fi
+    ik_environment run "$@"
+}
+
+# ik_limit PID RESOURCE VALUE: set a resource limit (soft and hard) on PID.
+# Without the privilege to raise the hard limit, say so in the log and use the
+# hard limit: a smaller limit is better than a service that does not start.
+ik_limit() {
+    prlimit --pid "$1" "--$2=$3:$3" 2>/dev/null && return 0
+    ik_hard=$(prlimit --pid "$1" "--$2" --noheadings --raw --output HARD 2>/dev/null)
+    printf 'initkit: cannot raise the %s limit to %s; using the hard limit, %s\n' "$2" "$3" "$ik_hard"
+    prlimit --pid "$1" "--$2=$ik_hard:$ik_hard" 2>/dev/null
+    return 0
+}
+
+# ik_mkdir PATH MODE: create a directory the service owns, at every start.
+# An existing one is left alone; a symlink is refused (never chown through it).
+ik_mkdir() {
+    if [ -L "$1" ]; then
+        ik_err "$label: $1 is a symlink; refusing to use it"
+        return 1
+    fi
+    [ -d "$1" ] && return 0
+    mkdir -p -- "${1%/*}" && mkdir -m "$2" -- "$1" && chown -h -- "$RUN_USER:$run_group" "$1"
+}
+
+# ik_private_dir PATH: a directory only root may write, for pidfiles, locks
+# and console logs: created if missing; refused if it is a link, or owned or
+# writable by anyone else (a file planted there could redirect root's writes).
+ik_private_dir() {
+    if [ -L "$1" ] || { [ -e "$1" ] && [ ! -d "$1" ]; }; then
+        ik_err "$1 is not a directory; refusing to use it"
+        return 1
+    fi
+    [ -d "$1" ] || { mkdir -p -- "${1%/*}" && mkdir -m 0755 -- "$1"; } || return 1
+    [ "$(id -u)" = 0 ] || return 0
+    case $(stat -c '%u %A' -- "$1") in
+        '0 d'????-??-*) return 0 ;;
+    esac
+    ik_err "$1 is owned or writable by someone other than root; refusing to use it"
+    return 1
+}
+
+# ik_private_file PATH: refuses a symlink where root is about to write.
+ik_private_file() {
+    [ -L "$1" ] || return 0
+    ik_err "$1 is a symlink; refusing to write through it"
+    return 1
+}
+
+# ik_lock: one action at a time on this instance, even from two terminals:
+# an advisory lock on a file in the root-owned pidfile directory, held on fd
+# 9 until ik_unlock (the daemon never inherits it).
+ik_lock() {
+    ik_private_dir "$PID_DIR" || return 1
+    ik_lockfile="$PID_DIR/${instance:-$NAME}.lock"
+    ik_private_file "$ik_lockfile" || return 1
+    exec 9>>"$ik_lockfile" || return 1
+    command -v flock >/dev/null 2>&1 || return 0
+    flock 9
+}
+ik_unlock() { exec 9>&-; }
+
+# ik_check_quiet: run the config test; its output in $check_output.
+ik_check_quiet() {
+    check_output=$(ik_check 2>&1)
+}
+
+ik_report_check() {
+    ik_err "$label: config test failed; nothing was changed:"
+    printf '%s\n' "$check_output" | sed 's/^/    /' >&2
+}
+
+# ik_hook DESCRIPTION run|poll TIMEOUT INTERVAL USER CMD...: a pre-stop step
+# as USER with the service's environment, within its budget; a failure is
+# reported, and the stop goes on.
+ik_hook() {
+    ik_hdesc=$1 ik_hkind=$2 ik_htimeout=$3 ik_hinterval=$4 ik_huser=$5
+    shift 5
+    ik_say "$label: before stop: $ik_hdesc (at most ${ik_htimeout}s)"
+    printf '%s initkit: before stop: %s\n' "$(date '+%Y-%m-%dT%H:%M:%S')" "$ik_hdesc" >>"$console_log"
+    if [ "$ik_huser" != root ]; then
+        set -- setpriv --reuid="$ik_huser" --regid="$(id -g "$ik_huser")" --init-groups -- "$@"
+    fi
+    if [ "$ik_hkind" = poll ]; then
+        # shellcheck disable=SC2016 # the poll loop is sh's own code, expanded by that sh
+        set -- sh -c 'i=$1; shift; until "$@"; do sleep "$i"; done' initkit-poll "$ik_hinterval" "$@"
+    fi
+    ik_environment run timeout -k 2 "$ik_htimeout" "$@" >>"$console_log" 2>&1
+    ik_hrc=$?
+    if [ "$ik_hrc" -ne 0 ]; then
+        ik_warn "$label: before-stop step '$ik_hdesc' did not succeed (exit $ik_hrc); stopping anyway"
+    fi
+    return 0
+}
+
+# ik_wait_ready PID START: 0 once the process is ready (and still the one
+# started), 1 if it exited, 2 if the readiness budget ran out.
+ik_wait_ready() {
+    ik_now
+    ik_ready_deadline=$((now + READY_TIMEOUT_MS))
+    ik_pause_reset
+    while :; do
+        ik_ours "$1" "$2" || return 1
+        # Ready counts only if it is still this process: another could answer the probe.
+        if ik_ready && ik_ours "$1" "$2"; then return 0; fi
+        ik_now
+        [ "$now" -ge "$ik_ready_deadline" ] && return 2
+        ik_pause
+    done
+}
+
+ik_show_log_tail() {
+    [ -f "$console_log" ] || return 0
+    ik_err "$label: the last lines of $console_log:"
+    tail -n 5 "$console_log" | sed 's/^/    /' >&2
+}

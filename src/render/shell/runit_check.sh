@@ -1,0 +1,3 @@
+# ---- check: ready when the recipe's readiness test passes ----
+ik_instance_load
+ik_ready

@@ -1,0 +1,10 @@
+# ---- control/t: pre-stop steps within their budgets, then the recipe's stop signal ----
+# runsv runs this before it would send TERM; exit 0 means "done, do not send it".
+ik_instance_load
+# shellcheck disable=SC2034 # where the pre-stop steps log, when the recipe has any
+console_log=$RUNIT_LOG
+read -r pid <supervise/pid 2>/dev/null || exit 1
+case $pid in ''|*[!0-9]*) exit 1 ;; esac
+ik_before_stop
+kill -s "$STOP_SIGNAL" "$pid" || exit 1
+exit 0

@@ -1,0 +1,5 @@
+# ---- run: the daemon replaces this script (chpst drops to the user) ----
+exec 2>&1
+ik_instance_load
+ik_prepare || exit 1
+ik_exec

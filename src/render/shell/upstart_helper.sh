@@ -1,0 +1,30 @@
+# ---- the job's steps: check, run, ready, before-stop ----
+ik_load "${2:-}"
+if [ -n "${2:-}" ] && ! ik_valid_instance "$2"; then
+    ik_err "'$2' is not a valid instance name"
+    exit 2
+fi
+ik_identity || { ik_err "$NAME: user '$RUN_USER' does not exist"; exit 1; }
+case ${1:-} in
+    check)
+        ik_check_quiet || { ik_report_check; exit 1; } ;;
+    run)
+        exec 2>&1
+        ik_prepare || exit 1
+        ik_exec ;;
+    ready)
+        ik_now
+        ik_ready_deadline=$((now + READY_TIMEOUT_MS))
+        until ik_ready; do
+            ik_now
+            [ "$now" -ge "$ik_ready_deadline" ] && exit 1
+            sleep 0.05
+        done ;;
+    before-stop)
+        # shellcheck disable=SC2034 # where the pre-stop steps log, when the recipe has any
+        console_log=/dev/stdout
+        ik_before_stop ;;
+    *)
+        ik_err "usage: $0 check|run|ready|before-stop [INSTANCE]"
+        exit 2 ;;
+esac

@@ -1,0 +1,77 @@
+# ---- the stop wrapper, for supervisors without a pre-stop hook of their own ----
+# The daemon runs as this script's child, in a process group of its own. On
+# SIGTERM or SIGINT (the supervisor's stop) the pre-stop steps run within
+# their budgets, then the daemon gets the recipe's stop signal, a budget, and
+# KILL to its whole group; what it left in its group goes too. On SIGHUP the
+# daemon is reloaded its own way, once its config passes its test.
+
+ik_child=
+ik_signal=
+
+# ik_wrapped_stop: the supervisor asked for a stop.
+ik_wrapped_stop() {
+    ik_before_stop
+    if ik_alive "$ik_child"; then
+        kill -s "$STOP_SIGNAL" "$ik_child"
+        if ! ik_wait_gone "$ik_child" "$STOP_TIMEOUT_MS"; then
+            ik_say "$label: still running ${STOP_TIMEOUT_MS}ms after SIG$STOP_SIGNAL; sending SIGKILL to its process group"
+            kill -s KILL -- "-$ik_child" 2>/dev/null
+        fi
+    fi
+    wait "$ik_child"
+    [ "$STOP_MODE" = process ] || ik_end_group "$ik_child" "$LEFTOVER_MS"
+    rm -f -- "$pidfile"
+    exit 0
+}
+
+# ik_wrapped_reload: the supervisor sent SIGHUP.
+ik_wrapped_reload() {
+    # shellcheck disable=SC2034 # the PID a signal reload goes to
+    pid=$ik_child
+    if [ "$RELOAD" = none ]; then
+        ik_say "$label: no reload; ignoring SIGHUP"
+    elif ik_check_quiet; then
+        ik_do_reload
+    else
+        ik_say "$label: config test failed; not reloading:"
+        printf '%s\n' "$check_output" | sed 's/^/    /'
+    fi
+}
+
+# ik_supervise NOTIFY_FD: start the daemon and stay with it; when NOTIFY_FD
+# is set, write a newline to it once the daemon is ready (s6's protocol).
+# The traps only note the signal: the loop below acts on it, so a stop or a
+# reload never runs inside another.
+ik_supervise() {
+    trap 'ik_signal=stop' TERM INT
+    trap 'ik_signal=reload' HUP
+    ik_prepare || exit 1
+    ( ik_exec ) &
+    ik_child=$!
+    ik_stat "$ik_child" && ik_child_start=$ik_start
+    # The supervisor knows this script's PID; the daemon's goes where root keeps pidfiles.
+    ik_private_dir "$PID_DIR" && ik_write_pidfile "$ik_child" "$ik_child_start"
+    if [ -n "$1" ] && ik_wait_ready "$ik_child" "$ik_child_start"; then
+        # shellcheck disable=SC2039,SC3023 # the fd number comes from notification-fd
+        printf '\n' >&"$1"
+    fi
+    ik_rc=1
+    while :; do
+        case $ik_signal in
+            stop) ik_wrapped_stop ;;
+            reload) ik_signal=; ik_wrapped_reload ;;
+        esac
+        ik_alive "$ik_child" || break
+        wait "$ik_child"
+        ik_rc=$?
+    done
+    [ "$STOP_MODE" = process ] || ik_end_group "$ik_child" "$LEFTOVER_MS"
+    rm -f -- "$pidfile"
+    exit "$ik_rc"
+}
+
+exec 2>&1
+ik_instance_load
+# shellcheck disable=SC2034 # where the pre-stop steps log, when the recipe has any
+console_log=/dev/stdout
+ik_supervise "$NOTIFY_FD"
