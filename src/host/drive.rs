@@ -318,10 +318,14 @@ fn process_uptime(pid: u32) -> Option<u64> {
     Some((now - started / 100.0).max(0.0) as u64)
 }
 
+/// The PID a pidfile names (its first word; the start time follows it).
+fn pidfile_pid(path: &str) -> Option<u32> {
+    fs::read_to_string(path).ok()?.split_whitespace().next()?.parse().ok()
+}
+
 /// The daemon's PID behind a stop wrapper, from its pidfile, when that process lives.
 fn wrapped_pid(name: &str, instance: Option<&str>) -> Option<u64> {
-    let file = format!("/run/initkit/{name}/{}.pid", instance.unwrap_or(name));
-    let pid: u64 = fs::read_to_string(file).ok()?.trim().parse().ok()?;
+    let pid: u64 = pidfile_pid(&facts::pidfile(name, instance))?.into();
     Path::new(&format!("/proc/{pid}")).exists().then_some(pid)
 }
 
@@ -475,11 +479,7 @@ pub fn status(m: &Manifest, instance: Option<&str>) -> Status {
             }
             cmd.arg("status").args(args).stdout(Stdio::null()).stderr(Stdio::null());
             let code = cmd.status().ok().and_then(|s| s.code()).unwrap_or(4);
-            let pidfile = format!("/run/initkit/{}/{}.pid", m.recipe, instance.unwrap_or(&m.recipe));
-            let pid = (code == 0)
-                .then(|| fs::read_to_string(Path::new(&pidfile)).ok())
-                .flatten()
-                .and_then(|t| t.trim().parse::<u32>().ok());
+            let pid = (code == 0).then(|| pidfile_pid(&facts::pidfile(&m.recipe, instance))).flatten();
             let state = match code {
                 0 => "running",
                 1 | 2 => "dead",

@@ -8,23 +8,7 @@ use crate::{
     render::{Flavor, Layout, values::defaults},
 };
 
-/// The `KEY=VALUE` lines of a settings file: `#` comments and blank lines
-/// skipped, one pair of surrounding quotes removed, the rest taken literally.
-pub fn parse(text: &str) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    for line in text.lines() {
-        if line.is_empty() || line.starts_with('#') {
-            continue;
-        }
-        let Some((key, value)) = line.split_once('=') else { continue };
-        let value = [('"', '"'), ('\'', '\'')]
-            .iter()
-            .find_map(|(a, b)| value.strip_prefix(*a).and_then(|v| v.strip_suffix(*b)))
-            .unwrap_or(value);
-        out.push((key.to_owned(), value.to_owned()));
-    }
-    out
-}
+pub use crate::render::envfile::parse;
 
 /// The files an instance's values come from, in order (later ones win).
 pub fn files(recipe: &Recipe, flavor: Flavor, instance: Option<&str>) -> Vec<String> {
@@ -55,16 +39,4 @@ pub fn values(recipe: &Recipe, root: &Path, flavor: Flavor, instance: Option<&st
 /// A command with every variable substituted.
 pub fn argv(command: &[Template], values: &BTreeMap<String, String>) -> Vec<String> {
     command.iter().map(|t| t.substitute(&|v| values.get(v).cloned())).collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn parses_like_the_script() {
-        let got = parse("# c\n\nport=1\nname=\"a b\"\nq='x'\nbad\nraw=\"half\nk==v\n");
-        let want = [("port", "1"), ("name", "a b"), ("q", "x"), ("raw", "\"half"), ("k", "=v")];
-        assert_eq!(got, want.map(|(k, v)| (k.to_owned(), v.to_owned())));
-    }
 }

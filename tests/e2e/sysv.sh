@@ -13,7 +13,8 @@ if [ "$(id -u)" != 0 ]; then echo "the SysV end-to-end suite needs root"; exit 1
 if [ -d /run/systemd/system ]; then echo "/run/systemd/system exists: refusing to run SysV tests here"; exit 1; fi
 
 redis_ping() { [ "$(redis-cli -p "$1" ping 2>/dev/null)" = PONG ]; }
-pid_of() { cat "$1/run/initkit/$2/$3.pid" 2>/dev/null; }
+# pid_of ROOT NAME INSTANCE: the PID a pidfile names (the start time follows it).
+pid_of() { read -r p _ <"$1/run/initkit/$2/$3.pid" 2>/dev/null && printf %s "$p"; }
 
 echo "== redis: two instances side by side"
 new_root R; render redis "$R"

@@ -94,13 +94,15 @@ fn names(text: &str) -> BTreeSet<String> {
     out
 }
 
-/// Whether `text` reads the shell variable `name` (`$NAME` or `${NAME…}`).
+/// Whether `text` reads the shell variable `name`: `$NAME`, `${NAME…}`, or
+/// the bare name, as arithmetic (`$((now + NAME))`) reads it: any whole-word
+/// use. Constants are upper-case, so nothing else matches by accident.
 fn reads(text: &str, name: &str) -> bool {
-    [format!("${name}"), format!("${{{name}")].iter().any(|pat| {
-        text.match_indices(pat.as_str()).any(|(at, _)| {
-            let next = text[at + pat.len()..].chars().next();
-            pat.ends_with('{') || !next.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_')
-        })
+    let word = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    text.match_indices(name).any(|(at, _)| {
+        let before = text[..at].chars().next_back();
+        let after = text[at + name.len()..].chars().next();
+        !before.is_some_and(word) && !after.is_some_and(word)
     })
 }
 
@@ -192,5 +194,6 @@ mod tests {
         assert!(reads("a $NAME b", "NAME"));
         assert!(reads("\"${NAME}\"", "NAME"));
         assert!(!reads("$NAMES", "NAME"));
+        assert!(reads("$((now + NAME))", "NAME"));
     }
 }
