@@ -70,6 +70,11 @@ e2e_cleanup() {
         rm -rf -- "$root"
     done
     for pid in "${E2E_EXTRA_PIDS[@]}"; do kill -9 "$pid" 2>/dev/null; done
+    # Whatever still runs from a scratch root (a failed test may orphan a
+    # daemon), by PID; the pattern names only this suite's roots.
+    for root in "${E2E_ROOTS[@]}"; do
+        for pid in $(pgrep -f -- "$root/" 2>/dev/null); do kill -9 "$pid" 2>/dev/null; done
+    done
 }
 
 # stop_namespace: end the chroot's PID namespace started as $NS_PID (unshare):

@@ -1,0 +1,158 @@
+#!/usr/bin/env bash
+# Programs people actually run, under the SysV script on this host: a Python
+# app started from its shebang, a sh wrapper that execs it, one run through
+# /usr/bin/env, a shell that starts a child and waits (the `npm start`
+# shape), one that never becomes ready; and processes that must never be
+# taken for the service: a look-alike started by hand, a recycled PID.
+# Concurrency: ten parallel starts, then ten parallel stops, of one instance.
+# Usage: tests/e2e/apps.sh [PATH-TO-INITKIT]   (as root)
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+INITKIT=${1:-$here/../../target/release/initkit}
+E2E_EXTRA_PIDS=()
+e2e_traps
+
+if [ "$(id -u)" != 0 ]; then echo "the apps end-to-end suite needs root"; exit 1; fi
+if [ -d /run/systemd/system ]; then echo "/run/systemd/system exists: refusing to run SysV tests here"; exit 1; fi
+command -v python3 >/dev/null || { echo "python3 is missing: .ci/run installs it"; exit 1; }
+
+new_root A
+mkdir -p "$A/srv/apps" "$A/etc/default"
+# The app: an HTTP server whose argv carries a marker, so what runs can be counted.
+cat >"$A/srv/apps/web.py" <<'PY'
+#!/usr/bin/env python3
+import http.server, sys
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200); self.end_headers(); self.wfile.write(b"ok\n")
+    def log_message(self, *a): pass
+http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
+PY
+printf '#!/bin/sh\nexec /usr/bin/python3 %s/srv/apps/web.py "$1" initkit-e2e-marker\n' "$A" >"$A/srv/apps/wrapper.sh"
+chmod 755 "$A/srv/apps/web.py" "$A/srv/apps/wrapper.sh"
+chmod -R a+rX "$A/srv"
+
+# recipe NAME PORT COMMAND...: a recipe running COMMAND as nobody, ready on PORT.
+recipe() {
+    local name=$1 port=$2 args="" a
+    shift 2
+    for a in "$@"; do args="$args\"$a\", "; done
+    cat >"$A/srv/$name.toml" <<TOML
+name = "$name"
+summary = "an app for the identity tests"
+[instances]
+[vars]
+port = "$port"
+[run]
+command = [${args%, }]
+user = "nobody"
+[stop]
+timeout = "5s"
+[ready]
+tcp = "127.0.0.1:{port}"
+timeout = "${READY:-10s}"
+TOML
+    "$INITKIT" render "$A/srv/$name.toml" --target sysv --prefix "$A" --out / >/dev/null
+    mkdir -p "$A/etc/default/$name.d"
+    : >"$A/etc/default/$name.d/a"
+}
+
+answers() { [ "$(curl -fsS --max-time 2 "http://127.0.0.1:$1/")" = ok ]; }
+# count MARKER: live processes whose command line holds MARKER (this suite's own excluded).
+count() { pgrep -f -- "$1" | grep -v -x "$$" | wc -l; }
+none_left() { [ "$(count "$1")" = 0 ]; }
+
+# scenario NAME PORT MARKER [PROCESSES]: start, status, restart, stop,
+# nothing left behind; PROCESSES (1) hold MARKER while it runs.
+scenario() {
+    local name=$1 port=$2 marker=$3 n=${4:-1} S=$A/etc/init.d/$1 old
+    expect_rc "$name: start" 0 "$S" start a
+    check "$name: answers" wait_until 5 answers "$port"
+    expect_rc "$name: status says running" 0 "$S" status a
+    old=$(cut -d' ' -f1 "$A/run/initkit/$name/a.pid")
+    expect_rc "$name: restart" 0 "$S" restart a
+    check "$name: answers after restart" wait_until 5 answers "$port"
+    check "$name: a new process after restart" test "$(cut -d' ' -f1 "$A/run/initkit/$name/a.pid")" != "$old"
+    check "$name: the old one is gone" wait_until 5 gone "$old"
+    check "$name: $n process(es) run" test "$(count "$marker")" = "$n"
+    expect_rc "$name: stop" 0 "$S" stop a
+    check "$name: nothing left running" wait_until 5 none_left "$marker"
+    expect_rc "$name: status says stopped" 3 "$S" status a
+}
+
+echo "== a Python app from its shebang script"
+recipe pyshebang 17301 "$A/srv/apps/web.py" "17301" "initkit-e2e-shebang"
+scenario pyshebang 17301 initkit-e2e-shebang
+
+echo "== a sh wrapper that execs the app"
+recipe wrapper 17302 "$A/srv/apps/wrapper.sh" "17302"
+scenario wrapper 17302 "web.py 17302 initkit-e2e-marker"
+
+echo "== a command run through /usr/bin/env"
+recipe viaenv 17303 /usr/bin/env python3 "$A/srv/apps/web.py" "17303" "initkit-e2e-env"
+scenario viaenv 17303 initkit-e2e-env
+
+echo "== a shell that starts the app and waits for it (the npm start shape)"
+recipe npmshape 17304 /bin/sh -c "/usr/bin/python3 $A/srv/apps/web.py 17304 initkit-e2e-npm; echo done" sh
+scenario npmshape 17304 initkit-e2e-npm 2
+
+echo "== an app that never becomes ready leaves nothing running"
+READY=1s recipe neverready 17305 /bin/sh -c "/usr/bin/python3 $A/srv/apps/web.py 17399 initkit-e2e-never; echo done" sh
+expect_rc "neverready: start fails" 1 "$A/etc/init.d/neverready" start a
+check "neverready: says it was not ready" grep -q "not ready within" <<<"$OUT"
+check "neverready: nothing left running" wait_until 5 none_left initkit-e2e-never
+expect_rc "neverready: status says stopped" 3 "$A/etc/init.d/neverready" status a
+
+echo "== a look-alike started by hand, and a recycled PID, are never the service"
+S=$A/etc/init.d/pyshebang
+setpriv --reuid=nobody --regid=nogroup --clear-groups -- /usr/bin/python3 "$A/srv/apps/web.py" 17306 initkit-e2e-lookalike &
+stranger=$!
+E2E_EXTRA_PIDS+=("$stranger")
+check "the look-alike answers" wait_until 5 answers 17306
+mkdir -p "$A/run/initkit/pyshebang"
+# Same program, same user, the right PID, but not the start time this service recorded.
+printf '%s 1\n' "$stranger" >"$A/run/initkit/pyshebang/a.pid"
+expect_rc "a pidfile naming the look-alike: status 1 (dead)" 1 "$S" status a
+expect_rc "stop with that pidfile" 0 "$S" stop a
+check "the look-alike was not signalled" alive "$stranger"
+check "the look-alike still answers" answers 17306
+# An old-style pidfile (the PID alone) is not trusted either.
+printf '%s\n' "$stranger" >"$A/run/initkit/pyshebang/a.pid"
+expect_rc "an old-style pidfile: status 1" 1 "$S" status a
+expect_rc "start over it starts the service" 0 "$S" start a
+check "the service answers beside the look-alike" answers 17301
+check "the look-alike is untouched" alive "$stranger"
+expect_rc "stop" 0 "$S" stop a
+check "the look-alike survives the service's stop" alive "$stranger"
+kill "$stranger"
+
+echo "== ten parallel starts, then ten parallel stops, of one instance"
+for round in 1 2 3; do
+    pids=()
+    for _ in $(seq 10); do "$S" start a >/dev/null 2>&1 & pids+=($!); done
+    rcs=0; for p in "${pids[@]}"; do wait "$p" || rcs=$((rcs + 1)); done
+    check "round $round: every start succeeded" test "$rcs" = 0
+    check "round $round: one daemon runs" test "$(count initkit-e2e-shebang)" = 1
+    expect_rc "round $round: status says running" 0 "$S" status a
+    pids=()
+    for _ in $(seq 10); do "$S" stop a >/dev/null 2>&1 & pids+=($!); done
+    rcs=0; for p in "${pids[@]}"; do wait "$p" || rcs=$((rcs + 1)); done
+    check "round $round: every stop succeeded" test "$rcs" = 0
+    check "round $round: no daemon runs" wait_until 5 none_left initkit-e2e-shebang
+    expect_rc "round $round: status says stopped" 3 "$S" status a
+done
+
+echo "== a planted link where the script writes is refused"
+ln -s /tmp/initkit-e2e-victim "$A/run/initkit/pyshebang/a.pid.new"
+expect_rc "start with a planted pidfile temporary" 0 "$S" start a
+check "the link's target was not written" test ! -e /tmp/initkit-e2e-victim
+expect_rc "stop" 0 "$S" stop a
+rm -f "$A/var/log/initkit/pyshebang/a.log"
+ln -s /tmp/initkit-e2e-victim "$A/var/log/initkit/pyshebang/a.log"
+expect_rc "start with a planted console log link is refused" 1 "$S" start a
+check "the refusal names the link" grep -q "is a symlink" <<<"$OUT"
+check "the link's target was not written" test ! -e /tmp/initkit-e2e-victim
+rm -f "$A/var/log/initkit/pyshebang/a.log"
+
+e2e_summary
