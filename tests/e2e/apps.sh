@@ -18,41 +18,18 @@ if [ -d /run/systemd/system ]; then echo "/run/systemd/system exists: refusing t
 command -v python3 >/dev/null || { echo "python3 is missing: .ci/run installs it"; exit 1; }
 
 new_root A
-mkdir -p "$A/srv/apps" "$A/etc/default"
-# The app: an HTTP server whose argv carries a marker, so what runs can be counted.
-cat >"$A/srv/apps/web.py" <<'PY'
-#!/usr/bin/env python3
-import http.server, sys
-class H(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        self.send_response(200); self.end_headers(); self.wfile.write(b"ok\n")
-    def log_message(self, *a): pass
-http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
-PY
+mkdir -p "$A/etc/default"
+write_app "$A/srv/apps"
 printf '#!/bin/sh\nexec /usr/bin/python3 %s/srv/apps/web.py "$1" initkit-e2e-marker\n' "$A" >"$A/srv/apps/wrapper.sh"
-chmod 755 "$A/srv/apps/web.py" "$A/srv/apps/wrapper.sh"
-chmod -R a+rX "$A/srv"
+chmod 755 "$A/srv/apps/wrapper.sh"
 
-# recipe NAME PORT COMMAND...: a recipe running COMMAND as nobody, ready on PORT.
+# recipe NAME PORT COMMAND...: an instance `a` of an app recipe, rendered for SysV.
 recipe() {
-    local name=$1 port=$2 args="" a
+    local name=$1 port=$2
     shift 2
-    for a in "$@"; do args="$args\"$a\", "; done
-    cat >"$A/srv/$name.toml" <<TOML
-name = "$name"
-summary = "an app for the identity tests"
-[instances]
-[vars]
-port = "$port"
-[run]
-command = [${args%, }]
-user = "nobody"
-[stop]
-timeout = "5s"
-[ready]
-tcp = "127.0.0.1:{port}"
-timeout = "${READY:-10s}"
-TOML
+    app_recipe "$A/srv/$name.toml" "$name" "$port" "$@"
+    # As instances, to run the instance paths of the script.
+    printf '[instances]\n' >>"$A/srv/$name.toml"
     "$INITKIT" render "$A/srv/$name.toml" --target sysv --prefix "$A" --out / >/dev/null
     mkdir -p "$A/etc/default/$name.d"
     : >"$A/etc/default/$name.d/a"

@@ -143,6 +143,42 @@ http { access_log off; server { listen 127.0.0.1:$2; location / { return 200 "v1
 NGINX
 }
 
+# write_app DIR: an HTTP app (a Python script run from its shebang) under DIR.
+write_app() {
+    mkdir -p "$1"
+    cat >"$1/web.py" <<'PY'
+#!/usr/bin/env python3
+import http.server, sys
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200); self.end_headers(); self.wfile.write(b"ok\n")
+    def log_message(self, *a): pass
+http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
+PY
+    chmod 755 "$1/web.py"
+    chmod -R a+rX "$1"
+}
+
+# app_recipe FILE NAME PORT COMMAND...: a single-instance recipe running
+# COMMAND as nobody, ready when PORT listens (within $READY, 10s by default).
+app_recipe() {
+    local file=$1 name=$2 port=$3 args="" a
+    shift 3
+    for a in "$@"; do args="$args\"$a\", "; done
+    cat >"$file" <<TOML
+name = "$name"
+summary = "an app for the identity tests"
+[run]
+command = [${args%, }]
+user = "nobody"
+[stop]
+timeout = "5s"
+[ready]
+tcp = "127.0.0.1:$port"
+timeout = "${READY:-10s}"
+TOML
+}
+
 e2e_summary() {
     echo
     if [ "$E2E_FAILED" -gt 0 ]; then

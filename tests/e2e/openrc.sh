@@ -15,7 +15,7 @@ for tool in mmdebstrap unshare nsenter; do
     command -v "$tool" >/dev/null || { echo "$tool is missing: .ci/run installs it"; exit 1; }
 done
 
-PACKAGES=openrc,redis-server,nginx-light,procps,curl,util-linux
+PACKAGES=openrc,redis-server,nginx-light,procps,curl,util-linux,python3
 CACHE=/var/tmp/initkit-e2e-openrc-cache
 NS_PID=
 
@@ -85,10 +85,31 @@ check "nginx serves v2" wait_until 10 bash -c '[ "$(curl -s --max-time 1 http://
 expect_rc "rc-service nginx restart with the fixed config" 0 in_ns rc-service nginx restart
 check "nginx has a new master" test "$(in_ns cut -d" " -f1 /run/initkit/nginx/nginx.pid)" != "$pid"
 
+echo "== apps: a shebang script and a shell that waits on its child, through rc-service"
+write_app "$R/srv/apps"
+app_recipe "$R/srv/pyapp.toml" pyapp 17431 /srv/apps/web.py 17431 initkit-e2e-openrc-py
+app_recipe "$R/srv/shapp.toml" shapp 17432 /bin/sh -c "/usr/bin/python3 /srv/apps/web.py 17432 initkit-e2e-openrc-sh; echo done" sh
+READY=1s app_recipe "$R/srv/lateapp.toml" lateapp 17433 /bin/sh -c "/usr/bin/python3 /srv/apps/web.py 17439 initkit-e2e-openrc-late; echo done" sh
+answers() { [ "$(curl -fsS --max-time 2 "http://127.0.0.1:$1/")" = ok ]; }
+none_left() { ! pgrep -f -- "$1" >/dev/null; }
+for app in pyapp:17431:initkit-e2e-openrc-py shapp:17432:initkit-e2e-openrc-sh; do
+    name=${app%%:*} rest=${app#*:} port=${rest%%:*} marker=${rest#*:}
+    check "$name: install" "$INITKIT" install "$R/srv/$name.toml" --target openrc --root "$R"
+    expect_rc "$name: rc-service start" 0 in_ns rc-service "$name" start
+    check "$name: answers" wait_until 5 answers "$port"
+    expect_rc "$name: rc-service restart" 0 in_ns rc-service "$name" restart
+    check "$name: answers after restart" wait_until 5 answers "$port"
+    expect_rc "$name: rc-service stop" 0 in_ns rc-service "$name" stop
+    check "$name: nothing left running" wait_until 5 none_left "$marker"
+done
+check "lateapp: install" "$INITKIT" install "$R/srv/lateapp.toml" --target openrc --root "$R"
+expect_rc "lateapp: a start that never becomes ready fails" 1 in_ns rc-service lateapp start
+check "lateapp: nothing left running" wait_until 5 none_left initkit-e2e-openrc-late
+
 expect_rc "initkit stop redis" 0 in_ns initkit stop redis
 expect_rc "initkit stop nginx" 0 in_ns initkit stop nginx
 stop_namespace
-for name in redis nginx; do check "uninstall $name" "$INITKIT" uninstall "$name" --root "$R" --force; done
+for name in redis nginx pyapp shapp lateapp; do check "uninstall $name" "$INITKIT" uninstall "$name" --root "$R" --force; done
 check "the instance links are gone" test ! -e "$R/etc/init.d/redis.a"
 
 e2e_summary

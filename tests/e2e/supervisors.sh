@@ -16,7 +16,7 @@ for tool in mmdebstrap unshare nsenter; do
     command -v "$tool" >/dev/null || { echo "$tool is missing: .ci/run installs it"; exit 1; }
 done
 
-PACKAGES=runit,s6,daemontools,supervisor,redis-server,nginx-light,procps,curl,util-linux
+PACKAGES=runit,s6,daemontools,supervisor,redis-server,nginx-light,procps,curl,util-linux,python3
 CACHE=/var/tmp/initkit-e2e-supervisors-cache
 NS_PID=
 
@@ -45,6 +45,13 @@ for target in $TARGETS; do
     check "$target: install redis@b" "$INITKIT" install redis@b --target "$target" --root "$R" --set port=$pb --enable
     # --force: /etc/default/nginx is Debian's; it is backed up and restored on uninstall.
     check "$target: install nginx" "$INITKIT" install nginx --target "$target" --root "$R" --set config=/srv/nginx.conf --set port=$pn --enable --force
+    if [ "$target" = s6 ]; then
+        # Apps as people write them: a shebang script, and a shell that waits on its child.
+        write_app "$R/srv/apps"
+        app_recipe "$R/srv/pyapp.toml" pyapp $((port + 5)) /srv/apps/web.py $((port + 5)) initkit-e2e-s6-py
+        app_recipe "$R/srv/shapp.toml" shapp $((port + 6)) /bin/sh -c "/usr/bin/python3 /srv/apps/web.py $((port + 6)) initkit-e2e-s6-sh; echo done" sh
+        for app in pyapp shapp; do check "$target: install $app" "$INITKIT" install "$R/srv/$app.toml" --target s6 --root "$R" --enable; done
+    fi
     case $target in
         runit) cmd="runsvdir -P /etc/service" ;;
         s6) cmd="s6-svscan /etc/s6/service" ;;
@@ -90,6 +97,18 @@ for target in $TARGETS; do
     expect_rc "$target: initkit restart nginx" 0 in_ns initkit restart nginx
     check "$target: nginx serves after restart" wait_until 10 bash -c "[ \"\$(curl -s --max-time 1 http://127.0.0.1:$pn/)\" = v2 ]"
 
+    if [ "$target" = s6 ]; then
+        answers() { [ "$(curl -fsS --max-time 2 "http://127.0.0.1:$1/")" = ok ]; }
+        none_left() { ! pgrep -f -- "$1" >/dev/null; }
+        for app in pyapp:$((port + 5)):initkit-e2e-s6-py shapp:$((port + 6)):initkit-e2e-s6-sh; do
+            name=${app%%:*} rest=${app#*:} aport=${rest%%:*} marker=${rest#*:}
+            check "$target: $name answers" wait_until 20 answers "$aport"
+            expect_rc "$target: initkit restart $name" 0 in_ns initkit restart "$name"
+            check "$target: $name answers after restart" wait_until 20 answers "$aport"
+            expect_rc "$target: initkit stop $name" 0 in_ns initkit stop "$name"
+            check "$target: nothing of $name left running" wait_until 10 none_left "$marker"
+        done
+    fi
     if [ "$target" = supervisord ]; then
         # On the running host (here the namespace), install tells supervisord: reread + update.
         expect_rc "$target: a live install of redis@c" 0 in_ns initkit install redis@c --target supervisord --set port=$((port + 4))
@@ -101,6 +120,9 @@ for target in $TARGETS; do
     expect_rc "$target: initkit stop nginx" 0 in_ns initkit stop nginx
     stop_namespace
     for name in redis nginx; do check "$target: uninstall $name" "$INITKIT" uninstall "$name" --root "$R" --force; done
+    if [ "$target" = s6 ]; then
+        for name in pyapp shapp; do check "$target: uninstall $name" "$INITKIT" uninstall "$name" --root "$R" --force; done
+    fi
 done
 
 e2e_summary

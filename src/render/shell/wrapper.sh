@@ -6,12 +6,15 @@
 # daemon is reloaded its own way, once its config passes its test.
 
 ik_child=
-ik_signal=
 
-# ik_wrapped_stop: the supervisor asked for a stop.
+# ik_wrapped_stop: the supervisor asked for a stop (TERM or INT).
 ik_wrapped_stop() {
-    ik_before_stop
+    trap '' TERM INT HUP
+    if [ -z "$ik_child" ]; then
+        exit 0
+    fi
     if ik_alive "$ik_child"; then
+        ik_before_stop
         kill -s "$STOP_SIGNAL" "$ik_child"
         if ! ik_wait_gone "$ik_child" "$STOP_TIMEOUT_MS"; then
             ik_say "$label: still running ${STOP_TIMEOUT_MS}ms after SIG$STOP_SIGNAL; sending SIGKILL to its process group"
@@ -40,12 +43,8 @@ ik_wrapped_reload() {
 
 # ik_supervise NOTIFY_FD: start the daemon and stay with it; when NOTIFY_FD
 # is set, write a newline to it once the daemon is ready (s6's protocol).
-# The traps only note the signal: the loop below acts on it, so a stop or a
-# reload never runs inside another.
 ik_supervise() {
-    trap 'ik_signal=stop' TERM INT
-    trap 'ik_signal=reload' HUP
-    ik_prepare || exit 1
+    ik_prepare || return 1
     ( ik_exec ) &
     ik_child=$!
     ik_stat "$ik_child" && ik_child_start=$ik_start
@@ -56,22 +55,22 @@ ik_supervise() {
         printf '\n' >&"$1"
     fi
     ik_rc=1
-    while :; do
-        case $ik_signal in
-            stop) ik_wrapped_stop ;;
-            reload) ik_signal=; ik_wrapped_reload ;;
-        esac
-        ik_alive "$ik_child" || break
+    while ik_alive "$ik_child"; do
         wait "$ik_child"
         ik_rc=$?
     done
     [ "$STOP_MODE" = process ] || ik_end_group "$ik_child" "$LEFTOVER_MS"
     rm -f -- "$pidfile"
-    exit "$ik_rc"
+    return "$ik_rc"
 }
 
 exec 2>&1
+# A stop or reload runs in the trap itself: a signal that arrived between a
+# check and a wait would otherwise be lost.
+trap ik_wrapped_stop TERM INT
+trap ik_wrapped_reload HUP
 ik_instance_load
 # shellcheck disable=SC2034 # where the pre-stop steps log, when the recipe has any
 console_log=/dev/stdout
+# The script's status is the daemon's.
 ik_supervise "$NOTIFY_FD"
