@@ -175,14 +175,20 @@ fn bad_input_is_refused_with_every_problem_and_nothing_written() {
     let root = host();
     let r = root.path().to_str().unwrap();
     let before = tree(root.path());
-    let o = run(&["install", "redis@a", "--root", r, "--set", "prot=1", "--set", "port=$HOME"]);
+    let o = run(&["install", "redis@a", "--root", r, "--set", "prot=1", "--set", "port=1\nExecStartPre=/bin/sh"]);
     assert_eq!(o.status.code(), Some(1));
     assert_eq!(
         err(&o),
         "error: --set prot: recipe `redis` has no variable `prot` (it has: config, port, bind)\n\
-         error: --set port: systemd would interpret '$' in \"$HOME\"; use a value without quotes, `\\`, `$` or backticks\n\
+         error: --set port: the value contains a newline, which this field cannot hold; this field is one line (write longer text in `description`)\n\
          nothing was written\n"
     );
+    // Any one-line value is data: quoted the way systemd's EnvironmentFile= reads it.
+    let o = run(&["install", "redis@a", "--root", r, "--set", "bind=$HOME 'x' \"y\" `z` \\ end"]);
+    assert!(o.status.success(), "{}", err(&o));
+    let settings = fs::read_to_string(root.path().join("etc/default/redis.d/a")).unwrap();
+    assert!(settings.contains("\nbind=\"\\$HOME 'x' \\\"y\\\" \\`z\\` \\\\ end\"\n"), "{settings}");
+    assert!(run(&["uninstall", "redis", "--root", r]).status.success());
     let o = run(&["install", "redis@a", "--root", "/nonexistent-initkit-root"]);
     assert_eq!(
         err(&o),

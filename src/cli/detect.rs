@@ -3,7 +3,10 @@
 use std::path::Path;
 
 use super::{CliError, output::print};
-use crate::host::detect::{detect, detect_host};
+use crate::{
+    host::detect::{detect, detect_host},
+    render::Target,
+};
 
 pub fn run(json: bool, explain: bool, root: Option<&Path>) -> Result<(), CliError> {
     let detection = match root {
@@ -16,15 +19,19 @@ pub fn run(json: bool, explain: bool, root: Option<&Path>) -> Result<(), CliErro
     if json {
         return print(&(serde_json::to_string_pretty(&detection).unwrap_or_default() + "\n"));
     }
-    let mut text = format!("{}\n", detection.init);
+    let mut text = format!("{}\n", detection.init.map_or("unknown", Target::name));
     if explain {
         for e in &detection.evidence {
-            let arrow = e.points_to.map(|p| format!(" -> {p}")).unwrap_or_default();
+            let arrow = e.points_to.map(|p| format!(" -> {}", p.name())).unwrap_or_default();
             text.push_str(&format!("  evidence: {}{arrow}\n", e.fact));
         }
         if let Some(family) = detection.family {
-            text.push_str(&format!("  family: {family}\n"));
+            text.push_str(&format!("  family: {}\n", family.name()));
         }
     }
-    print(&text)
+    print(&text)?;
+    if detection.init.is_none() {
+        return Err(CliError::exit(1, "error: no evidence of any init system initkit knows\n"));
+    }
+    Ok(())
 }

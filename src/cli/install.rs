@@ -6,8 +6,7 @@ use super::{CliError, operate, output::print, resolve};
 use crate::{
     host::{
         detect::{Detection, detect, detect_host},
-        drive::{SUPERVISORD_CONF, native},
-        enable::sysv_tool,
+        driver::driver,
         error::HostError,
         install::{self, Change, Request},
         lock::Lock,
@@ -114,10 +113,9 @@ fn resolve_target(arg: TargetArg, root: &Path) -> Result<Target, CliError> {
     if let TargetArg(Some(target)) = arg {
         return Ok(target);
     }
-    let name = detection(root).init;
-    Target::ALL.into_iter().find(|t| t.name() == name).ok_or_else(|| {
+    detection(root).init.ok_or_else(|| {
         CliError::msg(format!(
-            "{} runs {name}, which initkit cannot install for yet; give --target with one of: {}",
+            "no init system initkit knows was found under {} (`initkit detect --explain` shows what was looked at); give --target with one of: {}",
             root.display(),
             Target::ALL.map(Target::name).join(", ")
         ))
@@ -128,10 +126,7 @@ fn resolve_flavor(arg: FlavorArg, root: &Path) -> Flavor {
     match arg {
         FlavorArg::Debian => Flavor::Debian,
         FlavorArg::Rhel => Flavor::Rhel,
-        FlavorArg::Auto => match detection(root).family {
-            Some("rhel") => Flavor::Rhel,
-            _ => Flavor::Debian,
-        },
+        FlavorArg::Auto => detection(root).family.unwrap_or_default(),
     }
 }
 
@@ -174,18 +169,13 @@ pub fn run_install(args: &InstallArgs) -> Result<(), CliError> {
     if !sets.is_empty() && instances.len() > 1 {
         return Err(CliError::msg("--set applies to one instance: install each instance with its own --set"));
     }
-    if !sets.is_empty() && args.target == TargetArg(Some(Target::Launchd)) {
-        return Err(CliError::msg(
-            "launchd substitutes nothing at run time, so --set has nowhere to go; override the recipe instead",
-        ));
-    }
     if args.start && !live {
         return Err(CliError::msg("--start works on the running host only, not under --root"));
     }
     let target = resolve_target(args.target, &args.root)?;
     let flavor = resolve_flavor(args.flavor, &args.root);
     // On a live host with update-rc.d or chkconfig, that tool makes the rc links, not initkit.
-    let links_by_tool = live && target == Target::Sysv && sysv_tool(flavor).is_some();
+    let links_by_tool = live && driver(target).enables_natively(flavor);
     let req = Request {
         recipe: &recipe,
         recipe_text: &text,
@@ -312,43 +302,9 @@ fn install_locked(
     }
     print(&report)?;
     if live {
-        after_change_live(&mut m, args.enable)?;
+        driver(m.target).after_change(&mut m, args.enable)?;
     }
     Ok(m)
-}
-
-/// On the running host: tell the init system about the change.
-fn after_change_live(m: &mut manifest::Manifest, enable: bool) -> Result<(), CliError> {
-    match m.target {
-        Target::Systemd if Path::new("/run/systemd/system").exists() => {
-            native("systemctl", &["daemon-reload".to_owned()]);
-        }
-        Target::Sysv if enable && m.registered_with.is_none() => {
-            if let Some((tool, add, _)) = sysv_tool(m.flavor) {
-                let args: Vec<String> = add.iter().map(|a| a.replace("{}", &m.recipe)).collect();
-                if native(tool, &args) == 0 {
-                    m.registered_with = Some(tool.to_owned());
-                    manifest::save(Path::new("/"), m)?;
-                }
-            }
-        }
-        Target::Supervisord => supervisord_update(),
-        _ => {}
-    }
-    Ok(())
-}
-
-/// A running supervisord reads new and removed programs on reread + update.
-fn supervisord_update() {
-    if Path::new(SUPERVISORD_CONF).exists() && which("supervisorctl") {
-        for step in ["reread", "update"] {
-            native("supervisorctl", &["-c".to_owned(), SUPERVISORD_CONF.to_owned(), step.to_owned()]);
-        }
-    }
-}
-
-fn which(program: &str) -> bool {
-    std::env::var_os("PATH").is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(program).is_file()))
 }
 
 pub fn run_uninstall(args: &UninstallArgs) -> Result<(), CliError> {
@@ -376,21 +332,11 @@ pub fn run_uninstall(args: &UninstallArgs) -> Result<(), CliError> {
     let live = args.root == Path::new("/");
     if live {
         let _ = operate::run_manifest(&m, operate::Action::Stop, instance, false);
-        if instance.is_none()
-            && let Some(tool) = &m.registered_with
-            && let Some((t, _, remove)) = sysv_tool(m.flavor).filter(|(t, _, _)| t == tool)
-        {
-            let args: Vec<String> =
-                remove.iter().filter(|a| !a.is_empty()).map(|a| a.replace("{}", &m.recipe)).collect();
-            native(t, &args);
-        }
+        driver(m.target).before_uninstall(&m, instance);
     }
     let outcome = uninstall(&args.root, &mut m, instance, args.force, lock)?;
-    if live && m.target == Target::Systemd && Path::new("/run/systemd/system").exists() {
-        native("systemctl", &["daemon-reload".to_owned()]);
-    }
-    if live && m.target == Target::Supervisord {
-        supervisord_update();
+    if live {
+        driver(m.target).after_change(&mut m, false)?;
     }
     report_uninstall(&outcome)
 }

@@ -6,7 +6,9 @@ use std::path::Path;
 use super::{CliError, output::print};
 use crate::{
     host::{
-        drive::{Check, act, config_test, status},
+        action,
+        config_test::{Check, config_test},
+        driver::{Ctx, driver},
         lock::Lock,
         manifest::{self, Manifest},
         settings,
@@ -26,13 +28,21 @@ pub enum Action {
 
 impl Action {
     fn native(self) -> &'static str {
+        match self.host() {
+            Some(a) => a.verb(),
+            None if self == Action::Status => "status",
+            None => "configtest",
+        }
+    }
+
+    /// What the init system carries out, for the commands it does.
+    fn host(self) -> Option<action::Action> {
         match self {
-            Action::Start => "start",
-            Action::Stop => "stop",
-            Action::Restart => "restart",
-            Action::Reload => "reload",
-            Action::Status => "status",
-            Action::Configtest => "configtest",
+            Action::Start => Some(action::Action::Start),
+            Action::Stop => Some(action::Action::Stop),
+            Action::Restart => Some(action::Action::Restart),
+            Action::Reload => Some(action::Action::Reload),
+            Action::Status | Action::Configtest => None,
         }
     }
 }
@@ -122,7 +132,9 @@ pub fn run_manifest(m: &Manifest, action: Action, instance: Option<&str>, json: 
         }
     }
 
-    match act(m, &recipe, action.native(), &instances) {
+    let Some(host_action) = action.host() else { return Ok(()) };
+    let ctx = Ctx { name: &m.recipe, recipe: &recipe, flavor: m.flavor };
+    match driver(m.target).act(&ctx, host_action, &instances) {
         0 => Ok(()),
         code => Err(CliError::exit(code, String::new())),
     }
@@ -131,7 +143,7 @@ pub fn run_manifest(m: &Manifest, action: Action, instance: Option<&str>, json: 
 /// `initkit status`: each instance's state, from the manifest alone.
 fn show_status(m: &Manifest, instances: &[Option<String>], json: bool) -> Result<(), CliError> {
     let label = |i: &Option<String>| i.as_ref().map_or(m.recipe.clone(), |i| format!("{}@{i}", m.recipe));
-    let rows: Vec<_> = instances.iter().map(|i| status(m, i.as_deref())).collect();
+    let rows: Vec<_> = instances.iter().map(|i| driver(m.target).status(&m.recipe, i.as_deref())).collect();
     let code = rows.iter().map(|r| r.code).filter(|c| *c != 0).min().unwrap_or(0);
     if json {
         print(&(serde_json::to_string_pretty(&rows).unwrap_or_default() + "\n"))?;
@@ -140,7 +152,7 @@ fn show_status(m: &Manifest, instances: &[Option<String>], json: bool) -> Result
         for (i, r) in instances.iter().zip(&rows) {
             let pid = r.pid.map_or("-".to_owned(), |p| p.to_string());
             let up = r.uptime_seconds.map_or("-".to_owned(), human);
-            text.push_str(&format!("{:<24} {:<8} {pid:>8}  {up}\n", label(i), r.state));
+            text.push_str(&format!("{:<24} {:<8} {pid:>8}  {up}\n", label(i), r.state.name()));
         }
         print(&text)?;
     }

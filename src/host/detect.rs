@@ -4,18 +4,21 @@ use std::{fs, path::Path};
 
 use serde::Serialize;
 
+use super::driver::{Signs, driver};
+use crate::render::{Flavor, Target};
+
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct Evidence {
     pub fact: String,
-    pub points_to: Option<&'static str>,
+    pub points_to: Option<Target>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct Detection {
-    /// The init system, or `unknown`.
-    pub init: &'static str,
+    /// The init system, when the evidence names one.
+    pub init: Option<Target>,
     /// The distribution family, from /etc/os-release.
-    pub family: Option<&'static str>,
+    pub family: Option<Flavor>,
     pub evidence: Vec<Evidence>,
 }
 
@@ -28,85 +31,64 @@ pub struct Live {
     pub running: Vec<String>,
 }
 
-/// Supervisors that run as ordinary processes, by command name, and the init
-/// system each one stands for.
-const SUPERVISORS: [(&str, &str); 4] =
-    [("runsvdir", "runit"), ("s6-svscan", "s6"), ("svscan", "daemontools"), ("supervisord", "supervisord")];
-
-fn fact(evidence: &mut Vec<Evidence>, fact: String, points_to: Option<&'static str>) {
-    evidence.push(Evidence { fact, points_to });
-}
-
 /// What the files under `root` say, and for the running host (`live`) what
 /// PID 1 and the running processes say. An image (no `live`) is judged by
-/// what its /sbin/init would start; a running host never is.
+/// what its /sbin/init would start; a running host never is. Each driver
+/// says what points to its init system; the evidence is gathered strongest
+/// first (a file only a running init system makes, PID 1, a supervisor's
+/// process, an image's /sbin/init, installed files), and SysV's /etc/init.d,
+/// which every distribution has, last.
 pub fn detect(root: &Path, live: Option<&Live>) -> Detection {
     let mut evidence = Vec::new();
     let exists = |p: &str| root.join(p.trim_start_matches('/')).exists();
-    if exists("/run/systemd/system") {
-        fact(&mut evidence, "/run/systemd/system exists (systemd is running as init)".into(), Some("systemd"));
+    let signs: Vec<(Target, Signs)> = Target::ALL.iter().map(|t| (*t, driver(*t).signs())).collect();
+    let mut fact = |fact: String, points_to: Option<Target>| evidence.push(Evidence { fact, points_to });
+    for (t, s) in &signs {
+        if let Some(f) = s.running_file.filter(|f| exists(f)) {
+            fact(format!("{f} exists ({} is running)", t.name()), Some(*t));
+        }
     }
     match live {
         Some(live) => {
             if let Some(exe) = &live.pid1 {
                 let base = exe.rsplit('/').next().unwrap_or(exe);
-                let points_to = match base {
-                    "systemd" => Some("systemd"),
-                    "openrc-init" => Some("openrc"),
-                    "runit" | "runit-init" => Some("runit"),
-                    "s6-svscan" => Some("s6"),
-                    "upstart" => Some("upstart"),
-                    "launchd" => Some("launchd"),
-                    "init" => Some("sysv"),
-                    _ => None,
-                };
-                fact(&mut evidence, format!("PID 1 runs {exe}"), points_to);
+                let points_to = signs.iter().find(|(_, s)| s.pid1.contains(&base)).map(|(t, _)| *t);
+                fact(format!("PID 1 runs {exe}"), points_to);
             }
-            for (comm, init) in SUPERVISORS {
-                if live.running.iter().any(|r| r == comm) {
-                    fact(&mut evidence, format!("a {comm} process is running"), Some(init));
+            for (t, s) in &signs {
+                if let Some(comm) = s.process.filter(|c| live.running.iter().any(|r| r == c)) {
+                    fact(format!("a {comm} process is running"), Some(*t));
                 }
             }
         }
         None => {
-            if let Ok(target) = fs::read_link(root.join("sbin/init")) {
-                let target = target.display().to_string();
-                let points_to = if target.ends_with("/systemd") {
-                    Some("systemd")
-                } else if target.ends_with("openrc-init") {
-                    Some("openrc")
-                } else if target.contains("runit") {
-                    Some("runit")
-                } else {
-                    None
-                };
-                fact(&mut evidence, format!("/sbin/init links to {target}"), points_to);
+            if let Ok(link) = fs::read_link(root.join("sbin/init")) {
+                let link = link.display().to_string();
+                let points_to =
+                    signs.iter().find(|(_, s)| s.image_init.iter().any(|m| link.contains(m))).map(|(t, _)| *t);
+                fact(format!("/sbin/init links to {link}"), points_to);
             }
         }
     }
-    if exists("/run/openrc/softlevel") {
-        fact(&mut evidence, "/run/openrc/softlevel exists (OpenRC is running)".into(), Some("openrc"));
-    }
-    if exists("/sbin/initctl") && exists("/etc/init") {
-        fact(&mut evidence, "/sbin/initctl and /etc/init exist (Upstart)".into(), Some("upstart"));
-    }
-    if exists("/sbin/launchd") && exists("/Library/LaunchDaemons") {
-        fact(&mut evidence, "/sbin/launchd and /Library/LaunchDaemons exist (launchd)".into(), Some("launchd"));
-    }
-    if exists("/etc/init.d") {
-        fact(&mut evidence, "/etc/init.d exists (SysV-style scripts are supported)".into(), Some("sysv"));
+    for (t, s) in signs.iter().filter(|(_, s)| !s.fallback).chain(signs.iter().filter(|(_, s)| s.fallback)) {
+        if !s.installed.is_empty() && s.installed.iter().all(|f| exists(f)) {
+            fact(format!("{} exist ({})", s.installed.join(" and "), t.name()), Some(*t));
+        }
     }
     // The first piece of evidence that points somewhere decides; the list is in order of strength.
-    let init = evidence.iter().find_map(|e| e.points_to).unwrap_or("unknown");
+    let init = evidence.iter().find_map(|e| e.points_to);
     let family = fs::read_to_string(root.join("etc/os-release")).ok().and_then(|text| family_of(&text));
     if let Some(family) = family {
-        fact(&mut evidence, format!("/etc/os-release names a {family}-family distribution"), None);
+        evidence.push(Evidence {
+            fact: format!("/etc/os-release names a {}-family distribution", family.name()),
+            points_to: None,
+        });
     }
     Detection { init, family, evidence }
 }
 
 /// `debian` or `rhel`, from the ID and ID_LIKE fields of os-release.
-pub fn family_of(os_release: &str) -> Option<&'static str> {
+pub fn family_of(os_release: &str) -> Option<Flavor> {
     let mut ids = Vec::new();
     for line in os_release.lines() {
         if let Some(v) = line.strip_prefix("ID=").or_else(|| line.strip_prefix("ID_LIKE=")) {
@@ -114,9 +96,9 @@ pub fn family_of(os_release: &str) -> Option<&'static str> {
         }
     }
     if ids.iter().any(|i| i == "debian" || i == "ubuntu") {
-        Some("debian")
+        Some(Flavor::Debian)
     } else if ids.iter().any(|i| matches!(i.as_str(), "rhel" | "fedora" | "centos")) {
-        Some("rhel")
+        Some(Flavor::Rhel)
     } else {
         None
     }
@@ -158,16 +140,16 @@ mod tests {
         fs::create_dir_all(dir.path().join("etc/init.d")).unwrap();
         fs::write(dir.path().join("etc/os-release"), "ID=rocky\nID_LIKE=\"rhel centos fedora\"\n").unwrap();
         let d = detect(dir.path(), None);
-        assert_eq!(d.init, "systemd");
-        assert_eq!(d.family, Some("rhel"));
+        assert_eq!(d.init, Some(Target::Systemd));
+        assert_eq!(d.family, Some(Flavor::Rhel));
     }
 
     #[test]
     fn init_d_alone_means_sysv_and_nothing_means_unknown() {
         let dir = tempfile::tempdir().unwrap();
-        assert_eq!(detect(dir.path(), None).init, "unknown");
+        assert_eq!(detect(dir.path(), None).init, None);
         fs::create_dir_all(dir.path().join("etc/init.d")).unwrap();
-        assert_eq!(detect(dir.path(), Some(&live("/usr/bin/some-sandbox", &[]))).init, "sysv");
+        assert_eq!(detect(dir.path(), Some(&live("/usr/bin/some-sandbox", &[]))).init, Some(Target::Sysv));
     }
 
     #[test]
@@ -176,8 +158,8 @@ mod tests {
         fs::create_dir_all(dir.path().join("sbin")).unwrap();
         fs::create_dir_all(dir.path().join("etc/init.d")).unwrap();
         std::os::unix::fs::symlink("/lib/systemd/systemd", dir.path().join("sbin/init")).unwrap();
-        assert_eq!(detect(dir.path(), None).init, "systemd");
-        assert_eq!(detect(dir.path(), Some(&live("process_api", &[]))).init, "sysv");
+        assert_eq!(detect(dir.path(), None).init, Some(Target::Systemd));
+        assert_eq!(detect(dir.path(), Some(&live("process_api", &[]))).init, Some(Target::Sysv));
     }
 
     #[test]
@@ -185,7 +167,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         fs::create_dir_all(dir.path().join("etc/init.d")).unwrap();
         let d = detect(dir.path(), Some(&live("/usr/bin/tini", &["bash", "runsvdir"])));
-        assert_eq!(d.init, "runit");
+        assert_eq!(d.init, Some(Target::Runit));
         assert!(d.evidence.iter().any(|e| e.fact == "a runsvdir process is running"));
     }
 }

@@ -10,7 +10,7 @@ use std::{
 };
 
 use super::{
-    enable,
+    driver::driver,
     error::{HostError, Result},
     fsops::{self, Attrs, Existing},
     manifest::{self, Backup, FileRecord, LinkRecord, Manifest, Pending, Saved, hash, host_path, under},
@@ -21,7 +21,7 @@ use crate::{
         Recipe,
         text::{self, Kind},
     },
-    render::{Flavor, Options, Target, artifacts},
+    render::{Flavor, Options, Target, artifacts, envfile},
 };
 
 pub struct Request<'a> {
@@ -90,9 +90,6 @@ impl Plan {
     }
 }
 
-/// Characters systemd's EnvironmentFile= would interpret rather than take literally.
-const SYSTEMD_SPECIAL: &[char] = &['"', '\'', '\\', '$', '`'];
-
 /// Checks `--set` pairs against the recipe: known keys, values that survive the file format.
 pub fn check_sets(recipe: &Recipe, target: Target, sets: &[(String, String)]) -> Vec<String> {
     let mut problems = Vec::new();
@@ -104,10 +101,10 @@ pub fn check_sets(recipe: &Recipe, target: Target, sets: &[(String, String)]) ->
             problems.push(format!("--set {key}: recipe `{}` has no variable `{key}` ({known})", recipe.name));
         } else if let Err(why) = text::check(Kind::Line, value) {
             problems.push(format!("--set {key}: the value {why}"));
-        } else if target == Target::Systemd && value.contains(SYSTEMD_SPECIAL) {
+        } else if !target.backend().reads_settings() {
             problems.push(format!(
-                "--set {key}: systemd would interpret {:?} in {value:?}; use a value without quotes, `\\`, `$` or backticks",
-                value.chars().find(|c| SYSTEMD_SPECIAL.contains(c)).unwrap_or('"')
+                "--set {key}: {} substitutes nothing at run time, so a setting has nowhere to go; override the recipe instead",
+                target.name()
             ));
         }
     }
@@ -119,7 +116,8 @@ pub fn check_sets(recipe: &Recipe, target: Target, sets: &[(String, String)]) ->
 pub fn merge_settings(existing: &str, sets: &[(String, String)]) -> String {
     let mut lines: Vec<String> = existing.lines().map(str::to_owned).collect();
     for (key, value) in sets {
-        let line = format!("{key}={value}");
+        // Quoted as systemd's EnvironmentFile= and the scripts read it: any one-line value is data.
+        let line = envfile::line(key, value).trim_end().to_owned();
         let set = lines.iter().position(|l| l.split_once('=').is_some_and(|(k, _)| k == key));
         let commented = lines
             .iter()
@@ -179,8 +177,14 @@ pub fn plan(req: &Request<'_>, previous: Option<Manifest>, salvaged: &[(String, 
         }
     }
     // Settings: the instance's own file (or the service's, without instances).
-    let settings_targets: Vec<Option<String>> =
-        if req.instances.is_empty() { vec![None] } else { req.instances.iter().cloned().map(Some).collect() };
+    // Not for a target that reads no settings at run time (launchd).
+    let settings_targets: Vec<Option<String>> = if !req.target.backend().reads_settings() {
+        Vec::new()
+    } else if req.instances.is_empty() {
+        vec![None]
+    } else {
+        req.instances.iter().cloned().map(Some).collect()
+    };
     for instance in &settings_targets {
         let path = settings::files(req.recipe, req.flavor, instance.as_deref()).pop().unwrap_or_default();
         let existing = match fsops::existing(&under(&req.root, &path))? {
@@ -260,17 +264,18 @@ pub fn plan(req: &Request<'_>, previous: Option<Manifest>, salvaged: &[(String, 
     }
 
     let mut wanted_links: Vec<LinkRecord> = Vec::new();
+    let drv = driver(req.target);
     for instance in &req.instances {
-        wanted_links.extend(enable::instance_links(req.recipe, req.target, Some(instance)));
+        wanted_links.extend(drv.instance_links(req.recipe, instance));
     }
     if req.enable {
-        let link_instances: Vec<Option<&str>> = match req.target {
-            Target::Sysv => vec![None],
-            _ if req.instances.is_empty() => vec![None],
-            _ => req.instances.iter().map(|i| Some(i.as_str())).collect(),
+        let link_instances: Vec<Option<&str>> = if drv.enables_once() || req.instances.is_empty() {
+            vec![None]
+        } else {
+            req.instances.iter().map(|i| Some(i.as_str())).collect()
         };
         for instance in link_instances {
-            wanted_links.extend(enable::links(req.recipe, req.target, req.flavor, instance));
+            wanted_links.extend(drv.enable_links(req.recipe, req.flavor, instance));
         }
     }
     let mut links = Vec::new();

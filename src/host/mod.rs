@@ -1,12 +1,15 @@
 //! The host: the only stage that looks at or changes the machine.
 
+pub mod action;
+pub mod config_test;
 pub mod detect;
-pub mod drive;
-pub mod enable;
+pub mod driver;
+pub mod drivers;
 pub mod error;
 pub mod fsops;
 pub mod install;
 pub mod lock;
 pub mod manifest;
+pub mod run;
 pub mod settings;
 pub mod uninstall;

@@ -24,6 +24,10 @@ impl Backend for Launchd {
         false
     }
 
+    fn reads_settings(&self) -> bool {
+        false
+    }
+
     fn render(&self, recipe: &Recipe, options: &Options, instance: Option<&str>) -> Vec<Artifact> {
         vec![render(recipe, options, instance)]
     }

@@ -153,6 +153,11 @@ pub trait Backend: Sync {
     fn reads_env_file(&self) -> bool {
         true
     }
+    /// Its artifacts read the settings files at run time (launchd's values
+    /// are resolved when it is rendered).
+    fn reads_settings(&self) -> bool {
+        true
+    }
     /// The artifacts: those of `instance` on a per-instance target, of the
     /// whole service otherwise. Pure: no file is read.
     fn render(&self, recipe: &Recipe, options: &Options, instance: Option<&str>) -> Vec<Artifact>;

@@ -1,0 +1,94 @@
+//! What the front-end asks of a service, and the state it reports back, with
+//! the LSB code each state stands for (in this one place).
+
+use serde::{Serialize, Serializer};
+
+/// An action the native init system carries out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Start,
+    Stop,
+    Restart,
+    Reload,
+}
+
+impl Action {
+    /// The verb most tools use for it.
+    pub fn verb(self) -> &'static str {
+        match self {
+            Action::Start => "start",
+            Action::Stop => "stop",
+            Action::Restart => "restart",
+            Action::Reload => "reload",
+        }
+    }
+}
+
+/// The state of one instance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum State {
+    Running,
+    /// Started, not yet up (supervisord's STARTING, systemd's activating).
+    Starting,
+    Stopped,
+    /// Failed, or given up on by its supervisor.
+    Failed,
+    /// A pidfile without its process.
+    Dead,
+    Unknown,
+}
+
+impl State {
+    pub fn name(self) -> &'static str {
+        match self {
+            State::Running => "running",
+            State::Starting => "starting",
+            State::Stopped => "stopped",
+            State::Failed => "failed",
+            State::Dead => "dead",
+            State::Unknown => "unknown",
+        }
+    }
+
+    /// The LSB `status` code: 0 running, 1 dead or failed, 3 not running, 4 unknown.
+    pub fn lsb(self) -> i32 {
+        match self {
+            State::Running => 0,
+            State::Failed | State::Dead => 1,
+            State::Starting | State::Stopped => 3,
+            State::Unknown => 4,
+        }
+    }
+}
+
+impl Serialize for State {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}
+
+/// One row of `initkit status`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Status {
+    pub instance: Option<String>,
+    pub unit: String,
+    pub state: State,
+    pub pid: Option<u32>,
+    pub uptime_seconds: Option<u64>,
+    /// The LSB status code this row stands for.
+    pub code: i32,
+}
+
+impl Status {
+    pub fn new(instance: Option<&str>, unit: String, state: State, pid: Option<u32>, uptime: Option<u64>) -> Status {
+        let up = state == State::Running;
+        Status {
+            instance: instance.map(str::to_owned),
+            unit,
+            state,
+            pid: pid.filter(|_| up),
+            uptime_seconds: uptime.filter(|_| up),
+            code: state.lsb(),
+        }
+    }
+}

@@ -1,0 +1,85 @@
+//! The host half of each init system: driving it (act and status), enabling
+//! at boot, telling it about a change, and how to recognise it. One
+//! implementation per target under `drivers/`, chosen by one exhaustive match.
+
+use super::{
+    action::{Action, Status},
+    drivers,
+    error::Result,
+    manifest::{LinkRecord, Manifest},
+};
+use crate::{
+    recipe::Recipe,
+    render::{Flavor, Target},
+};
+
+/// What an action needs to know about the installed service.
+pub struct Ctx<'a> {
+    pub name: &'a str,
+    pub recipe: &'a Recipe,
+    pub flavor: Flavor,
+}
+
+/// What points to an init system on a host or in an image.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Signs {
+    /// A file that exists only while it runs (`/run/systemd/system`).
+    pub running_file: Option<&'static str>,
+    /// PID 1's executable names.
+    pub pid1: &'static [&'static str],
+    /// The command name of its supervisor, when it runs as an ordinary process.
+    pub process: Option<&'static str>,
+    /// What an image's /sbin/init links to (a substring of the target).
+    pub image_init: &'static [&'static str],
+    /// Files that are all there when it is installed.
+    pub installed: &'static [&'static str],
+    /// Its installed files are the weakest evidence (every distribution has /etc/init.d).
+    pub fallback: bool,
+}
+
+pub trait Driver: Sync {
+    /// Carries out `action` on each instance (`None`: the service) through the
+    /// native tool; the first non-zero exit code.
+    fn act(&self, ctx: &Ctx<'_>, action: Action, instances: &[Option<String>]) -> i32;
+    /// The state of one instance, from the native tool (needs no recipe).
+    fn status(&self, name: &str, instance: Option<&str>) -> Status;
+    /// The links that enable `instance` (or the whole service) at boot.
+    fn enable_links(&self, recipe: &Recipe, flavor: Flavor, instance: Option<&str>) -> Vec<LinkRecord>;
+    /// Links an instance needs to exist at all, not only to start at boot.
+    fn instance_links(&self, _recipe: &Recipe, _instance: &str) -> Vec<LinkRecord> {
+        Vec::new()
+    }
+    /// Whether the whole service is enabled once (one script serves every instance).
+    fn enables_once(&self) -> bool {
+        false
+    }
+    /// Whether a native tool makes the enable links on the running host.
+    fn enables_natively(&self, _flavor: Flavor) -> bool {
+        false
+    }
+    /// On the running host, after files changed: tell the init system (and,
+    /// with `enable`, let its own tool register the service). Returns whether
+    /// the manifest changed.
+    fn after_change(&self, _m: &mut Manifest, _enable: bool) -> Result<bool> {
+        Ok(false)
+    }
+    /// On the running host, before an uninstall removes the files.
+    fn before_uninstall(&self, _m: &Manifest, _instance: Option<&str>) {}
+    /// How to recognise it.
+    fn signs(&self) -> Signs;
+}
+
+/// The driver of an init system.
+pub fn driver(target: Target) -> &'static dyn Driver {
+    match target {
+        Target::Systemd => &drivers::systemd::Systemd,
+        Target::Sysv => &drivers::sysv::Sysv,
+        Target::Runit => &drivers::runit::Runit,
+        Target::S6 => &drivers::s6::S6,
+        Target::Daemontools => &drivers::daemontools::Daemontools,
+        Target::Supervisord => &drivers::supervisord::Supervisord,
+        Target::Openrc => &drivers::openrc::Openrc,
+        Target::Upstart => &drivers::upstart::Upstart,
+        Target::Launchd => &drivers::launchd::Launchd,
+    }
+}

@@ -1,0 +1,99 @@
+//! s6: `s6-svc` acts (waiting for readiness on the notification fd), and
+//! `s6-svstat` reports; the daemon's PID is in the wrapper's pidfile.
+
+use crate::{
+    host::{
+        action::{Action, State, Status},
+        driver::{Ctx, Driver, Signs},
+        manifest::LinkRecord,
+        run::{native, pidfile_pid, stdout_of},
+    },
+    recipe::Recipe,
+    render::{Flavor, facts, s6::DIRS},
+};
+
+use super::runit::scan_link;
+
+pub struct S6;
+
+fn service_dir(name: &str, instance: Option<&str>) -> String {
+    format!("{}/{}", DIRS.1, facts::service_name(name, instance))
+}
+
+/// What `s6-svstat -o up,pid,updownfor,wantedup DIR` says: state, PID, seconds.
+pub fn parse_svstat(text: &str) -> (State, Option<u64>, Option<u64>) {
+    let f: Vec<&str> = text.split_whitespace().collect();
+    let state = match (f.first().copied(), f.get(3).copied()) {
+        (Some("true"), _) => State::Running,
+        // Wanted up and down: s6-supervise is restarting a failing service.
+        (Some("false"), Some("true")) => State::Failed,
+        (Some("false"), _) => State::Stopped,
+        _ => State::Unknown,
+    };
+    (state, f.get(1).and_then(|p| p.parse().ok()), f.get(2).and_then(|p| p.parse().ok()))
+}
+
+impl Driver for S6 {
+    fn act(&self, ctx: &Ctx<'_>, action: Action, instances: &[Option<String>]) -> i32 {
+        let budget = facts::stop_budget_ms(ctx.recipe) / 1000 + 5;
+        let ready = ctx.recipe.ready.as_ref().map_or(10_000, |r| r.timeout_ms) / 1000 + 5;
+        let notified = ctx.recipe.ready.is_some();
+        let mut code = 0;
+        for i in instances {
+            let flags: &[&str] = match action {
+                Action::Start => &[if notified { "-wU" } else { "-wu" }, "-u"],
+                Action::Stop => &["-wD", "-d"],
+                Action::Restart => &[if notified { "-wR" } else { "-wr" }, "-r"],
+                // The run script turns SIGHUP into the daemon's own reload.
+                Action::Reload => &["-h"],
+            };
+            let mut args = vec!["-T".to_owned(), ((budget + ready) * 1000).to_string()];
+            args.extend(flags.iter().map(|f| (*f).to_owned()));
+            args.push(service_dir(ctx.name, i.as_deref()));
+            let c = native("s6-svc", &args);
+            if code == 0 {
+                code = c;
+            }
+        }
+        code
+    }
+
+    fn status(&self, name: &str, instance: Option<&str>) -> Status {
+        let dir = service_dir(name, instance);
+        let (state, pid, uptime) = parse_svstat(&stdout_of("s6-svstat", &["-o", "up,pid,updownfor,wantedup", &dir]));
+        // Behind the stop wrapper, the supervisor's PID is the wrapper's; the daemon's is in the pidfile.
+        let daemon = pidfile_pid(&facts::pidfile(name, instance)).or(pid.and_then(|p| u32::try_from(p).ok()));
+        Status::new(instance, dir, state, daemon, uptime)
+    }
+
+    fn enable_links(&self, recipe: &Recipe, _: Flavor, instance: Option<&str>) -> Vec<LinkRecord> {
+        scan_link(DIRS, &recipe.name, instance)
+    }
+
+    fn signs(&self) -> Signs {
+        Signs {
+            running_file: None,
+            pid1: &["s6-svscan"],
+            process: Some("s6-svscan"),
+            image_init: &["s6-linux-init", "s6-svscan"],
+            installed: &[],
+            fallback: false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::host::drivers::fixture;
+
+    #[test]
+    fn parses_recorded_outputs() {
+        assert_eq!(parse_svstat(&fixture("s6-svstat-o-running.txt")), (State::Running, Some(14), Some(33)));
+        assert_eq!(parse_svstat(&fixture("s6-svstat-o-running-ready.txt")).0, State::Running);
+        assert_eq!(parse_svstat(&fixture("s6-svstat-o-stopped.txt")).0, State::Stopped);
+        assert_eq!(parse_svstat(&fixture("s6-svstat-o-normally-down.txt")).0, State::Stopped);
+        assert_eq!(parse_svstat(&fixture("s6-svstat-o-crash-loop.txt")).0, State::Failed);
+        assert_eq!(parse_svstat(&fixture("s6-svstat-o-no-such-service.txt")).0, State::Unknown);
+    }
+}

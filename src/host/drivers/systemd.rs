@@ -1,0 +1,113 @@
+//! systemd: `systemctl` acts, `systemctl show` reports, links in
+//! `multi-user.target.wants` enable, `daemon-reload` follows a change.
+
+use std::path::Path;
+
+use crate::{
+    host::{
+        action::{Action, State, Status},
+        driver::{Ctx, Driver, Signs},
+        error::Result,
+        manifest::{LinkRecord, Manifest},
+        run::{native, stdout_of, uptime_seconds_now},
+    },
+    recipe::Recipe,
+    render::{Flavor, facts::unit_name},
+};
+
+pub struct Systemd;
+
+/// What `systemctl show -p LoadState -p ActiveState -p MainPID -p ActiveEnterTimestampMonotonic` says.
+pub fn parse_show(text: &str) -> (State, Option<u32>, Option<u64>) {
+    let get = |k: &str| text.lines().find_map(|l| l.strip_prefix(k)?.strip_prefix('=')).unwrap_or("");
+    let state = match (get("LoadState"), get("ActiveState")) {
+        ("not-found", _) => State::Unknown,
+        (_, "active" | "reloading") => State::Running,
+        (_, "failed") => State::Failed,
+        (_, "activating") => State::Starting,
+        (_, "inactive" | "deactivating") => State::Stopped,
+        _ => State::Unknown,
+    };
+    let pid = get("MainPID").parse::<u32>().ok().filter(|p| *p > 0);
+    let since = get("ActiveEnterTimestampMonotonic").parse::<u64>().ok().filter(|t| *t > 0);
+    (state, pid, since)
+}
+
+fn running() -> bool {
+    Path::new("/run/systemd/system").exists()
+}
+
+impl Driver for Systemd {
+    fn act(&self, ctx: &Ctx<'_>, action: Action, instances: &[Option<String>]) -> i32 {
+        let mut args = vec![action.verb().to_owned()];
+        args.extend(instances.iter().map(|i| unit_name(ctx.name, i.as_deref())));
+        native("systemctl", &args)
+    }
+
+    fn status(&self, name: &str, instance: Option<&str>) -> Status {
+        let unit = unit_name(name, instance);
+        let text = stdout_of(
+            "systemctl",
+            &[
+                "show",
+                &unit,
+                "-p",
+                "LoadState",
+                "-p",
+                "ActiveState",
+                "-p",
+                "MainPID",
+                "-p",
+                "ActiveEnterTimestampMonotonic",
+            ],
+        );
+        let (state, pid, since) = parse_show(&text);
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
+        let uptime = since.and_then(|t| uptime_seconds_now().map(|now| (now - t as f64 / 1e6).max(0.0) as u64));
+        Status::new(instance, unit, state, pid, uptime)
+    }
+
+    fn enable_links(&self, recipe: &Recipe, _: Flavor, instance: Option<&str>) -> Vec<LinkRecord> {
+        let name = &recipe.name;
+        let file = if recipe.instances.is_some() { format!("{name}@.service") } else { format!("{name}.service") };
+        vec![LinkRecord {
+            path: format!("/etc/systemd/system/multi-user.target.wants/{}", unit_name(name, instance)),
+            target: format!("/etc/systemd/system/{file}"),
+            instance: instance.map(str::to_owned),
+            backup: None,
+        }]
+    }
+
+    fn after_change(&self, _: &mut Manifest, _: bool) -> Result<bool> {
+        if running() {
+            native("systemctl", &["daemon-reload".to_owned()]);
+        }
+        Ok(false)
+    }
+
+    fn signs(&self) -> Signs {
+        Signs {
+            running_file: Some("/run/systemd/system"),
+            pid1: &["systemd"],
+            process: None,
+            image_init: &["/systemd"],
+            installed: &[],
+            fallback: false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::host::drivers::fixture;
+
+    #[test]
+    fn parses_recorded_outputs() {
+        assert_eq!(parse_show(&fixture("systemctl-show-active.txt")), (State::Running, Some(108), Some(705_376_830)));
+        assert_eq!(parse_show(&fixture("systemctl-show-failed.txt")).0, State::Failed);
+        assert_eq!(parse_show(&fixture("systemctl-show-activating-auto-restart.txt")).0, State::Starting);
+        assert_eq!(parse_show(&fixture("systemctl-show-inactive-stopped.txt")), (State::Stopped, None, None));
+        assert_eq!(parse_show(&fixture("systemctl-show-no-such-unit-loadstate.txt")).0, State::Unknown);
+    }
+}

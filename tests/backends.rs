@@ -1,0 +1,90 @@
+//! The backends, checked against each other and the docs: every reload
+//! signal reaches every target as that signal, and the capability matrix in
+//! docs/targets.md is the one the backends declare.
+
+use std::path::Path;
+
+use initkit::{
+    host::action::Action,
+    host::drivers::{launchd, runit, upstart},
+    recipe::{parse_recipe, signal::Signal},
+    render::{Options, Target, render, target::matrix},
+};
+
+const SIGNALS: [&str; 8] = ["HUP", "INT", "QUIT", "KILL", "USR1", "USR2", "TERM", "WINCH"];
+
+fn recipe(signal: &str) -> initkit::recipe::Recipe {
+    let text = format!(
+        "name = \"sig\"\nsummary = \"s\"\n[run]\ncommand = [\"/bin/sleep\", \"9\"]\nuser = \"root\"\n[reload]\nsignal = \"{signal}\"\n"
+    );
+    parse_recipe(Path::new("sig.toml"), &text).unwrap()
+}
+
+#[test]
+fn every_reload_signal_reaches_every_target_as_itself() {
+    for name in SIGNALS {
+        let r = recipe(name);
+        let signal = Signal::parse(name).unwrap();
+        for target in Target::ALL {
+            let text: String =
+                render(&r, target, &Options::default()).unwrap().into_iter().map(|a| a.content).collect();
+            let how = match target {
+                Target::Systemd => text.contains(&format!("ExecReload=/bin/kill -s {name} $MAINPID")),
+                // The scripts, and the stop wrapper the supervisor's SIGHUP reaches.
+                Target::Sysv | Target::Openrc | Target::S6 | Target::Daemontools | Target::Supervisord => {
+                    text.contains(&format!("kill -s {name} \"$pid\""))
+                }
+                Target::Runit => match runit::sv_signal(signal) {
+                    Some(cmd) => {
+                        let expected = match name {
+                            "HUP" => "hup",
+                            "USR1" => "1",
+                            "USR2" => "2",
+                            "INT" => "interrupt",
+                            "QUIT" => "quit",
+                            "TERM" => "term",
+                            _ => "kill",
+                        };
+                        cmd == expected
+                    }
+                    // sv cannot send WINCH: the front-end kills the PID runsv reports.
+                    None => name == "WINCH",
+                },
+                Target::Upstart => {
+                    let plan = upstart::reload_plan(&r, "sig", None, Some(42)).unwrap();
+                    if name == "HUP" {
+                        plan == ("initctl".to_owned(), vec!["reload".to_owned(), "sig".to_owned()])
+                    } else {
+                        plan == ("kill".to_owned(), vec!["-s".to_owned(), name.to_owned(), "42".to_owned()])
+                    }
+                }
+                Target::Launchd => {
+                    launchd::args(&r, Action::Reload, "system/x".into())
+                        == Some(vec!["kill".to_owned(), name.to_owned(), "system/x".to_owned()])
+                }
+            };
+            assert!(how, "{}: a reload by SIG{name} is not sent as SIG{name}", target.name());
+        }
+    }
+}
+
+/// docs/targets.md holds the matrix the backends declare; with
+/// INITKIT_WRITE_DOCS=1 the test writes it there instead.
+#[test]
+fn the_capability_matrix_in_the_docs_is_the_backends_own() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/targets.md");
+    let doc = std::fs::read_to_string(&path).unwrap();
+    let (begin, end) = ("<!-- matrix: generated from the backends -->\n", "<!-- end of matrix -->\n");
+    let start = doc.find(begin).expect("the matrix's start marker") + begin.len();
+    let stop = doc.find(end).expect("the matrix's end marker");
+    let want = matrix();
+    if std::env::var("INITKIT_WRITE_DOCS").as_deref() == Ok("1") {
+        std::fs::write(&path, format!("{}{want}{}", &doc[..start], &doc[stop..])).unwrap();
+        return;
+    }
+    assert_eq!(
+        &doc[start..stop],
+        want,
+        "docs/targets.md is stale: run INITKIT_WRITE_DOCS=1 cargo test --test backends"
+    );
+}
