@@ -495,7 +495,7 @@ fn compare(h: &Artifact, m: &Artifact, marks: &Marks) -> Result<(), String> {
         compare_ini(hc, mc, marks)
     } else if h.path.contains("/etc/init/") {
         compare_upstart(hc, mc, marks)
-    } else if ["/initkit/env/", "/default/", "/sysconfig/"].iter().any(|d| h.path.contains(d)) {
+    } else if ["/initkit/env/", "/default/", "/sysconfig/", "/conf.d/"].iter().any(|d| h.path.contains(d)) {
         compare_envfile(hc, mc, marks)
     } else if Path::new(&h.path).extension().is_some_and(|e| e == "plist") {
         let read = |c: &str| plist::Value::from_reader_xml(c.as_bytes()).map_err(|e| e.to_string());

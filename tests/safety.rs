@@ -12,7 +12,7 @@ use std::{
 };
 
 use common::initkit;
-use initkit::render::{Options, Target, artifacts, sysv_instance_file};
+use initkit::render::{Options, Target, artifacts, settings_file};
 
 fn run(args: &[&str]) -> Output {
     initkit().args(args).env("XDG_CONFIG_HOME", "/nonexistent-initkit-test").output().unwrap()
@@ -70,7 +70,7 @@ fn two_instances_never_share_a_file_on_any_target() {
                     let options = Options { instance: Some((*name).to_owned()), ..Options::default() };
                     let mut paths: BTreeSet<String> =
                         artifacts(recipe, target, &options).unwrap().into_iter().map(|a| a.path).collect();
-                    paths.insert(sysv_instance_file(recipe, &options, name).path);
+                    paths.insert(settings_file(recipe, target, &options, name).path);
                     paths
                 })
                 .collect();

@@ -106,7 +106,7 @@ pub fn run_manifest(m: &Manifest, action: Action, instance: Option<&str>, json: 
         let mut failures = String::new();
         let mut report = String::new();
         for i in &instances {
-            let values = settings::values(&recipe, Path::new("/"), m.flavor, i.as_deref());
+            let values = settings::values(&recipe, Path::new("/"), m.target, m.flavor, i.as_deref());
             match config_test(&recipe, &values) {
                 Check::Passed => report.push_str(&format!("{}: config test ok\n", label(i))),
                 Check::None => report.push_str(&format!("{}: no config test (the recipe has none)\n", label(i))),

@@ -186,7 +186,7 @@ pub fn plan(req: &Request<'_>, previous: Option<Manifest>, salvaged: &[(String, 
         req.instances.iter().cloned().map(Some).collect()
     };
     for instance in &settings_targets {
-        let path = settings::files(req.recipe, req.flavor, instance.as_deref()).pop().unwrap_or_default();
+        let path = settings::files(req.recipe, req.target, req.flavor, instance.as_deref()).pop().unwrap_or_default();
         let existing = match fsops::existing(&under(&req.root, &path))? {
             Existing::File(b) => Some(String::from_utf8_lossy(&b).into_owned()),
             _ => None,
@@ -195,7 +195,7 @@ pub fn plan(req: &Request<'_>, previous: Option<Manifest>, salvaged: &[(String, 
             (Some(text), _) if req.sets.is_empty() => text.clone(),
             (Some(text), _) => merge_settings(text, &req.sets),
             (None, Some(i)) => {
-                let sample = crate::render::sysv_instance_file(req.recipe, &options, i);
+                let sample = crate::render::settings_file(req.recipe, req.target, &options, i);
                 merge_settings(&sample.content, &req.sets)
             }
             (None, None) if req.sets.is_empty() => continue,
@@ -210,7 +210,7 @@ pub fn plan(req: &Request<'_>, previous: Option<Manifest>, salvaged: &[(String, 
         let current = fsops::existing(&abs)?;
         let recorded = previous.as_ref().and_then(|m| m.files.iter().find(|f| f.path == path));
         let salvaged_hash = salvaged.iter().find(|(p, _)| *p == path).map(|(_, h)| h.clone());
-        let is_settings = settings::files(req.recipe, req.flavor, instance.as_deref()).contains(&path);
+        let is_settings = settings::files(req.recipe, req.target, req.flavor, instance.as_deref()).contains(&path);
         let mut foreign = None;
         let (change, old) = match &current {
             Existing::Nothing => (Change::Create, None),

@@ -5,26 +5,32 @@ use std::{collections::BTreeMap, fs, path::Path};
 
 use crate::{
     recipe::{Recipe, Template},
-    render::{Flavor, Layout, values::defaults},
+    render::{Flavor, Layout, Target, values::defaults},
 };
 
 pub use crate::render::envfile::parse;
 
 /// The files an instance's values come from, in order (later ones win).
-pub fn files(recipe: &Recipe, flavor: Flavor, instance: Option<&str>) -> Vec<String> {
-    let dir = Layout::default().settings(flavor);
-    let mut files = vec![format!("{dir}/{}", recipe.name)];
+pub fn files(recipe: &Recipe, target: Target, flavor: Flavor, instance: Option<&str>) -> Vec<String> {
+    let settings = target.backend().settings(&recipe.name, &Layout::default(), flavor);
+    let mut files = vec![settings.service.clone()];
     if let Some(instance) = instance {
-        files.push(format!("{dir}/{}.d/{instance}", recipe.name));
+        files.push(settings.instance(instance));
     }
     files
 }
 
 /// Every variable's value for one instance on the host under `root`: the
 /// built-ins, the recipe's defaults, then the settings files.
-pub fn values(recipe: &Recipe, root: &Path, flavor: Flavor, instance: Option<&str>) -> BTreeMap<String, String> {
+pub fn values(
+    recipe: &Recipe,
+    root: &Path,
+    target: Target,
+    flavor: Flavor,
+    instance: Option<&str>,
+) -> BTreeMap<String, String> {
     let mut values = defaults(recipe, &Layout::default(), instance);
-    for file in files(recipe, flavor, instance) {
+    for file in files(recipe, target, flavor, instance) {
         if let Ok(text) = fs::read_to_string(root.join(file.trim_start_matches('/'))) {
             for (key, value) in parse(&text) {
                 if recipe.var(&key).is_some() {

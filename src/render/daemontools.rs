@@ -27,7 +27,7 @@ impl Backend for Daemontools {
 
     fn render(&self, recipe: &Recipe, options: &Options, instance: Option<&str>) -> Vec<Artifact> {
         let dir = format!("{}{}/{}", options.layout.root, DIRS.0, facts::service_name(&recipe.name, instance));
-        let exec = Exec { drop: Drop::Setuidgid, setsid: true };
+        let exec = Exec { drop: Drop::Setuidgid, setsid: true, dies_with_parent: true };
         vec![
             Artifact::new(
                 format!("{dir}/run"),

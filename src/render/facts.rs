@@ -2,8 +2,34 @@
 //! locks and environment live, what its units and services are called, and
 //! how long a stop may take.
 
-use super::Layout;
+use super::{Flavor, Layout};
 use crate::recipe::{Recipe, Template};
+
+/// Where a service's settings live: its own file, and each instance's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    pub service: String,
+    /// An instance's file is this followed by its name.
+    pub instance_prefix: String,
+}
+
+impl Settings {
+    /// The distribution's place: `/etc/default/NAME` and `/etc/default/NAME.d/INSTANCE`
+    /// (`/etc/sysconfig` on RHEL).
+    pub fn distribution(name: &str, layout: &Layout, flavor: Flavor) -> Settings {
+        let dir = layout.settings(flavor);
+        Settings { service: format!("{dir}/{name}"), instance_prefix: format!("{dir}/{name}.d/") }
+    }
+
+    pub fn instance(&self, instance: &str) -> String {
+        format!("{}{instance}", self.instance_prefix)
+    }
+
+    /// The sentence the headers of artifacts say it in.
+    pub fn described(&self, multi: bool) -> String {
+        if multi { format!("{}, then {}INSTANCE", self.service, self.instance_prefix) } else { self.service.clone() }
+    }
+}
 
 /// How long what a daemon leaves in its process group after it exits gets
 /// between SIGTERM and SIGKILL.

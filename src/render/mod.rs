@@ -121,7 +121,7 @@ pub enum RenderError {
 pub fn render(recipe: &Recipe, target: Target, options: &Options) -> Result<Vec<Artifact>, RenderError> {
     let mut out = artifacts(recipe, target, options)?;
     if let Some(instance) = &options.instance {
-        out.push(settings_file::render(recipe, options, instance));
+        out.push(settings_file(recipe, target, options, instance));
     }
     Ok(out)
 }
@@ -157,9 +157,10 @@ pub fn artifacts(recipe: &Recipe, target: Target, options: &Options) -> Result<V
     Ok(out)
 }
 
-/// The settings file of one instance, with every default commented out.
-pub fn sysv_instance_file(recipe: &Recipe, options: &Options, instance: &str) -> Artifact {
-    settings_file::render(recipe, options, instance)
+/// The settings file of one instance on `target`, with every default commented out.
+pub fn settings_file(recipe: &Recipe, target: Target, options: &Options, instance: &str) -> Artifact {
+    let settings = target.backend().settings(&recipe.name, &options.layout, options.flavor);
+    settings_file::render(recipe, &settings, instance)
 }
 
 /// Seconds with millisecond precision, as `sleep` and `timeout` take them.

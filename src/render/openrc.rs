@@ -5,7 +5,9 @@
 use std::fmt::Write as _;
 
 use super::{
-    Artifact, Backend, Options, Practice, Support, logrotate, sh,
+    Artifact, Backend, Flavor, Layout, Options, Practice, Support,
+    facts::Settings,
+    logrotate, sh,
     shell::{
         OPENRC_MAIN, Script,
         generated::{self, Drop, Exec},
@@ -24,13 +26,21 @@ impl Backend for Openrc {
         false
     }
 
+    /// OpenRC's own place: /etc/conf.d/NAME, and /etc/conf.d/NAME.INSTANCE for
+    /// the NAME.INSTANCE service (openrc-run sources it too: what initkit
+    /// writes there is quoted for sh as well).
+    fn settings(&self, name: &str, layout: &Layout, _: Flavor) -> Settings {
+        let dir = format!("{}/conf.d", layout.etc());
+        Settings { service: format!("{dir}/{name}"), instance_prefix: format!("{dir}/{name}.") }
+    }
+
     fn render(&self, recipe: &Recipe, options: &Options, _: Option<&str>) -> Vec<Artifact> {
         let name = &recipe.name;
         let mut header = String::from("#!/sbin/openrc-run\n# shellcheck shell=sh\n");
         let _ = write!(
             header,
             "# {summary}\n# Rendered by initkit from the recipe \"{name}\"; render again rather than edit.\n\
-             # Instances: ln -s {name} /etc/init.d/{name}.INSTANCE; settings in {settings}/{name}{inst}, read as data.\n\n\
+             # Instances: ln -s {name} /etc/init.d/{name}.INSTANCE; settings in {settings}, read as data.\n\n\
              # openrc-run reads these.\n\
              # shellcheck disable=SC2034\n\
              description={desc}\n\
@@ -43,18 +53,13 @@ impl Backend for Openrc {
              # shellcheck disable=SC2034\n\
              description_reload=\"Test the configuration, then reload; a failing test changes nothing.\"\n\n",
             summary = sh::comment(&recipe.summary),
-            settings = options.layout.settings(options.flavor),
-            inst = if recipe.instances.is_some() {
-                format!(", then {}/{name}.d/INSTANCE", options.layout.settings(options.flavor))
-            } else {
-                String::new()
-            },
+            settings = self.settings(name, &options.layout, options.flavor).described(recipe.instances.is_some()),
             desc = sh::quote(&recipe.summary),
         );
         let script = Script {
             header,
-            consts: generated::consts(recipe, options),
-            generated: generated::functions(recipe, options, Exec { drop: Drop::Setpriv, setsid: true }, None),
+            consts: generated::consts(recipe, options, &self.settings(name, &options.layout, options.flavor)),
+            generated: generated::functions(recipe, options, Exec { drop: Drop::Setpriv, setsid: true, dies_with_parent: false }, None),
             main: OPENRC_MAIN,
             // openrc-run's helpers (service_started, eerror, ...) live in its libexec bin.
             setup: "PATH=\"${RC_LIBEXECDIR:-/lib/rc}/bin:$PATH\"\n",

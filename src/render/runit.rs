@@ -28,7 +28,7 @@ impl Backend for Runit {
 
     fn render(&self, recipe: &Recipe, options: &Options, instance: Option<&str>) -> Vec<Artifact> {
         // runsv runs ./run in a session of its own already.
-        let exec = Exec { drop: Drop::Chpst, setsid: false };
+        let exec = Exec { drop: Drop::Chpst, setsid: false, dies_with_parent: false };
         let dir = format!("{}{}/{}", options.layout.root, DIRS.0, facts::service_name(&recipe.name, instance));
         let logs = log_dir(recipe, options, instance);
         let mut out = vec![

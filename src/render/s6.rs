@@ -40,7 +40,7 @@ impl Backend for S6 {
                 script_with(
                     recipe,
                     options,
-                    Exec { drop: Drop::S6, setsid: true },
+                    Exec { drop: Drop::S6, setsid: true, dies_with_parent: true },
                     instance,
                     "s6 run script",
                     WRAPPER_MAIN,

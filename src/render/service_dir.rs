@@ -3,7 +3,9 @@
 //! them, and their log directories.
 
 use super::{
-    Options, facts, sh,
+    Options, facts,
+    facts::Settings,
+    sh,
     shell::{
         Script,
         generated::{self, Exec},
@@ -33,19 +35,16 @@ pub fn script_with(
     main: &str,
     extra: Vec<(&'static str, String)>,
 ) -> String {
+    // Every service-directory supervisor keeps settings where the distribution does.
+    let settings = Settings::distribution(&recipe.name, &options.layout, options.flavor);
     let header = format!(
         "#!/bin/sh\n# {what} of {service}, rendered by initkit from the recipe \"{name}\"; render again rather than edit.\n\
-         # Settings: KEY=VALUE lines in {settings}/{name}{inst}, read as data.\n\n",
+         # Settings: KEY=VALUE lines in {settings}, read as data.\n\n",
         service = facts::service_name(&recipe.name, instance),
         name = recipe.name,
-        settings = options.layout.settings(options.flavor),
-        inst = if recipe.instances.is_some() {
-            format!(", then {}/{}.d/INSTANCE", options.layout.settings(options.flavor), recipe.name)
-        } else {
-            String::new()
-        },
+        settings = settings.described(recipe.instances.is_some()),
     );
-    let mut consts = generated::consts(recipe, options);
+    let mut consts = generated::consts(recipe, options, &settings);
     consts.extend(extra);
     Script { header, consts, generated: generated::functions(recipe, options, exec, instance), main, setup: "" }.build()
 }

@@ -1,11 +1,11 @@
 //! The per-instance settings file: `KEY=VALUE` lines read as data by the scripts and by systemd.
 
-use super::{Artifact, Options, envfile};
+use super::{Artifact, envfile, facts::Settings};
 use crate::recipe::Recipe;
 
 /// `/etc/default/NAME.d/INSTANCE` (or `/etc/sysconfig/...`), listing every
 /// variable with its default commented out, so a person sees what can be set.
-pub fn render(recipe: &Recipe, options: &Options, instance: &str) -> Artifact {
+pub fn render(recipe: &Recipe, settings: &Settings, instance: &str) -> Artifact {
     let mut content = format!(
         "# Settings of {name}@{instance}, one KEY=VALUE a line, read as plain data (never run by a shell).\n\
          # Uncomment a line to change it for this instance only.\n",
@@ -20,5 +20,5 @@ pub fn render(recipe: &Recipe, options: &Options, instance: &str) -> Artifact {
         content.push('#');
         content.push_str(&envfile::line(&var.name, &value));
     }
-    Artifact::new(format!("{}/{}.d/{}", options.layout.settings(options.flavor), recipe.name, instance), 0o600, content)
+    Artifact::new(settings.instance(instance), 0o600, content)
 }

@@ -61,7 +61,7 @@ impl Backend for Supervisord {
                 script_with(
                     recipe,
                     options,
-                    Exec { drop: Drop::Setpriv, setsid: true },
+                    Exec { drop: Drop::Setpriv, setsid: true, dies_with_parent: true },
                     instance,
                     "supervisord run script",
                     WRAPPER_MAIN,

@@ -144,10 +144,10 @@ fn unit(recipe: &Recipe, options: &Options) -> Artifact {
             let _ = writeln!(s, "Environment={}", environment(key, value, &|v| piece(recipe, v)));
         }
     }
-    let settings = options.layout.settings(options.flavor);
-    let _ = writeln!(s, "EnvironmentFile=-{settings}/{name}");
+    let settings = Systemd.settings(name, &options.layout, options.flavor);
+    let _ = writeln!(s, "EnvironmentFile=-{}", settings.service);
     if template {
-        let _ = writeln!(s, "EnvironmentFile=-{settings}/{name}.d/%i");
+        let _ = writeln!(s, "EnvironmentFile=-{}%i", settings.instance_prefix);
     }
     if facts::has_env_file(recipe) {
         let _ = writeln!(s, "EnvironmentFile={}", facts::env_file(recipe, &options.layout));

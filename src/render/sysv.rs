@@ -76,21 +76,16 @@ impl Backend for Sysv {
             "#\n# {summary}\n#\n\
              # Rendered by initkit from the recipe \"{name}\"; change the recipe and render again\n\
              # rather than editing this file. Usage: {initd}/{name} ACTION{usage}\n\
-             # Settings: KEY=VALUE lines in {settings}/{name}{instance_note}, read as data.\n\
+             # Settings: KEY=VALUE lines in {settings}, read as data.\n\
              # No `set -e` (Debian Policy 9.3.2): every failure is handled where it happens.\n\n",
             summary = sh::comment(&recipe.summary),
             initd = layout.etc() + "/init.d",
-            settings = layout.settings(flavor),
-            instance_note = if recipe.instances.is_some() {
-                format!(", then {}/{name}.d/INSTANCE", layout.settings(flavor))
-            } else {
-                String::new()
-            },
+            settings = self.settings(name, layout, flavor).described(recipe.instances.is_some()),
         );
         let script = Script {
             header,
-            consts: generated::consts(recipe, options),
-            generated: generated::functions(recipe, options, Exec { drop: Drop::Setpriv, setsid: true }, None),
+            consts: generated::consts(recipe, options, &self.settings(name, layout, flavor)),
+            generated: generated::functions(recipe, options, Exec { drop: Drop::Setpriv, setsid: true, dies_with_parent: false }, None),
             main: SYSV_MAIN,
             setup: "",
         };

@@ -153,6 +153,10 @@ pub trait Backend: Sync {
     fn reads_env_file(&self) -> bool {
         true
     }
+    /// Where the settings of a service and its instances live.
+    fn settings(&self, name: &str, layout: &super::Layout, flavor: super::Flavor) -> super::facts::Settings {
+        super::facts::Settings::distribution(name, layout, flavor)
+    }
     /// Its artifacts read the settings files at run time (launchd's values
     /// are resolved when it is rendered).
     fn reads_settings(&self) -> bool {

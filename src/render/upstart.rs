@@ -110,7 +110,8 @@ fn render(recipe: &Recipe, options: &Options) -> Vec<Artifact> {
     }
     let mut out = vec![Artifact::new(format!("{}/init/{name}.conf", options.layout.etc()), 0o644, job)];
     if multi {
-        let settings = format!("{}/{name}.d", options.layout.settings(options.flavor));
+        let settings = Upstart.settings(name, &options.layout, options.flavor).instance_prefix;
+        let settings = settings.trim_end_matches('/');
         out.push(Artifact::new(
             format!("{}/init/{name}-instances.conf", options.layout.etc()),
             0o644,
@@ -127,8 +128,8 @@ fn render(recipe: &Recipe, options: &Options) -> Vec<Artifact> {
         format!("#!/bin/sh\n# Upstart helper for {name}, rendered by initkit; the jobs in /etc/init call it.\n\n");
     let helper_text = Script {
         header,
-        consts: generated::consts(recipe, options),
-        generated: generated::functions(recipe, options, Exec { drop: Drop::Setpriv, setsid: false }, None),
+        consts: generated::consts(recipe, options, &Upstart.settings(name, &options.layout, options.flavor)),
+        generated: generated::functions(recipe, options, Exec { drop: Drop::Setpriv, setsid: false, dies_with_parent: false }, None),
         main: UPSTART_HELPER,
         setup: "",
     }

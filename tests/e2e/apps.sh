@@ -121,15 +121,15 @@ for round in 1 2 3; do
 done
 
 echo "== a planted link where the script writes is refused"
-ln -s /tmp/initkit-e2e-victim "$A/run/initkit/pyshebang/a.pid.new"
+ln -s "$A/victim" "$A/run/initkit/pyshebang/a.pid.new"
 expect_rc "start with a planted pidfile temporary" 0 "$S" start a
-check "the link's target was not written" test ! -e /tmp/initkit-e2e-victim
+check "the link's target was not written" test ! -e "$A/victim"
 expect_rc "stop" 0 "$S" stop a
 rm -f "$A/var/log/initkit/pyshebang/a.log"
-ln -s /tmp/initkit-e2e-victim "$A/var/log/initkit/pyshebang/a.log"
+ln -s "$A/victim" "$A/var/log/initkit/pyshebang/a.log"
 expect_rc "start with a planted console log link is refused" 1 "$S" start a
 check "the refusal names the link" grep -q "is a symlink" <<<"$OUT"
-check "the link's target was not written" test ! -e /tmp/initkit-e2e-victim
+check "the link's target was not written" test ! -e "$A/victim"
 rm -f "$A/var/log/initkit/pyshebang/a.log"
 
 e2e_summary

@@ -69,6 +69,8 @@ for target in $TARGETS; do
     expect_rc "$target: initkit status redis" 0 in_ns initkit status redis
     check "$target: both instances running" bash -c "[ \$(grep -c ' running ' <<<\"\$1\") = 2 ]" _ "$OUT"
 
+    # The daemon's PID is known once the wrapper has written it (status never names the wrapper).
+    check "$target: status names redis@a's daemon" wait_until 10 bash -c "[ -n \"\$(nsenter -t \$(pgrep -P $NS_PID | head -1) -p -m -r -w initkit status redis@a --json | sed -n 's/.*\"pid\": \([0-9]*\).*/\1/p')\" ]"
     old=$(status_pid redis@a)
     case $old in ''|0|*[!0-9]*) fail "$target: redis@a has a pid" "got '$old'" ;; *) in_ns kill -9 "$old" ;; esac
     check "$target: the supervisor restarts redis@a after kill -9" wait_until 20 bash -c "p=\$(nsenter -t \$(pgrep -P $NS_PID | head -1) -p -m -r -w initkit status redis@a --json | sed -n 's/.*\"pid\": \([0-9]*\).*/\1/p'); [ -n \"\$p\" ] && [ \"\$p\" != $old ]"

@@ -82,8 +82,10 @@ impl Driver for Daemontools {
 
     fn status(&self, name: &str, instance: Option<&str>) -> Status {
         let dir = service_dir(name, instance);
-        let (state, pid, uptime) = parse_svstat(&stdout_of("svstat", &[&dir]));
-        let daemon = pidfile_pid(&facts::pidfile(name, instance)).or(pid.and_then(|p| u32::try_from(p).ok()));
+        let (state, _, uptime) = parse_svstat(&stdout_of("svstat", &[&dir]));
+        // The supervisor's PID is the stop wrapper's, never the daemon's: only
+        // the root-owned pidfile the wrapper writes names the daemon.
+        let daemon = pidfile_pid(&facts::pidfile(name, instance));
         Status::new(instance, dir, state, daemon, uptime)
     }
 

@@ -11,7 +11,7 @@ use crate::{
         run::{native, number_after, stdout_of},
     },
     recipe::{Recipe, Reload},
-    render::{Flavor, launchd::label},
+    render::{Flavor, Target, launchd::label},
 };
 
 pub struct Launchd;
@@ -48,7 +48,7 @@ impl Driver for Launchd {
             let service = format!("system/{}", label(ctx.name, i.as_deref()));
             let c = match args(ctx.recipe, action, service) {
                 Some(a) => native("launchctl", &a),
-                None => reload_command(ctx.recipe, ctx.flavor, i.as_deref()),
+                None => reload_command(ctx.recipe, Target::Launchd, ctx.flavor, i.as_deref()),
             };
             if code == 0 {
                 code = c;

@@ -10,7 +10,7 @@ use crate::{
         run::{native, number_after, stdout_of},
     },
     recipe::{Recipe, Reload, signal::Signal},
-    render::{Flavor, facts, runit::DIRS},
+    render::{Flavor, Target, facts, runit::DIRS},
 };
 
 pub struct Runit;
@@ -65,7 +65,7 @@ fn reload(ctx: &Ctx<'_>, dir: String, instance: Option<&str>, wait: u64) -> i32 
                 None => 7,
             },
         },
-        Some(Reload::Command(_)) => reload_command(ctx.recipe, ctx.flavor, instance),
+        Some(Reload::Command(_)) => reload_command(ctx.recipe, Target::Runit, ctx.flavor, instance),
         None => 3,
     }
 }

@@ -60,9 +60,10 @@ impl Driver for S6 {
 
     fn status(&self, name: &str, instance: Option<&str>) -> Status {
         let dir = service_dir(name, instance);
-        let (state, pid, uptime) = parse_svstat(&stdout_of("s6-svstat", &["-o", "up,pid,updownfor,wantedup", &dir]));
-        // Behind the stop wrapper, the supervisor's PID is the wrapper's; the daemon's is in the pidfile.
-        let daemon = pidfile_pid(&facts::pidfile(name, instance)).or(pid.and_then(|p| u32::try_from(p).ok()));
+        let (state, _, uptime) = parse_svstat(&stdout_of("s6-svstat", &["-o", "up,pid,updownfor,wantedup", &dir]));
+        // The supervisor's PID is the stop wrapper's, never the daemon's: only
+        // the root-owned pidfile the wrapper writes names the daemon.
+        let daemon = pidfile_pid(&facts::pidfile(name, instance));
         Status::new(instance, dir, state, daemon, uptime)
     }
 

@@ -71,8 +71,10 @@ impl Driver for Supervisord {
 
     fn status(&self, name: &str, instance: Option<&str>) -> Status {
         let program = facts::service_name(name, instance);
-        let (state, pid, uptime) = parse_status(&stdout_of("supervisorctl", &ctl(&["status", &program])));
-        let daemon = pidfile_pid(&facts::pidfile(name, instance)).or(pid.and_then(|p| u32::try_from(p).ok()));
+        let (state, _, uptime) = parse_status(&stdout_of("supervisorctl", &ctl(&["status", &program])));
+        // The supervisor's PID is the stop wrapper's, never the daemon's: only
+        // the root-owned pidfile the wrapper writes names the daemon.
+        let daemon = pidfile_pid(&facts::pidfile(name, instance));
         Status::new(instance, program, state, daemon, uptime)
     }
 

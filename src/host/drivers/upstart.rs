@@ -11,7 +11,7 @@ use crate::{
         run::{native, number_after, stdout_of},
     },
     recipe::{Recipe, Reload},
-    render::{Flavor, upstart::reload_is_hup},
+    render::{Flavor, Target, upstart::reload_is_hup},
 };
 
 pub struct Upstart;
@@ -61,7 +61,7 @@ impl Driver for Upstart {
                     let pid = parse_status(&stdout_of("initctl", &job_args("status", ctx.name, i.as_deref()))).1;
                     match reload_plan(ctx.recipe, ctx.name, i.as_deref(), pid) {
                         Some((program, args)) => native(&program, &args),
-                        None => reload_command(ctx.recipe, ctx.flavor, i.as_deref()),
+                        None => reload_command(ctx.recipe, Target::Upstart, ctx.flavor, i.as_deref()),
                     }
                 }
                 other => native("initctl", &job_args(other.verb(), ctx.name, i.as_deref())),

@@ -31,6 +31,9 @@ pub struct Exec {
     /// a stop reaches everything it started and nothing else. runit's runsv
     /// already does it; Upstart tracks the process itself.
     pub setsid: bool,
+    /// The daemon gets SIGKILL if the script that started it dies (a
+    /// supervisor that SIGKILLs the stop wrapper would otherwise orphan it).
+    pub dies_with_parent: bool,
 }
 
 /// The shell variable a template variable lives in.
@@ -68,15 +71,17 @@ const VALUES_NOTE: &str =
     "# shellcheck disable=SC2034 # values for whichever function reads them; a script reads only some\n";
 
 /// The constants the library reads; the builder keeps those a script uses.
-pub fn consts(recipe: &Recipe, options: &Options) -> Vec<(&'static str, String)> {
+pub fn consts(recipe: &Recipe, options: &Options, settings: &facts::Settings) -> Vec<(&'static str, String)> {
     let layout = &options.layout;
     let flavor = options.flavor;
     let name = &recipe.name;
     let setting_names: Vec<&str> = recipe.vars.iter().map(|v| v.name.as_str()).collect();
     vec![
         ("NAME", name.clone()),
-        ("SETTINGS_FILE", format!("{}/{name}", layout.settings(flavor))),
-        ("INSTANCE_DIR", format!("{}/{name}.d", layout.settings(flavor))),
+        ("SETTINGS_FILE", settings.service.clone()),
+        ("INSTANCE_PREFIX", settings.instance_prefix.clone()),
+        // Where SysV lists the configured instances.
+        ("INSTANCE_DIR", settings.instance_prefix.trim_end_matches('/').to_owned()),
         ("ENV_FILE", facts::env_file(recipe, layout)),
         ("MULTI", if recipe.instances.is_some() { "1" } else { "0" }.to_owned()),
         ("DEFAULT_INSTANCE", recipe.instances.as_ref().and_then(|i| i.default.clone()).unwrap_or_default()),
@@ -324,13 +329,25 @@ fn exec_function(recipe: &Recipe, exec: Exec) -> String {
     if exec.setsid {
         chain.push("setsid");
     }
-    if run.user != "root" {
-        chain.push(match exec.drop {
-            Drop::Setpriv => "setpriv --reuid=\"$RUN_USER\" --regid=\"$run_group\" --init-groups --",
-            Drop::Chpst => "chpst -u \"$RUN_USER:$run_group\"",
-            Drop::S6 => "s6-setuidgid \"$RUN_USER\"",
-            Drop::Setuidgid => "setuidgid \"$RUN_USER\"",
+    // The parent-death signal is cleared by a change of user: it is set after the drop.
+    let pdeath = exec.dies_with_parent;
+    if run.user == "root" {
+        if pdeath {
+            chain.push("setpriv --pdeathsig KILL --");
+        }
+    } else {
+        chain.push(match (exec.drop, pdeath) {
+            (Drop::Setpriv, false) => "setpriv --reuid=\"$RUN_USER\" --regid=\"$run_group\" --init-groups --",
+            (Drop::Setpriv, true) => {
+                "setpriv --reuid=\"$RUN_USER\" --regid=\"$run_group\" --init-groups --pdeathsig KILL --"
+            }
+            (Drop::Chpst, _) => "chpst -u \"$RUN_USER:$run_group\"",
+            (Drop::S6, _) => "s6-setuidgid \"$RUN_USER\"",
+            (Drop::Setuidgid, _) => "setuidgid \"$RUN_USER\"",
         });
+        if pdeath && exec.drop != Drop::Setpriv {
+            chain.push("setpriv --pdeathsig KILL --");
+        }
     }
     let prefix = if chain.is_empty() { String::new() } else { format!("{} ", chain.join(" ")) };
     s.push_str(literal_dollars(&run.command.iter().collect::<Vec<_>>()));

@@ -214,7 +214,7 @@ ik_load() {
     fi
     ik_defaults
     ik_read_settings "$SETTINGS_FILE"
-    [ -n "$instance" ] && ik_read_settings "$INSTANCE_DIR/$instance"
+    [ -n "$instance" ] && ik_read_settings "$INSTANCE_PREFIX$instance"
     ik_dirs
 }
 
