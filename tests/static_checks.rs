@@ -99,3 +99,25 @@ fn every_unit_scores_at_or_below_its_recipes_exposure_threshold() {
         assert!(out.status.success(), "{name}: exposure {score} is above the recipe's {max}");
     }
 }
+
+#[test]
+fn the_test_suites_and_ci_pass_shellcheck() {
+    if !common::require_tool("shellcheck", "shellcheck of the e2e suites") {
+        return;
+    }
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files: Vec<std::path::PathBuf> = fs::read_dir(root.join("tests/e2e"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "sh"))
+        .collect();
+    files.push(root.join(".ci/run"));
+    files.push(root.join("bench/run.sh"));
+    assert!(files.len() >= 8, "{files:?}");
+    let out = Command::new("shellcheck")
+        .args(["-x", "--source-path=SCRIPTDIR", "-S", "style"])
+        .args(&files)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "shellcheck failed:\n{}", String::from_utf8_lossy(&out.stdout));
+}

@@ -59,7 +59,12 @@ impl Backend for Openrc {
         let script = Script {
             header,
             consts: generated::consts(recipe, options, &self.settings(name, &options.layout, options.flavor)),
-            generated: generated::functions(recipe, options, Exec { drop: Drop::Setpriv, setsid: true, dies_with_parent: false }, None),
+            generated: generated::functions(
+                recipe,
+                options,
+                Exec { drop: Drop::Setpriv, setsid: true, dies_with_parent: false },
+                None,
+            ),
             main: OPENRC_MAIN,
             // openrc-run's helpers (service_started, eerror, ...) live in its libexec bin.
             setup: "PATH=\"${RC_LIBEXECDIR:-/lib/rc}/bin:$PATH\"\n",

@@ -85,7 +85,12 @@ impl Backend for Sysv {
         let script = Script {
             header,
             consts: generated::consts(recipe, options, &self.settings(name, layout, flavor)),
-            generated: generated::functions(recipe, options, Exec { drop: Drop::Setpriv, setsid: true, dies_with_parent: false }, None),
+            generated: generated::functions(
+                recipe,
+                options,
+                Exec { drop: Drop::Setpriv, setsid: true, dies_with_parent: false },
+                None,
+            ),
             main: SYSV_MAIN,
             setup: "",
         };

@@ -129,7 +129,12 @@ fn render(recipe: &Recipe, options: &Options) -> Vec<Artifact> {
     let helper_text = Script {
         header,
         consts: generated::consts(recipe, options, &Upstart.settings(name, &options.layout, options.flavor)),
-        generated: generated::functions(recipe, options, Exec { drop: Drop::Setpriv, setsid: false, dies_with_parent: false }, None),
+        generated: generated::functions(
+            recipe,
+            options,
+            Exec { drop: Drop::Setpriv, setsid: false, dies_with_parent: false },
+            None,
+        ),
         main: UPSTART_HELPER,
         setup: "",
     }

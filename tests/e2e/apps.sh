@@ -8,9 +8,9 @@
 # Usage: tests/e2e/apps.sh [PATH-TO-INITKIT]   (as root)
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=lib.sh
 . "$here/lib.sh"
 INITKIT=${1:-$here/../../target/release/initkit}
-E2E_EXTRA_PIDS=()
 e2e_traps
 
 if [ "$(id -u)" != 0 ]; then echo "the apps end-to-end suite needs root"; exit 1; fi
@@ -20,6 +20,7 @@ command -v python3 >/dev/null || { echo "python3 is missing: .ci/run installs it
 new_root A
 mkdir -p "$A/etc/default"
 write_app "$A/srv/apps"
+# shellcheck disable=SC2016 # "$1" belongs to the wrapper script
 printf '#!/bin/sh\nexec /usr/bin/python3 %s/srv/apps/web.py "$1" initkit-e2e-marker\n' "$A" >"$A/srv/apps/wrapper.sh"
 chmod 755 "$A/srv/apps/wrapper.sh"
 
@@ -37,7 +38,7 @@ recipe() {
 
 answers() { [ "$(curl -fsS --max-time 2 "http://127.0.0.1:$1/")" = ok ]; }
 # count MARKER: live processes whose command line holds MARKER (this suite's own excluded).
-count() { pgrep -f -- "$1" | grep -v -x "$$" | wc -l; }
+count() { pgrep -f -- "$1" | grep -c -v -x "$$"; }
 none_left() { [ "$(count "$1")" = 0 ]; }
 
 # scenario NAME PORT MARKER [PROCESSES]: start, status, restart, stop,

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared helpers for the end-to-end suites: counting, polling, cleanup.
 # Sourced by tests/e2e/*.sh; bash, run as root.
 
@@ -5,6 +6,8 @@ E2E_PASSED=0
 E2E_FAILED=0
 E2E_FAILURES=()
 E2E_ROOTS=()
+# Processes a suite started itself (bystanders, look-alikes), killed on exit.
+E2E_EXTRA_PIDS=()
 
 pass() { E2E_PASSED=$((E2E_PASSED + 1)); printf '  ok    %s\n' "$1"; }
 fail() { E2E_FAILED=$((E2E_FAILED + 1)); E2E_FAILURES+=("$1"); printf '  FAIL  %s\n' "$1"; [ -n "${2:-}" ] && printf '        %s\n' "$2"; }

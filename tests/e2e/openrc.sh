@@ -6,9 +6,9 @@
 # Usage: tests/e2e/openrc.sh [PATH-TO-INITKIT]   (as root)
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=lib.sh
 . "$here/lib.sh"
 INITKIT=$(readlink -f "${1:-$here/../../target/release/initkit}")
-E2E_EXTRA_PIDS=()
 
 [ "$(id -u)" = 0 ] || { echo "the OpenRC end-to-end suite needs root"; exit 1; }
 for tool in mmdebstrap unshare nsenter; do
@@ -38,6 +38,7 @@ check "rc-update's runlevel link exists" test "$(readlink "$R/etc/runlevels/defa
 check "install nginx" "$INITKIT" install nginx --target openrc --root "$R" --set config=/srv/nginx.conf --set port=17423 --force
 
 # PID 1 of the namespace reaps orphans; OpenRC's state lives on a tmpfs /run.
+# shellcheck disable=SC2016 # the script runs inside the namespace
 unshare --pid --mount --fork --mount-proc="$R/proc" chroot "$R" sh -c '
     mount -t tmpfs tmpfs /run
     for d in started starting stopping inactive wasinactive failed exclusive daemons options scheduled tmp; do
@@ -81,6 +82,7 @@ expect_rc "initkit restart nginx refuses too" 6 in_ns initkit restart nginx
 check "nginx still serves v1 after both" test "$(http)" = v1
 sed -i -e '/this is not nginx config/d' -e 's/v1/v2/' "$R/srv/nginx.conf"
 expect_rc "rc-service nginx reload with the fixed config" 0 in_ns rc-service nginx reload
+# shellcheck disable=SC2016 # expanded by the inner bash
 check "nginx serves v2" wait_until 10 bash -c '[ "$(curl -s --max-time 1 http://127.0.0.1:17423/)" = v2 ]'
 expect_rc "rc-service nginx restart with the fixed config" 0 in_ns rc-service nginx restart
 check "nginx has a new master" test "$(in_ns cut -d" " -f1 /run/initkit/nginx/nginx.pid)" != "$pid"

@@ -5,11 +5,11 @@
 # Usage: tests/e2e/supervisors.sh [PATH-TO-INITKIT] [TARGET...]   (as root)
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=lib.sh
 . "$here/lib.sh"
 INITKIT=$(readlink -f "${1:-$here/../../target/release/initkit}")
 shift || true
 TARGETS=${*:-runit s6 daemontools supervisord}
-E2E_EXTRA_PIDS=()
 
 [ "$(id -u)" = 0 ] || { echo "the supervisors' end-to-end suite needs root"; exit 1; }
 for tool in mmdebstrap unshare nsenter; do

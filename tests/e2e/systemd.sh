@@ -5,9 +5,9 @@
 # Usage: tests/e2e/systemd.sh [PATH-TO-INITKIT]   (as root)
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=lib.sh
 . "$here/lib.sh"
 INITKIT=$(readlink -f "${1:-$here/../../target/release/initkit}")
-E2E_EXTRA_PIDS=()
 
 [ "$(id -u)" = 0 ] || { echo "the systemd end-to-end suite needs root"; exit 1; }
 for tool in mmdebstrap systemd-nspawn nsenter; do
@@ -29,6 +29,7 @@ stop_container() {
     local cg pids
     for cg in $(comm -13 <(printf '%s\n' "$CGROUPS_BEFORE") <(find /sys/fs/cgroup -mindepth 1 -maxdepth 3 -type d 2>/dev/null | sort)); do
         pids=$(find "$cg" -name cgroup.procs -exec cat {} + 2>/dev/null)
+        # shellcheck disable=SC2086 # one PID a word, on purpose
         [ -n "$pids" ] && kill -KILL $pids 2>/dev/null
     done
     sleep 0.2
@@ -149,7 +150,10 @@ score() { systemd-analyze security --offline=true "$1" 2>/dev/null | sed -n 's/.
 for pair in redis:redis-server memcached:memcached nginx:nginx haproxy:haproxy mariadb:mariadb php-fpm:php8.2-fpm postgresql:postgresql@; do
     name=${pair%%:*} debian=${pair#*:}
     "$INITKIT" render "$name" --target systemd --out "$SEC" >/dev/null
-    unit=$(ls "$SEC/etc/systemd/system/" | grep "^$name[@.]")
+    unit=
+    for f in "$SEC/etc/systemd/system/$name@.service" "$SEC/etc/systemd/system/$name.service"; do
+        [ -f "$f" ] && unit=${f##*/}
+    done
     if [ "${unit%@.service}" != "$unit" ]; then cp "$SEC/etc/systemd/system/$unit" "$SEC/${unit%@.service}@e2e.service"; unit=${unit%@.service}@e2e.service; else cp "$SEC/etc/systemd/system/$unit" "$SEC/$unit"; fi
     ours=$(cd "$SEC" && score "./$unit")
     cap=$("$INITKIT" show "$name" --json | sed -n 's/.*"text".*exposure_max = \([0-9.]*\).*/\1/p')
@@ -173,6 +177,7 @@ else
     check "update-rc.d made the rc links" bash -c 'ls /etc/rc2.d/S*redis && ls /etc/rc0.d/K*redis' 
     check "the manifest says update-rc.d registered it" grep -q '"registered_with": "update-rc.d"' /var/lib/initkit/installed/redis.json
     expect_rc "initkit start redis" 0 "$INITKIT" start redis
+    # shellcheck disable=SC2016 # expanded by the inner bash
     check "redis@one answers on 17051" wait_until 5 bash -c '[ "$(redis-cli -p 17051 ping)" = PONG ]'
     expect_rc "initkit status redis" 0 "$INITKIT" status redis
     expect_rc "uninstall redis (stops it first)" 0 "$INITKIT" uninstall redis

@@ -3,9 +3,9 @@
 # Usage: tests/e2e/sysv.sh [PATH-TO-INITKIT]   (as root)
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=lib.sh
 . "$here/lib.sh"
 INITKIT=${1:-$here/../../target/release/initkit}
-E2E_EXTRA_PIDS=()
 e2e_traps
 
 if [ "$(id -u)" != 0 ]; then echo "the SysV end-to-end suite needs root"; exit 1; fi
