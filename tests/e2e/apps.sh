@@ -36,10 +36,8 @@ recipe() {
     : >"$A/etc/default/$name.d/a"
 }
 
-answers() { [ "$(curl -fsS --max-time 2 "http://127.0.0.1:$1/")" = ok ]; }
 # count MARKER: live processes whose command line holds MARKER (this suite's own excluded).
 count() { pgrep -f -- "$1" | grep -c -v -x "$$"; }
-none_left() { [ "$(count "$1")" = 0 ]; }
 
 # scenario NAME PORT MARKER [PROCESSES]: start, status, restart, stop,
 # nothing left behind; PROCESSES (1) hold MARKER while it runs.

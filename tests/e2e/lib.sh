@@ -31,6 +31,21 @@ wait_until() {
     done
 }
 
+# Probes every suite shares.
+# ping_port PORT: a redis answers PING on 127.0.0.1:PORT.
+ping_port() { [ "$(redis-cli -p "$1" ping 2>/dev/null)" = PONG ]; }
+# body PORT: what an HTTP GET of / on 127.0.0.1:PORT returns.
+body() { curl -fsS --max-time 2 "http://127.0.0.1:$1/" 2>/dev/null; }
+# answers PORT: the test app answers "ok".
+answers() { [ "$(body "$1")" = ok ]; }
+# none_left MARKER: no live process holds MARKER in its command line.
+none_left() { ! pgrep -f -- "$1" >/dev/null; }
+# hook_before_signal LOG: the pre-stop step (redis's wait for a background
+# save) was logged before redis got its stop signal.
+hook_before_signal() {
+    awk '/initkit: before stop: wait for a background save/{h=NR} /Received SIGTERM|User requested shutdown/{if(!s)s=NR} END{exit !(h && s && h<s)}' "$1"
+}
+
 # gone PID: not running, or a zombie (PID 1 here reaps late).
 gone() { [ ! -e "/proc/$1/stat" ] || [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" = Z ]; }
 alive() { ! gone "$1"; }

@@ -49,7 +49,6 @@ unshare --pid --mount --fork --mount-proc="$R/proc" chroot "$R" sh -c '
 NS_PID=$!
 in_ns() { nsenter -t "$(pgrep -P "$NS_PID" | head -1)" -p -m -r -w "$@"; }
 check "the namespace is up" wait_until 10 bash -c "[ -n \"\$(pgrep -P $NS_PID)\" ] && nsenter -t \$(pgrep -P $NS_PID | head -1) -p -m -r -w test -f /run/openrc/softlevel"
-ping_port() { [ "$(redis-cli -p "$1" ping 2>/dev/null)" = PONG ]; }
 
 echo "== redis: two instances through rc-service"
 expect_rc "rc-service redis.a start" 0 in_ns rc-service redis.a start
@@ -67,7 +66,7 @@ expect_rc "initkit restart redis@b" 0 in_ns initkit restart redis@b
 check "redis.b answers after restart" wait_until 10 ping_port 17422
 
 echo "== nginx: the script refuses a restart with a broken config"
-http() { curl -s --max-time 2 http://127.0.0.1:17423/; }
+http() { body 17423; }
 expect_rc "rc-service nginx start" 0 in_ns rc-service nginx start
 check "nginx serves v1" test "$(http)" = v1
 pid=$(in_ns cut -d" " -f1 /run/initkit/nginx/nginx.pid)
@@ -92,8 +91,6 @@ write_app "$R/srv/apps"
 app_recipe "$R/srv/pyapp.toml" pyapp 17431 /srv/apps/web.py 17431 initkit-e2e-openrc-py
 app_recipe "$R/srv/shapp.toml" shapp 17432 /bin/sh -c "/usr/bin/python3 /srv/apps/web.py 17432 initkit-e2e-openrc-sh; echo done" sh
 READY=1s app_recipe "$R/srv/lateapp.toml" lateapp 17433 /bin/sh -c "/usr/bin/python3 /srv/apps/web.py 17439 initkit-e2e-openrc-late; echo done" sh
-answers() { [ "$(curl -fsS --max-time 2 "http://127.0.0.1:$1/")" = ok ]; }
-none_left() { ! pgrep -f -- "$1" >/dev/null; }
 for app in pyapp:17431:initkit-e2e-openrc-py shapp:17432:initkit-e2e-openrc-sh; do
     name=${app%%:*} rest=${app#*:} port=${rest%%:*} marker=${rest#*:}
     check "$name: install" "$INITKIT" install "$R/srv/$name.toml" --target openrc --root "$R"

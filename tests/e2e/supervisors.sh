@@ -31,7 +31,6 @@ trap 'exit 1' INT TERM HUP PIPE
 prepare_rootfs "$CACHE" "$PACKAGES" sup
 
 in_ns() { nsenter -t "$(pgrep -P "$NS_PID" | head -1)" -p -m -r -w "$@"; }
-ping_port() { [ "$(redis-cli -p "$1" ping 2>/dev/null)" = PONG ]; }
 status_pid() { in_ns initkit status "$1" --json | sed -n 's/.*"pid": \([0-9]*\).*/\1/p'; }
 http() { curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:$1/"; }
 
@@ -83,7 +82,7 @@ for target in $TARGETS; do
         supervisord) log="$R/var/log/supervisor/initkit-redis@a.log" ;;
         *) log="$R/var/log/initkit/redis/a/current" ;;
     esac
-    check "$target: the hook ran before redis got its signal (log)" bash -c "awk '/initkit: before stop: wait for a background save/{h=NR} /Received SIGTERM|User requested shutdown/{if(!s)s=NR} END{exit !(h && s && h<s)}' \"\$1\"" _ "$log"
+    check "$target: the hook ran before redis got its signal (log)" hook_before_signal "$log"
     expect_rc "$target: initkit start redis@a" 0 in_ns initkit start redis@a
     check "$target: redis@a answers after start" wait_until 20 ping_port $pa
 
@@ -100,8 +99,6 @@ for target in $TARGETS; do
     check "$target: nginx serves after restart" wait_until 10 bash -c "[ \"\$(curl -s --max-time 1 http://127.0.0.1:$pn/)\" = v2 ]"
 
     if [ "$target" = s6 ]; then
-        answers() { [ "$(curl -fsS --max-time 2 "http://127.0.0.1:$1/")" = ok ]; }
-        none_left() { ! pgrep -f -- "$1" >/dev/null; }
         for app in pyapp:$((port + 5)):initkit-e2e-s6-py shapp:$((port + 6)):initkit-e2e-s6-sh; do
             name=${app%%:*} rest=${app#*:} aport=${rest%%:*} marker=${rest#*:}
             check "$target: $name answers" wait_until 20 answers "$aport"

@@ -12,7 +12,6 @@ if [ "$(id -u)" != 0 ]; then echo "the SysV end-to-end suite needs root"; exit 1
 # lsb init-functions would hand our scripts to systemctl; systemd must not look alive.
 if [ -d /run/systemd/system ]; then echo "/run/systemd/system exists: refusing to run SysV tests here"; exit 1; fi
 
-redis_ping() { [ "$(redis-cli -p "$1" ping 2>/dev/null)" = PONG ]; }
 # pid_of ROOT NAME INSTANCE: the PID a pidfile names (the start time follows it).
 pid_of() { read -r p _ <"$1/run/initkit/$2/$3.pid" 2>/dev/null && printf %s "$p"; }
 
@@ -23,8 +22,8 @@ printf 'port=17001\n' >"$R/etc/default/redis.d/a"
 printf 'port="17002"\n' >"$R/etc/default/redis.d/b"
 S=$R/etc/init.d/redis
 expect_rc "redis: start all" 0 "$S" start
-check "redis@a answers PING" redis_ping 17001
-check "redis@b answers PING" redis_ping 17002
+check "redis@a answers PING" ping_port 17001
+check "redis@b answers PING" ping_port 17002
 expect_rc "redis: status a" 0 "$S" status a
 expect_rc "redis: status b" 0 "$S" status b
 expect_rc "redis: start when running is success" 0 "$S" start a
@@ -32,7 +31,7 @@ expect_rc "redis: stop a" 0 "$S" stop a
 check "redis@a's port is closed" wait_until 2 bash -c "! redis-cli -p 17001 ping"
 expect_rc "redis: status a after stop" 3 "$S" status a
 expect_rc "redis: status b still running" 0 "$S" status b
-check "redis@b still answers" redis_ping 17002
+check "redis@b still answers" ping_port 17002
 expect_rc "redis: status of all, one stopped" 3 "$S" status
 expect_rc "redis: stop when stopped is success" 0 "$S" stop a
 expect_rc "redis: reload is not implemented" 3 "$S" reload b
@@ -48,7 +47,7 @@ kill -9 "$pid"
 check "redis@b is gone after kill -9" wait_until 5 gone "$pid"
 expect_rc "redis: status of a killed instance" 1 "$S" status b
 expect_rc "redis: start over a stale pidfile" 0 "$S" start b
-check "redis@b answers again" redis_ping 17002
+check "redis@b answers again" ping_port 17002
 check "redis@b has a new pid" test "$(pid_of "$R" redis b)" != "$pid"
 
 echo "== redis: a stale pidfile naming an unrelated process"
@@ -62,7 +61,7 @@ check "the stale pidfile was removed" test ! -e "$R/run/initkit/redis/a.pid"
 expect_rc "redis: status after" 3 "$S" status a
 kill "$bystander"
 expect_rc "redis: stop all" 0 "$S" stop
-check "redis's hook ran before the signal (console log)" grep -q "initkit: before stop: wait for a background save" "$R/var/log/initkit/redis/b.log"
+check "redis's hook ran before the signal (console log)" hook_before_signal "$R/var/log/initkit/redis/b.log"
 
 echo "== memcached: two instances, RHEL flavour"
 new_root M; render memcached "$M" rhel
@@ -100,20 +99,19 @@ http {
 NGINX
 printf 'config=%s\nport=17021\n' "$N/srv/nginx.conf" >"$N/etc/default/nginx"
 S=$N/etc/init.d/nginx
-get() { curl -fsS --max-time 2 "http://127.0.0.1:$1/"; }
 expect_rc "nginx: start" 0 "$S" start
-check "nginx serves v1" test "$(get 17021)" = v1
+check "nginx serves v1" test "$(body 17021)" = v1
 pid=$(pid_of "$N" nginx nginx)
 expect_rc "nginx: reload when running" 0 "$S" reload
 printf 'this is not nginx config;\n' >>"$N/srv/nginx.conf"
 expect_rc "nginx: restart with a broken config refuses" 6 "$S" restart
 check "nginx: the refusal says why" grep -q "config test failed" <<<"$OUT"
 check "nginx: same master after refused restart" test "$(pid_of "$N" nginx nginx)" = "$pid"
-check "nginx still serves v1" test "$(get 17021)" = v1
+check "nginx still serves v1" test "$(body 17021)" = v1
 expect_rc "nginx: reload with a broken config refuses" 6 "$S" reload
 expect_rc "nginx: configtest reports the failure" 6 "$S" configtest
 check "nginx: same master after refused reload" alive "$pid"
-check "nginx still serves v1 after refused reload" test "$(get 17021)" = v1
+check "nginx still serves v1 after refused reload" test "$(body 17021)" = v1
 sed -i -e '/this is not nginx config/d' -e 's/v1/v2/' "$N/srv/nginx.conf"
 expect_rc "nginx: reload with the fixed config" 0 "$S" reload
 check "nginx serves v2 after reload" wait_until 5 bash -c "[ \"\$(curl -fsS --max-time 1 http://127.0.0.1:17021/)\" = v2 ]"
@@ -147,7 +145,7 @@ printf 'bogus_keyword here\n' >>"$H/srv/haproxy.cfg"
 expect_rc "haproxy: restart with a broken config refuses" 6 "$S" restart
 expect_rc "haproxy: reload with a broken config refuses" 6 "$S" reload
 check "haproxy: same master" test "$(pid_of "$H" haproxy haproxy)" = "$pid"
-check "haproxy still serves v1" test "$(get 17031)" = v1
+check "haproxy still serves v1" test "$(body 17031)" = v1
 sed -i -e '/bogus_keyword/d' -e 's/"v1"/"v2"/' "$H/srv/haproxy.cfg"
 expect_rc "haproxy: reload with the fixed config" 0 "$S" reload
 check "haproxy serves v2 after reload" wait_until 5 bash -c "[ \"\$(curl -fsS --max-time 1 http://127.0.0.1:17031/)\" = v2 ]"
