@@ -8,16 +8,8 @@ use std::{
 
 use crate::recipe::{Recipe, RecipeErrors, parse_recipe};
 
-/// The recipes built into the binary, by name.
-pub const EMBEDDED: &[(&str, &str)] = &[
-    ("haproxy", include_str!("../../recipes/haproxy.toml")),
-    ("mariadb", include_str!("../../recipes/mariadb.toml")),
-    ("memcached", include_str!("../../recipes/memcached.toml")),
-    ("nginx", include_str!("../../recipes/nginx.toml")),
-    ("php-fpm", include_str!("../../recipes/php-fpm.toml")),
-    ("postgresql", include_str!("../../recipes/postgresql.toml")),
-    ("redis", include_str!("../../recipes/redis.toml")),
-];
+// `EMBEDDED`: every recipes/*.toml, listed by build.rs.
+include!(concat!(env!("OUT_DIR"), "/catalogue.rs"));
 
 /// Where a recipe's text came from.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,0 +1,36 @@
+//! The catalogue is data: every `recipes/*.toml` is embedded in the binary and
+//! gets its golden tests, with no list to edit when a recipe is added.
+
+use std::{env, fmt::Write as _, fs, path::Path};
+
+const TARGETS: [&str; 9] =
+    ["Systemd", "Sysv", "Runit", "S6", "Daemontools", "Supervisord", "Openrc", "Upstart", "Launchd"];
+
+fn main() {
+    println!("cargo:rerun-if-changed=recipes");
+    let mut names: Vec<String> = fs::read_dir("recipes")
+        .expect("the recipes directory")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == "toml"))
+        .filter_map(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
+        .collect();
+    names.sort();
+    let out = env::var("OUT_DIR").expect("OUT_DIR");
+    let mut catalogue =
+        String::from("/// The recipes built into the binary, by name.\npub const EMBEDDED: &[(&str, &str)] = &[\n");
+    let mut golden = String::from("golden! {\n");
+    for name in &names {
+        let _ = writeln!(
+            catalogue,
+            "    ({name:?}, include_str!(concat!(env!(\"CARGO_MANIFEST_DIR\"), \"/recipes/{name}.toml\"))),"
+        );
+        for t in TARGETS {
+            let _ = writeln!(golden, "    {}_{}: {name:?}, {t};", name.replace('-', "_"), t.to_lowercase());
+        }
+    }
+    catalogue.push_str("];\n");
+    golden.push_str("}\n");
+    fs::write(Path::new(&out).join("catalogue.rs"), catalogue).expect("writing catalogue.rs");
+    fs::write(Path::new(&out).join("golden_cases.rs"), golden).expect("writing golden_cases.rs");
+}
