@@ -64,7 +64,7 @@ fn unknown_recipe_is_a_clear_error() {
     assert_eq!(
         stderr(&o),
         format!(
-            "error: no recipe named `rediss`\n  = help: the catalogue has: {}; or give a path to a .toml file\n",
+            "error: no recipe named `rediss`\n  = help: did you mean `redis`?\n  = help: the catalogue has: {}; or give a path to a .toml file\n",
             names.join(", ")
         )
     );

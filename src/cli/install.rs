@@ -210,7 +210,13 @@ pub fn run_install(args: &InstallArgs) -> Result<(), CliError> {
     };
     drop(lock);
     if args.start {
-        return operate::run_manifest(&m, operate::Action::Start, None, false);
+        // Only what this command installed starts, not the service's other instances.
+        if req.instances.is_empty() {
+            operate::run_manifest(&m, operate::Action::Start, None, false)?;
+        }
+        for i in &req.instances {
+            operate::run_manifest(&m, operate::Action::Start, Some(i), false)?;
+        }
     }
     Ok(())
 }

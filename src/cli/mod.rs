@@ -10,6 +10,8 @@ mod output;
 mod render;
 mod resolve;
 mod show;
+mod status;
+mod suggest;
 
 use std::{path::PathBuf, process::ExitCode};
 
@@ -37,8 +39,9 @@ enum Command {
         #[arg(long, default_value = "/")]
         root: PathBuf,
     },
-    /// Show a recipe and the file it came from.
+    /// Show a recipe and the file it came from; with `@INSTANCE`, that instance's values.
     Show {
+        /// `NAME` or `NAME@INSTANCE`.
         name: String,
         #[arg(long)]
         json: bool,
@@ -81,24 +84,33 @@ enum Command {
     Install(Box<install::InstallArgs>),
     /// Remove what install wrote, restoring any file it replaced.
     Uninstall(install::UninstallArgs),
-    /// Start a service (every installed instance, or one).
-    Start(Target1),
-    /// Stop a service.
-    Stop(Target1),
+    /// Start services (`NAME`: every installed instance; `NAME@INSTANCE`: one).
+    Start(Specs),
+    /// Stop services.
+    Stop(Specs),
     /// Test the config, then restart; a failing test changes nothing.
-    Restart(Target1),
+    Restart(Specs),
     /// Test the config, then reload; a failing test changes nothing.
-    Reload(Target1),
-    /// Each instance's state, main PID and uptime; exit codes as LSB status.
-    Status(Target1),
+    Reload(Specs),
+    /// Every installed service (or those named): target, enabled, state, PID,
+    /// uptime; the exit code is LSB's status code of the worst.
+    Status(Report),
     /// Run the recipe's config test for each instance.
-    Configtest(Target1),
+    Configtest(Report),
 }
 
 #[derive(clap::Args, Debug)]
-struct Target1 {
-    /// `NAME` (every installed instance) or `NAME@INSTANCE`.
-    spec: String,
+struct Specs {
+    /// `NAME` (every installed instance) or `NAME@INSTANCE`; several may be given.
+    #[arg(required = true)]
+    specs: Vec<String>,
+}
+
+#[derive(clap::Args, Debug)]
+struct Report {
+    /// `NAME` (every installed instance) or `NAME@INSTANCE`; several may be given.
+    specs: Vec<String>,
+    /// Print JSON (see docs/json.md).
     #[arg(long)]
     json: bool,
 }
@@ -118,12 +130,15 @@ pub fn main() -> ExitCode {
         Command::Detect { json, explain, root } => detect::run(json, explain, root.as_deref()),
         Command::Install(args) => install::run_install(&args),
         Command::Uninstall(args) => install::run_uninstall(&args),
-        Command::Start(t) => operate::run(&t.spec, operate::Action::Start, t.json),
-        Command::Stop(t) => operate::run(&t.spec, operate::Action::Stop, t.json),
-        Command::Restart(t) => operate::run(&t.spec, operate::Action::Restart, t.json),
-        Command::Reload(t) => operate::run(&t.spec, operate::Action::Reload, t.json),
-        Command::Status(t) => operate::run(&t.spec, operate::Action::Status, t.json),
-        Command::Configtest(t) => operate::run(&t.spec, operate::Action::Configtest, t.json),
+        Command::Start(t) => operate::run(&t.specs, operate::Action::Start, false),
+        Command::Stop(t) => operate::run(&t.specs, operate::Action::Stop, false),
+        Command::Restart(t) => operate::run(&t.specs, operate::Action::Restart, false),
+        Command::Reload(t) => operate::run(&t.specs, operate::Action::Reload, false),
+        Command::Status(t) => operate::run(&t.specs, operate::Action::Status, t.json),
+        Command::Configtest(t) if t.specs.is_empty() => {
+            Err(CliError::msg("configtest needs a service: `initkit configtest NAME[@INSTANCE]`"))
+        }
+        Command::Configtest(t) => operate::run(&t.specs, operate::Action::Configtest, t.json),
     };
     match result {
         Ok(()) | Err(CliError::BrokenPipe) => ExitCode::SUCCESS,

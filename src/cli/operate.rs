@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use super::{CliError, output::print};
+use super::{CliError, output::print, resolve, status, suggest};
 use crate::{
     host::{
         action,
@@ -47,28 +47,110 @@ impl Action {
     }
 }
 
-pub fn run(spec: &str, action: Action, json: bool) -> Result<(), CliError> {
-    let ServiceSpec { name, instance } = ServiceSpec::parse(spec).map_err(|e| CliError::msg(e.to_string()))?;
-    let Some(m) = manifest::load(Path::new("/"), &name)? else {
-        return Err(CliError::exit(
-            5,
-            format!("error: `{name}` is not installed: run `initkit install {name}` first\n"),
-        ));
-    };
-    run_manifest(&m, action, instance.as_deref(), json)
+/// Runs `action` on every service and instance the specs name (`NAME` alone:
+/// all its instances); the exit code is the worst of them. `status` with no
+/// spec shows everything installed.
+pub fn run(specs: &[String], action: Action, json: bool) -> Result<(), CliError> {
+    let root = Path::new("/");
+    let mut targets: Vec<(Manifest, Option<String>)> = Vec::new();
+    let mut errors = String::new();
+    let mut worst = 0;
+    if specs.is_empty() {
+        let (all, damaged) = manifest::load_all(root)?;
+        for e in damaged {
+            errors.push_str(&format!("error: {e}\n"));
+            worst = worst.max(4);
+        }
+        targets.extend(all.into_iter().map(|m| (m, None)));
+    }
+    for spec in specs {
+        let ServiceSpec { name, instance } = ServiceSpec::parse(spec).map_err(|e| CliError::msg(e.to_string()))?;
+        match manifest::load(root, &name) {
+            Ok(Some(m)) => targets.push((m, instance)),
+            Ok(None) => {
+                errors.push_str(&not_installed(&name));
+                worst = worst.max(if action == Action::Status { 4 } else { 5 });
+            }
+            Err(e) => {
+                errors.push_str(&format!("error: {e}\n"));
+                worst = worst.max(if action == Action::Status { 4 } else { 1 });
+            }
+        }
+    }
+    if action == Action::Status {
+        let code = status::show(&targets, json)?;
+        eprint!("{errors}");
+        let code = if worst == 0 { code } else { code.max(worst) };
+        return if code == 0 { Ok(()) } else { Err(CliError::exit(code, String::new())) };
+    }
+    let mut reports = Vec::new();
+    for (m, instance) in &targets {
+        match run_manifest(m, action, instance.as_deref(), json) {
+            Ok(report) => reports.extend(report),
+            Err(CliError::Exit(code, message)) => {
+                errors.push_str(&message);
+                worst = worst.max(code);
+            }
+            Err(e) => {
+                errors.push_str(&e.to_string());
+                worst = worst.max(1);
+            }
+        }
+    }
+    if action == Action::Configtest {
+        if reports.iter().any(|r| r.result == "failed") {
+            worst = worst.max(6);
+        }
+        if json {
+            print(&(serde_json::to_string_pretty(&reports).unwrap_or_default() + "\n"))?;
+        } else {
+            let mut text = String::new();
+            for r in &reports {
+                if r.result == "failed" {
+                    let indented = r.message.lines().fold(String::new(), |acc, l| acc + "    " + l + "\n");
+                    errors.push_str(&format!("error: {}: config test failed:\n{indented}", r.service));
+                } else {
+                    text.push_str(&format!("{}: {}\n", r.service, r.message));
+                }
+            }
+            print(&text)?;
+        }
+    }
+    if worst == 0 { Ok(()) } else { Err(CliError::exit(worst, errors)) }
 }
 
-fn human(seconds: u64) -> String {
-    match seconds {
-        s if s < 60 => format!("{s}s"),
-        s if s < 3600 => format!("{}m{}s", s / 60, s % 60),
-        s if s < 86400 => format!("{}h{}m", s / 3600, (s % 3600) / 60),
-        s => format!("{}d{}h", s / 86400, (s % 86400) / 3600),
+/// One instance's config test, as `configtest --json` reports it.
+#[derive(Debug, serde::Serialize)]
+pub struct TestReport {
+    pub service: String,
+    pub instance: Option<String>,
+    /// `ok`, `none` (the recipe has no config test) or `failed`.
+    pub result: &'static str,
+    pub message: String,
+}
+
+/// Why `name` cannot be acted on, and the closest name that could.
+fn not_installed(name: &str) -> String {
+    let installed: Vec<String> = manifest::load_all(Path::new("/"))
+        .map(|(all, _)| all.into_iter().map(|m| m.recipe).collect())
+        .unwrap_or_default();
+    let in_catalogue = resolve::catalogue().ok().is_some_and(|c| c.get(name).is_some());
+    let hint = suggest::hint(name, installed.iter().map(String::as_str));
+    if in_catalogue {
+        format!("error: `{name}` is not installed: run `initkit install {name}` first{hint}\n")
+    } else {
+        format!("error: nothing named `{name}` is installed, and no recipe has that name{hint}\n")
     }
 }
 
-/// Runs `action` on the installed service `m`: one instance, or all of them.
-pub fn run_manifest(m: &Manifest, action: Action, instance: Option<&str>, json: bool) -> Result<(), CliError> {
+/// Runs `action` on the installed service `m`: one instance, or all of them;
+/// for `configtest`, what each instance's test said.
+pub fn run_manifest(
+    m: &Manifest,
+    action: Action,
+    instance: Option<&str>,
+    json: bool,
+) -> Result<Vec<TestReport>, CliError> {
     let instances: Vec<Option<String>> = match instance {
         Some(i) if !m.instances.iter().any(|x| x == i) => {
             let installed = if m.instances.is_empty() { "none".to_owned() } else { m.instances.join(", ") };
@@ -84,7 +166,11 @@ pub fn run_manifest(m: &Manifest, action: Action, instance: Option<&str>, json: 
     let label = |i: &Option<String>| i.as_ref().map_or(m.recipe.clone(), |i| format!("{}@{i}", m.recipe));
 
     if action == Action::Status {
-        return show_status(m, &instances, json);
+        let targets: Vec<(Manifest, Option<String>)> = instances.iter().map(|i| (m.clone(), i.clone())).collect();
+        return match status::show(&targets, json)? {
+            0 => Ok(Vec::new()),
+            code => Err(CliError::exit(code, String::new())),
+        };
     }
     // Status needs no recipe (a user who cannot read it still sees the state); the rest do.
     let root = Path::new("/");
@@ -104,13 +190,20 @@ pub fn run_manifest(m: &Manifest, action: Action, instance: Option<&str>, json: 
         // Every instance's config is tested before any is touched (systemd stops a
         // service before ExecStartPre runs, so the unit alone cannot protect a restart).
         let mut failures = String::new();
-        let mut report = String::new();
+        let mut report = Vec::new();
         for i in &instances {
             let values = settings::values(&recipe, Path::new("/"), m.target, m.flavor, i.as_deref());
+            let row = |result, message: &str| TestReport {
+                service: label(i),
+                instance: i.clone(),
+                result,
+                message: message.to_owned(),
+            };
             match config_test(&recipe, &values) {
-                Check::Passed => report.push_str(&format!("{}: config test ok\n", label(i))),
-                Check::None => report.push_str(&format!("{}: no config test (the recipe has none)\n", label(i))),
+                Check::Passed => report.push(row("ok", "config test ok")),
+                Check::None => report.push(row("none", "no config test (the recipe has none)")),
                 Check::Failed(out) => {
+                    report.push(row("failed", out.trim_end()));
                     let indented: String = out.lines().fold(String::new(), |mut acc, l| {
                         acc.push_str("    ");
                         acc.push_str(l);
@@ -124,37 +217,19 @@ pub fn run_manifest(m: &Manifest, action: Action, instance: Option<&str>, json: 
                 }
             }
         }
+        if action == Action::Configtest {
+            // Every instance's result, failures included: the caller reports them.
+            return Ok(report);
+        }
         if !failures.is_empty() {
             return Err(CliError::exit(6, failures));
         }
-        if action == Action::Configtest {
-            return print(&report);
-        }
     }
 
-    let Some(host_action) = action.host() else { return Ok(()) };
+    let Some(host_action) = action.host() else { return Ok(Vec::new()) };
     let ctx = Ctx { name: &m.recipe, recipe: &recipe, flavor: m.flavor };
     match driver(m.target).act(&ctx, host_action, &instances) {
-        0 => Ok(()),
+        0 => Ok(Vec::new()),
         code => Err(CliError::exit(code, String::new())),
     }
-}
-
-/// `initkit status`: each instance's state, from the manifest alone.
-fn show_status(m: &Manifest, instances: &[Option<String>], json: bool) -> Result<(), CliError> {
-    let label = |i: &Option<String>| i.as_ref().map_or(m.recipe.clone(), |i| format!("{}@{i}", m.recipe));
-    let rows: Vec<_> = instances.iter().map(|i| driver(m.target).status(&m.recipe, i.as_deref())).collect();
-    let code = rows.iter().map(|r| r.code).filter(|c| *c != 0).min().unwrap_or(0);
-    if json {
-        print(&(serde_json::to_string_pretty(&rows).unwrap_or_default() + "\n"))?;
-    } else {
-        let mut text = format!("{:<24} {:<8} {:>8}  {}\n", "INSTANCE", "STATE", "PID", "UPTIME");
-        for (i, r) in instances.iter().zip(&rows) {
-            let pid = r.pid.map_or("-".to_owned(), |p| p.to_string());
-            let up = r.uptime_seconds.map_or("-".to_owned(), human);
-            text.push_str(&format!("{:<24} {:<8} {pid:>8}  {up}\n", label(i), r.state.name()));
-        }
-        print(&text)?;
-    }
-    if code == 0 { Ok(()) } else { Err(CliError::exit(code, String::new())) }
 }

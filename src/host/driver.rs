@@ -63,6 +63,11 @@ pub trait Driver: Sync {
     fn after_change(&self, _m: &mut Manifest, _enable: bool) -> Result<bool> {
         Ok(false)
     }
+    /// Whether `instance` (or the service) starts at boot, from what the
+    /// manifest records: an enable link (not an instance's own link).
+    fn enabled(&self, m: &Manifest, instance: Option<&str>) -> bool {
+        m.links.iter().any(|l| l.instance.as_deref() == instance && !l.path.starts_with("/etc/init.d/"))
+    }
     /// On the running host, before an uninstall removes the files.
     fn before_uninstall(&self, _m: &Manifest, _instance: Option<&str>) {}
     /// How to recognise it.

@@ -171,10 +171,11 @@ fn read_recipe(r: &mut Reader<'_>, root: Tbl<'_>) -> Option<Recipe> {
     let run = run.and_then(|t| read_run(r, t, &scope));
     let check = r.table(root, "check", "check").and_then(|t| {
         r.deny_unknown(t, &["command", "user", "timeout"]);
-        let command = argv_in_scope(r, t, "command", true, &scope)?;
+        // Every field is read, so every problem is reported, before any is used.
+        let command = argv_in_scope(r, t, "command", true, &scope);
         let user = account(r, t, "user");
         let timeout_ms = r.duration(t, "timeout", false).unwrap_or(30_000);
-        Some(Check { command, user, timeout_ms })
+        Some(Check { command: command?, user, timeout_ms })
     });
     let reload = r.table(root, "reload", "reload").and_then(|t| read_reload(r, t, &scope));
     let stop = match r.table(root, "stop", "stop") {
@@ -447,7 +448,8 @@ fn signal(r: &mut Reader<'_>, t: Tbl<'_>, key: &str) -> Option<Signal> {
 
 fn read_stop(r: &mut Reader<'_>, t: Tbl<'_>, scope: &Scope) -> Option<Stop> {
     r.deny_unknown(t, &["signal", "timeout", "before"]);
-    let signal = if t.inner.contains_key("signal") { signal(r, t, "signal")? } else { Signal::Term };
+    // Every field is read, so every problem is reported, before any is used.
+    let signal = if t.inner.contains_key("signal") { signal(r, t, "signal") } else { Some(Signal::Term) };
     let timeout_ms = r.duration(t, "timeout", false).unwrap_or(30_000);
     let mut before = Vec::new();
     let mut ok = true;
@@ -468,6 +470,7 @@ fn read_stop(r: &mut Reader<'_>, t: Tbl<'_>, scope: &Scope) -> Option<Stop> {
             ok = false;
         }
     }
+    let signal = signal?;
     ok.then_some(Stop { signal, timeout_ms, before })
 }
 

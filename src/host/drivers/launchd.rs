@@ -7,7 +7,7 @@ use crate::{
         action::{Action, State, Status},
         config_test::reload_command,
         driver::{Ctx, Driver, Signs},
-        manifest::LinkRecord,
+        manifest::{LinkRecord, Manifest},
         run::{native, number_after, stdout_of},
     },
     recipe::{Recipe, Reload},
@@ -66,6 +66,11 @@ impl Driver for Launchd {
     fn enable_links(&self, _: &Recipe, _: Flavor, _: Option<&str>) -> Vec<LinkRecord> {
         // A daemon in /Library/LaunchDaemons with RunAtLoad starts at boot.
         Vec::new()
+    }
+
+    /// Always: a daemon with RunAtLoad starts at boot.
+    fn enabled(&self, _: &Manifest, _: Option<&str>) -> bool {
+        true
     }
 
     fn signs(&self) -> Signs {

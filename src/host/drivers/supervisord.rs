@@ -88,6 +88,11 @@ impl Driver for Supervisord {
         Ok(false)
     }
 
+    /// Always: supervisord starts every program in conf.d.
+    fn enabled(&self, _: &Manifest, _: Option<&str>) -> bool {
+        true
+    }
+
     fn signs(&self) -> Signs {
         Signs {
             running_file: None,

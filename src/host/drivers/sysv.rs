@@ -124,6 +124,11 @@ impl Driver for Sysv {
         }
     }
 
+    /// Registered with update-rc.d or chkconfig, or its rc links made.
+    fn enabled(&self, m: &Manifest, _: Option<&str>) -> bool {
+        m.registered_with.is_some() || !m.links.is_empty()
+    }
+
     fn signs(&self) -> Signs {
         Signs {
             running_file: None,

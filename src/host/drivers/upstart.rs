@@ -7,7 +7,7 @@ use crate::{
         action::{Action, State, Status},
         config_test::reload_command,
         driver::{Ctx, Driver, Signs},
-        manifest::LinkRecord,
+        manifest::{LinkRecord, Manifest},
         run::{native, number_after, stdout_of},
     },
     recipe::{Recipe, Reload},
@@ -81,6 +81,11 @@ impl Driver for Upstart {
     fn enable_links(&self, _: &Recipe, _: Flavor, _: Option<&str>) -> Vec<LinkRecord> {
         // A job starts by its `start on`; instances by NAME-instances.
         Vec::new()
+    }
+
+    /// Always: a job starts by its `start on`.
+    fn enabled(&self, _: &Manifest, _: Option<&str>) -> bool {
+        true
     }
 
     fn signs(&self) -> Signs {
