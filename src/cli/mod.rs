@@ -50,16 +50,18 @@ enum Command {
     Render {
         /// A catalogue recipe, `NAME@INSTANCE`, or a path to a recipe file.
         recipe: String,
+        /// The init system; the running host's, as `install` detects it, when not given.
         #[arg(long, value_enum)]
-        target: Target,
-        #[arg(long, value_enum, default_value_t = Flavor::Debian)]
-        flavor: Flavor,
+        target: Option<Target>,
+        /// The distribution family; the running host's when not given.
+        #[arg(long, value_enum)]
+        flavor: Option<Flavor>,
         /// Write the artifacts under this directory (at their host paths) instead of stdout.
         #[arg(long)]
         out: Option<PathBuf>,
-        /// Render for a host whose file system starts at this prefix (paths inside
-        /// the artifacts change too); for tests and staging.
-        #[arg(long, hide = true)]
+        /// Render for a host whose file system starts at this prefix: every path
+        /// inside the artifacts changes too (for tests and staging trees).
+        #[arg(long)]
         prefix: Option<String>,
     },
     /// Write a recipe for a custom program.

@@ -4,12 +4,30 @@ use std::{fs, path::Path};
 
 use super::{CliError, output::print, resolve};
 use crate::{
-    host::fsops::write_atomic,
+    host::{detect::detect_host, fsops::write_atomic},
     render::{Flavor, Layout, Options, Target, render},
 };
 
-pub fn run(spec: &str, target: Target, flavor: Flavor, out: Option<&Path>, prefix: String) -> Result<(), CliError> {
+pub fn run(
+    spec: &str,
+    target: Option<Target>,
+    flavor: Option<Flavor>,
+    out: Option<&Path>,
+    prefix: String,
+) -> Result<(), CliError> {
     let (recipe, instance) = resolve::recipe(spec)?;
+    let detection = (target.is_none() || flavor.is_none()).then(detect_host);
+    let target = match (target, &detection) {
+        (Some(t), _) => t,
+        (None, Some(d)) if d.init.is_some() => d.init.unwrap_or(Target::Systemd),
+        (None, _) => {
+            return Err(CliError::msg(format!(
+                "this host runs no init system initkit knows (`initkit detect --explain` says why); give --target with one of: {}",
+                Target::ALL.map(Target::name).join(", ")
+            )));
+        }
+    };
+    let flavor = flavor.or_else(|| detection.as_ref().and_then(|d| d.family)).unwrap_or_default();
     let options = Options { flavor, layout: Layout { root: prefix }, instance };
     let artifacts = render(&recipe, target, &options)?;
     let Some(out) = out else {
