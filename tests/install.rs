@@ -92,13 +92,67 @@ fn install_then_uninstall_leaves_the_root_exactly_as_before() {
     let listed = run(&["list", "--installed", "--root", r]);
     assert_eq!(
         out(&listed),
-        "nginx  (sysv debian, 2 files, 7 links)\nredis  (systemd debian, 3 files, 2 links)  instances: a, b\n"
+        "nginx  (sysv debian, 2 files, 7 links)  enabled\nredis  (systemd debian, 3 files, 2 links)  instances: a, b  enabled: a, b\n"
     );
     for name in ["redis", "nginx"] {
         let o = run(&["uninstall", name, "--root", r]);
         assert!(o.status.success(), "{}", err(&o));
     }
     assert_eq!(tree(root.path()), before);
+}
+
+#[test]
+fn disable_and_enable_remove_and_remake_exactly_the_boot_links() {
+    let root = host();
+    let r = root.path().to_str().unwrap();
+    for (spec, port) in [("redis@a", "17001"), ("redis@b", "17002")] {
+        let o = run(&["install", spec, "--root", r, "--set", &format!("port={port}"), "--enable"]);
+        assert!(o.status.success(), "{}", err(&o));
+    }
+    let enabled = tree(root.path());
+    let wants = root.path().join("etc/systemd/system/multi-user.target.wants");
+
+    let o = run(&["disable", "redis@a", "--root", r]);
+    assert!(o.status.success(), "{}", err(&o));
+    assert!(out(&o).contains("unlinked  /etc/systemd/system/multi-user.target.wants/redis@a.service"), "{}", out(&o));
+    assert!(!wants.join("redis@a.service").exists());
+    assert!(fs::symlink_metadata(wants.join("redis@b.service")).is_ok(), "only the named instance is disabled");
+    assert!(out(&run(&["list", "--installed", "--root", r])).contains("instances: a, b  enabled: b\n"));
+
+    let o = run(&["enable", "redis@a", "--root", r]);
+    assert!(o.status.success(), "{}", err(&o));
+    assert_eq!(tree(root.path()), enabled, "enable puts back exactly what disable removed");
+
+    assert!(run(&["disable", "redis", "--root", r]).status.success());
+    assert!(fs::read_dir(&wants).map_or(true, |mut d| d.next().is_none()), "every instance is disabled");
+    assert!(out(&run(&["list", "--installed", "--root", r])).contains("instances: a, b  not enabled\n"));
+
+    let o = run(&["enable", "redis@zzz", "--root", r]);
+    assert!(!o.status.success());
+    assert!(err(&o).contains("`redis@zzz` is not installed (installed: a, b)"), "{}", err(&o));
+
+    assert!(run(&["uninstall", "redis", "--root", r]).status.success());
+}
+
+#[test]
+fn sysv_enables_a_script_as_a_whole_and_refuses_one_instance() {
+    let root = host();
+    let r = root.path().to_str().unwrap();
+    for spec in ["redis@a", "redis@b"] {
+        let o = run(&["install", spec, "--root", r, "--target", "sysv", "--enable", "--set", "port=17003"]);
+        assert!(o.status.success(), "{}", err(&o));
+    }
+    let enabled = tree(root.path());
+    let o = run(&["disable", "redis@a", "--root", r]);
+    assert!(!o.status.success());
+    assert!(err(&o).contains("cannot be disabled alone"), "{}", err(&o));
+    assert_eq!(tree(root.path()), enabled, "a refused disable changes nothing");
+
+    assert!(run(&["disable", "redis", "--root", r]).status.success());
+    assert!(fs::symlink_metadata(root.path().join("etc/rc2.d/S01redis")).is_err());
+    assert!(out(&run(&["list", "--installed", "--root", r])).contains("not enabled"));
+    assert!(run(&["enable", "redis", "--root", r]).status.success());
+    assert_eq!(tree(root.path()), enabled);
 }
 
 #[test]

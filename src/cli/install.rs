@@ -338,7 +338,7 @@ pub fn run_uninstall(args: &UninstallArgs) -> Result<(), CliError> {
     let live = args.root == Path::new("/");
     if live {
         let _ = operate::run_manifest(&m, operate::Action::Stop, instance, false);
-        driver(m.target).before_uninstall(&m, instance);
+        driver(m.target).disable_natively(&mut m, instance);
     }
     let outcome = uninstall(&args.root, &mut m, instance, args.force, lock)?;
     if live {

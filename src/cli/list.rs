@@ -1,7 +1,10 @@
 //! `initkit list`: the catalogue, one recipe a line.
 
 use super::{CliError, output::print, resolve};
-use crate::catalogue::Source;
+use crate::{
+    catalogue::Source,
+    host::{driver::driver, manifest::Manifest},
+};
 
 /// `initkit list --installed`: what the manifests under `root` record.
 pub fn run_installed(root: &std::path::Path, json: bool) -> Result<(), CliError> {
@@ -12,6 +15,7 @@ pub fn run_installed(root: &std::path::Path, json: bool) -> Result<(), CliError>
             .map(|m| {
                 serde_json::json!({
                     "name": m.recipe, "target": m.target, "flavor": m.flavor, "instances": m.instances,
+                    "enabled": enabled(m),
                     "files": m.files.iter().map(|f| f.path.clone()).collect::<Vec<_>>(),
                     "links": m.links.iter().map(|l| l.path.clone()).collect::<Vec<_>>(),
                 })
@@ -24,8 +28,14 @@ pub fn run_installed(root: &std::path::Path, json: bool) -> Result<(), CliError>
     for m in &all {
         let instances =
             if m.instances.is_empty() { String::new() } else { format!("  instances: {}", m.instances.join(", ")) };
+        let on = enabled(m);
+        let enabled = match (m.instances.is_empty() || driver(m.target).enables_once(), on.is_empty()) {
+            (_, true) => "  not enabled".to_owned(),
+            (true, false) => "  enabled".to_owned(),
+            (false, false) => format!("  enabled: {}", on.join(", ")),
+        };
         text.push_str(&format!(
-            "{}  ({} {}, {} files, {} links){instances}\n",
+            "{}  ({} {}, {} files, {} links){instances}{enabled}\n",
             m.recipe,
             m.target.name(),
             m.flavor.name(),
@@ -38,6 +48,16 @@ pub fn run_installed(root: &std::path::Path, json: bool) -> Result<(), CliError>
     }
     print(&text)?;
     damaged_records(&damaged)
+}
+
+/// What starts at boot: the enabled instances, or `[NAME]` for a service
+/// enabled as a whole (empty when nothing is).
+fn enabled(m: &Manifest) -> Vec<String> {
+    let drv = driver(m.target);
+    if m.instances.is_empty() || drv.enables_once() {
+        return if drv.enabled(m, None) { vec![m.recipe.clone()] } else { Vec::new() };
+    }
+    m.instances.iter().filter(|i| drv.enabled(m, Some(i))).cloned().collect()
 }
 
 /// Records that could not be read are reported after the others, and make the exit code 1.

@@ -2,6 +2,7 @@
 
 mod check;
 mod detect;
+mod enable;
 mod install;
 mod list;
 mod new;
@@ -86,6 +87,10 @@ enum Command {
     Install(Box<install::InstallArgs>),
     /// Remove what install wrote, restoring any file it replaced.
     Uninstall(install::UninstallArgs),
+    /// Start installed services at boot (the native way).
+    Enable(enable::EnableArgs),
+    /// Do not start them at boot; nothing else changes.
+    Disable(enable::EnableArgs),
     /// Start services (`NAME`: every installed instance; `NAME@INSTANCE`: one).
     Start(Specs),
     /// Stop services.
@@ -132,6 +137,8 @@ pub fn main() -> ExitCode {
         Command::Detect { json, explain, root } => detect::run(json, explain, root.as_deref()),
         Command::Install(args) => install::run_install(&args),
         Command::Uninstall(args) => install::run_uninstall(&args),
+        Command::Enable(args) => enable::run(&args, true),
+        Command::Disable(args) => enable::run(&args, false),
         Command::Start(t) => operate::run(&t.specs, operate::Action::Start, false),
         Command::Stop(t) => operate::run(&t.specs, operate::Action::Stop, false),
         Command::Restart(t) => operate::run(&t.specs, operate::Action::Restart, false),

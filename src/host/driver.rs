@@ -68,8 +68,11 @@ pub trait Driver: Sync {
     fn enabled(&self, m: &Manifest, instance: Option<&str>) -> bool {
         m.links.iter().any(|l| l.instance.as_deref() == instance && !l.path.starts_with("/etc/init.d/"))
     }
-    /// On the running host, before an uninstall removes the files.
-    fn before_uninstall(&self, _m: &Manifest, _instance: Option<&str>) {}
+    /// On the running host: undo what the native tool did to enable
+    /// `instance` (or the service); returns whether the manifest changed.
+    fn disable_natively(&self, _m: &mut Manifest, _instance: Option<&str>) -> bool {
+        false
+    }
     /// How to recognise it.
     fn signs(&self) -> Signs;
 }

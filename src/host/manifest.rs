@@ -282,7 +282,11 @@ pub fn load_all(root: &Path) -> Result<(Vec<Manifest>, Vec<HostError>)> {
 /// Writes the manifest (0644: it holds nothing secret).
 pub fn save(root: &Path, manifest: &Manifest) -> Result<()> {
     let path = path_of(root, &manifest.recipe)?;
-    let mut text = serde_json::to_string_pretty(manifest).map_err(|e| HostError::Refused(e.to_string()))?;
+    // Links in path order: the same links make the same record, however they
+    // were made (one install, or a disable and an enable).
+    let mut sorted = manifest.clone();
+    sorted.links.sort_by(|a, b| a.path.cmp(&b.path));
+    let mut text = serde_json::to_string_pretty(&sorted).map_err(|e| HostError::Refused(e.to_string()))?;
     text.push('\n');
     fsops::write_atomic(&path, text.as_bytes(), 0o644, None)
 }

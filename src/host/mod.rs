@@ -5,6 +5,7 @@ pub mod config_test;
 pub mod detect;
 pub mod driver;
 pub mod drivers;
+pub mod enable;
 pub mod error;
 pub mod fsops;
 pub mod install;

@@ -103,7 +103,7 @@ impl Driver for Openrc {
         Ok(false)
     }
 
-    fn before_uninstall(&self, m: &Manifest, instance: Option<&str>) {
+    fn disable_natively(&self, m: &mut Manifest, instance: Option<&str>) -> bool {
         if self.enables_natively(m.flavor) {
             let instances: Vec<Option<&str>> = match instance {
                 Some(i) => vec![Some(i)],
@@ -118,6 +118,13 @@ impl Driver for Openrc {
                 native("rc-update", &["del".to_owned(), svc, "default".to_owned()]);
             }
         }
+        false
+    }
+
+    /// Recorded links under a root; on a running host, rc-update's own link.
+    fn enabled(&self, m: &Manifest, instance: Option<&str>) -> bool {
+        m.links.iter().any(|l| l.instance.as_deref() == instance && l.path.starts_with("/etc/runlevels/"))
+            || Path::new("/etc/runlevels/default").join(service(&m.recipe, instance)).exists()
     }
 
     fn signs(&self) -> Signs {

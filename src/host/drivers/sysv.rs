@@ -113,15 +113,18 @@ impl Driver for Sysv {
         Ok(false)
     }
 
-    fn before_uninstall(&self, m: &Manifest, instance: Option<&str>) {
-        if instance.is_none()
-            && let Some(registered) = &m.registered_with
-        {
-            let (t, _, remove) = tool(m.flavor, &m.recipe);
-            if t == registered {
-                native(t, &remove);
-            }
+    /// One script serves every instance: it is disabled as a whole, never
+    /// for one instance.
+    fn disable_natively(&self, m: &mut Manifest, instance: Option<&str>) -> bool {
+        if instance.is_some() {
+            return false;
         }
+        let Some(registered) = m.registered_with.take() else { return false };
+        let (t, _, remove) = tool(m.flavor, &m.recipe);
+        if t == registered {
+            native(t, &remove);
+        }
+        true
     }
 
     /// Registered with update-rc.d or chkconfig, or its rc links made.

@@ -1,0 +1,101 @@
+//! `initkit enable` and `initkit disable`: start at boot, or not, the native
+//! way (the links the init system reads; update-rc.d or rc-update on a running
+//! host that has them), recorded in the manifest like everything initkit does.
+
+use std::path::{Path, PathBuf};
+
+use super::{CliError, output::print};
+use crate::{
+    host::{
+        driver::driver,
+        enable,
+        install::{self, Request},
+        lock::Lock,
+        manifest,
+    },
+    recipe::{ServiceSpec, parse_recipe},
+};
+
+#[derive(clap::Args, Debug)]
+pub struct EnableArgs {
+    /// `NAME` (every installed instance) or `NAME@INSTANCE`; several may be given.
+    #[arg(required = true)]
+    specs: Vec<String>,
+    /// The root initkit installed into (a chroot or image).
+    #[arg(long, default_value = "/")]
+    root: PathBuf,
+}
+
+pub fn run(args: &EnableArgs, on: bool) -> Result<(), CliError> {
+    let root = &args.root;
+    let live = root == Path::new("/");
+    let lock = Lock::root(root, if on { "enabling services" } else { "disabling services" })?;
+    let mut report = String::new();
+    for spec in &args.specs {
+        let ServiceSpec { name, instance } = ServiceSpec::parse(spec).map_err(|e| CliError::msg(e.to_string()))?;
+        let Some(mut m) = manifest::load(root, &name)? else {
+            return Err(CliError::msg(format!("`{name}` is not installed under {}", root.display())));
+        };
+        if let Some(i) = &instance
+            && !m.instances.contains(i)
+        {
+            return Err(CliError::msg(format!(
+                "`{name}@{i}` is not installed (installed: {})",
+                m.instances.join(", ")
+            )));
+        }
+        let drv = driver(m.target);
+        if let Some(i) = &instance
+            && drv.enables_once()
+        {
+            return Err(CliError::msg(format!(
+                "{} starts every instance of `{name}` from one script at boot, so `{name}@{i}` cannot be {} alone; \
+                 {} `{name}` as a whole, or uninstall `{name}@{i}`",
+                m.target.name(),
+                if on { "enabled" } else { "disabled" },
+                if on { "enable" } else { "disable" },
+            )));
+        }
+        if !on {
+            for path in enable::disable(root, &mut m, instance.as_deref())? {
+                report.push_str(&format!(" unlinked  {path}\n"));
+            }
+            if live && drv.disable_natively(&mut m, instance.as_deref()) {
+                manifest::save(root, &m)?;
+            }
+            continue;
+        }
+        let text = manifest::recipe_text(root, &m)?;
+        let recipe = parse_recipe(&manifest::recipe_path(root, &name)?, &text)?;
+        let instances = match &instance {
+            Some(i) => vec![i.clone()],
+            None => m.instances.clone(),
+        };
+        let by_tool = live && drv.enables_natively(m.flavor);
+        let req = Request {
+            recipe: &recipe,
+            recipe_text: &text,
+            instances,
+            target: m.target,
+            flavor: m.flavor,
+            root: root.clone(),
+            sets: Vec::new(),
+            enable: !by_tool,
+            force: false,
+        };
+        let plan = install::plan(&req, Some(m.clone()), &[])?;
+        if !plan.problems.is_empty() {
+            let list: Vec<String> = plan.problems.iter().map(|p| format!("error: {p}")).collect();
+            return Err(CliError::Message(format!("{}\nnothing was changed\n", list.join("\n"))));
+        }
+        let mut m = install::apply(&req, &plan, &lock.created)?;
+        for l in plan.links.iter().filter(|l| !l.exists && enable::is_enable_link(&l.link)) {
+            report.push_str(&format!("   linked  {} -> {}\n", l.link.path, l.link.target));
+        }
+        if live {
+            drv.after_change(&mut m, true)?;
+        }
+    }
+    drop(lock);
+    print(&report)
+}
