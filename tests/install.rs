@@ -135,6 +135,44 @@ fn disable_and_enable_remove_and_remake_exactly_the_boot_links() {
 }
 
 #[test]
+fn one_install_sets_each_instance_its_own_values() {
+    let root = host();
+    let r = root.path().to_str().unwrap();
+    let o = run(&[
+        "install",
+        "redis@a",
+        "redis@b",
+        "--root",
+        r,
+        "--set",
+        "bind=0.0.0.0",
+        "--set",
+        "a:port=17011",
+        "--set",
+        "b:port=17012",
+    ]);
+    assert!(o.status.success(), "{}", err(&o));
+    let values = |i: &str| -> Vec<String> {
+        fs::read_to_string(root.path().join("etc/default/redis.d").join(i))
+            .unwrap()
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .map(str::to_owned)
+            .collect()
+    };
+    assert_eq!(values("a"), ["port=17011", "bind=0.0.0.0"]);
+    assert_eq!(values("b"), ["port=17012", "bind=0.0.0.0"]);
+
+    let before = tree(root.path());
+    let o = run(&["install", "redis@a", "--root", r, "--set", "b:port=1", "--set", "a:nope=2"]);
+    assert!(!o.status.success());
+    let e = err(&o);
+    assert!(e.contains("--set b:port: `b` is not an instance being installed (this install is of a)"), "{e}");
+    assert!(e.contains("--set nope: recipe `redis` has no variable `nope`"), "{e}");
+    assert_eq!(tree(root.path()), before, "a refused --set changes nothing");
+}
+
+#[test]
 fn sysv_enables_a_script_as_a_whole_and_refuses_one_instance() {
     let root = host();
     let r = root.path().to_str().unwrap();

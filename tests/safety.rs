@@ -331,7 +331,10 @@ fn a_damaged_manifest_is_reported_and_recovered() {
 
     let o = run(&["list", "--installed", "--root", r]);
     assert_eq!(o.status.code(), Some(1));
-    assert_eq!(String::from_utf8_lossy(&o.stdout), "redis  (systemd debian, 2 files, 0 links)  instances: a  not enabled\n");
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        "redis  (systemd debian, 2 files, 0 links)  instances: a  not enabled\n"
+    );
     let p = record.display();
     assert!(stderr(&o).starts_with(&format!("error: {p} is damaged (")), "{}", stderr(&o));
     assert!(stderr(&o).contains("`initkit uninstall nginx --force` removes what it still names"), "{}", stderr(&o));

@@ -8,7 +8,7 @@ use crate::{
         detect::{Detection, detect, detect_host},
         driver::driver,
         error::HostError,
-        install::{self, Change, Request},
+        install::{self, Change, Request, Setting},
         lock::Lock,
         manifest,
         uninstall::{self, uninstall},
@@ -51,8 +51,9 @@ pub struct InstallArgs {
     /// Install into this root (a chroot or image) instead of the running host.
     #[arg(long, default_value = "/")]
     root: PathBuf,
-    /// A variable for the instance's own settings file, `KEY=VALUE`; repeatable.
-    #[arg(long = "set", value_name = "KEY=VALUE")]
+    /// A variable for the settings file: `KEY=VALUE` for every instance
+    /// installed, `INSTANCE:KEY=VALUE` for one; repeatable.
+    #[arg(long = "set", value_name = "[INSTANCE:]KEY=VALUE")]
     sets: Vec<String>,
     /// Show what would change, as a diff, and write nothing.
     #[arg(long)]
@@ -163,11 +164,10 @@ pub fn run_install(args: &InstallArgs) -> Result<(), CliError> {
     let (recipe, text, instances) = recipe_and_instances(&args.specs)?;
     let mut sets = Vec::new();
     for pair in &args.sets {
-        let (k, v) = pair.split_once('=').ok_or_else(|| CliError::msg(format!("--set {pair:?} is not KEY=VALUE")))?;
-        sets.push((k.to_owned(), v.to_owned()));
-    }
-    if !sets.is_empty() && instances.len() > 1 {
-        return Err(CliError::msg("--set applies to one instance: install each instance with its own --set"));
+        sets.push(
+            Setting::parse(pair)
+                .ok_or_else(|| CliError::msg(format!("--set {pair:?} is not KEY=VALUE or INSTANCE:KEY=VALUE")))?,
+        );
     }
     if args.start && !live {
         return Err(CliError::msg("--start works on the running host only, not under --root"));

@@ -32,7 +32,7 @@ pub struct Request<'a> {
     pub target: Target,
     pub flavor: Flavor,
     pub root: PathBuf,
-    pub sets: Vec<(String, String)>,
+    pub sets: Vec<Setting>,
     pub enable: bool,
     pub force: bool,
 }
@@ -90,12 +90,49 @@ impl Plan {
     }
 }
 
-/// Checks `--set` pairs against the recipe: known keys, values that survive the file format.
-pub fn check_sets(recipe: &Recipe, target: Target, sets: &[(String, String)]) -> Vec<String> {
+/// One `--set`: a variable's value for one instance, or for every instance
+/// installed (and for a service without instances).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Setting {
+    pub instance: Option<String>,
+    pub key: String,
+    pub value: String,
+}
+
+impl Setting {
+    /// `KEY=VALUE` or `INSTANCE:KEY=VALUE` (neither a key nor an instance
+    /// name holds `:` or `=`, so the value may hold both).
+    pub fn parse(text: &str) -> Option<Setting> {
+        let (lhs, value) = text.split_once('=')?;
+        let (instance, key) = match lhs.split_once(':') {
+            Some((i, k)) => (Some(i.to_owned()), k),
+            None => (None, lhs),
+        };
+        Some(Setting { instance, key: key.to_owned(), value: value.to_owned() })
+    }
+
+    /// Whether it applies to `instance`'s settings file.
+    fn applies_to(&self, instance: Option<&str>) -> bool {
+        self.instance.is_none() || self.instance.as_deref() == instance
+    }
+}
+
+/// Checks `--set` values against the recipe and the instances installed:
+/// known keys, known instances, values that survive the file format.
+pub fn check_sets(recipe: &Recipe, target: Target, instances: &[String], sets: &[Setting]) -> Vec<String> {
     let mut problems = Vec::new();
     let known: Vec<&str> = recipe.vars.iter().map(|v| v.name.as_str()).collect();
-    for (key, value) in sets {
-        if recipe.var(key).is_none() {
+    for Setting { instance, key, value } in sets {
+        if let Some(i) = instance
+            && !instances.contains(i)
+        {
+            let why = if instances.is_empty() {
+                format!("recipe `{}` has no instances", recipe.name)
+            } else {
+                format!("this install is of {}", instances.join(", "))
+            };
+            problems.push(format!("--set {i}:{key}: `{i}` is not an instance being installed ({why})"));
+        } else if recipe.var(key).is_none() {
             let known =
                 if known.is_empty() { "it has none".to_owned() } else { format!("it has: {}", known.join(", ")) };
             problems.push(format!("--set {key}: recipe `{}` has no variable `{key}` ({known})", recipe.name));
@@ -113,9 +150,9 @@ pub fn check_sets(recipe: &Recipe, target: Target, sets: &[(String, String)]) ->
 
 /// The settings file after `--set`: existing lines kept, set keys replaced
 /// (or uncommented, or appended).
-pub fn merge_settings(existing: &str, sets: &[(String, String)]) -> String {
+pub fn merge_settings(existing: &str, sets: &[&Setting]) -> String {
     let mut lines: Vec<String> = existing.lines().map(str::to_owned).collect();
-    for (key, value) in sets {
+    for Setting { key, value, .. } in sets {
         // Quoted as systemd's EnvironmentFile= and the scripts read it: any one-line value is data.
         let line = envfile::line(key, value).trim_end().to_owned();
         let set = lines.iter().position(|l| l.split_once('=').is_some_and(|(k, _)| k == key));
@@ -142,7 +179,7 @@ pub const SETTINGS_MODE: u32 = 0o600;
 /// Works out what an install would change, and every reason it cannot.
 /// `salvaged` names files a damaged manifest still showed as initkit's.
 pub fn plan(req: &Request<'_>, previous: Option<Manifest>, salvaged: &[(String, Option<String>)]) -> Result<Plan> {
-    let mut problems = check_sets(req.recipe, req.target, &req.sets);
+    let mut problems = check_sets(req.recipe, req.target, &req.instances, &req.sets);
     if let Some(prev) = &previous
         && (prev.target != req.target || prev.flavor != req.flavor)
     {
@@ -191,15 +228,16 @@ pub fn plan(req: &Request<'_>, previous: Option<Manifest>, salvaged: &[(String, 
             Existing::File(b) => Some(String::from_utf8_lossy(&b).into_owned()),
             _ => None,
         };
+        let sets: Vec<&Setting> = req.sets.iter().filter(|s| s.applies_to(instance.as_deref())).collect();
         let new = match (&existing, instance) {
-            (Some(text), _) if req.sets.is_empty() => text.clone(),
-            (Some(text), _) => merge_settings(text, &req.sets),
+            (Some(text), _) if sets.is_empty() => text.clone(),
+            (Some(text), _) => merge_settings(text, &sets),
             (None, Some(i)) => {
                 let sample = crate::render::settings_file(req.recipe, req.target, &options, i);
-                merge_settings(&sample.content, &req.sets)
+                merge_settings(&sample.content, &sets)
             }
-            (None, None) if req.sets.is_empty() => continue,
-            (None, None) => merge_settings("", &req.sets),
+            (None, None) if sets.is_empty() => continue,
+            (None, None) => merge_settings("", &sets),
         };
         wanted.push((path, SETTINGS_MODE, new, instance.clone()));
     }
