@@ -20,6 +20,11 @@ fn err(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
+/// Stderr without the warnings (about what a scratch root lacks).
+fn errors(o: &Output) -> String {
+    err(o).lines().filter(|l| !l.starts_with("warning: ")).flat_map(|l| [l, "\n"]).collect()
+}
+
 fn out(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
@@ -173,6 +178,96 @@ fn one_install_sets_each_instance_its_own_values() {
 }
 
 #[test]
+fn what_an_image_lacks_is_a_warning_read_from_its_own_files() {
+    let root = host();
+    let r = root.path().to_str().unwrap();
+    let etc = root.path().join("etc");
+    fs::write(etc.join("passwd"), "root:x:0:0::/root:/bin/sh\n").unwrap();
+    fs::write(etc.join("group"), "root:x:0:\n").unwrap();
+    let o = run(&["install", "memcached", "--root", r]);
+    assert!(o.status.success(), "an image may get its packages later: {}", err(&o));
+    let e = err(&o);
+    assert!(
+        e.contains(
+            "warning: user `memcache` does not exist: install the package that creates it, or give --create-user"
+        ),
+        "{e}"
+    );
+    assert!(e.contains(&format!("warning: the executable `/usr/bin/memcached` is not there or not executable ({r}/usr/bin/memcached checked)")), "{e}");
+    assert!(run(&["uninstall", "memcached", "--root", r]).status.success());
+
+    fs::write(etc.join("passwd"), "root:x:0:0::/root:/bin/sh\nmemcache:x:100:100::/nonexistent:/bin/false\n").unwrap();
+    fs::create_dir_all(root.path().join("usr/bin")).unwrap();
+    fs::write(root.path().join("usr/bin/memcached"), "#!/bin/sh\n").unwrap();
+    fs::set_permissions(root.path().join("usr/bin/memcached"), fs::Permissions::from_mode(0o755)).unwrap();
+    let o = run(&["install", "memcached", "--root", r]);
+    assert!(o.status.success(), "{}", err(&o));
+    assert_eq!(err(&o), "", "nothing is missing any more");
+}
+
+#[test]
+fn create_user_makes_a_system_account_in_the_root() {
+    let has_useradd = Command::new("useradd").arg("--help").output().is_ok();
+    let is_root = fs::read_to_string("/proc/self/status")
+        .unwrap()
+        .lines()
+        .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0"));
+    if !(has_useradd && is_root) {
+        assert!(std::env::var("CI").is_err(), "CI runs as root with useradd");
+        eprintln!("SKIPPED: --create-user needs root and useradd");
+        return;
+    }
+    let root = host();
+    let r = root.path().to_str().unwrap();
+    let etc = root.path().join("etc");
+    fs::write(etc.join("passwd"), "root:x:0:0::/root:/bin/sh\n").unwrap();
+    fs::write(etc.join("group"), "root:x:0:\n").unwrap();
+    fs::write(etc.join("shadow"), "").unwrap();
+    fs::write(etc.join("gshadow"), "").unwrap();
+    let o = run(&["install", "redis@a", "--root", r, "--create-user"]);
+    assert!(o.status.success(), "{}", err(&o));
+    assert!(out(&o).contains("note  created the system group redis"), "{}", out(&o));
+    assert!(out(&o).contains("note  created the system user redis"), "{}", out(&o));
+    let passwd = fs::read_to_string(etc.join("passwd")).unwrap();
+    let line = passwd.lines().find(|l| l.starts_with("redis:")).expect("redis in the root's passwd");
+    assert!(line.ends_with(":/nonexistent:/usr/sbin/nologin"), "{line}");
+    assert!(fs::read_to_string(etc.join("group")).unwrap().lines().any(|l| l.starts_with("redis:")));
+    assert!(!err(&o).contains("user `redis`"), "{}", err(&o));
+}
+
+#[test]
+fn uninstall_names_the_data_it_keeps_and_purge_removes_it_without_following_links() {
+    let root = host();
+    let r = root.path().to_str().unwrap();
+    let p = root.path();
+    assert!(run(&["install", "redis@a", "redis@b", "--root", r, "--target", "sysv"]).status.success());
+    for f in ["var/lib/redis/a/dump.rdb", "var/lib/redis/b/dump.rdb", "var/log/initkit/redis/a.log"] {
+        fs::create_dir_all(p.join(f).parent().unwrap()).unwrap();
+        fs::write(p.join(f), "data").unwrap();
+    }
+    let o = run(&["uninstall", "redis@a", "--root", r]);
+    assert!(o.status.success(), "{}", err(&o));
+    assert!(out(&o).contains("     kept  /var/lib/redis/a (data and logs; --purge removes it)\n"), "{}", out(&o));
+    assert!(out(&o).contains("     kept  /var/log/initkit/redis/a.log"), "{}", out(&o));
+    assert!(!out(&o).contains("/var/lib/redis/b"), "b is not being uninstalled: {}", out(&o));
+    assert!(p.join("var/lib/redis/a/dump.rdb").exists());
+
+    // b's state is a link to a directory elsewhere: purge removes the link, not what it points to.
+    let elsewhere = tempfile::tempdir().unwrap();
+    fs::write(elsewhere.path().join("keep"), "x").unwrap();
+    fs::remove_dir_all(p.join("var/lib/redis/b")).unwrap();
+    std::os::unix::fs::symlink(elsewhere.path(), p.join("var/lib/redis/b")).unwrap();
+    let o = run(&["uninstall", "redis", "--root", r, "--purge"]);
+    assert!(o.status.success(), "{}", err(&o));
+    assert!(out(&o).contains("  removed  /var/lib/redis/b (--purge)\n"), "{}", out(&o));
+    assert!(out(&o).contains("  removed  /var/log/initkit/redis (--purge)\n"), "{}", out(&o));
+    assert!(fs::symlink_metadata(p.join("var/lib/redis/b")).is_err());
+    assert!(!p.join("var/log/initkit/redis").exists());
+    assert!(elsewhere.path().join("keep").exists(), "a link is never followed");
+    assert!(p.join("var/lib/redis/a/dump.rdb").exists(), "a is no longer installed: not purged with redis");
+}
+
+#[test]
 fn sysv_enables_a_script_as_a_whole_and_refuses_one_instance() {
     let root = host();
     let r = root.path().to_str().unwrap();
@@ -216,7 +311,7 @@ fn an_edited_file_is_not_replaced_without_force_and_is_backed_up_with_it() {
     let o = run(&["install", "haproxy", "--root", r]);
     assert_eq!(o.status.code(), Some(1));
     assert_eq!(
-        err(&o),
+        errors(&o),
         "error: /etc/systemd/system/haproxy.service was changed since initkit wrote it; use --force to replace it (a backup is kept)\nnothing was written\n"
     );
     assert_eq!(tree(root.path()), before, "a refused install wrote something");
@@ -270,7 +365,7 @@ fn bad_input_is_refused_with_every_problem_and_nothing_written() {
     let o = run(&["install", "redis@a", "--root", r, "--set", "prot=1", "--set", "port=1\nExecStartPre=/bin/sh"]);
     assert_eq!(o.status.code(), Some(1));
     assert_eq!(
-        err(&o),
+        errors(&o),
         "error: --set prot: recipe `redis` has no variable `prot` (it has: config, port, bind)\n\
          error: --set port: the value contains a newline, which this field cannot hold; this field is one line (write longer text in `description`)\n\
          nothing was written\n"

@@ -9,11 +9,13 @@ use crate::{
         driver::driver,
         error::HostError,
         install::{self, Change, Request, Setting},
+        leftovers,
         lock::Lock,
         manifest,
+        preconditions::{self, Missing},
         uninstall::{self, uninstall},
     },
-    recipe::{Recipe, ServiceSpec},
+    recipe::{Recipe, ServiceSpec, parse_recipe},
     render::{Flavor, Target},
 };
 
@@ -64,9 +66,13 @@ pub struct InstallArgs {
     /// Start after installing (the running host only).
     #[arg(long)]
     start: bool,
-    /// Replace files initkit did not write (each is backed up first).
+    /// Replace files initkit did not write (each is backed up first); install
+    /// even when the user or the executable is missing.
     #[arg(long)]
     force: bool,
+    /// Make the recipe's user and group as system accounts when they do not exist.
+    #[arg(long)]
+    create_user: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -75,9 +81,14 @@ pub struct UninstallArgs {
     spec: String,
     #[arg(long, default_value = "/")]
     root: PathBuf,
-    /// Also remove files changed since initkit wrote them.
+    /// Also remove files changed since initkit wrote them, and go on when
+    /// the service cannot be stopped.
     #[arg(long)]
     force: bool,
+    /// Also remove the service's state, log and runtime directories and its
+    /// console logs (its data: there is no undo).
+    #[arg(long)]
+    purge: bool,
 }
 
 fn check_root(root: &Path) -> Result<(), CliError> {
@@ -193,8 +204,9 @@ pub fn run_install(args: &InstallArgs) -> Result<(), CliError> {
             HostError::DamagedManifest { .. } if args.force => Ok(None),
             e => Err(e),
         })?;
+        let installed = previous.as_ref().map(|m| m.instances.clone()).unwrap_or_default();
         let plan = install::plan(&req, previous, &[])?;
-        problems_to_error(&plan.problems)?;
+        gate(args, &req, &plan, &installed, live)?;
         let diff = install::diff(&plan);
         return print(&if diff.is_empty() { "nothing would change\n".to_owned() } else { diff });
     }
@@ -228,6 +240,30 @@ fn notes_text(notes: &[String]) -> String {
         acc.push('\n');
         acc
     })
+}
+
+/// The plan's problems and what the host lacks, all at once: an error on the
+/// running host, a warning for an image (its packages may come later) or
+/// with --force; returns the accounts --create-user is to make.
+fn gate(
+    args: &InstallArgs,
+    req: &Request<'_>,
+    plan: &install::Plan,
+    installed: &[String],
+    live: bool,
+) -> Result<Vec<Missing>, CliError> {
+    let mut problems = plan.problems.clone();
+    let mut create = Vec::new();
+    for gap in preconditions::missing(req, installed, live && args.start) {
+        match gap {
+            gap if gap.is_account() && args.create_user => create.push(gap),
+            gap @ Missing::Port { .. } => problems.push(gap.to_string()),
+            gap if !live || args.force => eprintln!("warning: {gap}"),
+            gap => problems.push(format!("{gap} (--force installs anyway)")),
+        }
+    }
+    problems_to_error(&problems)?;
+    Ok(create)
 }
 
 fn problems_to_error(problems: &[String]) -> Result<(), CliError> {
@@ -264,8 +300,15 @@ fn install_locked(
         }
         Err(e) => return Err(e.into()),
     };
+    let installed = previous.as_ref().map(|m| m.instances.clone()).unwrap_or_default();
     let plan = install::plan(req, previous, &salvaged)?;
-    problems_to_error(&plan.problems)?;
+    let create = gate(args, req, &plan, &installed, live)?;
+    let run = &req.recipe.run;
+    for made in preconditions::create_accounts(&args.root, &run.user, run.group.as_deref(), &create)
+        .map_err(|e| CliError::msg(format!("{e}; nothing was written")))?
+    {
+        notes.push(format!("created the system {made}"));
+    }
     let unwritable: Vec<String> = plan
         .files
         .iter()
@@ -336,13 +379,37 @@ pub fn run_uninstall(args: &UninstallArgs) -> Result<(), CliError> {
         return Err(CliError::msg(format!("`{name}@{i}` is not installed (installed: {})", m.instances.join(", "))));
     }
     let live = args.root == Path::new("/");
+    // What stays behind is worked out from the recipe before its copy goes.
+    let leftovers = manifest::recipe_text(&args.root, &m)
+        .ok()
+        .and_then(|text| parse_recipe(&manifest::recipe_path(&args.root, &name).ok()?, &text).ok())
+        .map(|recipe| leftovers::find(&args.root, &recipe, &m.instances, instance))
+        .unwrap_or_default();
     if live {
-        let _ = operate::run_manifest(&m, operate::Action::Stop, instance, false);
+        if let Err(e) = operate::run_manifest(&m, operate::Action::Stop, instance, false) {
+            let why = e.to_string();
+            if !args.force {
+                return Err(CliError::msg(format!(
+                    "{}\n`{}` could not be stopped, so nothing was removed (its files are what stops it); fix the cause, or --force removes them anyway",
+                    why.trim_end(),
+                    args.spec
+                )));
+            }
+            eprintln!("warning: {}: removing it anyway (--force)", why.trim_end());
+        }
         driver(m.target).disable_natively(&mut m, instance);
     }
-    let outcome = uninstall(&args.root, &mut m, instance, args.force, lock)?;
+    let mut outcome = uninstall(&args.root, &mut m, instance, args.force, lock)?;
     if live {
         driver(m.target).after_change(&mut m, false)?;
+    }
+    for path in leftovers {
+        if args.purge {
+            leftovers::purge(&args.root, &path)?;
+            outcome.removed.push(format!("{path} (--purge)"));
+        } else {
+            outcome.left.push(path);
+        }
     }
     report_uninstall(&outcome)
 }
@@ -354,6 +421,9 @@ fn report_uninstall(outcome: &uninstall::Outcome) -> Result<(), CliError> {
     }
     for p in &outcome.restored {
         report.push_str(&format!(" restored  {p} (what initkit had replaced)\n"));
+    }
+    for p in &outcome.left {
+        report.push_str(&format!("     kept  {p} (data and logs; --purge removes it)\n"));
     }
     print(&report)?;
     if outcome.kept.is_empty() {

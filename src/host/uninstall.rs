@@ -20,6 +20,8 @@ pub struct Outcome {
     pub kept: Vec<String>,
     /// What a recovery or salvage did first.
     pub notes: Vec<String>,
+    /// The service's data and logs, left in place (without --purge).
+    pub left: Vec<String>,
 }
 
 fn remove(path: &Path) -> Result<bool> {

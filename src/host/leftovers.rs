@@ -1,0 +1,52 @@
+//! What a service leaves behind that uninstall does not remove by itself:
+//! its state, log and runtime directories and initkit's console logs, which
+//! `uninstall` names as kept and `uninstall --purge` removes.
+
+use std::{fs, path::Path};
+
+use super::{
+    error::{HostError, Result},
+    manifest::under,
+};
+use crate::{
+    recipe::Recipe,
+    render::{Layout, values::defaults},
+};
+
+/// The directories and logs of `instance` (every instance in `instances`
+/// with `None`) that exist under `root`, as paths on the host.
+pub fn find(root: &Path, recipe: &Recipe, instances: &[String], instance: Option<&str>) -> Vec<String> {
+    let layout = Layout::default();
+    let scope: Vec<Option<&str>> = match instance {
+        Some(i) => vec![Some(i)],
+        None if instances.is_empty() => vec![None],
+        None => instances.iter().map(|i| Some(i.as_str())).collect(),
+    };
+    let console = format!("{}/initkit/{}", layout.log(), recipe.name);
+    let mut paths = Vec::new();
+    for i in &scope {
+        let values = defaults(recipe, &layout, *i);
+        for var in ["state_dir", "logs_dir", "runtime_dir"] {
+            if let Some(dir) = values.get(var) {
+                paths.push(dir.clone());
+            }
+        }
+        if instance.is_some() {
+            paths.push(format!("{console}/{}.log", i.unwrap_or(&recipe.name)));
+        }
+    }
+    if instance.is_none() {
+        paths.push(console);
+    }
+    paths.dedup();
+    paths.retain(|p| fs::symlink_metadata(under(root, p)).is_ok());
+    paths
+}
+
+/// Removes one of them (a link is removed, never followed).
+pub fn purge(root: &Path, path: &str) -> Result<()> {
+    let abs = under(root, path);
+    let meta = fs::symlink_metadata(&abs).map_err(HostError::io("reading", &abs))?;
+    let done = if meta.is_dir() { fs::remove_dir_all(&abs) } else { fs::remove_file(&abs) };
+    done.map_err(HostError::io("removing", &abs))
+}
