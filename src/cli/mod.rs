@@ -16,6 +16,10 @@ mod suggest;
 
 use std::{path::PathBuf, process::ExitCode};
 
+pub use check::{FileReport, Problem};
+pub use operate::TestReport;
+pub use status::Row;
+
 use clap::{Parser, Subcommand};
 
 use crate::render::{Flavor, Target};
@@ -32,6 +36,7 @@ pub struct Cli {
 enum Command {
     /// List the catalogue's recipes, or what is installed.
     List {
+        /// Print JSON (see docs/json.md).
         #[arg(long)]
         json: bool,
         /// What initkit installed on this host (or under --root).
@@ -44,6 +49,7 @@ enum Command {
     Show {
         /// `NAME` or `NAME@INSTANCE`.
         name: String,
+        /// Print JSON (see docs/json.md).
         #[arg(long)]
         json: bool,
     },
@@ -71,9 +77,13 @@ enum Command {
     Check {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
+        /// Print JSON (see docs/json.md).
+        #[arg(long)]
+        json: bool,
     },
     /// Say which init system this host runs, and why.
     Detect {
+        /// Print JSON (see docs/json.md).
         #[arg(long)]
         json: bool,
         /// Print the evidence.
@@ -133,7 +143,7 @@ pub fn main() -> ExitCode {
             render::run(&recipe, target, flavor, out.as_deref(), prefix.unwrap_or_default())
         }
         Command::New(args) => new::run(&args),
-        Command::Check { paths } => check::run(&paths),
+        Command::Check { paths, json } => check::run(&paths, json),
         Command::Detect { json, explain, root } => detect::run(json, explain, root.as_deref()),
         Command::Install(args) => install::run_install(&args),
         Command::Uninstall(args) => install::run_uninstall(&args),
