@@ -63,6 +63,24 @@ pub fn run(args: &EnableArgs, on: bool) -> Result<(), CliError> {
             if live && drv.disable_natively(&mut m, instance.as_deref()) {
                 manifest::save(root, &m)?;
             }
+            if live {
+                drv.after_change(&mut m, false)?;
+            }
+            let still: Vec<String> = match &instance {
+                Some(i) => vec![i.clone()],
+                None if m.instances.is_empty() || drv.enables_once() => vec![String::new()],
+                None => m.instances.clone(),
+            }
+            .into_iter()
+            .filter(|i| drv.enabled(root, &m, (!i.is_empty()).then_some(i.as_str())))
+            .collect();
+            for i in still {
+                let spec = if i.is_empty() { name.clone() } else { format!("{name}@{i}") };
+                eprintln!(
+                    "warning: `{spec}` still starts at boot through links initkit did not make (a package's); \
+                     the init system's own tool removes them (`systemctl disable`, `update-rc.d`, `rc-update del`)"
+                );
+            }
             continue;
         }
         let text = manifest::recipe_text(root, &m)?;

@@ -15,7 +15,7 @@ pub fn run_installed(root: &std::path::Path, json: bool) -> Result<(), CliError>
             .map(|m| {
                 serde_json::json!({
                     "name": m.recipe, "target": m.target, "flavor": m.flavor, "instances": m.instances,
-                    "enabled": enabled(m),
+                    "enabled": enabled(root, m),
                     "files": m.files.iter().map(|f| f.path.clone()).collect::<Vec<_>>(),
                     "links": m.links.iter().map(|l| l.path.clone()).collect::<Vec<_>>(),
                 })
@@ -28,7 +28,7 @@ pub fn run_installed(root: &std::path::Path, json: bool) -> Result<(), CliError>
     for m in &all {
         let instances =
             if m.instances.is_empty() { String::new() } else { format!("  instances: {}", m.instances.join(", ")) };
-        let on = enabled(m);
+        let on = enabled(root, m);
         let enabled = match (m.instances.is_empty() || driver(m.target).enables_once(), on.is_empty()) {
             (_, true) => "  not enabled".to_owned(),
             (true, false) => "  enabled".to_owned(),
@@ -52,12 +52,12 @@ pub fn run_installed(root: &std::path::Path, json: bool) -> Result<(), CliError>
 
 /// What starts at boot: the enabled instances, or `[NAME]` for a service
 /// enabled as a whole (empty when nothing is).
-fn enabled(m: &Manifest) -> Vec<String> {
+fn enabled(root: &std::path::Path, m: &Manifest) -> Vec<String> {
     let drv = driver(m.target);
     if m.instances.is_empty() || drv.enables_once() {
-        return if drv.enabled(m, None) { vec![m.recipe.clone()] } else { Vec::new() };
+        return if drv.enabled(root, m, None) { vec![m.recipe.clone()] } else { Vec::new() };
     }
-    m.instances.iter().filter(|i| drv.enabled(m, Some(i))).cloned().collect()
+    m.instances.iter().filter(|i| drv.enabled(root, m, Some(i))).cloned().collect()
 }
 
 /// Records that could not be read are reported after the others, and make the exit code 1.

@@ -41,7 +41,7 @@ pub fn show(targets: &[(Manifest, Option<String>)], json: bool) -> Result<i32, C
             rows.push(Row {
                 service: i.as_ref().map_or(m.recipe.clone(), |i| format!("{}@{i}", m.recipe)),
                 target: m.target.name(),
-                enabled: drv.enabled(m, i.as_deref()),
+                enabled: drv.enabled(std::path::Path::new("/"), m, i.as_deref()),
                 status,
             });
         }

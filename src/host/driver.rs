@@ -63,9 +63,10 @@ pub trait Driver: Sync {
     fn after_change(&self, _m: &mut Manifest, _enable: bool) -> Result<bool> {
         Ok(false)
     }
-    /// Whether `instance` (or the service) starts at boot, from what the
-    /// manifest records: an enable link (not an instance's own link).
-    fn enabled(&self, m: &Manifest, instance: Option<&str>) -> bool {
+    /// Whether `instance` (or the service) starts at boot on the host under
+    /// `root`, from what the manifest records: an enable link (not an
+    /// instance's own link).
+    fn enabled(&self, _root: &std::path::Path, m: &Manifest, instance: Option<&str>) -> bool {
         m.links.iter().any(|l| l.instance.as_deref() == instance && !l.path.starts_with("/etc/init.d/"))
     }
     /// On the running host: undo what the native tool did to enable

@@ -73,6 +73,26 @@ echo "== a shell that starts the app and waits for it (the npm start shape)"
 recipe npmshape 17304 /bin/sh -c "/usr/bin/python3 $A/srv/apps/web.py 17304 initkit-e2e-npm; echo done" sh
 scenario npmshape 17304 initkit-e2e-npm 2
 
+echo "== the main process killed with -9: what it left in its group ends"
+recipe orphans 17306 /bin/sh -c "/usr/bin/python3 $A/srv/apps/web.py 17306 initkit-e2e-orphan & wait" sh
+S=$A/etc/init.d/orphans
+expect_rc "orphans: start" 0 "$S" start a
+check "orphans: answers" wait_until 5 answers 17306
+kill -9 "$(cut -d' ' -f1 "$A/run/initkit/orphans/a.pid")"
+check "orphans: the child survives its parent's kill -9" wait_until 2 answers 17306
+expect_rc "orphans: status says dead" 1 "$S" status a
+expect_rc "orphans: stop" 0 "$S" stop a
+check "orphans: stop says what it ended" grep -q "ending what it left in its process group" <<<"$OUT"
+check "orphans: nothing left running" wait_until 5 none_left initkit-e2e-orphan
+expect_rc "orphans: start again" 0 "$S" start a
+kill -9 "$(cut -d' ' -f1 "$A/run/initkit/orphans/a.pid")"
+old=$(pgrep -f initkit-e2e-orphan)
+expect_rc "orphans: start over the leftovers of a kill -9" 0 "$S" start a
+check "orphans: the leftover child was ended" wait_until 5 gone "$old"
+check "orphans: the new one answers" wait_until 5 answers 17306
+expect_rc "orphans: stop" 0 "$S" stop a
+check "orphans: nothing left running at the end" wait_until 5 none_left initkit-e2e-orphan
+
 echo "== an app that never becomes ready leaves nothing running"
 READY=1s recipe neverready 17305 /bin/sh -c "/usr/bin/python3 $A/srv/apps/web.py 17399 initkit-e2e-never; echo done" sh
 expect_rc "neverready: start fails" 1 "$A/etc/init.d/neverready" start a

@@ -10,7 +10,8 @@ code here.
 
 Usage (as root, on a host where systemd is not running):
     tests/e2e/catalogue.py [--initkit PATH] [--recipes DIR] [--tests DIR]
-                           [--port-base N] [--timeout S] [-v] [NAME...]
+                           [--port-base N] [--timeout S] [--scratch DIR] [-v]
+                           [NAME...]
     tests/e2e/catalogue.py --list-packages [--recipes DIR] [NAME...]
 Usually through tests/e2e/catalogue.sh [PATH-TO-INITKIT] [OPTIONS] [NAME...].
 Prints one `  ok    NAME: STEP ...` or `  FAIL  NAME: STEP ...` line per step
@@ -57,6 +58,7 @@ Top-level keys MUST come before the first [table]: TOML puts every key after
             $NAME      the recipe's name
             $SCRIPT    the rendered init script, $ROOT/etc/init.d/NAME
             $TESTS     the directory of the test description (helper scripts)
+        With `namespace`, snippets run inside it too.
     probe = '''sh'''
         Exits 0 once the instance answers; polled (every 0.2 s) for up to
         `probe_timeout` seconds.
@@ -87,6 +89,11 @@ Top-level keys MUST come before the first [table]: TOML puts every key after
     recipe = "PATH"
         Optional: a test copy of the recipe to render instead of
         RECIPES/NAME.toml (relative to the description's directory).
+    scratch = "/var/lib/initkit-e2e"
+        Optional: make the scratch root in this directory instead of --scratch
+        (/tmp), for a daemon that refuses files under a world-writable
+        directory (opendkim; sshd's StrictModes). Missing directories are
+        created root-owned 0755 and removed again when empty.
     port_check = true
         Which ports must be free before the start and closed after a stop:
         true (all), false (none), or a list of indices ([0, 1]: $PORT0 and
@@ -106,8 +113,13 @@ Top-level keys MUST come before the first [table]: TOML puts every key after
         change is live). Without it, a recipe that has no reload must answer
         `reload` with exit 3; one that has a reload is reported as a skip.
 
-The steps, each one line, for each recipe under its own scratch root R
-===================================================================
+The steps, one line each, for each recipe under its own scratch root R
+=====================================================================
+S is R/etc/init.d/NAME; FIRST the first instance (or the one service). The
+settings files are written root-only (0600). Steps 4 to 6 first start again an
+instance an earlier failed step left down (and say so), so that each step
+tests its own thing; after a failed render or start, or when the time box
+runs out, the remaining steps are reported as skipped.
  1 render     initkit render RECIPE --target sysv --prefix R --out /; the
               program and user exist; the settings files are written.
  2 start      setup per instance; the ports are free; `S start` exits 0; every
@@ -119,7 +131,10 @@ The steps, each one line, for each recipe under its own scratch root R
               unchanged. (No reload in the recipe: `S reload` exits 3.)
  5 gate       break FIRST; `S configtest/restart/reload FIRST` exit 6 (and
               `S restart` of all, with instances); the same PID still serves;
-              repair; configtest 0. (check = false: see above.)
+              repair; configtest 0.
+   broken config (check = false; the gate is reported as a skip): `S stop
+              FIRST`; break; `S start FIRST` fails and leaves status 3 and
+              the ports closed; repair; `S start FIRST` exits 0 and answers.
  6 restart    `S restart FIRST` exits 0 with a new PID that answers; the other
               instances keep theirs.
  7 stop       `S stop` exits 0 within the recipe's budget (stop.before and
@@ -128,9 +143,11 @@ The steps, each one line, for each recipe under its own scratch root R
               of the daemons' sessions; `S status` exits 3.
  8 kill -9    `S start FIRST`; kill -9 its PID; `S status FIRST` exits 1;
               `S stop` exits 0; `S status FIRST` exits 3; nothing is left.
- 9 cleanup    stop everything; whatever still mentions R is killed by PID (and
-              reported); `cleanup` runs; R is removed. A process that does
-              not mention R is never killed, only reported.
+ 9 cleanup    stop everything; whatever still mentions R (in its command line,
+              pgrep -f, or as the file its stdout/stderr goes to: the console
+              log under R) is killed by PID and reported, unless a failed step
+              reported it already; `cleanup` runs; R is removed. A process that
+              does not mention R is never killed, only reported.
 """
 
 import argparse
@@ -150,17 +167,15 @@ MAIN = os.path.normpath(os.path.join(HERE, "..", ".."))
 KNOWN_KEYS = {
     "packages", "instances", "ports", "check", "has_check", "no_check", "setup", "probe",
     "break", "repair", "cleanup", "probe_timeout", "probe_tries", "timeout", "namespace",
-    "run_namespace", "wrap", "recipe", "port_check", "settings", "reload",
+    "run_namespace", "wrap", "recipe", "port_check", "scratch", "settings", "reload",
 }
 PORTS_PER_RECIPE = 10
 
 PASSED = 0
 FAILED = 0
 FAILURES = []
-VERBOSE = False
-
-
-QUIET = False
+VERBOSE = False  # -v: every command and its output
+QUIET = False  # stdout is gone (a closed pipe)
 
 
 def say(line=""):
@@ -347,12 +362,14 @@ class Recipe:
             try:
                 rc = p.wait(timeout=max(limit, 0.1))
                 timed_out = False
-            except subprocess.TimeoutExpired:
+            except BaseException as e:  # the time box, or the harness interrupted
                 try:
                     os.killpg(p.pid, signal.SIGKILL)
                 except ProcessLookupError:
                     pass
                 p.wait()
+                if not isinstance(e, subprocess.TimeoutExpired):
+                    raise
                 rc, timed_out = 124, True
             out.seek(0)
             text = out.read().decode(errors="replace").rstrip()
@@ -479,16 +496,29 @@ class Recipe:
             time.sleep(0.05)
 
     def mentioning_root(self):
-        """PIDs whose command line mentions the scratch root (pgrep -f), ours excluded."""
+        """PIDs that mention the scratch root, ours excluded: in their command
+        line (pgrep -f), or as the file their stdout or stderr is written to
+        (the console log the init script opened under the root: a daemon that
+        rewrites its command line, zabbix_agentd's children, still names it)."""
         pattern = re.sub(r"([^A-Za-z0-9/_-])", r"[\1]", self.root) + "(/| |$)"
         try:
             out = subprocess.run(["pgrep", "-f", "--", pattern], capture_output=True, text=True).stdout
         except OSError:
-            return []
+            out = ""
+        pids = {int(p) for p in out.split()}
+        for d in os.listdir("/proc"):
+            if d.isdigit():
+                for fd in ("1", "2"):
+                    try:
+                        if os.readlink(f"/proc/{d}/fd/{fd}").startswith(self.root + "/"):
+                            pids.add(int(d))
+                            break
+                    except OSError:
+                        pass
         mine = own_lineage()
         if self.holder:
             mine.add(self.holder.pid)
-        return [int(p) for p in out.split() if int(p) not in mine and alive(int(p))]
+        return sorted(p for p in pids if p not in mine and alive(p))
 
     def leftovers(self):
         """Live processes of the daemons' sessions, and any mentioning the root."""
@@ -498,9 +528,10 @@ class Recipe:
         return sorted(p for p in pids if alive(p))
 
     def wait_nothing_left(self, seconds=2.0):
+        """New leftovers (not those a failed step already reported)."""
         limit = time.monotonic() + seconds
         while True:
-            left = self.leftovers()
+            left = [p for p in self.leftovers() if p not in self.reported]
             if not left or time.monotonic() >= limit:
                 return left
             time.sleep(0.05)
@@ -908,7 +939,10 @@ class Recipe:
             rc, out = self.S("stop", box=False, timeout=90)
             if rc != 0:
                 problems.append(f"stop: exit {rc}: {self.short(out)[-300:]}")
-        left = self.wait_nothing_left(1.0)
+        limit = time.monotonic() + 1.0
+        while self.leftovers() and time.monotonic() < limit:
+            time.sleep(0.05)
+        left = self.leftovers()
         killed, what = [], []
         for p in self.mentioning_root():
             desc = self.describe([p])
@@ -942,41 +976,67 @@ class Recipe:
         shutil.rmtree(self.root, ignore_errors=True)
         if os.path.exists(self.root):
             problems.append(f"could not remove {self.root}")
+        for d in self.made_dirs:  # innermost first
+            try:
+                os.rmdir(d)
+            except OSError:
+                break
         if problems:
             fail(f"{self.name}: cleanup", "\n".join(problems))
         else:
             ok(f"{self.name}: cleanup: nothing left, root removed" + (f" ({', '.join(notes)})" if notes else ""))
 
+    def make_root(self):
+        """A fresh world-traversable scratch root under the scratch directory
+        (created root-only-writable when missing, and removed again if empty)."""
+        parent = os.path.abspath(str(self.t.get("scratch", self.h.args.scratch)))
+        missing, d = [], parent
+        while not os.path.isdir(d):
+            missing.append(d)
+            d = os.path.dirname(d)
+        for d in reversed(missing):
+            os.mkdir(d, 0o755)
+            os.chmod(d, 0o755)
+        self.made_dirs = missing
+        self.root = tempfile.mkdtemp(prefix=f"initkit-cat-{self.name}.", dir=parent)
+        os.chmod(self.root, 0o755)
+
     def main(self):
         say(f"== {self.name}")
-        self.t, self.envs, self.script, self.insts = {}, {}, None, []
-        self.root = tempfile.mkdtemp(prefix=f"initkit-cat-{self.name}.", dir="/tmp")
-        os.chmod(self.root, 0o755)
+        self.t, self.envs, self.script, self.insts, self.made_dirs = {}, {}, None, [], []
         self.box = float(self.h.args.timeout)
-        self.deadline = time.monotonic() + self.box
         try:
-            try:
-                self.load()
-            except Fail as e:
-                fail(f"{self.name}: test description: {e.msg}", e.detail)
-                return
+            self.load()
+        except Fail as e:
+            fail(f"{self.name}: test description: {e.msg}", e.detail)
+            return
+        self.make_root()
+        try:
             self.deadline = time.monotonic() + self.box
             self.script = f"{self.root}/etc/init.d/{self.name}"
             self.envs = {i: self.make_env(i, j) for j, i in enumerate(self.insts)}
-            if not self.step("render", self.step_render):
-                return
-            if not self.step("start", self.step_start):
-                for title in ("side by side", "reload", "gate", "restart", "stop", "kill -9"):
-                    skip(f"{self.name}: {title}: not run (start failed)")
-                return
-            self.step("side by side", self.step_side_by_side)
-            self.step("reload", self.step_reload)
-            self.step("gate" if self.check else "broken config", self.step_gate)
-            self.step("restart", self.step_restart)
-            self.step("stop", self.step_stop)
-            self.step("kill -9", self.step_kill9)
-        except TimeBox:
-            pass
+            steps = [
+                ("render", self.step_render, True),  # True: the later steps need it
+                ("start", self.step_start, True),
+                ("side by side", self.step_side_by_side, False),
+                ("reload", self.step_reload, False),
+                ("gate" if self.check else "broken config", self.step_gate, False),
+                ("restart", self.step_restart, False),
+                ("stop", self.step_stop, False),
+                ("kill -9", self.step_kill9, False),
+            ]
+            for n, (title, fn, needed) in enumerate(steps):
+                try:
+                    good = self.step(title, fn)
+                except TimeBox:
+                    why = "the time box ran out"
+                else:
+                    if good or not needed:
+                        continue
+                    why = f"{title} failed"
+                for later, _, _ in steps[n + 1:]:
+                    skip(f"{self.name}: {later}: not run ({why})")
+                break
         finally:
             self.cleanup()
 
@@ -1003,6 +1063,7 @@ def main():
     ap.add_argument("--tests", help="test descriptions (default: RECIPES/tests)")
     ap.add_argument("--port-base", type=int, default=24000)
     ap.add_argument("--timeout", type=float, default=180, help="time box per recipe, seconds")
+    ap.add_argument("--scratch", default="/tmp", help="where the scratch roots are made (default /tmp)")
     ap.add_argument("--list-packages", action="store_true", help="print the packages the descriptions need")
     ap.add_argument("-v", "--verbose", action="store_true", help="show every command and its output")
     ap.add_argument("names", nargs="*")

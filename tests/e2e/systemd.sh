@@ -3,6 +3,7 @@
 # (systemd-nspawn on an mmdebstrap rootfs), installed with `initkit install
 # --root` and driven from inside with `initkit` and systemctl.
 # Usage: tests/e2e/systemd.sh [PATH-TO-INITKIT]   (as root)
+# shellcheck disable=SC2016 # the single-quoted scripts are expanded by the inner bash
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=lib.sh
@@ -42,6 +43,8 @@ systemd_cleanup() {
     [ -n "${WORK:-}" ] && rm -rf -- "$WORK"
     # The SysV install on the host, in case a step failed half-way.
     [ -f /var/lib/initkit/installed/redis.json ] && "$INITKIT" uninstall redis --force >/dev/null 2>&1
+    [ -f /var/lib/initkit/installed/ikghost.json ] && "$INITKIT" uninstall ikghost --force >/dev/null 2>&1
+    getent passwd ikghost >/dev/null && { userdel ikghost; groupdel ikghost; } 2>/dev/null
     e2e_cleanup
 }
 trap systemd_cleanup EXIT
@@ -73,8 +76,7 @@ snapshot >"$WORK/after"
 if diff -u "$WORK/before" "$WORK/after" >"$WORK/tree.diff"; then pass "the rootfs is exactly as before"; else fail "the rootfs is exactly as before" "$(head -20 "$WORK/tree.diff")"; fi
 
 echo "== install for the boot"
-check "install redis@a" "$INITKIT" install redis@a --root "$R" --set port=17001 --enable
-check "install redis@b" "$INITKIT" install redis@b --root "$R" --set port=17002 --enable
+check "install redis@a and redis@b on their own ports in one command" "$INITKIT" install redis@a redis@b --root "$R" --set a:port=17001 --set b:port=17002 --enable
 # The package enabled nginx.service and mariadb.service; ours, in /etc, take their place.
 check "install nginx" "$INITKIT" install nginx --root "$R"
 check "install mariadb" "$INITKIT" install mariadb --root "$R"
@@ -112,6 +114,33 @@ check "redis@a answers again" wait_until 10 ping_ct 17001
 old=$(main_pid redis@b)
 expect_rc "initkit restart redis@b" 0 in_ct initkit restart redis@b
 check "redis@b has a new main pid" test "$(main_pid redis@b)" != "$old"
+
+echo "== the operator's commands: overview, disable and enable, every instance at once"
+expect_rc "initkit status with no name (everything running)" 0 in_ct initkit status
+check "the overview has a row per instance and service" bash -c '[ "$(grep -cE "^(redis@a|redis@b|nginx|mariadb) +systemd +yes +running +[0-9]+ " <<<"$1")" = 4 ]' _ "$OUT"
+expect_rc "initkit status --json" 0 in_ct initkit status --json
+check "status --json has the keys docs/json.md documents" python3 -c '
+import json, sys
+rows = json.loads(sys.argv[1])
+want = {"service", "instance", "target", "unit", "enabled", "state", "pid", "uptime_seconds", "code"}
+assert len(rows) == 4 and all(set(r) == want for r in rows), rows
+assert all(r["state"] == "running" and r["pid"] > 1 and r["code"] == 0 for r in rows), rows
+' "$OUT"
+expect_rc "initkit disable redis@b" 0 in_ct initkit disable redis@b
+check "systemctl: redis@b is no longer enabled" test "$(in_ct systemctl is-enabled redis@b)" != enabled
+check "systemctl: redis@a is still enabled" test "$(in_ct systemctl is-enabled redis@a)" = enabled
+check "redis@b keeps running (disable only changes the boot)" ping_ct 17002
+expect_rc "initkit status redis@b" 0 in_ct initkit status redis@b
+check "status shows redis@b not enabled" grep -qE "^redis@b +systemd +no +running" <<<"$OUT"
+expect_rc "initkit disable nginx (the package enabled its own unit name)" 0 in_ct initkit disable nginx
+check "disable says what still enables it" grep -q "still starts at boot through links initkit did not make" <<<"$OUT"
+expect_rc "initkit enable redis@b" 0 in_ct initkit enable redis@b
+check "systemctl: redis@b is enabled again" test "$(in_ct systemctl is-enabled redis@b)" = enabled
+a=$(main_pid redis@a); b=$(main_pid redis@b)
+expect_rc "initkit restart redis (every instance)" 0 in_ct initkit restart redis
+check "redis@a and redis@b both have new main pids" bash -c '[ "$1" != "$2" ] && [ "$3" != "$4" ] && [ "$2" != 0 ] && [ "$4" != 0 ]' _ "$a" "$(main_pid redis@a)" "$b" "$(main_pid redis@b)"
+check "redis@a answers after the restart" wait_until 10 ping_ct 17001
+check "redis@b answers after the restart" wait_until 10 ping_ct 17002
 
 echo "== nginx: a broken config never takes it down"
 check "nginx serves" wait_until 10 bash -c "[ \"\$(nsenter -t $L -a curl -s -o /dev/null -w '%{http_code}' --max-time 2 http://127.0.0.1/)\" = 200 ]"
@@ -173,17 +202,52 @@ echo "== SysV on the host: update-rc.d enables, uninstall removes"
 if [ -e /etc/init.d/redis ] && [ ! -f /var/lib/initkit/installed/redis.json ]; then
     fail "the host has no /etc/init.d/redis of its own" "refusing to touch it"
 else
-    expect_rc "install redis@one for sysv with --enable" 0 "$INITKIT" install redis@one --target sysv --set port=17051 --enable
-    check "update-rc.d made the rc links" bash -c 'ls /etc/rc2.d/S*redis && ls /etc/rc0.d/K*redis' 
+    ping_host() { [ "$(redis-cli -p "$1" ping 2>/dev/null)" = PONG ]; }
+    host_pid() { read -r p _ <"/run/initkit/redis/$1.pid" && printf %s "$p"; }
+    expect_rc "install redis@one and redis@two for sysv in one command, --enable --start" 0 "$INITKIT" install redis@one redis@two --target sysv --set one:port=17051 --set two:port=17052 --enable --start
+    check "update-rc.d made the rc links" bash -c 'ls /etc/rc2.d/S*redis && ls /etc/rc0.d/K*redis'
     check "the manifest says update-rc.d registered it" grep -q '"registered_with": "update-rc.d"' /var/lib/initkit/installed/redis.json
-    expect_rc "initkit start redis" 0 "$INITKIT" start redis
-    # shellcheck disable=SC2016 # expanded by the inner bash
-    check "redis@one answers on 17051" wait_until 5 bash -c '[ "$(redis-cli -p 17051 ping)" = PONG ]'
-    expect_rc "initkit status redis" 0 "$INITKIT" status redis
+    check "redis@one answers on 17051" wait_until 5 ping_host 17051
+    check "redis@two answers on 17052" wait_until 5 ping_host 17052
+    expect_rc "initkit status (the overview)" 0 "$INITKIT" status
+    check "the overview shows both instances enabled and running" bash -c '[ "$(grep -cE "^redis@(one|two) +sysv +yes +running +[0-9]+ " <<<"$1")" = 2 ]' _ "$OUT"
+    expect_rc "install redis@three on a port redis@one holds, --start, is refused" 1 "$INITKIT" install redis@three --target sysv --set three:port=17051 --start
+    check "the refusal names the port and its holder" grep -q "port 17051 for \`three\` is already in use by PID $(host_pid one) (redis-server)" <<<"$OUT"
+    check "nothing was written for redis@three" test ! -e /etc/default/redis.d/three
+    expect_rc "initkit disable redis@one (one SysV script serves both) is refused" 1 "$INITKIT" disable redis@one
+    expect_rc "initkit disable redis" 0 "$INITKIT" disable redis
+    check "update-rc.d removed the rc links" bash -c '! ls /etc/rc?.d/*redis 2>/dev/null | grep -q .'
+    check "list --installed says redis is not enabled" grep -q "not enabled" <<<"$("$INITKIT" list --installed)"
+    check "redis@one keeps running" ping_host 17051
+    expect_rc "initkit enable redis" 0 "$INITKIT" enable redis
+    check "update-rc.d made the rc links again" bash -c 'ls /etc/rc2.d/S*redis && ls /etc/rc0.d/K*redis'
+    one=$(host_pid one); two=$(host_pid two)
+    expect_rc "initkit restart redis (every instance)" 0 "$INITKIT" restart redis
+    check "redis@one and redis@two both have new PIDs" bash -c '[ "$1" != "$2" ] && [ "$3" != "$4" ] && [ -n "$2$4" ]' _ "$one" "$(host_pid one)" "$two" "$(host_pid two)"
+    check "both answer after the restart" wait_until 5 bash -c "redis-cli -p 17051 ping && redis-cli -p 17052 ping"
     expect_rc "uninstall redis (stops it first)" 0 "$INITKIT" uninstall redis
+    check "uninstall names the data it keeps" grep -q "kept  /var/lib/redis/one (data and logs; --purge removes it)" <<<"$OUT"
     check "the rc links are gone" bash -c '! ls /etc/rc?.d/*redis 2>/dev/null | grep -q .'
     check "the script is gone" test ! -e /etc/init.d/redis
     check "redis@one is stopped" wait_until 5 bash -c '! redis-cli -p 17051 ping'
+    check "redis@two is stopped" wait_until 5 bash -c '! redis-cli -p 17052 ping'
+    rm -rf /var/lib/redis/one /var/lib/redis/two /var/log/initkit/redis
+fi
+
+echo "== preconditions on the host: a missing user is refused before anything is written"
+GHOST=$WORK/ikghost.toml
+printf '%s\n' 'name = "ikghost"' 'summary = "an app whose user does not exist yet"' '[run]' \
+    'command = ["/bin/sleep", "1000"]' 'user = "ikghost"' >"$GHOST"
+if getent passwd ikghost >/dev/null; then fail "the host has no user ikghost" "refusing to touch it"; else
+    expect_rc "install with a missing user is refused" 1 "$INITKIT" install "$GHOST" --target sysv
+    check "the refusal names the user and --create-user" grep -q "user \`ikghost\` does not exist.*--create-user" <<<"$OUT"
+    check "nothing was written" test ! -e /etc/init.d/ikghost
+    expect_rc "install --create-user --start" 0 "$INITKIT" install "$GHOST" --target sysv --create-user --start
+    check "the system user was made" bash -c 'getent passwd ikghost | grep -q ":/nonexistent:/usr/sbin/nologin$"'
+    check "it runs as that user" wait_until 5 bash -c '[ "$(ps -o user= -C sleep | grep -c ikghost)" -ge 1 ]'
+    expect_rc "uninstall --purge" 0 "$INITKIT" uninstall ikghost --purge
+    check "it is stopped" wait_until 5 bash -c '! pgrep -u ikghost'
+    userdel ikghost 2>/dev/null; groupdel ikghost 2>/dev/null
 fi
 
 e2e_summary

@@ -69,7 +69,7 @@ impl Driver for Launchd {
     }
 
     /// Always: a daemon with RunAtLoad starts at boot.
-    fn enabled(&self, _: &Manifest, _: Option<&str>) -> bool {
+    fn enabled(&self, _: &std::path::Path, _: &Manifest, _: Option<&str>) -> bool {
         true
     }
 

@@ -121,10 +121,10 @@ impl Driver for Openrc {
         false
     }
 
-    /// Recorded links under a root; on a running host, rc-update's own link.
-    fn enabled(&self, m: &Manifest, instance: Option<&str>) -> bool {
+    /// Recorded links, or rc-update's own link in the default runlevel.
+    fn enabled(&self, root: &Path, m: &Manifest, instance: Option<&str>) -> bool {
         m.links.iter().any(|l| l.instance.as_deref() == instance && l.path.starts_with("/etc/runlevels/"))
-            || Path::new("/etc/runlevels/default").join(service(&m.recipe, instance)).exists()
+            || crate::host::manifest::under(root, "/etc/runlevels/default").join(service(&m.recipe, instance)).exists()
     }
 
     fn signs(&self) -> Signs {

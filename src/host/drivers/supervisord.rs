@@ -89,7 +89,7 @@ impl Driver for Supervisord {
     }
 
     /// Always: supervisord starts every program in conf.d.
-    fn enabled(&self, _: &Manifest, _: Option<&str>) -> bool {
+    fn enabled(&self, _: &std::path::Path, _: &Manifest, _: Option<&str>) -> bool {
         true
     }
 

@@ -78,6 +78,16 @@ impl Driver for Systemd {
         }]
     }
 
+    /// On the running host, systemd's own answer (a package's link to the
+    /// same unit name counts); under a root, the links recorded.
+    fn enabled(&self, root: &Path, m: &Manifest, instance: Option<&str>) -> bool {
+        if root == Path::new("/") && running() {
+            let said = stdout_of("systemctl", &["is-enabled", &unit_name(&m.recipe, instance)]);
+            return matches!(said.trim(), "enabled" | "enabled-runtime");
+        }
+        m.links.iter().any(|l| l.instance.as_deref() == instance)
+    }
+
     fn after_change(&self, _: &mut Manifest, _: bool) -> Result<bool> {
         if running() {
             native("systemctl", &["daemon-reload".to_owned()]);

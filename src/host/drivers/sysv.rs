@@ -128,7 +128,7 @@ impl Driver for Sysv {
     }
 
     /// Registered with update-rc.d or chkconfig, or its rc links made.
-    fn enabled(&self, m: &Manifest, _: Option<&str>) -> bool {
+    fn enabled(&self, _: &Path, m: &Manifest, _: Option<&str>) -> bool {
         m.registered_with.is_some() || !m.links.is_empty()
     }
 

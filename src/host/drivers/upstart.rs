@@ -84,7 +84,7 @@ impl Driver for Upstart {
     }
 
     /// Always: a job starts by its `start on`.
-    fn enabled(&self, _: &Manifest, _: Option<&str>) -> bool {
+    fn enabled(&self, _: &std::path::Path, _: &Manifest, _: Option<&str>) -> bool {
         true
     }
 

@@ -8,6 +8,7 @@ ik_start_one() {
         ik_say "$label: already running (pid $pid)"
         return 0
     fi
+    ik_end_leftovers
     ik_private_dir "$PID_DIR" || return 1
     ik_private_dir "$CONSOLE_LOG_DIR" || return 1
     ik_private_file "$console_log" || return 1
@@ -43,10 +44,24 @@ ik_start_one() {
     return 1
 }
 
+# ik_end_leftovers: the pidfile names a main process that is gone (killed
+# with -9, crashed): what it left in its process group (workers, children
+# holding its ports) is still the service's and ends now, as systemd ends
+# the rest of a unit's cgroup. A live process with that PID means the PID
+# was reused, which the kernel does only once the group is empty.
+ik_end_leftovers() {
+    ik_read_pid || return 0
+    ik_alive "$pid" && return 0
+    ik_group_left "$pid" || return 0
+    ik_warn "$label: its main process (pid $pid) is gone; ending what it left in its process group"
+    ik_end_group "$pid" "$LEFTOVER_MS"
+}
+
 # ik_stop_one: the pre-stop steps, the stop signal, a budget, then KILL to the
 # whole group; then what the daemon left in its group is ended too.
 ik_stop_one() {
     if ! ik_running; then
+        ik_end_leftovers
         if [ -f "$pidfile" ]; then
             ik_say "$label: not running; removing the stale pidfile (pid ${pid:-?} is not $label)"
             rm -f -- "$pidfile"
