@@ -35,6 +35,10 @@ impl Settings {
 /// between SIGTERM and SIGKILL.
 pub const LEFTOVER_MS: u64 = 5_000;
 
+/// How long a daemon without a readiness check must stay up before a start
+/// counts as done: one that rejects its config exits well within it.
+pub const SETTLE_MS: u64 = 1_000;
+
 /// The root-owned directory of a service's pidfiles and locks.
 pub fn pid_dir(recipe: &Recipe, layout: &Layout) -> String {
     format!("{}/initkit/{}", layout.run(), recipe.name)

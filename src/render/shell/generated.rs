@@ -96,6 +96,7 @@ pub fn consts(recipe: &Recipe, options: &Options, settings: &facts::Settings) ->
         ("STOP_MODE", "mixed".to_owned()),
         ("LEFTOVER_MS", facts::LEFTOVER_MS.to_string()),
         ("READY_TIMEOUT_MS", recipe.ready.as_ref().map_or(10_000, |r| r.timeout_ms).to_string()),
+        ("SETTLE_MS", facts::SETTLE_MS.to_string()),
         ("HAS_CHECK", if recipe.check.is_some() { "1" } else { "0" }.to_owned()),
         (
             "RELOAD",
@@ -209,7 +210,9 @@ pub fn functions(recipe: &Recipe, options: &Options, exec: Exec, instance: Optio
             s.push_str(literal_dollars(&c.iter().collect::<Vec<_>>()));
             let _ = writeln!(s, "    ik_as \"$RUN_USER\" {} >/dev/null 2>&1", argv(recipe, c));
         }
-        None => s.push_str("    return 0\n"),
+        // Nothing to probe: started once it has stayed up a while, long
+        // enough for a daemon that rejects its config to have exited.
+        None => s.push_str("    ik_now\n    [ $((now - ik_ready_since)) -ge \"$SETTLE_MS\" ]\n"),
     }
     s.push_str("}\n\n");
     take("ik_ready", &mut s);
