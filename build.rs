@@ -1,5 +1,6 @@
-//! The catalogue is data: every `recipes/*.toml` is embedded in the binary and
-//! gets its golden tests, with no list to edit when a recipe is added.
+//! The catalogue is data: every `recipes/*.toml` is embedded in the binary,
+//! with the init systems the end-to-end suites ran it on, and gets its golden
+//! tests, with no list to edit when a recipe is added.
 
 use std::{env, fmt::Write as _, fs, path::Path};
 
@@ -11,8 +12,43 @@ const TARGETS: [&str; 9] =
 /// install most; the static checks still render it for every target.
 const EVERY_TARGET: [&str; 7] = ["haproxy", "mariadb", "memcached", "nginx", "php-fpm", "postgresql", "redis"];
 
+/// Which init systems each recipe's real daemon ran on in the end-to-end
+/// suites: each suite's `# proves on SYSTEMS: RECIPES` line, and SysV for a
+/// recipe with a test description (the catalogue harness runs it there).
+fn proven(names: &[String]) -> Vec<(String, Vec<String>)> {
+    let mut suites: Vec<_> = fs::read_dir("tests/e2e")
+        .expect("tests/e2e")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "sh"))
+        .collect();
+    suites.sort();
+    let mut on: Vec<(String, Vec<String>)> = names.iter().map(|n| (n.clone(), Vec::new())).collect();
+    for suite in &suites {
+        for line in fs::read_to_string(suite).expect("a suite").lines() {
+            let Some(rest) = line.strip_prefix("# proves on ") else { continue };
+            let (systems, recipes) = rest.split_once(':').expect("`# proves on SYSTEMS: RECIPES`");
+            for recipe in recipes.split_whitespace() {
+                let Some(entry) = on.iter_mut().find(|(n, _)| n == recipe) else {
+                    panic!("{}: `# proves on` names no recipe `{recipe}`", suite.display())
+                };
+                entry.1.extend(systems.split_whitespace().map(str::to_owned));
+            }
+        }
+    }
+    for (name, systems) in &mut on {
+        if Path::new("recipes/tests").join(format!("{name}.toml")).exists() {
+            systems.push("SysV".to_owned());
+        }
+        systems.sort();
+        systems.dedup();
+    }
+    on
+}
+
 fn main() {
     println!("cargo:rerun-if-changed=recipes");
+    println!("cargo:rerun-if-changed=tests/e2e");
     let mut names: Vec<String> = fs::read_dir("recipes")
         .expect("the recipes directory")
         .filter_map(Result::ok)
@@ -34,6 +70,10 @@ fn main() {
         for t in targets {
             let _ = writeln!(golden, "    {}_{}: {name:?}, {t};", name.replace('-', "_"), t.to_lowercase());
         }
+    }
+    catalogue.push_str("];\n\n/// The init systems each embedded recipe ran on in the end-to-end suites.\npub const PROVEN: &[(&str, &[&str])] = &[\n");
+    for (name, systems) in proven(&names) {
+        let _ = writeln!(catalogue, "    ({name:?}, &{systems:?}),");
     }
     catalogue.push_str("];\n");
     golden.push_str("}\n");

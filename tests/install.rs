@@ -135,6 +135,14 @@ fn disable_and_enable_remove_and_remake_exactly_the_boot_links() {
     let o = run(&["enable", "redis@zzz", "--root", r]);
     assert!(!o.status.success());
     assert!(err(&o).contains("`redis@zzz` is not installed (installed: a, b)"), "{}", err(&o));
+    assert!(!err(&o).contains("did you mean"), "nothing is close to zzz: {}", err(&o));
+    let o = run(&["uninstall", "redis@aa", "--root", r]);
+    assert!(!o.status.success());
+    assert!(
+        err(&o).contains("`redis@aa` is not installed (installed: a, b)\n  = help: did you mean `a`?"),
+        "{}",
+        err(&o)
+    );
 
     assert!(run(&["uninstall", "redis", "--root", r]).status.success());
 }

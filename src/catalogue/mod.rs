@@ -8,8 +8,14 @@ use std::{
 
 use crate::recipe::{Recipe, RecipeErrors, parse_recipe};
 
-// `EMBEDDED`: every recipes/*.toml, listed by build.rs.
+// `EMBEDDED`: every recipes/*.toml, and `PROVEN`: where each ran, from build.rs.
 include!(concat!(env!("OUT_DIR"), "/catalogue.rs"));
+
+/// The init systems an embedded recipe's real daemon ran on in the
+/// end-to-end suites (empty for a local recipe).
+pub fn proven_on(name: &str) -> &'static [&'static str] {
+    PROVEN.iter().find(|(n, _)| *n == name).map_or(&[], |(_, on)| on)
+}
 
 /// Where a recipe's text came from.
 #[derive(Debug, Clone, PartialEq, Eq)]

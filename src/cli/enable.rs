@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{CliError, output::print};
+use super::{CliError, output::print, suggest};
 use crate::{
     host::{
         driver::driver,
@@ -40,8 +40,9 @@ pub fn run(args: &EnableArgs, on: bool) -> Result<(), CliError> {
             && !m.instances.contains(i)
         {
             return Err(CliError::msg(format!(
-                "`{name}@{i}` is not installed (installed: {})",
-                m.instances.join(", ")
+                "`{name}@{i}` is not installed (installed: {}){}",
+                m.instances.join(", "),
+                suggest::hint(i, m.instances.iter().map(String::as_str))
             )));
         }
         let drv = driver(m.target);

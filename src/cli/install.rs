@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{CliError, operate, output::print, resolve};
+use super::{CliError, operate, output::print, resolve, suggest};
 use crate::{
     host::{
         detect::{Detection, detect, detect_host},
@@ -376,7 +376,11 @@ pub fn run_uninstall(args: &UninstallArgs) -> Result<(), CliError> {
     if let Some(i) = instance
         && !m.instances.iter().any(|x| x == i)
     {
-        return Err(CliError::msg(format!("`{name}@{i}` is not installed (installed: {})", m.instances.join(", "))));
+        return Err(CliError::msg(format!(
+            "`{name}@{i}` is not installed (installed: {}){}",
+            m.instances.join(", "),
+            suggest::hint(i, m.instances.iter().map(String::as_str))
+        )));
     }
     let live = args.root == Path::new("/");
     // What stays behind is worked out from the recipe before its copy goes.

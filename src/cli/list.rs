@@ -72,6 +72,15 @@ fn damaged_records(damaged: &[crate::host::error::HostError]) -> Result<(), CliE
     Err(CliError::Message(text))
 }
 
+/// Where the embedded recipe ran in the end-to-end suites; nothing for a
+/// local file, which is not the text that ran.
+fn ran_on(entry: &crate::catalogue::Entry, recipe: &crate::recipe::Recipe) -> &'static [&'static str] {
+    match entry.source {
+        Source::Embedded => crate::catalogue::proven_on(&recipe.name),
+        Source::File(_) => &[],
+    }
+}
+
 pub fn run(json: bool) -> Result<(), CliError> {
     let catalogue = resolve::catalogue()?;
     let mut rows = Vec::new();
@@ -90,6 +99,7 @@ pub fn run(json: bool) -> Result<(), CliError> {
                     "name": recipe.name,
                     "summary": recipe.summary,
                     "instances": recipe.instances.is_some(),
+                    "ran_on": ran_on(entry, recipe),
                     "source": match &entry.source { Source::Embedded => "embedded".to_owned(), Source::File(p) => p.display().to_string() },
                 })
             })
@@ -105,7 +115,9 @@ pub fn run(json: bool) -> Result<(), CliError> {
                 Source::Embedded => String::new(),
                 Source::File(p) => format!("  ({})", p.display()),
             };
-            text.push_str(&format!("{name:width$}  {}{from}\n", recipe.summary, width = width + 1));
+            let on = ran_on(entry, recipe);
+            let on = if on.is_empty() { String::new() } else { format!("  [ran on {}]", on.join(", ")) };
+            text.push_str(&format!("{name:width$}  {}{from}{on}\n", recipe.summary, width = width + 1));
         }
         print(&text)?;
     }

@@ -156,7 +156,11 @@ pub fn run_manifest(
             let installed = if m.instances.is_empty() { "none".to_owned() } else { m.instances.join(", ") };
             return Err(CliError::exit(
                 if action == Action::Status { 4 } else { 2 },
-                format!("error: `{}@{i}` is not an installed instance (installed: {installed})\n", m.recipe),
+                format!(
+                    "error: `{}@{i}` is not an installed instance (installed: {installed}){}\n",
+                    m.recipe,
+                    suggest::hint(i, m.instances.iter().map(String::as_str))
+                ),
             ));
         }
         Some(i) => vec![Some(i.to_owned())],

@@ -4,6 +4,7 @@
 # directories (no `openrc sysinit`): redis with two instances through
 # rc-service, and nginx whose restart with a broken config the script refuses.
 # Usage: tests/e2e/openrc.sh [PATH-TO-INITKIT]   (as root)
+# proves on OpenRC: redis nginx
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=lib.sh

@@ -3,6 +3,7 @@
 # a chroot, in its own PID and mount namespaces) over what `initkit install
 # --target X --root` wrote: two redis instances and nginx, driven with initkit.
 # Usage: tests/e2e/supervisors.sh [PATH-TO-INITKIT] [TARGET...]   (as root)
+# proves on runit s6 daemontools supervisord: redis nginx
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=lib.sh

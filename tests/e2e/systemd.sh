@@ -4,6 +4,7 @@
 # --root` and driven from inside with `initkit` and systemctl.
 # Usage: tests/e2e/systemd.sh [PATH-TO-INITKIT]   (as root)
 # shellcheck disable=SC2016 # the single-quoted scripts are expanded by the inner bash
+# proves on systemd: redis nginx mariadb
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=lib.sh

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The SysV scripts, run for real on this host with Debian's daemons.
 # Usage: tests/e2e/sysv.sh [PATH-TO-INITKIT]   (as root)
+# proves on SysV: redis memcached nginx haproxy mariadb
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=lib.sh
