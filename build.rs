@@ -71,7 +71,11 @@ fn main() {
             let _ = writeln!(golden, "    {}_{}: {name:?}, {t};", name.replace('-', "_"), t.to_lowercase());
         }
     }
-    catalogue.push_str("];\n\n/// The init systems each embedded recipe ran on in the end-to-end suites.\npub const PROVEN: &[(&str, &[&str])] = &[\n");
+    let _ = write!(
+        catalogue,
+        "];\n\n/// The recipes the renderers were built around: the tests check every\n/// target and flavour on these, the common case on the rest.\npub const EVERY_TARGET: &[&str] = &{EVERY_TARGET:?};\n"
+    );
+    catalogue.push_str("\n/// The init systems each embedded recipe ran on in the end-to-end suites.\npub const PROVEN: &[(&str, &[&str])] = &[\n");
     for (name, systems) in proven(&names) {
         let _ = writeln!(catalogue, "    ({name:?}, &{systems:?}),");
     }

@@ -70,8 +70,13 @@ fn two_instances_never_share_a_file_on_any_target() {
                 .iter()
                 .map(|name| {
                     let options = Options { instance: Some((*name).to_owned()), ..Options::default() };
-                    let mut paths: BTreeSet<String> =
-                        artifacts(recipe, target, &options).unwrap().into_iter().map(|a| a.path).collect();
+                    // The environment file holds the service's literal values, the same for every instance.
+                    let mut paths: BTreeSet<String> = artifacts(recipe, target, &options)
+                        .unwrap()
+                        .into_iter()
+                        .filter(|a| !a.path.starts_with("/etc/initkit/env/"))
+                        .map(|a| a.path)
+                        .collect();
                     paths.insert(settings_file(recipe, target, &options, name).path);
                     paths
                 })

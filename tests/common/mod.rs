@@ -5,7 +5,7 @@ pub mod lex;
 
 use std::{path::Path, process::Command};
 
-use initkit::{catalogue::EMBEDDED, recipe::Recipe, recipe::parse_recipe};
+use initkit::{catalogue::EMBEDDED, recipe::Recipe, recipe::parse_recipe, render::Options};
 
 /// Whether `tool` can be run. Missing under `CI=true` is a failure; locally the
 /// test is skipped, and says so loudly.
@@ -35,6 +35,13 @@ pub fn require_root(why: &str) -> bool {
 }
 
 /// Every catalogue recipe, parsed.
+/// Options that render `recipe` on every target: an instance for a recipe
+/// with instances (its default, else `main`), which per-instance targets need.
+pub fn options_for(recipe: &Recipe) -> Options {
+    let instance = recipe.instances.as_ref().map(|i| i.default.clone().unwrap_or_else(|| "main".to_owned()));
+    Options { instance, ..Options::default() }
+}
+
 pub fn catalogue() -> Vec<Recipe> {
     EMBEDDED
         .iter()

@@ -103,7 +103,7 @@ pub fn consts(recipe: &Recipe, options: &Options, settings: &facts::Settings) ->
             match recipe.reload {
                 None => "none",
                 Some(Reload::Signal(_)) => "signal",
-                Some(Reload::Command(_)) => "command",
+                Some(Reload::Command(_)) => "program",
             }
             .to_owned(),
         ),
@@ -212,7 +212,8 @@ pub fn functions(recipe: &Recipe, options: &Options, exec: Exec, instance: Optio
         }
         // Nothing to probe: started once it has stayed up a while, long
         // enough for a daemon that rejects its config to have exited.
-        None => s.push_str("    ik_now\n    [ $((now - ik_ready_since)) -ge \"$SETTLE_MS\" ]\n"),
+        // (A supervisor's check script polls with no start of its own to count from: ready.)
+        None => s.push_str("    ik_now\n    [ $((now - ${ik_ready_since:-0})) -ge \"$SETTLE_MS\" ]\n"),
     }
     s.push_str("}\n\n");
     take("ik_ready", &mut s);
@@ -261,12 +262,12 @@ fn environment(recipe: &Recipe) -> String {
     if let Some(file) = &run.environment_file {
         files.push(word(recipe, file));
     }
-    if !files.is_empty() {
-        // Read as data, the way systemd reads EnvironmentFile=; never sourced.
+    // Read as data, the way systemd reads EnvironmentFile=; never sourced.
+    for file in files {
         let _ = write!(
             s,
-            "    for ik_env_file in {}; do\n\
-             \x20       [ -f \"$ik_env_file\" ] || continue\n\
+            "    ik_env_file={file}\n\
+             \x20   if [ -f \"$ik_env_file\" ]; then\n\
              \x20       while IFS= read -r ik_line || [ -n \"$ik_line\" ]; do\n\
              \x20           ik_key=${{ik_line%%=*}}\n\
              \x20           case $ik_key in ''|'#'*|';'*|[0-9]*|*[!A-Za-z0-9_]*) continue ;; esac\n\
@@ -274,8 +275,7 @@ fn environment(recipe: &Recipe) -> String {
              \x20           ik_unquote \"${{ik_line#*=}}\"\n\
              \x20           set -- \"$@\" \"$ik_key=$ik_value\"\n\
              \x20       done <\"$ik_env_file\"\n\
-             \x20   done\n",
-            files.join(" ")
+             \x20   fi\n"
         );
     }
     for (key, value) in &run.environment {

@@ -331,6 +331,7 @@ ik_hook() {
 # started), 1 if it exited, 2 if the readiness budget ran out.
 ik_wait_ready() {
     ik_now
+    # shellcheck disable=SC2034 # read by ik_ready when the recipe has nothing to probe
     ik_ready_since=$now
     ik_ready_deadline=$((now + READY_TIMEOUT_MS))
     ik_pause_reset
