@@ -9,7 +9,7 @@ use std::{fs, path::Path};
 
 use initkit::{
     catalogue::proven_on,
-    recipe::{Recipe, Reload, Template},
+    recipe::{Check, Recipe, Reload, Template},
 };
 
 /// A command as a reader recognises it: the program's base name and the
@@ -33,7 +33,11 @@ fn short(command: &[Template]) -> String {
 
 fn row(r: &Recipe, on: &[&str]) -> String {
     let name = if r.instances.is_some() { format!("{}@", r.name) } else { r.name.clone() };
-    let check = r.check.as_ref().map_or_else(|| "none".to_owned(), |c| short(&c.command));
+    let check = match r.check.as_ref().map(Check::command) {
+        None => "none".to_owned(),
+        Some(Some(command)) => short(command),
+        Some(None) => "trial start".to_owned(),
+    };
     let reload = match &r.reload {
         Some(Reload::Signal(s)) => format!("SIG{}", s.name()),
         Some(Reload::Command(c)) => short(c),
@@ -60,7 +64,7 @@ fn the_catalogue_doc_is_the_catalogues_own() {
     let names: Vec<String> = recipes.iter().map(|r| r.name.clone()).collect();
 
     let mut table = String::from(
-        "| service | what | config test | reload | stop | exposure cap | ran on |\n|---|---|---|---|---|---|---|\n",
+        "| service | what | gate | reload | stop | exposure cap | ran on |\n|---|---|---|---|---|---|---|\n",
     );
     for r in &recipes {
         table.push_str(&row(r, proven_on(&r.name)));

@@ -148,6 +148,35 @@ error: {p}:8:11: stop.timeout: `10` is not a duration: write a number with a uni
 }
 
 #[test]
+fn a_trial_start_takes_no_command_user_or_timeout() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("trial.toml");
+    let head = "name = \"t\"\nsummary = \"x\"\n[run]\ncommand = [\"/bin/sleep\", \"60\"]\nuser = \"nobody\"\n";
+    fs::write(&path, format!("{head}[check]\ntrial = true\ncommand = [\"/bin/true\"]\ntimeout = \"5s\"\n")).unwrap();
+    let o = run(&["check", path.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(err.contains(":8:1: check.command: `command` does not go with `trial`"), "{err}");
+    assert!(err.contains(":9:1: check.timeout: `timeout` does not go with `trial`"), "{err}");
+    assert!(err.contains("2 problem(s) in 1 file(s)"), "{err}");
+
+    fs::write(&path, format!("{head}[check]\ntrial = false\n")).unwrap();
+    let err = stderr(&run(&["check", path.to_str().unwrap()]));
+    assert!(err.contains("check.trial: `trial = false` says nothing"), "{err}");
+
+    fs::write(&path, format!("{head}[check]\ntrial = true\n")).unwrap();
+    let o = run(&["check", path.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    // The script's gate is the trial; a plain start does not run one first.
+    let o = run(&["render", path.to_str().unwrap(), "--target", "sysv"]);
+    let script = String::from_utf8_lossy(&o.stdout);
+    assert!(script.contains("GATE=trial") && script.contains("    ik_trial\n"), "{script}");
+    // systemd: no ExecStartPre (the front-end runs the trial before a restart).
+    let o = run(&["render", path.to_str().unwrap(), "--target", "systemd"]);
+    assert!(!String::from_utf8_lossy(&o.stdout).contains("ExecStartPre="));
+}
+
+#[test]
 fn a_toml_syntax_error_names_line_and_column() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("syntax.toml");

@@ -60,7 +60,7 @@ fn examples() -> Vec<(&'static str, String)> {
 
     let o = run(&["list", "--json"]);
     let v = json(&o);
-    assert_keys("list", &v, &["instances", "name", "ran_on", "source", "summary"]);
+    assert_keys("list", &v, &["gate", "instances", "name", "ran_on", "source", "summary"]);
     let first: Vec<Value> = v.as_array().unwrap().iter().take(2).cloned().collect();
     out.push(("list", serde_json::to_string_pretty(&first).unwrap() + "\n"));
 

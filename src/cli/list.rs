@@ -99,6 +99,7 @@ pub fn run(json: bool) -> Result<(), CliError> {
                     "name": recipe.name,
                     "summary": recipe.summary,
                     "instances": recipe.instances.is_some(),
+                    "gate": crate::recipe::Check::describe(recipe.check.as_ref()),
                     "ran_on": ran_on(entry, recipe),
                     "source": match &entry.source { Source::Embedded => "embedded".to_owned(), Source::File(p) => p.display().to_string() },
                 })
@@ -115,8 +116,10 @@ pub fn run(json: bool) -> Result<(), CliError> {
                 Source::Embedded => String::new(),
                 Source::File(p) => format!("  ({})", p.display()),
             };
+            let gate = crate::recipe::Check::describe(recipe.check.as_ref());
             let on = ran_on(entry, recipe);
-            let on = if on.is_empty() { String::new() } else { format!("  [ran on {}]", on.join(", ")) };
+            let on = if on.is_empty() { String::new() } else { format!("; ran on {}", on.join(", ")) };
+            let on = format!("  [gate: {gate}{on}]");
             text.push_str(&format!("{name:width$}  {}{from}{on}\n", recipe.summary, width = width + 1));
         }
         print(&text)?;

@@ -71,7 +71,8 @@ pub enum Check {
 /// Runs the recipe's config test for one instance, within its budget.
 pub fn config_test(recipe: &Recipe, values: &BTreeMap<String, String>) -> Check {
     let Some(check) = &recipe.check else { return Check::None };
-    let argv = settings::argv(&check.command, values);
+    let Some(command) = check.command() else { return super::trial::trial(recipe, values) };
+    let argv = settings::argv(command, values);
     let user = check.user.as_deref().unwrap_or(&recipe.run.user);
     let child = as_user(user, &argv).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn();
     let mut child = match child {

@@ -15,4 +15,5 @@ pub mod manifest;
 pub mod preconditions;
 pub mod run;
 pub mod settings;
+pub mod trial;
 pub mod uninstall;

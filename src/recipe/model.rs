@@ -106,12 +106,42 @@ pub struct Directories {
     pub mode: Option<u32>,
 }
 
+/// The gate before a restart or reload: how a new configuration is known good.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Check {
-    pub command: Vec<Template>,
+    pub test: Test,
     /// Who runs the test; the service user when not given.
     pub user: Option<String>,
     pub timeout_ms: u64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Test {
+    /// The daemon's own config-test mode.
+    Command(Vec<Template>),
+    /// No config-test mode: the new configuration is started for real, as
+    /// the service's user, in a network namespace and directories of its own,
+    /// and watched until it is ready or exits (a trial start).
+    Trial,
+}
+
+impl Check {
+    /// What the gate is, as `list` and the catalogue doc say it.
+    pub fn describe(check: Option<&Self>) -> &'static str {
+        match check.map(|c| &c.test) {
+            None => "none",
+            Some(Test::Command(_)) => "config test",
+            Some(Test::Trial) => "trial start",
+        }
+    }
+
+    /// The config-test command, when the gate is one.
+    pub fn command(&self) -> Option<&[Template]> {
+        match &self.test {
+            Test::Command(c) => Some(c),
+            Test::Trial => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -188,7 +218,7 @@ impl Recipe {
         all.extend(self.run.environment.iter().map(|(_, v)| v));
         all.extend(&self.run.environment_file);
         all.extend([&self.directories.runtime, &self.directories.state, &self.directories.logs].into_iter().flatten());
-        all.extend(self.check.iter().flat_map(|c| &c.command));
+        all.extend(self.check.iter().filter_map(Check::command).flatten());
         if let Some(Reload::Command(c)) = &self.reload {
             all.extend(c);
         }

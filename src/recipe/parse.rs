@@ -8,7 +8,7 @@ use super::{
     diagnostic::{Diagnostic, RecipeErrors},
     model::{
         BUILTIN_VARS, Check, Directories, Facility, Hook, HookAction, Instances, Limits, Ready, ReadyCheck, Recipe,
-        Reload, Run, Stop, Systemd, Var, is_account_name,
+        Reload, Run, Stop, Systemd, Test, Var, is_account_name,
     },
     name::{check_instance_name, is_recipe_name},
     read::{Reader, Tbl, join},
@@ -169,14 +169,7 @@ fn read_recipe(r: &mut Reader<'_>, root: Tbl<'_>) -> Option<Recipe> {
         r.error("run", None, "missing required table [run] (the command to run and its user)");
     }
     let run = run.and_then(|t| read_run(r, t, &scope));
-    let check = r.table(root, "check", "check").and_then(|t| {
-        r.deny_unknown(t, &["command", "user", "timeout"]);
-        // Every field is read, so every problem is reported, before any is used.
-        let command = argv_in_scope(r, t, "command", true, &scope);
-        let user = account(r, t, "user");
-        let timeout_ms = r.duration(t, "timeout", false).unwrap_or(30_000);
-        Some(Check { command: command?, user, timeout_ms })
-    });
+    let check = r.table(root, "check", "check").and_then(|t| read_check(r, t, &scope));
     let reload = r.table(root, "reload", "reload").and_then(|t| read_reload(r, t, &scope));
     let stop = match r.table(root, "stop", "stop") {
         Some(t) => read_stop(r, t, &scope),
@@ -296,6 +289,40 @@ fn account(r: &mut Reader<'_>, t: Tbl<'_>, key: &str) -> Option<String> {
         r.error(&join(t.path, key), span, format!("`{name}` is not a user or group name"));
         None
     }
+}
+
+/// `[check]`: the daemon's config test (`command`), or a trial start
+/// (`trial = true`) for a daemon that has none.
+fn read_check(r: &mut Reader<'_>, t: Tbl<'_>, scope: &Scope) -> Option<Check> {
+    r.deny_unknown(t, &["command", "user", "timeout", "trial"]);
+    let has = |key: &str| t.inner.get(key).is_some();
+    if has("trial") {
+        for key in ["command", "user", "timeout"] {
+            if let Some((k, _)) = t.inner.get_key_value(key) {
+                r.error_help(
+                    &join(t.path, key),
+                    k.span(),
+                    format!("`{key}` does not go with `trial`"),
+                    "a trial start runs the service's own command as its user, within its readiness budget ([ready] timeout)",
+                );
+            }
+        }
+        if r.bool(t, "trial") == Some(false) {
+            let span = t.inner.get("trial").and_then(Item::span);
+            r.error_help(
+                "check.trial",
+                span,
+                "`trial = false` says nothing",
+                "give the config test as `command`, or remove [check] when the service has no gate",
+            );
+        }
+        return Some(Check { test: Test::Trial, user: None, timeout_ms: 0 });
+    }
+    // Every field is read, so every problem is reported, before any is used.
+    let command = argv_in_scope(r, t, "command", true, scope);
+    let user = account(r, t, "user");
+    let timeout_ms = r.duration(t, "timeout", false).unwrap_or(30_000);
+    Some(Check { test: Test::Command(command?), user, timeout_ms })
 }
 
 fn read_vars(r: &mut Reader<'_>, t: Tbl<'_>, scope: &Scope) -> Vec<Var> {

@@ -35,6 +35,19 @@ impl Settings {
 /// between SIGTERM and SIGKILL.
 pub const LEFTOVER_MS: u64 = 5_000;
 
+/// The first step of a trial start, as root in its new network namespace:
+/// `sh -c TRIAL_NET initkit ADDRESS... -- COMMAND...` brings loopback up,
+/// puts the host's addresses on it (what the daemon may bind on the host it
+/// can bind in the trial), then runs COMMAND. Without `ip`, loopback stays
+/// down: binding still works, a probe that connects does not.
+pub const TRIAL_NET: &str = r#"ip link set lo up 2>/dev/null
+while [ "$1" != -- ]; do
+    ip addr add "$1" dev lo 2>/dev/null
+    shift
+done
+shift
+exec "$@""#;
+
 /// How long a daemon without a readiness check must stay up before a start
 /// counts as done: one that rejects its config exits well within it.
 pub const SETTLE_MS: u64 = 1_000;

@@ -182,8 +182,10 @@ fn unit(recipe: &Recipe, options: &Options) -> Artifact {
         s.push_str("RuntimeDirectoryPreserve=restart\n");
     }
 
-    if let Some(check) = &recipe.check {
-        let _ = writeln!(s, "ExecStartPre={}{}", as_user(recipe, check.user.as_deref()), quiet(recipe, &check.command));
+    // A trial start has no line here: the start itself is the trial, and a
+    // restart is tested by the front-end before systemd stops anything.
+    if let Some((check, command)) = recipe.check.as_ref().and_then(|c| Some((c, c.command()?))) {
+        let _ = writeln!(s, "ExecStartPre={}{}", as_user(recipe, check.user.as_deref()), quiet(recipe, command));
     }
     let env_prefix = if via_env.is_empty() { String::new() } else { format!("/usr/bin/env {} ", via_env.join(" ")) };
     let _ = writeln!(s, "ExecStart={env_prefix}{}", exec(recipe, &recipe.run.command));
@@ -205,10 +207,9 @@ fn unit(recipe: &Recipe, options: &Options) -> Artifact {
         let _ = writeln!(s, "ExecStartPost=/usr/bin/timeout {} {wait}", seconds(ready.timeout_ms));
     }
     if let Some(reload) = &recipe.reload {
-        if let Some(check) = &recipe.check {
+        if let Some((check, command)) = recipe.check.as_ref().and_then(|c| Some((c, c.command()?))) {
             // The test runs first: a failing config fails the reload and the daemon keeps its old one.
-            let _ =
-                writeln!(s, "ExecReload={}{}", as_user(recipe, check.user.as_deref()), quiet(recipe, &check.command));
+            let _ = writeln!(s, "ExecReload={}{}", as_user(recipe, check.user.as_deref()), quiet(recipe, command));
         }
         match reload {
             Reload::Signal(signal) => {

@@ -93,7 +93,8 @@ fn render(recipe: &Recipe, options: &Options) -> Vec<Artifact> {
     // The stop signal's budget; pre-stop hooks have theirs inside the helper.
     let _ = writeln!(job, "kill timeout {}", recipe.stop.timeout_ms.div_ceil(1000));
     job.push_str("console log\n\n");
-    if recipe.check.is_some() {
+    // A trial start would only repeat the start: the job's own start is its trial.
+    if recipe.check.as_ref().is_some_and(|c| c.command().is_some()) {
         let _ =
             writeln!(job, "# A failing config test keeps the job from starting.\npre-start exec {helper} check{inst}");
     }

@@ -143,6 +143,20 @@ check "redis@a and redis@b both have new main pids" bash -c '[ "$1" != "$2" ] &&
 check "redis@a answers after the restart" wait_until 10 ping_ct 17001
 check "redis@b answers after the restart" wait_until 10 ping_ct 17002
 
+echo "== redis: a broken redis.conf is refused by a trial start before systemd stops anything"
+a=$(main_pid redis@a); b=$(main_pid redis@b)
+in_ct sh -c 'echo "bogus-directive yes" >>/etc/redis/redis.conf'
+expect_rc "initkit restart redis@a with a broken config refuses" 6 in_ct initkit restart redis@a
+check "the refusal shows redis's own words" grep -q "Bad directive" <<<"$OUT"
+expect_rc "initkit restart redis (every instance) refuses" 6 in_ct initkit restart redis
+check "redis@a and redis@b kept their main pids" bash -c '[ "$1" = "$2" ] && [ "$3" = "$4" ]' _ "$a" "$(main_pid redis@a)" "$b" "$(main_pid redis@b)"
+check "redis@a still answers" ping_ct 17001
+check "the trials left nothing in the container's /tmp" test -z "$(in_ct find /tmp -maxdepth 1 -name 'initkit-trial.*')"
+in_ct sed -i '/^bogus-directive/d' /etc/redis/redis.conf
+expect_rc "initkit restart redis@a with the config repaired" 0 in_ct initkit restart redis@a
+check "redis@a has a new main pid" test "$(main_pid redis@a)" != "$a"
+check "redis@a answers after the restart" wait_until 10 ping_ct 17001
+
 echo "== nginx: a broken config never takes it down"
 check "nginx serves" wait_until 10 bash -c "[ \"\$(nsenter -t $L -a curl -s -o /dev/null -w '%{http_code}' --max-time 2 http://127.0.0.1/)\" = 200 ]"
 pid=$(main_pid nginx)

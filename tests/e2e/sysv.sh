@@ -61,6 +61,34 @@ check "the unrelated process was not touched" alive "$bystander"
 check "the stale pidfile was removed" test ! -e "$R/run/initkit/redis/a.pid"
 expect_rc "redis: status after" 3 "$S" status a
 kill "$bystander"
+echo "== redis: no config-test mode; a trial start is the gate"
+# trials: the trial directories left under the temporary directory.
+trials() { find "${TMPDIR:-/tmp}" -maxdepth 1 -name 'initkit-trial.*' | wc -l; }
+trials0=$(trials)
+mkdir -p "$R/srv"
+cp /etc/redis/redis.conf "$R/srv/redis.conf"
+chmod 0644 "$R/srv/redis.conf"
+printf 'port=17001\nconfig=%s\n' "$R/srv/redis.conf" >"$R/etc/default/redis.d/a"
+expect_rc "redis: start a on its own config" 0 "$S" start a
+pid=$(pid_of "$R" redis a); pidb=$(pid_of "$R" redis b)
+expect_rc "redis: configtest a (a trial start, beside the running one)" 0 "$S" configtest a
+check "redis@a kept its pid through the trial" test "$(pid_of "$R" redis a)" = "$pid"
+printf 'bogus-directive yes\n' >>"$R/srv/redis.conf"
+expect_rc "redis: restart a with a broken config refuses" 6 "$S" restart a
+check "redis: the refusal shows redis's own words" grep -q "Bad directive" <<<"$OUT"
+check "redis@a: same pid after the refused restart" test "$(pid_of "$R" redis a)" = "$pid"
+check "redis@a still answers PING" ping_port 17001
+expect_rc "redis: restart of every instance refuses" 6 "$S" restart
+check "redis@b untouched by the refused restart" test "$(pid_of "$R" redis b)" = "$pidb"
+expect_rc "redis: try-restart refuses too" 6 "$S" try-restart a
+check "redis@a: same pid after every refusal" test "$(pid_of "$R" redis a)" = "$pid"
+check "the trials left no directory" test "$(trials)" = "$trials0"
+check "the trials left no second redis on 17001" test "$(pgrep -c -f 'redis-server .*:17001')" = 1
+sed -i '/^bogus-directive/d' "$R/srv/redis.conf"
+expect_rc "redis: restart a with the config repaired" 0 "$S" restart a
+check "redis@a has a new pid" test "$(pid_of "$R" redis a)" != "$pid"
+check "redis@a answers after the restart" ping_port 17001
+
 expect_rc "redis: stop all" 0 "$S" stop
 check "redis's hook ran before the signal (console log)" hook_before_signal "$R/var/log/initkit/redis/b.log"
 
@@ -77,6 +105,16 @@ args_of() { tr '\0' ' ' <"/proc/$1/cmdline"; }
 check "memcached@two got its memory setting" grep -q -- ' -m 32 ' <<<"$(args_of "$(pid_of "$M" memcached two)")"
 check "the subsys lock exists while running" test -f "$M/var/lock/subsys/memcached"
 expect_rc "memcached: status one" 0 "$S" status one
+echo "== memcached: bad options are refused by a trial start"
+pid=$(pid_of "$M" memcached one)
+printf 'port=17011\nconnections=-5\n' >"$M/etc/sysconfig/memcached.d/one"
+expect_rc "memcached: restart one with bad options refuses" 6 "$S" restart one
+check "memcached: the refusal shows memcached's own words" grep -q "Maximum connections" <<<"$OUT"
+check "memcached@one: same pid after the refused restart" test "$(pid_of "$M" memcached one)" = "$pid"
+check "memcached@one still listens" port_open 17011
+printf 'port=17011\n' >"$M/etc/sysconfig/memcached.d/one"
+expect_rc "memcached: restart one with good options" 0 "$S" restart one
+check "memcached@one has a new pid" test "$(pid_of "$M" memcached one)" != "$pid"
 expect_rc "memcached: stop one" 0 "$S" stop one
 expect_rc "memcached: status one after stop" 3 "$S" status one
 expect_rc "memcached: status two" 0 "$S" status two

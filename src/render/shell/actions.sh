@@ -14,8 +14,9 @@ ik_start_one() {
     ik_private_file "$console_log" || return 1
     rm -f -- "$pidfile"
     ik_prepare || return 1
-    # After the gate of a restart the config was just tested: not again, inside the downtime.
-    if [ "${ik_gated:-0}" != 1 ] && ! ik_check_quiet; then
+    # After the gate of a restart the config was just tested: not again, inside
+    # the downtime. A trial start would only repeat this start: it is its own trial.
+    if [ "${ik_gated:-0}" != 1 ] && [ "$GATE" != trial ] && ! ik_check_quiet; then
         ik_report_check
         return 6
     fi
@@ -114,7 +115,7 @@ ik_status_one() {
 }
 
 ik_configtest_one() {
-    if [ "$HAS_CHECK" = 0 ]; then
+    if [ "$GATE" = none ]; then
         ik_say "$label: no config test (the recipe has none)"
         return 0
     fi
@@ -124,6 +125,66 @@ ik_configtest_one() {
     fi
     ik_report_check
     return 6
+}
+
+# ik_trial: the gate of a daemon without a config-test mode. The configuration
+# starts for real, as the service's user, in a network namespace of its own
+# (its ports are free there; the host's addresses are on its loopback) and with
+# directories of its own, so it neither sees nor disturbs the running instance.
+# Ready within the start budget means it passed; then it is killed. Its log is
+# the report.
+ik_trial() {
+    ik_trial_dir=$(mktemp -d "${TMPDIR:-/tmp}/initkit-trial.XXXXXX") || return 1
+    (ik_trial_run)
+    ik_trial_rc=$?
+    rm -rf -- "$ik_trial_dir"
+    return "$ik_trial_rc"
+}
+
+# ik_trial_run: the trial itself, in a subshell (it changes the directories).
+ik_trial_run() {
+    chmod 0711 "$ik_trial_dir" || return 1
+    # shellcheck disable=SC2034 # read by the functions that build the command
+    d_runtime=$ik_trial_dir/run d_state=$ik_trial_dir/state d_logs=$ik_trial_dir/log
+    ik_prepare || return 1
+    ik_trial_log=$ik_trial_dir/console.log
+    ik_trial_net=new
+    ( exec 9>&- </dev/null >"$ik_trial_log" 2>&1; ik_exec ) &
+    pid=$!
+    if ik_stat "$pid"; then
+        ik_trial_start=$ik_start
+        # Until it is in its own namespace, a probe of it would see the host's ports.
+        ik_host_net=$(readlink "/proc/$$/ns/net")
+        ik_pause_reset
+        while ik_alive "$pid" && [ "$(readlink "/proc/$pid/ns/net")" = "$ik_host_net" ]; do
+            ik_pause
+        done
+        ik_trial_net=$pid
+        ik_wait_ready "$pid" "$ik_trial_start"
+        ik_trial_rc=$?
+    else
+        ik_trial_rc=1
+    fi
+    # KILL, not the stop signal: a daemon that saves at shutdown writes nothing.
+    kill -s KILL -- "-$pid" 2>/dev/null || kill -s KILL "$pid" 2>/dev/null
+    ik_end_group "$pid" 0
+    wait "$pid" 2>/dev/null
+    case $ik_trial_rc in
+        0) return 0 ;;
+        1) ik_say "a trial start of the new configuration exited; its last lines:" ;;
+        *) ik_say "a trial start of the new configuration was not ready within ${READY_TIMEOUT_MS}ms; its last lines:" ;;
+    esac
+    tail -n 8 "$ik_trial_log"
+    return 1
+}
+
+# ik_host_addresses: the host's addresses, one per line, for a trial's loopback
+# (link-local ones and loopback's own left out).
+ik_host_addresses() {
+    ip -o addr show 2>/dev/null | while read -r _ ik_if _ ik_addr _; do
+        case $ik_if:$ik_addr in lo:*|*:fe80:*) continue ;; esac
+        printf '%s\n' "${ik_addr%/*}"
+    done
 }
 
 ik_restart_one() {

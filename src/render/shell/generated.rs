@@ -6,7 +6,7 @@
 use std::fmt::Write as _;
 
 use crate::{
-    recipe::{HookAction, ReadyCheck, Recipe, Reload, Template},
+    recipe::{HookAction, ReadyCheck, Recipe, Reload, Template, Test},
     render::{Flavor, Options, facts, seconds, sh},
 };
 
@@ -97,7 +97,16 @@ pub fn consts(recipe: &Recipe, options: &Options, settings: &facts::Settings) ->
         ("LEFTOVER_MS", facts::LEFTOVER_MS.to_string()),
         ("READY_TIMEOUT_MS", recipe.ready.as_ref().map_or(10_000, |r| r.timeout_ms).to_string()),
         ("SETTLE_MS", facts::SETTLE_MS.to_string()),
-        ("HAS_CHECK", if recipe.check.is_some() { "1" } else { "0" }.to_owned()),
+        ("TRIAL_NET", facts::TRIAL_NET.to_owned()),
+        (
+            "GATE",
+            match recipe.check.as_ref().map(|c| &c.test) {
+                None => "none",
+                Some(Test::Command(_)) => "program",
+                Some(Test::Trial) => "trial",
+            }
+            .to_owned(),
+        ),
         (
             "RELOAD",
             match recipe.reload {
@@ -163,18 +172,19 @@ pub fn functions(recipe: &Recipe, options: &Options, exec: Exec, instance: Optio
     take("ik_prepare", &mut s);
 
     s.push_str("ik_check() {\n");
-    match &recipe.check {
-        Some(check) => {
+    match recipe.check.as_ref().map(|c| (c, &c.test)) {
+        Some((check, Test::Command(command))) => {
             let user = check.user.as_deref().unwrap_or(&recipe.run.user);
-            s.push_str(literal_dollars(&check.command.iter().collect::<Vec<_>>()));
+            s.push_str(literal_dollars(&command.iter().collect::<Vec<_>>()));
             let _ = writeln!(
                 s,
                 "    ik_as {} timeout -k 2 {} {}",
                 q(user),
                 seconds(check.timeout_ms),
-                argv(recipe, &check.command)
+                argv(recipe, command)
             );
         }
+        Some((_, Test::Trial)) => s.push_str("    # No config-test mode: a trial start is the test.\n    ik_trial\n"),
         None => s.push_str("    return 0\n"),
     }
     s.push_str("}\n\n");
@@ -295,13 +305,31 @@ fn environment(recipe: &Recipe) -> String {
          \x20       set -- \"$@\" \"$1\"\n\
          \x20       shift\n\
          \x20       ik_ncmd=$((ik_ncmd - 1))\n\
-         \x20   done\n\
-         \x20   ik_home=$(getent passwd \"$RUN_USER\" | cut -d: -f6)\n\
-         \x20   if [ \"$ik_how\" = exec ]; then\n\
-         \x20       exec env -i \"PATH=$PATH\" \"HOME=${ik_home:-/}\" \"USER=$RUN_USER\" \"LOGNAME=$RUN_USER\" \"$@\"\n\
-         \x20   fi\n\
-         \x20   env -i \"PATH=$PATH\" \"HOME=${ik_home:-/}\" \"USER=$RUN_USER\" \"LOGNAME=$RUN_USER\" \"$@\"\n}\n\n",
+         \x20   done\n",
     );
+    s.push_str("    ik_home=$(getent passwd \"$RUN_USER\" | cut -d: -f6)\n");
+    s.push_str(
+        "    set -- env -i \"PATH=$PATH\" \"HOME=${ik_home:-/}\" \"USER=$RUN_USER\" \"LOGNAME=$RUN_USER\" \"$@\"\n",
+    );
+    if recipe.check.as_ref().is_some_and(|c| c.test == Test::Trial) {
+        // The trial's daemon gets a network namespace of its own, the host's
+        // addresses on its loopback; its readiness probe runs inside it too.
+        s.push_str(
+            "    # A trial start runs in a network namespace of its own.\n\
+             \x20   case ${ik_trial_net:-} in\n\
+             \x20       '') ;;\n\
+             \x20       new)\n\
+             \x20           set -- -- \"$@\"\n\
+             \x20           for ik_addr in $(ik_host_addresses); do\n\
+             \x20               set -- \"$ik_addr\" \"$@\"\n\
+             \x20           done\n\
+             \x20           set -- unshare --net -- sh -c \"$TRIAL_NET\" initkit \"$@\"\n\
+             \x20           ;;\n\
+             \x20       *) set -- nsenter --net=\"/proc/$ik_trial_net/ns/net\" -- \"$@\" ;;\n\
+             \x20   esac\n",
+        );
+    }
+    s.push_str("    if [ \"$ik_how\" = exec ]; then\n        exec \"$@\"\n    fi\n    \"$@\"\n}\n\n");
     s
 }
 

@@ -120,12 +120,14 @@ ik_end_group() {
 }
 
 # ik_listening HOST:PORT: something listens (state 0A) on PORT, any address,
-# per /proc/net/tcp{,6}. One grep: a busy host has thousands of sockets.
+# per /proc/PID/net/tcp{,6}, PID being a trial start's (its own network
+# namespace) or this shell's. One grep: a busy host has thousands of sockets.
 ik_listening() {
     ik_port=${1##*:}
     case $ik_port in ''|*[!0-9]*) return 1 ;; esac
     ik_hex=$(printf '%04X' "$ik_port")
-    grep -Eqs "^ *[0-9]+: [0-9A-F]+:$ik_hex [0-9A-F]+:[0-9A-F]+ 0A " /proc/net/tcp /proc/net/tcp6
+    ik_net=/proc/${ik_trial_net:-$$}/net
+    grep -Eqs "^ *[0-9]+: [0-9A-F]+:$ik_hex [0-9A-F]+:[0-9A-F]+ 0A " "$ik_net/tcp" "$ik_net/tcp6"
 }
 
 # ik_unescape TEXT ESCAPABLE: TEXT with each backslash before one of the
