@@ -35,6 +35,10 @@ fn every_script_of_every_target_passes_shellcheck() {
             }
         }
     }
+    // The trial start's setup, which the scripts and the front-end hand to `sh -c`.
+    let setup = dir.path().join("trial-setup");
+    fs::write(&setup, format!("#!/bin/sh\n{}\n", initkit::render::facts::TRIAL_SETUP)).unwrap();
+    files.push(setup);
     // sysv 1, runit 3-4, s6 3, daemontools 2, supervisord 1, openrc 1 script each.
     let recipes = common::catalogue().len();
     assert!(files.len() > recipes * 8, "only {} scripts were rendered", files.len());

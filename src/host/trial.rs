@@ -1,10 +1,12 @@
 //! The trial start, run by the front-end: the gate of a daemon without a
 //! config-test mode. The new configuration starts for real, as the service's
-//! user, in a network namespace of its own (its ports are free there and only
-//! loopback exists) and with directories of its own, so it neither sees nor
-//! disturbs the running instance; ready within the start budget means it
-//! passed. It is then ended, and its log is the report. The scripts carry the
-//! same steps in shell (`ik_trial`).
+//! user, in a network namespace of its own (its ports are free there; the
+//! host's addresses are on its loopback), with directories of its own, and
+//! with whatever else it writes kept in a private copy-on-write layer
+//! ([`facts::TRIAL_SETUP`]), so it neither sees nor disturbs the running
+//! instance; ready within the start budget means it passed. It is then
+//! killed, and its log is the report. The scripts carry the same steps in
+//! shell (`ik_trial`).
 
 use std::{
     collections::BTreeMap,
@@ -21,8 +23,8 @@ use crate::{
     render::{Layout, envfile, facts},
 };
 
-/// Inside the new namespace, as root: `UMASK [RESOURCE VALUE]... -- ` and
-/// then [`facts::TRIAL_NET`]'s arguments. Each limit as the scripts set it
+/// Inside the new namespaces, as root: `UMASK [RESOURCE VALUE]... -- ` and
+/// then [`facts::TRIAL_SETUP`]'s arguments. Each limit as the scripts set it
 /// (the hard limit when it cannot be raised).
 const LIMITS: &str = r#"umask "$1"; shift
 while [ "$1" != -- ]; do
@@ -43,23 +45,31 @@ pub fn trial(recipe: &Recipe, values: &BTreeMap<String, String>) -> Check {
     if recipe.check.as_ref().map(|c| &c.test) != Some(&Test::Trial) {
         return Check::None;
     }
-    let dir = match scratch_dir() {
-        Ok(dir) => dir,
-        Err(e) => return Check::Failed(format!("cannot make a directory for a trial start: {e}\n")),
+    // Its own directories, and the copy-on-write layers of what else it writes (on a tmpfs).
+    let (dir, stage) = match (scratch_dir(&std::env::temp_dir()), scratch_dir(Path::new("/dev/shm"))) {
+        (Ok(dir), Ok(stage)) => (dir, stage),
+        (dir, stage) => {
+            let e = [&dir, &stage].iter().find_map(|r| r.as_ref().err().map(ToString::to_string));
+            for made in [dir, stage].into_iter().flatten() {
+                let _ = fs::remove_dir_all(made);
+            }
+            return Check::Failed(format!("cannot make a directory for a trial start: {}\n", e.unwrap_or_default()));
+        }
     };
-    let outcome = run(recipe, values, &dir);
-    // The daemon is gone; what it left is data, never followed through a link.
+    let outcome = run(recipe, values, &dir, &stage);
+    // The daemon and its namespaces are gone; what it left is data, never followed through a link.
     let _ = fs::remove_dir_all(&dir);
+    let _ = fs::remove_dir_all(&stage);
     match outcome {
         Ok(()) => Check::Passed,
         Err(report) => Check::Failed(report),
     }
 }
 
-/// A fresh directory under the temporary directory, traversable by the service's user.
-fn scratch_dir() -> std::io::Result<PathBuf> {
+/// A fresh directory under `base`, traversable by the service's user.
+fn scratch_dir(base: &Path) -> std::io::Result<PathBuf> {
     let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
-    let dir = std::env::temp_dir().join(format!("initkit-trial.{}.{nanos}", std::process::id()));
+    let dir = base.join(format!("initkit-trial.{}.{nanos}", std::process::id()));
     DirBuilder::new().mode(0o711).create(&dir)?;
     Ok(dir)
 }
@@ -88,7 +98,7 @@ fn ids(recipe: &Recipe) -> Result<(String, String), String> {
     Ok((uid, gid))
 }
 
-fn run(recipe: &Recipe, values: &BTreeMap<String, String>, dir: &Path) -> Result<(), String> {
+fn run(recipe: &Recipe, values: &BTreeMap<String, String>, dir: &Path, stage: &Path) -> Result<(), String> {
     let (uid, gid) = ids(recipe)?;
     let mut values = values.clone();
     let mode = recipe.directories.mode.unwrap_or(0o755);
@@ -110,11 +120,24 @@ fn run(recipe: &Recipe, values: &BTreeMap<String, String>, dir: &Path) -> Result
     let argv = settings::argv(&recipe.run.command, &values);
     let umask = format!("{:04o}", recipe.run.umask.unwrap_or(0o022));
     let mut cmd = Command::new("unshare");
-    cmd.args(["--net", "--", "sh", "-c", &format!("{LIMITS}{}", facts::TRIAL_NET), "initkit"]).arg(&umask);
+    cmd.args([
+        "--net",
+        "--mount",
+        "--pid",
+        "--fork",
+        "--kill-child",
+        "--mount-proc",
+        "--",
+        "sh",
+        "-c",
+        &format!("{LIMITS}{}", facts::TRIAL_SETUP),
+        "initkit",
+    ])
+    .arg(&umask);
     for (key, value) in recipe.run.limits.entries() {
         cmd.arg(key).arg(value.to_string());
     }
-    cmd.arg("--").args(host_addresses()).arg("--").args(as_user(recipe, &uid, &gid)).args(&argv);
+    cmd.arg("--").arg(stage).args(host_addresses()).arg("--").args(as_user(recipe, &uid, &gid)).args(&argv);
     let workdir = recipe.run.working_directory.as_ref().map(|w| w.substitute(&|v| values.get(v).cloned()));
     cmd.current_dir(workdir.as_deref().unwrap_or("/"))
         .env_clear()
@@ -240,6 +263,7 @@ fn watch(
             }
             Some(ReadyCheck::Command(c)) => Command::new("nsenter")
                 .arg(format!("--net=/proc/{pid}/ns/net"))
+                .arg(format!("--mount=/proc/{pid}/ns/mnt"))
                 .arg("--")
                 .args(as_user(recipe, uid, gid))
                 .args(settings::argv(c, values))
@@ -276,11 +300,25 @@ fn listening(pid: u32, port: u16) -> bool {
     })
 }
 
-/// Ends the trial's process group with KILL, not the stop signal: a daemon
-/// that saves at shutdown writes nothing. The leader is reaped last, so the
-/// group ID stays its own until then.
+/// Ends the trial with KILL, not the stop signal: a daemon that saves at
+/// shutdown writes nothing. The leader is reaped last, so the group ID stays
+/// its own until then.
 fn end(child: &mut Child) {
-    let group = format!("-{}", child.id());
-    let _ = Command::new("kill").args(["-s", "KILL", "--", &group]).stderr(Stdio::null()).status();
+    let pid = child.id();
+    // The first process of its PID namespace goes first, and the whole
+    // namespace with it, whatever session or group its processes made.
+    // The unshare before it exits once all of them are gone.
+    let kill = |target: &str| {
+        let _ = Command::new("kill").args(["-s", "KILL", "--", target]).stderr(Stdio::null()).status();
+    };
+    let inits = fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).unwrap_or_default();
+    if let Some(init) = inits.split_whitespace().next() {
+        kill(init);
+        let deadline = Instant::now() + Duration::from_millis(facts::LEFTOVER_MS);
+        while !exited(pid) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+    kill(&format!("-{pid}"));
     let _ = child.wait();
 }

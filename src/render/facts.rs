@@ -35,17 +35,80 @@ impl Settings {
 /// between SIGTERM and SIGKILL.
 pub const LEFTOVER_MS: u64 = 5_000;
 
-/// The first step of a trial start, as root in its new network namespace:
-/// `sh -c TRIAL_NET initkit ADDRESS... -- COMMAND...` brings loopback up,
-/// puts the host's addresses on it (what the daemon may bind on the host it
-/// can bind in the trial), then runs COMMAND. Without `ip`, loopback stays
-/// down: binding still works, a probe that connects does not.
-pub const TRIAL_NET: &str = r#"ip link set lo up 2>/dev/null
+/// The first step of a trial start, as root in its new network, mount and
+/// PID namespaces (a trial sees no process of the host's, so it cannot
+/// signal the running service, and all of it ends with its first process):
+/// `sh -c TRIAL_SETUP initkit STAGE ADDRESS... -- COMMAND...`.
+/// Loopback comes up with the host's addresses on it (what the daemon may
+/// bind on the host it can bind in the trial; without `ip`, loopback stays
+/// down: binding still works, a probe that connects does not). Then every
+/// tree a daemon writes to (/etc /home /opt /root /run /srv /tmp /var, and each file system mounted
+/// below one) is shadowed by a copy-on-write layer kept in STAGE (a fresh
+/// directory on a tmpfs): the trial reads the real files, and what it writes
+/// ends with it. A tree that cannot be shadowed ends the trial: it never
+/// runs with the real files writable. Then COMMAND runs.
+pub const TRIAL_SETUP: &str = r#"stage=$1
+shift
+roots='/etc /home /opt /root /run /srv /tmp /var'
+ip link set lo up 2>/dev/null
 while [ "$1" != -- ]; do
     ip addr add "$1" dev lo 2>/dev/null
     shift
 done
 shift
+trees=$(
+    for tree in $roots; do
+        [ -d "$tree" ] && [ ! -L "$tree" ] && printf '%s\n' "$tree"
+    done
+    while read -r _ _ _ _ point _; do
+        for tree in $roots; do
+            case $point in "$tree"|"$tree"/*) printf '%s\n' "$point" ;; esac
+        done
+    done </proc/self/mountinfo
+)
+trees=$(printf '%s\n' "$trees" | grep -v '[\]' | sort -u)
+set -f
+IFS='
+'
+# What is mounted below a tree is out of reach once the tree is shadowed:
+# every lower layer is taken first, parents before children. A tree itself
+# must be shadowed; a file system below one is shadowed too, or (a special
+# one, or a single file such as a container's /etc/resolv.conf) bound back
+# read-only, or left out.
+n=0
+for point in $trees; do
+    n=$((n + 1))
+    at=$stage/$n
+    mkdir "$at" || exit 1
+    case " $roots " in *" $point "*) root=1 ;; *) root=0 ;; esac
+    if [ -d "$point" ]; then
+        mkdir "$at/lower" "$at/upper" "$at/work" || exit 1
+        # The shadow's top takes its owner and mode from the upper layer's.
+        chown --reference="$point" "$at/upper" && chmod --reference="$point" "$at/upper" || exit 1
+    else
+        : >"$at/lower" || exit 1
+    fi
+    if ! mount --bind "$point" "$at/lower"; then
+        [ "$root" = 1 ] && exit 1
+        rm -rf "$at"
+    fi
+done
+n=0
+for point in $trees; do
+    n=$((n + 1))
+    at=$stage/$n
+    [ -e "$at" ] || continue
+    if [ -d "$at/lower" ] && mount -t overlay overlay -o "lowerdir=$at/lower,upperdir=$at/upper,workdir=$at/work" "$point"; then
+        continue
+    fi
+    if [ -d "$at/lower" ] && case " $roots " in *" $point "*) true ;; *) false ;; esac; then
+        echo "initkit: cannot shadow $point with a copy-on-write layer; no trial with the real files writable" >&2
+        exit 1
+    fi
+    mount --bind "$at/lower" "$point" 2>/dev/null && mount -o remount,bind,ro "$point" 2>/dev/null
+done
+unset IFS
+set +f
 exec "$@""#;
 
 /// How long a daemon without a readiness check must stay up before a start

@@ -129,15 +129,21 @@ ik_configtest_one() {
 
 # ik_trial: the gate of a daemon without a config-test mode. The configuration
 # starts for real, as the service's user, in a network namespace of its own
-# (its ports are free there; the host's addresses are on its loopback) and with
-# directories of its own, so it neither sees nor disturbs the running instance.
-# Ready within the start budget means it passed; then it is killed. Its log is
-# the report.
+# (its ports are free there; the host's addresses are on its loopback), with
+# directories of its own, and with whatever else it writes kept in a private
+# copy-on-write layer (TRIAL_SETUP), so it neither sees nor disturbs the
+# running instance. Ready within the start budget means it passed; then it is
+# killed. Its log is the report.
 ik_trial() {
     ik_trial_dir=$(mktemp -d "${TMPDIR:-/tmp}/initkit-trial.XXXXXX") || return 1
+    # The copy-on-write layers of what the trial writes, on a tmpfs.
+    if ! ik_trial_stage=$(mktemp -d /dev/shm/initkit-trial.XXXXXX); then
+        rm -rf -- "$ik_trial_dir"
+        return 1
+    fi
     (ik_trial_run)
     ik_trial_rc=$?
-    rm -rf -- "$ik_trial_dir"
+    rm -rf -- "$ik_trial_dir" "$ik_trial_stage"
     return "$ik_trial_rc"
 }
 
@@ -166,6 +172,13 @@ ik_trial_run() {
         ik_trial_rc=1
     fi
     # KILL, not the stop signal: a daemon that saves at shutdown writes nothing.
+    # The first process of its PID namespace goes first, and the whole
+    # namespace with it, whatever session or group its processes made; the
+    # unshare before it exits once all of them are gone.
+    if { read -r ik_init _ <"/proc/$pid/task/$pid/children"; } 2>/dev/null; then
+        kill -s KILL "$ik_init" 2>/dev/null
+        ik_wait_gone "$pid" "$LEFTOVER_MS"
+    fi
     kill -s KILL -- "-$pid" 2>/dev/null || kill -s KILL "$pid" 2>/dev/null
     ik_end_group "$pid" 0
     wait "$pid" 2>/dev/null

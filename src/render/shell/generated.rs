@@ -97,7 +97,7 @@ pub fn consts(recipe: &Recipe, options: &Options, settings: &facts::Settings) ->
         ("LEFTOVER_MS", facts::LEFTOVER_MS.to_string()),
         ("READY_TIMEOUT_MS", recipe.ready.as_ref().map_or(10_000, |r| r.timeout_ms).to_string()),
         ("SETTLE_MS", facts::SETTLE_MS.to_string()),
-        ("TRIAL_NET", facts::TRIAL_NET.to_owned()),
+        ("TRIAL_SETUP", facts::TRIAL_SETUP.to_owned()),
         (
             "GATE",
             match recipe.check.as_ref().map(|c| &c.test) {
@@ -312,10 +312,11 @@ fn environment(recipe: &Recipe) -> String {
         "    set -- env -i \"PATH=$PATH\" \"HOME=${ik_home:-/}\" \"USER=$RUN_USER\" \"LOGNAME=$RUN_USER\" \"$@\"\n",
     );
     if recipe.check.as_ref().is_some_and(|c| c.test == Test::Trial) {
-        // The trial's daemon gets a network namespace of its own, the host's
-        // addresses on its loopback; its readiness probe runs inside it too.
+        // The trial's daemon gets network and mount namespaces of its own (the
+        // host's addresses on its loopback, its writes kept in a layer of its
+        // own); its readiness probe runs inside them too.
         s.push_str(
-            "    # A trial start runs in a network namespace of its own.\n\
+            "    # A trial start runs in network and mount namespaces of its own.\n\
              \x20   case ${ik_trial_net:-} in\n\
              \x20       '') ;;\n\
              \x20       new)\n\
@@ -323,9 +324,9 @@ fn environment(recipe: &Recipe) -> String {
              \x20           for ik_addr in $(ik_host_addresses); do\n\
              \x20               set -- \"$ik_addr\" \"$@\"\n\
              \x20           done\n\
-             \x20           set -- unshare --net -- sh -c \"$TRIAL_NET\" initkit \"$@\"\n\
+             \x20           set -- unshare --net --mount --pid --fork --kill-child --mount-proc -- sh -c \"$TRIAL_SETUP\" initkit \"${ik_trial_stage:?}\" \"$@\"\n\
              \x20           ;;\n\
-             \x20       *) set -- nsenter --net=\"/proc/$ik_trial_net/ns/net\" -- \"$@\" ;;\n\
+             \x20       *) set -- nsenter --net=\"/proc/$ik_trial_net/ns/net\" --mount=\"/proc/$ik_trial_net/ns/mnt\" -- \"$@\" ;;\n\
              \x20   esac\n",
         );
     }
