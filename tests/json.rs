@@ -111,14 +111,15 @@ fn examples() -> Vec<(&'static str, String)> {
             service: "redis@b".to_owned(),
             target: "systemd",
             enabled: false,
-            status: Status::new(Some("b"), "redis@b.service".to_owned(), State::Stopped, None, None),
+            status: Status::new(Some("b"), "redis@b.service".to_owned(), State::Stopped, None, None)
+                .with_last_exit(Some("signal KILL".to_owned())),
         },
     ];
     let v = serde_json::to_value(&rows).unwrap();
     assert_keys(
         "status",
         &v,
-        &["code", "enabled", "instance", "pid", "service", "state", "target", "unit", "uptime_seconds"],
+        &["code", "enabled", "instance", "last_exit", "pid", "service", "state", "target", "unit", "uptime_seconds"],
     );
     out.push(("status", serde_json::to_string_pretty(&v).unwrap() + "\n"));
 

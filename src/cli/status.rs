@@ -1,5 +1,6 @@
 //! `initkit status`: every installed service and instance (or those named),
-//! its target, whether it starts at boot, its state, PID and uptime; a table
+//! its target, whether it starts at boot, its state, PID, uptime and how its
+//! last process ended; a table
 //! on a terminal, JSON with `--json`. The exit code is LSB's, the worst row's.
 
 use super::{CliError, output::print};
@@ -56,14 +57,17 @@ pub fn show(targets: &[(Manifest, Option<String>)], json: bool) -> Result<i32, C
         return Ok(0);
     }
     let width = rows.iter().map(|r| r.service.len()).max().unwrap_or(0).max(7);
-    let mut text =
-        format!("{:<width$}  {:<11}  {:<7}  {:<8}  {:>8}  UPTIME\n", "SERVICE", "TARGET", "ENABLED", "STATE", "PID");
+    let mut text = format!(
+        "{:<width$}  {:<11}  {:<7}  {:<8}  {:>8}  {:<7}  LAST EXIT\n",
+        "SERVICE", "TARGET", "ENABLED", "STATE", "PID", "UPTIME"
+    );
     for r in &rows {
         let pid = r.status.pid.map_or("-".to_owned(), |p| p.to_string());
         let up = r.status.uptime_seconds.map_or("-".to_owned(), human);
         let enabled = if r.enabled { "yes" } else { "no" };
+        let last = r.status.last_exit.as_deref().unwrap_or("-");
         text.push_str(&format!(
-            "{:<width$}  {:<11}  {enabled:<7}  {:<8}  {pid:>8}  {up}\n",
+            "{:<width$}  {:<11}  {enabled:<7}  {:<8}  {pid:>8}  {up:<7}  {last}\n",
             r.service,
             r.target,
             r.status.state.name()

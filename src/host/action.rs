@@ -75,6 +75,10 @@ pub struct Status {
     pub state: State,
     pub pid: Option<u32>,
     pub uptime_seconds: Option<u64>,
+    /// How the daemon's last process ended (`exit 1`, `signal KILL`), where
+    /// the init system keeps it: systemd while the unit is down, the
+    /// supervisors' wrapper always; SysV and OpenRC have no process that waits.
+    pub last_exit: Option<String>,
     /// The LSB status code this row stands for.
     pub code: i32,
 }
@@ -88,7 +92,28 @@ impl Status {
             state,
             pid: pid.filter(|_| up),
             uptime_seconds: uptime.filter(|_| up),
+            last_exit: None,
             code: state.lsb(),
         }
+    }
+
+    /// The same row, with how the last process ended.
+    #[must_use]
+    pub fn with_last_exit(mut self, last_exit: Option<String>) -> Status {
+        self.last_exit = last_exit;
+        self
+    }
+}
+
+/// A wait status as a person reads it: `exit N`, or `signal NAME` (a shell
+/// reports death by signal N as 128 + N).
+pub fn describe_exit(status: u32) -> String {
+    const NAMES: [&str; 16] = [
+        "HUP", "INT", "QUIT", "ILL", "TRAP", "ABRT", "BUS", "FPE", "KILL", "USR1", "SEGV", "USR2", "PIPE", "ALRM",
+        "TERM", "STKFLT",
+    ];
+    match status {
+        0..=128 => format!("exit {status}"),
+        n => NAMES.get((n - 129) as usize).map_or_else(|| format!("signal {}", n - 128), |s| format!("signal {s}")),
     }
 }

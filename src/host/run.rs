@@ -49,6 +49,12 @@ pub fn pidfile_pid(path: &str) -> Option<u32> {
     fs::read_to_string(path).ok()?.split_whitespace().next()?.parse().ok()
 }
 
+/// How a supervised daemon last ended, as its wrapper recorded it.
+pub fn recorded_exit(name: &str, instance: Option<&str>) -> Option<String> {
+    let text = fs::read_to_string(crate::render::facts::exit_file(name, instance)).ok()?;
+    text.trim().parse().ok().map(super::action::describe_exit)
+}
+
 /// The first number after `marker` in `text`.
 pub fn number_after(text: &str, marker: &str) -> Option<u64> {
     let rest = &text[text.find(marker)? + marker.len()..];

@@ -125,6 +125,12 @@ pub fn pidfile(name: &str, instance: Option<&str>) -> String {
     format!("/run/initkit/{name}/{}.pid", instance.unwrap_or(name))
 }
 
+/// Where a supervisor's wrapper records how the daemon last ended (its wait
+/// status), beside the pidfile.
+pub fn exit_file(name: &str, instance: Option<&str>) -> String {
+    format!("/run/initkit/{name}/{}.exit", instance.unwrap_or(name))
+}
+
 /// The root-only file of the recipe's literal environment values.
 pub fn env_file(recipe: &Recipe, layout: &Layout) -> String {
     format!("{}/initkit/env/{}", layout.etc(), recipe.name)

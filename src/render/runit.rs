@@ -37,7 +37,7 @@ impl Backend for Runit {
                 0o755,
                 script(recipe, options, exec, instance, "runit run script", RUNIT_RUN),
             ),
-            Artifact::new(format!("{dir}/finish"), 0o755, finish(recipe, instance)),
+            Artifact::new(format!("{dir}/finish"), 0o755, finish(recipe, instance, true)),
             Artifact::new(
                 format!("{dir}/control/t"),
                 0o755,

@@ -75,10 +75,13 @@ for target in $TARGETS; do
     case $old in ''|0|*[!0-9]*) fail "$target: redis@a has a pid" "got '$old'" ;; *) in_ns kill -9 "$old" ;; esac
     check "$target: the supervisor restarts redis@a after kill -9" wait_until 20 bash -c "p=\$(nsenter -t \$(pgrep -P $NS_PID | head -1) -p -m -r -w initkit status redis@a --json | sed -n 's/.*\"pid\": \([0-9]*\).*/\1/p'); [ -n \"\$p\" ] && [ \"\$p\" != $old ]"
     check "$target: redis@a answers again" wait_until 20 ping_port $pa
+    expect_rc "$target: initkit status redis@a --json" 0 in_ns initkit status redis@a --json
+    check "$target: status says the last redis@a died of SIGKILL" grep -q '"last_exit": "signal KILL"' <<<"$OUT"
 
     expect_rc "$target: initkit stop redis@a" 0 in_ns initkit stop redis@a
     check "$target: redis@a's port is closed" wait_until 10 bash -c "! redis-cli -p $pa ping"
     expect_rc "$target: status of the stopped instance" 3 in_ns initkit status redis@a
+    check "$target: redis@a's last exit is its clean stop" grep -qE '^redis@a .* stopped .* exit 0$' <<<"$OUT"
     case $target in
         supervisord) log="$R/var/log/supervisor/initkit-redis@a.log" ;;
         *) log="$R/var/log/initkit/redis/a/current" ;;

@@ -123,7 +123,7 @@ expect_rc "initkit status --json" 0 in_ct initkit status --json
 check "status --json has the keys docs/json.md documents" python3 -c '
 import json, sys
 rows = json.loads(sys.argv[1])
-want = {"service", "instance", "target", "unit", "enabled", "state", "pid", "uptime_seconds", "code"}
+want = {"service", "instance", "target", "unit", "enabled", "state", "pid", "uptime_seconds", "last_exit", "code"}
 assert len(rows) == 4 and all(set(r) == want for r in rows), rows
 assert all(r["state"] == "running" and r["pid"] > 1 and r["code"] == 0 for r in rows), rows
 ' "$OUT"

@@ -9,7 +9,7 @@ use crate::{
         action::{Action, State, Status},
         driver::{Ctx, Driver, Signs},
         manifest::LinkRecord,
-        run::{native, number_after, pidfile_pid, stdout_of},
+        run::{native, number_after, pidfile_pid, recorded_exit, stdout_of},
     },
     recipe::Recipe,
     render::{Flavor, daemontools::DIRS, facts},
@@ -86,7 +86,7 @@ impl Driver for Daemontools {
         // The supervisor's PID is the stop wrapper's, never the daemon's: only
         // the root-owned pidfile the wrapper writes names the daemon.
         let daemon = pidfile_pid(&facts::pidfile(name, instance));
-        Status::new(instance, dir, state, daemon, uptime)
+        Status::new(instance, dir, state, daemon, uptime).with_last_exit(recorded_exit(name, instance))
     }
 
     fn enable_links(&self, recipe: &Recipe, _: Flavor, instance: Option<&str>) -> Vec<LinkRecord> {

@@ -7,7 +7,7 @@ use crate::{
         action::{Action, State, Status},
         driver::{Ctx, Driver, Signs},
         manifest::LinkRecord,
-        run::{native, number_after, stdout_of},
+        run::{native, number_after, recorded_exit, stdout_of},
     },
     recipe::{Recipe, Reload, signal::Signal},
     render::{Flavor, Target, facts, runit::DIRS},
@@ -102,6 +102,7 @@ impl Driver for Runit {
         let dir = service_dir(name, instance);
         let (state, pid, uptime) = parse_sv(&stdout_of("sv", &["status", &dir]));
         Status::new(instance, dir, state, pid.and_then(|p| u32::try_from(p).ok()), uptime)
+            .with_last_exit(recorded_exit(name, instance))
     }
 
     fn enable_links(&self, recipe: &Recipe, _: Flavor, instance: Option<&str>) -> Vec<LinkRecord> {

@@ -6,7 +6,7 @@ use crate::{
         action::{Action, State, Status},
         driver::{Ctx, Driver, Signs},
         manifest::LinkRecord,
-        run::{native, pidfile_pid, stdout_of},
+        run::{native, pidfile_pid, recorded_exit, stdout_of},
     },
     recipe::Recipe,
     render::{Flavor, facts, s6::DIRS},
@@ -64,7 +64,7 @@ impl Driver for S6 {
         // The supervisor's PID is the stop wrapper's, never the daemon's: only
         // the root-owned pidfile the wrapper writes names the daemon.
         let daemon = pidfile_pid(&facts::pidfile(name, instance));
-        Status::new(instance, dir, state, daemon, uptime)
+        Status::new(instance, dir, state, daemon, uptime).with_last_exit(recorded_exit(name, instance))
     }
 
     fn enable_links(&self, recipe: &Recipe, _: Flavor, instance: Option<&str>) -> Vec<LinkRecord> {

@@ -10,7 +10,7 @@ use crate::{
         driver::{Ctx, Driver, Signs},
         error::Result,
         manifest::{LinkRecord, Manifest},
-        run::{native, number_after, pidfile_pid, stdout_of, which},
+        run::{native, number_after, pidfile_pid, recorded_exit, stdout_of, which},
     },
     recipe::Recipe,
     render::{Flavor, facts, supervisord::CONF},
@@ -75,7 +75,7 @@ impl Driver for Supervisord {
         // The supervisor's PID is the stop wrapper's, never the daemon's: only
         // the root-owned pidfile the wrapper writes names the daemon.
         let daemon = pidfile_pid(&facts::pidfile(name, instance));
-        Status::new(instance, program, state, daemon, uptime)
+        Status::new(instance, program, state, daemon, uptime).with_last_exit(recorded_exit(name, instance))
     }
 
     fn enable_links(&self, _: &Recipe, _: Flavor, _: Option<&str>) -> Vec<LinkRecord> {

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use crate::{
     host::{
-        action::{Action, State, Status},
+        action::{Action, State, Status, describe_exit},
         driver::{Ctx, Driver, Signs},
         error::Result,
         manifest::{LinkRecord, Manifest},
@@ -31,6 +31,18 @@ pub fn parse_show(text: &str) -> (State, Option<u32>, Option<u64>) {
     let pid = get("MainPID").parse::<u32>().ok().filter(|p| *p > 0);
     let since = get("ActiveEnterTimestampMonotonic").parse::<u64>().ok().filter(|t| *t > 0);
     (state, pid, since)
+}
+
+/// How the last main process ended, from `ExecMainCode` (1 exited, 2 killed,
+/// 3 dumped core) and `ExecMainStatus`; none while one runs or before any ran.
+pub fn parse_last_exit(text: &str) -> Option<String> {
+    let get = |k: &str| text.lines().find_map(|l| l.strip_prefix(k)?.strip_prefix('='));
+    let status: u32 = get("ExecMainStatus")?.parse().ok()?;
+    match get("ExecMainCode")? {
+        "1" => Some(describe_exit(status.min(128))),
+        "2" | "3" => Some(describe_exit(128 + status)),
+        _ => None,
+    }
 }
 
 fn running() -> bool {
@@ -59,12 +71,16 @@ impl Driver for Systemd {
                 "MainPID",
                 "-p",
                 "ActiveEnterTimestampMonotonic",
+                "-p",
+                "ExecMainCode",
+                "-p",
+                "ExecMainStatus",
             ],
         );
         let (state, pid, since) = parse_show(&text);
         #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
         let uptime = since.and_then(|t| uptime_seconds_now().map(|now| (now - t as f64 / 1e6).max(0.0) as u64));
-        Status::new(instance, unit, state, pid, uptime)
+        Status::new(instance, unit, state, pid, uptime).with_last_exit(parse_last_exit(&text))
     }
 
     fn enable_links(&self, recipe: &Recipe, _: Flavor, instance: Option<&str>) -> Vec<LinkRecord> {
@@ -111,6 +127,20 @@ impl Driver for Systemd {
 mod tests {
     use super::*;
     use crate::host::drivers::fixture;
+
+    #[test]
+    fn the_last_exit_reads_as_a_person_says_it() {
+        let show =
+            |code: &str, status: &str| format!("ActiveState=failed\nExecMainCode={code}\nExecMainStatus={status}\n");
+        assert_eq!(parse_last_exit(&show("1", "3")).as_deref(), Some("exit 3"));
+        assert_eq!(parse_last_exit(&show("1", "0")).as_deref(), Some("exit 0"));
+        assert_eq!(parse_last_exit(&show("2", "9")).as_deref(), Some("signal KILL"));
+        assert_eq!(parse_last_exit(&show("3", "11")).as_deref(), Some("signal SEGV"));
+        assert_eq!(parse_last_exit(&show("0", "0")), None, "a main process that has not ended");
+        assert_eq!(parse_last_exit("ActiveState=active\n"), None);
+        assert_eq!(describe_exit(143), "signal TERM");
+        assert_eq!(describe_exit(128 + 40), "signal 40");
+    }
 
     #[test]
     fn parses_recorded_outputs() {

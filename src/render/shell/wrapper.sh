@@ -22,9 +22,15 @@ ik_wrapped_stop() {
         fi
     fi
     wait "$ik_child"
+    ik_record_exit $?
     [ "$STOP_MODE" = process ] || ik_end_group "$ik_child" "$LEFTOVER_MS"
     rm -f -- "$pidfile"
     exit 0
+}
+
+# ik_record_exit STATUS: how the daemon ended, beside its pidfile, for status.
+ik_record_exit() {
+    printf '%s\n' "$1" >"${pidfile%.pid}.exit"
 }
 
 # ik_wrapped_reload: the supervisor sent SIGHUP.
@@ -59,6 +65,7 @@ ik_supervise() {
         wait "$ik_child"
         ik_rc=$?
     done
+    ik_record_exit "$ik_rc"
     [ "$STOP_MODE" = process ] || ik_end_group "$ik_child" "$LEFTOVER_MS"
     rm -f -- "$pidfile"
     return "$ik_rc"
