@@ -184,6 +184,7 @@ check "the pre-flush came before the shutdown" bash -c "awk '/before stop: InnoD
 expect_rc "initkit status mariadb after stop" 3 in_ct initkit status mariadb
 expect_rc "initkit stop redis" 0 in_ct initkit stop redis
 expect_rc "initkit status redis after stop" 3 in_ct initkit status redis
+check "status: each redis's last process ended with exit 0 (systemd's ExecMainStatus)" bash -c '[ "$(grep -cE "^redis@[ab] .* stopped .* exit 0$" <<<"$1")" = 2 ]' _ "$OUT"
 stop_container
 pass "container stopped"
 
