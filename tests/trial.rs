@@ -102,6 +102,21 @@ fn the_running_services_port_is_free_in_the_trial_and_a_failure_speaks() {
         other => panic!("a start that exits passed the trial: {other:?}"),
     }
 
+    // One that listens, then fails (beanstalkd's order): ready for a moment is not enough.
+    let die = format!(
+        "import socket,sys,time; s=socket.socket(); s.bind(('127.0.0.1', {port})); s.listen(); time.sleep(0.1); sys.exit('cannot lock the binlog')"
+    );
+    let r = recipe(
+        dir.path(),
+        &format!(
+            "[run]\ncommand = [\"/usr/bin/python3\", \"-c\", \"{die}\"]\nuser = \"nobody\"\n[ready]\ntcp = \"127.0.0.1:{port}\"\ntimeout = \"10s\"\n"
+        ),
+    );
+    match run(&r) {
+        Check::Failed(report) => assert!(report.contains("cannot lock the binlog"), "{report}"),
+        other => panic!("a start that dies right after listening passed the trial: {other:?}"),
+    }
+
     // One that never becomes ready within its budget is refused too, and killed.
     let r = recipe(
         dir.path(),

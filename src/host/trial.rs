@@ -276,8 +276,16 @@ fn watch(
                 .is_ok_and(|s| s.success()),
             None => started.elapsed() >= Duration::from_millis(facts::SETTLE_MS),
         };
-        // Ready counts only while it is still running.
+        // Ready counts only while it is still running, and still a moment later:
+        // some daemons listen before they fail.
         if ready && !exited(pid) {
+            let settled = Instant::now() + Duration::from_millis(facts::TRIAL_SETTLE_MS);
+            while Instant::now() < settled {
+                if exited(pid) {
+                    return Err("exited right after it became ready".to_owned());
+                }
+                std::thread::sleep(Duration::from_millis(10));
+            }
             return Ok(());
         }
         if started.elapsed() >= Duration::from_millis(budget) {

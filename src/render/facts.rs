@@ -111,6 +111,11 @@ unset IFS
 set +f
 exec "$@""#;
 
+/// How long a trial start must stay up once it is ready: some daemons listen
+/// before they check the rest (beanstalkd opens its port, then fails to lock
+/// its binlog), so a first probe can catch a start that is about to die.
+pub const TRIAL_SETTLE_MS: u64 = 500;
+
 /// How long a daemon without a readiness check must stay up before a start
 /// counts as done: one that rejects its config exits well within it.
 pub const SETTLE_MS: u64 = 1_000;

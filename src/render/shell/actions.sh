@@ -168,6 +168,10 @@ ik_trial_run() {
         ik_trial_net=$pid
         ik_wait_ready "$pid" "$ik_trial_start"
         ik_trial_rc=$?
+        # Ready, and still up a moment later: some daemons listen before they fail.
+        if [ "$ik_trial_rc" = 0 ] && ik_wait_gone "$pid" "$TRIAL_SETTLE_MS"; then
+            ik_trial_rc=1
+        fi
     else
         ik_trial_rc=1
     fi
@@ -175,7 +179,10 @@ ik_trial_run() {
     # The first process of its PID namespace goes first, and the whole
     # namespace with it, whatever session or group its processes made; the
     # unshare before it exits once all of them are gone.
-    if { read -r ik_init _ <"/proc/$pid/task/$pid/children"; } 2>/dev/null; then
+    # (The kernel writes that list without a final newline: read would fail.)
+    ik_init=$(cat "/proc/$pid/task/$pid/children" 2>/dev/null)
+    ik_init=${ik_init%% *}
+    if [ -n "$ik_init" ]; then
         kill -s KILL "$ik_init" 2>/dev/null
         ik_wait_gone "$pid" "$LEFTOVER_MS"
     fi

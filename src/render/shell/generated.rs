@@ -98,6 +98,7 @@ pub fn consts(recipe: &Recipe, options: &Options, settings: &facts::Settings) ->
         ("READY_TIMEOUT_MS", recipe.ready.as_ref().map_or(10_000, |r| r.timeout_ms).to_string()),
         ("SETTLE_MS", facts::SETTLE_MS.to_string()),
         ("TRIAL_SETUP", facts::TRIAL_SETUP.to_owned()),
+        ("TRIAL_SETTLE_MS", facts::TRIAL_SETTLE_MS.to_string()),
         (
             "GATE",
             match recipe.check.as_ref().map(|c| &c.test) {
