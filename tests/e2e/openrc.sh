@@ -39,8 +39,10 @@ check "rc-update's runlevel link exists" test "$(readlink "$R/etc/runlevels/defa
 check "install nginx" "$INITKIT" install nginx --target openrc --root "$R" --set config=/srv/nginx.conf --set port=17423 --force
 
 # PID 1 of the namespace reaps orphans; OpenRC's state lives on a tmpfs /run.
+# The rootfs is bound onto itself first, so that / is a mount point in the
+# chroot, as on a real host (a trial start's mount namespace needs one).
 # shellcheck disable=SC2016 # the script runs inside the namespace
-unshare --pid --mount --fork --mount-proc="$R/proc" chroot "$R" sh -c '
+unshare --pid --mount --fork sh -c 'mount --bind "$1" "$1" && mount -t proc proc "$1/proc" && exec chroot "$1" sh -c "$2"' initkit "$R" '
     mount -t tmpfs tmpfs /run
     for d in started starting stopping inactive wasinactive failed exclusive daemons options scheduled tmp; do
         mkdir -p /run/openrc/$d
@@ -65,6 +67,17 @@ expect_rc "initkit status redis (one stopped)" 3 in_ns initkit status redis
 check "redis.b still answers" ping_port 17422
 expect_rc "initkit restart redis@b" 0 in_ns initkit restart redis@b
 check "redis.b answers after restart" wait_until 10 ping_port 17422
+
+echo "== redis: the script's trial start refuses a broken redis.conf"
+pid=$(in_ns cut -d" " -f1 /run/initkit/redis/b.pid)
+in_ns sh -c 'echo "bogus-directive yes" >>/etc/redis/redis.conf'
+expect_rc "rc-service redis.b restart with a broken config fails" 1 in_ns rc-service redis.b restart
+check "the refusal shows redis's own words" grep -q "Bad directive" <<<"$OUT"
+check "redis.b: same pid after the refused restart" test "$(in_ns cut -d" " -f1 /run/initkit/redis/b.pid)" = "$pid"
+check "redis.b still answers" ping_port 17422
+in_ns sed -i '/^bogus-directive/d' /etc/redis/redis.conf
+expect_rc "rc-service redis.b restart with the config repaired" 0 in_ns rc-service redis.b restart
+check "redis.b has a new pid" test "$(in_ns cut -d" " -f1 /run/initkit/redis/b.pid)" != "$pid"
 
 echo "== nginx: the script refuses a restart with a broken config"
 http() { body 17423; }

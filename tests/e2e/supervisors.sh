@@ -58,8 +58,11 @@ for target in $TARGETS; do
         daemontools) cmd="svscan /etc/service" ;;
         supervisord) cmd="supervisord -n -c /etc/supervisor/supervisord.conf" ;;
     esac
-    # shellcheck disable=SC2086
-    unshare --pid --mount --fork --mount-proc="$R/proc" chroot "$R" $cmd >"$WORK/$target.out" 2>&1 &
+    # The rootfs is bound onto itself first, so that / is a mount point in the
+    # chroot, as on a real host (a trial start's mount namespace needs one).
+    # $cmd is words on purpose; the quoted script runs inside the namespace.
+    # shellcheck disable=SC2086,SC2016
+    unshare --pid --mount --fork sh -c 'r=$1; shift; mount --bind "$r" "$r" && mount -t proc proc "$r/proc" && exec chroot "$r" "$@"' initkit "$R" $cmd >"$WORK/$target.out" 2>&1 &
     NS_PID=$!
     check "$target: redis@a answers on $pa" wait_until 20 ping_port $pa
     check "$target: redis@b answers on $pb" wait_until 20 ping_port $pb
@@ -77,6 +80,14 @@ for target in $TARGETS; do
     check "$target: redis@a answers again" wait_until 20 ping_port $pa
     expect_rc "$target: initkit status redis@a --json" 0 in_ns initkit status redis@a --json
     check "$target: status says the last redis@a died of SIGKILL" grep -q '"last_exit": "signal KILL"' <<<"$OUT"
+
+    b=$(status_pid redis@b)
+    in_ns sh -c 'echo "bogus-directive yes" >>/etc/redis/redis.conf'
+    expect_rc "$target: initkit restart redis@b with a broken redis.conf refuses (trial start)" 6 in_ns initkit restart redis@b
+    check "$target: the refusal shows redis's own words" grep -q "Bad directive" <<<"$OUT"
+    check "$target: redis@b kept its pid" test "$(status_pid redis@b)" = "$b"
+    in_ns sed -i '/^bogus-directive/d' /etc/redis/redis.conf
+    check "$target: redis@b still answers" ping_port $pb
 
     expect_rc "$target: initkit stop redis@a" 0 in_ns initkit stop redis@a
     check "$target: redis@a's port is closed" wait_until 10 bash -c "! redis-cli -p $pa ping"
