@@ -135,9 +135,13 @@ ik_configtest_one() {
 # running instance. Ready within the start budget means it passed; then it is
 # killed. Its log is the report.
 ik_trial() {
-    ik_trial_dir=$(mktemp -d "${TMPDIR:-/tmp}/initkit-trial.XXXXXX") || return 1
+    if ! ik_trial_dir=$(mktemp -d "${TMPDIR:-/tmp}/initkit-trial.XXXXXX"); then
+        ik_say "cannot make a directory for a trial start in ${TMPDIR:-/tmp}"
+        return 1
+    fi
     # The copy-on-write layers of what the trial writes, on a tmpfs.
     if ! ik_trial_stage=$(mktemp -d /dev/shm/initkit-trial.XXXXXX); then
+        ik_say "cannot make a directory for a trial start in /dev/shm"
         rm -rf -- "$ik_trial_dir"
         return 1
     fi
