@@ -4,7 +4,7 @@
 # --root` and driven from inside with `initkit` and systemctl.
 # Usage: tests/e2e/systemd.sh [PATH-TO-INITKIT]   (as root)
 # shellcheck disable=SC2016 # the single-quoted scripts are expanded by the inner bash
-# proves on systemd: redis nginx mariadb
+# proves on systemd: redis nginx mariadb memcached
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=lib.sh
@@ -16,7 +16,7 @@ for tool in mmdebstrap systemd-nspawn nsenter; do
     command -v "$tool" >/dev/null || { echo "$tool is missing: .ci/run installs it"; exit 1; }
 done
 
-PACKAGES=systemd,systemd-sysv,dbus,procps,curl,redis-server,nginx-light,mariadb-server
+PACKAGES=systemd,systemd-sysv,dbus,procps,curl,redis-server,nginx-light,mariadb-server,memcached
 CACHE=/var/tmp/initkit-e2e-rootfs-cache
 NSPAWN_PID=
 CGROUPS_BEFORE=$(find /sys/fs/cgroup -mindepth 1 -maxdepth 3 -type d 2>/dev/null | sort)
@@ -156,6 +156,19 @@ in_ct sed -i '/^bogus-directive/d' /etc/redis/redis.conf
 expect_rc "initkit restart redis@a with the config repaired" 0 in_ct initkit restart redis@a
 check "redis@a has a new main pid" test "$(main_pid redis@a)" != "$a"
 check "redis@a answers after the restart" wait_until 10 ping_ct 17001
+
+echo "== memcached: bad options are refused by a trial start"
+expect_rc "initkit install memcached@m --start (from inside)" 0 in_ct initkit install memcached@m --set m:port=17004 --start
+m=$(main_pid memcached@m)
+check "memcached@m runs" bash -c '[ -n "$1" ] && [ "$1" != 0 ]' _ "$m"
+expect_rc "initkit install memcached@m with connections=-5 (a setting; nothing restarts)" 0 in_ct initkit install memcached@m --set m:port=17004 --set m:connections=-5
+expect_rc "initkit restart memcached@m with bad options refuses" 6 in_ct initkit restart memcached@m
+check "the refusal shows memcached's own words" grep -q "Maximum connections" <<<"$OUT"
+check "memcached@m kept its main pid" test "$(main_pid memcached@m)" = "$m"
+expect_rc "initkit install memcached@m with good options" 0 in_ct initkit install memcached@m --set m:port=17004 --set m:connections=1024
+expect_rc "initkit restart memcached@m" 0 in_ct initkit restart memcached@m
+check "memcached@m has a new main pid" test "$(main_pid memcached@m)" != "$m"
+expect_rc "initkit uninstall memcached" 0 in_ct initkit uninstall memcached
 
 echo "== nginx: a broken config never takes it down"
 check "nginx serves" wait_until 10 bash -c "[ \"\$(nsenter -t $L -a curl -s -o /dev/null -w '%{http_code}' --max-time 2 http://127.0.0.1/)\" = 200 ]"
