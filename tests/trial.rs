@@ -27,6 +27,18 @@ fn run(recipe: &Recipe) -> Check {
 /// One trial at a time in this process: each checks what its own left.
 static ONE: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
+/// As root, one trial at a time; `None` (the test skips, loudly) otherwise.
+fn one_trial_at_a_time() -> Option<std::sync::MutexGuard<'static, ()>> {
+    common::require_root("a trial start makes namespaces and mounts")
+        .then(|| ONE.lock().unwrap_or_else(std::sync::PoisonError::into_inner))
+}
+
+/// Fails when a process whose command line matches `pattern` still runs.
+fn assert_none_running(pattern: &str, what: &str) {
+    let left = std::process::Command::new("pgrep").args(["-f", pattern]).output().unwrap();
+    assert!(left.stdout.is_empty(), "{what}: {}", String::from_utf8_lossy(&left.stdout));
+}
+
 /// The trial directories this process left (they are named after its PID).
 fn leftovers() -> usize {
     let mine = format!("initkit-trial.{}.", std::process::id());
@@ -39,10 +51,7 @@ fn leftovers() -> usize {
 
 #[test]
 fn what_a_trial_writes_never_reaches_the_host() {
-    if !common::require_root("a trial start makes namespaces and mounts") {
-        return;
-    }
-    let _one = ONE.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let Some(_one) = one_trial_at_a_time() else { return };
     let dir = tempfile::tempdir().unwrap();
     let marker = format!("initkit-trial-test-{}", std::process::id());
     // As root, the strongest writer: it appends to a real file, makes files in
@@ -64,16 +73,12 @@ fn what_a_trial_writes_never_reaches_the_host() {
     }
     assert_eq!(leftovers(), 0, "a trial directory was left behind");
     // What it started in a session of its own ended with it (its PID namespace did).
-    let left = std::process::Command::new("pgrep").args(["-f", "sleep 4243"]).output().unwrap();
-    assert!(left.stdout.is_empty(), "a process the trial started outlived it");
+    assert_none_running("sleep 4243", "a process the trial started outlived it");
 }
 
 #[test]
 fn the_running_services_port_is_free_in_the_trial_and_a_failure_speaks() {
-    if !common::require_root("a trial start makes namespaces and mounts") {
-        return;
-    }
-    let _one = ONE.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let Some(_one) = one_trial_at_a_time() else { return };
     let dir = tempfile::tempdir().unwrap();
     // The running service, here a listener of this test's, holds the port.
     let held = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -126,7 +131,6 @@ fn the_running_services_port_is_free_in_the_trial_and_a_failure_speaks() {
         Check::Failed(report) => assert!(report.contains("was not ready within 1000ms"), "{report}"),
         other => panic!("a start that is never ready passed the trial: {other:?}"),
     }
-    let left = std::process::Command::new("pgrep").args(["-f", "sleep 4242"]).output().unwrap();
-    assert!(left.stdout.is_empty(), "the unready trial was left running");
+    assert_none_running("sleep 4242", "the unready trial was left running");
     assert_eq!(leftovers(), 0, "a trial directory was left behind");
 }

@@ -145,17 +145,7 @@ fn executable_missing(root: &Path, program: &str) -> Option<Missing> {
 /// Who listens on TCP `port` on the running host: `Err(())` when the port
 /// is free, `Ok(None)` when its holder cannot be named.
 fn listening(port: u16) -> Result<Option<String>, ()> {
-    let needle = format!(":{port:04X} ");
-    let mut inodes = Vec::new();
-    for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
-        let Ok(text) = fs::read_to_string(table) else { continue };
-        for line in text.lines().skip(1) {
-            let f: Vec<&str> = line.split_whitespace().collect();
-            if f.len() > 9 && f[3] == "0A" && format!("{} ", &f[1][f[1].len().saturating_sub(5)..]) == needle {
-                inodes.push(format!("socket:[{}]", f[9]));
-            }
-        }
-    }
+    let inodes = super::run::listening_sockets(Path::new("/proc/net"), port);
     if inodes.is_empty() {
         return Err(());
     }

@@ -49,6 +49,23 @@ pub fn pidfile_pid(path: &str) -> Option<u32> {
     fs::read_to_string(path).ok()?.split_whitespace().next()?.parse().ok()
 }
 
+/// The sockets listening on TCP `port` (any address) in the network
+/// namespace whose `/proc/.../net` is `net`, as `socket:[INODE]` link texts.
+pub fn listening_sockets(net: &std::path::Path, port: u16) -> Vec<String> {
+    let needle = format!(":{port:04X}");
+    let mut sockets = Vec::new();
+    for table in ["tcp", "tcp6"] {
+        let Ok(text) = fs::read_to_string(net.join(table)) else { continue };
+        for line in text.lines().skip(1) {
+            let f: Vec<&str> = line.split_whitespace().collect();
+            if f.len() > 9 && f[3] == "0A" && f[1].ends_with(&needle) {
+                sockets.push(format!("socket:[{}]", f[9]));
+            }
+        }
+    }
+    sockets
+}
+
 /// How a supervised daemon last ended, as its wrapper recorded it.
 pub fn recorded_exit(name: &str, instance: Option<&str>) -> Option<String> {
     let text = fs::read_to_string(crate::render::facts::exit_file(name, instance)).ok()?;

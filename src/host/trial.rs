@@ -17,7 +17,7 @@ use std::{
     time::{Duration, Instant, SystemTime, UNIX_EPOCH},
 };
 
-use super::{config_test::Check, settings};
+use super::{config_test::Check, run::listening_sockets, settings};
 use crate::{
     recipe::{ReadyCheck, Recipe, Test},
     render::{Layout, envfile, facts},
@@ -259,7 +259,9 @@ fn watch(
         let ready = match recipe.ready.as_ref().map(|r| &r.check) {
             Some(ReadyCheck::Tcp(addr)) => {
                 let addr = addr.substitute(&|v| values.get(v).cloned());
-                addr.rsplit_once(':').and_then(|(_, p)| p.parse::<u16>().ok()).is_some_and(|port| listening(pid, port))
+                addr.rsplit_once(':')
+                    .and_then(|(_, p)| p.parse::<u16>().ok())
+                    .is_some_and(|port| !listening_sockets(Path::new(&format!("/proc/{pid}/net")), port).is_empty())
             }
             Some(ReadyCheck::Command(c)) => Command::new("nsenter")
                 .arg(format!("--net=/proc/{pid}/ns/net"))
@@ -293,19 +295,6 @@ fn watch(
         }
         std::thread::sleep(Duration::from_millis(50));
     }
-}
-
-/// Whether something in `pid`'s network namespace listens on TCP `port`.
-fn listening(pid: u32, port: u16) -> bool {
-    let needle = format!(":{port:04X}");
-    ["tcp", "tcp6"].iter().any(|table| {
-        fs::read_to_string(format!("/proc/{pid}/net/{table}")).is_ok_and(|text| {
-            text.lines().skip(1).any(|line| {
-                let f: Vec<&str> = line.split_whitespace().collect();
-                f.len() > 3 && f[3] == "0A" && f[1].ends_with(&needle)
-            })
-        })
-    })
 }
 
 /// Ends the trial with KILL, not the stop signal: a daemon that saves at
