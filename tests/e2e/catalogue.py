@@ -559,6 +559,18 @@ class Recipe:
         ok(f"{self.name}: {title}" + (f": {note}" if note else ""))
         return True
 
+    @staticmethod
+    def scripts(t):
+        """Every shell snippet of a description, with the key it is under."""
+        for key in ("setup", "probe", "break", "repair"):
+            if isinstance(t.get(key), str):
+                yield key, t[key]
+        rl = t.get("reload")
+        if isinstance(rl, dict):
+            for key in ("change", "probe"):
+                if isinstance(rl.get(key), str):
+                    yield f"reload.{key}", rl[key]
+
     def load(self):
         try:
             with open(self.desc_path, "rb") as f:
@@ -575,6 +587,10 @@ class Recipe:
                 hint = " (it is under [settings]: top-level keys go before the first [table])" \
                     if key in t.get("settings", {}) else ""
                 raise Fail(f"the test description has no `{key}`{hint}")
+        for key, text in self.scripts(t):
+            for m in re.finditer(r"(?<![\w$])/(?:work|home|root)/[^\s'\"]*", text):
+                raise Fail(f"`{key}` names {m.group(0)}, outside the repository and the test box",
+                           "a helper script goes beside the description and is named as \"$TESTS/...\"")
         rl = t.get("reload")
         if rl is not None and not (isinstance(rl, dict) and isinstance(rl.get("change"), str)
                                    and isinstance(rl.get("probe"), str)):
