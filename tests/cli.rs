@@ -135,7 +135,7 @@ error: {p}:6:1: run.colour: unknown field `colour`
   |
 6 | colour = \"blue\"
   | ^^^^^^
-  = help: expected one of: command, executable, user, group, working_directory, environment, environment_file, umask, limits
+  = help: expected one of: command, type, pidfile, remain, executable, user, group, working_directory, environment, environment_file, umask, limits, success_codes, nice, oom_score_adjust, io_class, io_priority
 
 error: {p}:8:11: stop.timeout: `10` is not a duration: write a number with a unit, such as `500ms`, `10s`, `5m` or `1h`
   |

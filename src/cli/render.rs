@@ -5,7 +5,7 @@ use std::{fs, path::Path};
 use super::{CliError, output::print, resolve};
 use crate::{
     host::{detect::detect_host, fsops::write_atomic},
-    render::{Flavor, Layout, Options, Target, render},
+    render::{Flavor, Layout, Options, Target, features, render},
 };
 
 pub fn run(
@@ -30,6 +30,9 @@ pub fn run(
     let flavor = flavor.or_else(|| detection.as_ref().and_then(|d| d.family)).unwrap_or_default();
     let options = Options { flavor, layout: Layout { root: prefix }, instance };
     let artifacts = render(&recipe, target, &options)?;
+    for note in features::notes(&recipe, target) {
+        eprintln!("note: {}: {note}", target.name());
+    }
     let Some(out) = out else {
         let mut text = String::new();
         for artifact in &artifacts {

@@ -1,6 +1,11 @@
 //! The validated recipe: what a service needs, with every value checked and parsed.
 
-use super::{signal::Signal, template::Template};
+use super::{
+    relations::{Conditions, Depends},
+    schedule::{Schedule, Socket},
+    signal::Signal,
+    template::Template,
+};
 
 /// A service recipe that passed validation. Renderers take only this.
 #[derive(Debug, Clone, PartialEq)]
@@ -11,6 +16,12 @@ pub struct Recipe {
     pub documentation: Vec<String>,
     /// System facilities the service needs before it starts.
     pub needs: Vec<Facility>,
+    /// Other names the service answers to (systemd `Alias=`, LSB `Provides:`).
+    pub aliases: Vec<String>,
+    /// The systemd targets that start it at boot; `multi-user.target` by default.
+    pub wanted_by: Vec<String>,
+    pub depends: Depends,
+    pub conditions: Conditions,
     /// Variables an instance may override (`--set port=6380`), with their defaults.
     pub vars: Vec<Var>,
     pub instances: Option<Instances>,
@@ -18,8 +29,12 @@ pub struct Recipe {
     pub directories: Directories,
     pub check: Option<Check>,
     pub reload: Option<Reload>,
+    pub start: Start,
     pub stop: Stop,
     pub ready: Option<Ready>,
+    pub restart: Restart,
+    pub schedule: Option<Schedule>,
+    pub socket: Option<Socket>,
     pub systemd: Systemd,
 }
 
@@ -35,14 +50,23 @@ pub enum Facility {
     Time,
     /// Remote file systems are mounted (LSB `$remote_fs`, systemd `remote-fs.target`).
     RemoteFs,
+    /// Local file systems are mounted (LSB `$local_fs`, systemd `local-fs.target`).
+    LocalFs,
+    /// The system logger runs (LSB `$syslog`, systemd `syslog.socket` when there is one).
+    Syslog,
+    /// The RPC port mapper runs (LSB `$portmap`, systemd `rpcbind.target`).
+    Portmap,
 }
 
 impl Facility {
-    pub const ALL: [(Facility, &'static str); 4] = [
+    pub const ALL: [(Facility, &'static str); 7] = [
         (Facility::Network, "network"),
         (Facility::Names, "names"),
         (Facility::Time, "time"),
         (Facility::RemoteFs, "remote-fs"),
+        (Facility::LocalFs, "local-fs"),
+        (Facility::Syslog, "syslog"),
+        (Facility::Portmap, "portmap"),
     ];
 
     pub fn name(self) -> &'static str {
@@ -63,10 +87,69 @@ pub struct Instances {
     pub default: Option<String>,
 }
 
+/// How the command runs, and how its end is read.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RunKind {
+    /// It stays in the foreground: the process started is the service.
+    Foreground,
+    /// It stays in the foreground and says when it is ready over sd_notify
+    /// (`Type=notify`; elsewhere it is a foreground daemon).
+    Notify,
+    /// It forks into the background and exits; the daemon writes its PID
+    /// here. Read once, right after the start, and kept with its start time:
+    /// a PID it names is taken only if that process started after the command.
+    Forking { pidfile: Template },
+    /// A task: it runs to its end, and a start succeeds when it exits 0.
+    /// With `remain`, the service counts as running after that, until stopped.
+    Oneshot { remain: bool },
+}
+
+impl RunKind {
+    pub fn name(&self) -> &'static str {
+        match self {
+            RunKind::Foreground => "foreground",
+            RunKind::Notify => "notify",
+            RunKind::Forking { .. } => "forking",
+            RunKind::Oneshot { .. } => "oneshot",
+        }
+    }
+
+    pub fn is_oneshot(&self) -> bool {
+        matches!(self, RunKind::Oneshot { .. })
+    }
+}
+
+/// The kernel's I/O scheduling class for the service (ionice).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IoClass {
+    Realtime,
+    BestEffort,
+    Idle,
+}
+
+impl IoClass {
+    pub const ALL: [(IoClass, &'static str); 3] =
+        [(IoClass::Realtime, "realtime"), (IoClass::BestEffort, "best-effort"), (IoClass::Idle, "idle")];
+
+    pub fn name(self) -> &'static str {
+        Self::ALL.iter().find(|(c, _)| *c == self).map_or("best-effort", |(_, n)| n)
+    }
+
+    /// ionice's class number.
+    pub fn number(self) -> u8 {
+        match self {
+            IoClass::Realtime => 1,
+            IoClass::BestEffort => 2,
+            IoClass::Idle => 3,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Run {
-    /// The foreground command, one template per argument.
+    /// The command, one template per argument.
     pub command: Vec<Template>,
+    pub kind: RunKind,
     /// The executable the running process must show in `/proc/PID/exe`;
     /// the command's first word when not given.
     pub executable: Option<String>,
@@ -77,6 +160,14 @@ pub struct Run {
     pub environment_file: Option<Template>,
     pub umask: Option<u32>,
     pub limits: Limits,
+    /// Exit codes (besides 0) that count as a clean end (143 for a JVM's SIGTERM).
+    pub success_codes: Vec<u8>,
+    /// Scheduling priority, -20 (first) to 19 (last).
+    pub nice: Option<i8>,
+    /// The kernel's out-of-memory score adjustment, -1000 (never killed) to 1000.
+    pub oom_score_adjust: Option<i16>,
+    /// I/O class and priority (0 first, 7 last; none for `idle`).
+    pub io: Option<(IoClass, Option<u8>)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -150,12 +241,52 @@ pub enum Reload {
     Command(Vec<Template>),
 }
 
+/// Steps of a start besides the gate: setup before the command, and steps
+/// once it is ready.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Start {
+    /// Before the command (systemd `ExecStartPre=`); a failing one fails the
+    /// start unless it is `optional`.
+    pub before: Vec<Hook>,
+    /// Once the service is ready (systemd `ExecStartPost=`).
+    pub after: Vec<Hook>,
+}
+
+/// Which processes the stop signal goes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StopMode {
+    /// The main process gets the signal and shuts its workers down; what is
+    /// left of the service at the end gets SIGTERM, then SIGKILL.
+    Mixed,
+    /// Every process of the service gets the signal.
+    Group,
+    /// Only the main process, and nothing else is ended: what it started
+    /// lives on (a session cron or sshd started is the user's, not the daemon's).
+    Process,
+}
+
+impl StopMode {
+    pub const ALL: [(StopMode, &'static str); 3] =
+        [(StopMode::Mixed, "mixed"), (StopMode::Group, "group"), (StopMode::Process, "process")];
+
+    pub fn name(self) -> &'static str {
+        Self::ALL.iter().find(|(m, _)| *m == self).map_or("mixed", |(_, n)| n)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Stop {
     pub signal: Signal,
     /// How long to wait after the signal before escalating to KILL.
     pub timeout_ms: u64,
     pub before: Vec<Hook>,
+    /// The daemon's own stop command, run instead of sending the signal
+    /// first (systemd `ExecStop=`); what is still running after it gets the signal.
+    pub command: Option<Vec<Template>>,
+    pub mode: StopMode,
+    /// Cleanup once the service is gone, after a stop or a failed start
+    /// (systemd `ExecStopPost=`).
+    pub after: Vec<Hook>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -164,6 +295,68 @@ pub struct Hook {
     pub action: HookAction,
     pub timeout_ms: u64,
     pub user: Option<String>,
+    /// A failure is reported and ignored (steps before a start; steps of a
+    /// stop are never fatal).
+    pub optional: bool,
+}
+
+/// When a supervising init system starts the service again after it ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RestartPolicy {
+    /// After a failure: a non-zero exit (not a success code), a signal, a timeout.
+    OnFailure,
+    /// After any end but a stop.
+    Always,
+    /// After a signal or a timeout, not after an exit of its own.
+    OnAbnormal,
+    /// After an uncaught signal only (a crash).
+    OnAbort,
+    /// Never.
+    No,
+}
+
+impl RestartPolicy {
+    pub const ALL: [(RestartPolicy, &'static str); 5] = [
+        (RestartPolicy::OnFailure, "on-failure"),
+        (RestartPolicy::Always, "always"),
+        (RestartPolicy::OnAbnormal, "on-abnormal"),
+        (RestartPolicy::OnAbort, "on-abort"),
+        (RestartPolicy::No, "no"),
+    ];
+
+    pub fn name(self) -> &'static str {
+        Self::ALL.iter().find(|(p, _)| *p == self).map_or("on-failure", |(_, n)| n)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Restart {
+    pub policy: RestartPolicy,
+    pub delay_ms: u64,
+    /// At most `burst` starts within `interval_ms`; then it stays down.
+    pub burst: Option<u32>,
+    pub interval_ms: Option<u64>,
+    /// Exit codes after which it is never restarted (a bad configuration).
+    pub prevent_codes: Vec<u8>,
+}
+
+impl Restart {
+    /// The default of a task (never restarted) or of a daemon (after a failure).
+    pub fn default_for(task: bool) -> Restart {
+        Restart { policy: if task { RestartPolicy::No } else { RestartPolicy::OnFailure }, ..Restart::default() }
+    }
+}
+
+impl Default for Restart {
+    fn default() -> Self {
+        Restart {
+            policy: RestartPolicy::OnFailure,
+            delay_ms: 1_000,
+            burst: None,
+            interval_ms: None,
+            prevent_codes: Vec::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -197,8 +390,69 @@ pub struct Systemd {
     pub address_families: Vec<String>,
     /// Extra paths the service may write besides its own directories.
     pub write_paths: Vec<Template>,
-    /// `Type=notify` for daemons that speak sd_notify.
-    pub notify: bool,
+    /// Parts of the sandbox the service needs lifted.
+    pub allow: Vec<Relax>,
+    /// `TasksMax=`: at most this many processes and threads.
+    pub tasks_max: Option<u64>,
+}
+
+/// A part of initkit's sandbox a service may need lifted, still capped by
+/// `exposure_max`. Each names what the service does that the sandbox forbids.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Relax {
+    /// Real devices in /dev (smartd, cups, UPS daemons).
+    Devices,
+    /// Setting the clock (chrony, ntpd); its capability comes with it.
+    Clock,
+    /// Reading the kernel log, /dev/kmsg (rsyslog).
+    KernelLogs,
+    /// Reading and writing /home, /root and /run/user.
+    Home,
+    /// The host's /tmp rather than a private one.
+    Tmp,
+    /// Tuning the kernel through /proc/sys and /sys.
+    KernelTunables,
+    /// Every process is visible in /proc, with its details.
+    Proc,
+    /// Making namespaces (containers, browsers' sandboxes).
+    Namespaces,
+    /// Real-time scheduling.
+    Realtime,
+    /// Privileged system calls.
+    Privileged,
+    /// Setting set-user-ID and set-group-ID bits on files.
+    Suid,
+    /// The service starts login sessions (sshd, cron, atd): what it starts
+    /// is a user's, so none of the sandbox may reach it; the unit keeps
+    /// only what a session cannot notice.
+    Sessions,
+}
+
+impl Relax {
+    pub const ALL: [(Relax, &'static str); 12] = [
+        (Relax::Devices, "devices"),
+        (Relax::Clock, "clock"),
+        (Relax::KernelLogs, "kernel-logs"),
+        (Relax::Home, "home"),
+        (Relax::Tmp, "tmp"),
+        (Relax::KernelTunables, "kernel-tunables"),
+        (Relax::Proc, "proc"),
+        (Relax::Namespaces, "namespaces"),
+        (Relax::Realtime, "realtime"),
+        (Relax::Privileged, "privileged"),
+        (Relax::Suid, "suid"),
+        (Relax::Sessions, "sessions"),
+    ];
+
+    pub fn name(self) -> &'static str {
+        Self::ALL.iter().find(|(r, _)| *r == self).map_or("", |(_, n)| n)
+    }
+}
+
+impl Systemd {
+    pub fn allows(&self, relax: Relax) -> bool {
+        self.allow.contains(&relax)
+    }
 }
 
 /// Built-in variables every template may use.
@@ -222,10 +476,14 @@ impl Recipe {
         if let Some(Reload::Command(c)) = &self.reload {
             all.extend(c);
         }
-        for hook in &self.stop.before {
+        for hook in self.hooks() {
             match &hook.action {
                 HookAction::Run(c) | HookAction::Poll { command: c, .. } => all.extend(c),
             }
+        }
+        all.extend(self.stop.command.iter().flatten());
+        if let RunKind::Forking { pidfile } = &self.run.kind {
+            all.push(pidfile);
         }
         match self.ready.as_ref().map(|r| &r.check) {
             Some(ReadyCheck::Tcp(t)) => all.push(t),
@@ -234,6 +492,11 @@ impl Recipe {
         }
         all.extend(&self.systemd.write_paths);
         all
+    }
+
+    /// Every hook: before and after start, before and after stop.
+    pub fn hooks(&self) -> impl Iterator<Item = &Hook> {
+        self.start.before.iter().chain(&self.start.after).chain(&self.stop.before).chain(&self.stop.after)
     }
 
     /// The executable `/proc/PID/exe` must point at (before resolving links).

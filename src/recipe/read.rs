@@ -220,6 +220,41 @@ impl<'s> Reader<'s> {
         }
     }
 
+    /// An integer within `range`, reported with its bounds when outside.
+    pub fn integer(&mut self, table: Tbl<'_>, key: &str, range: std::ops::RangeInclusive<i64>) -> Option<i64> {
+        let item = self.get(table, key, false)?;
+        match item.as_integer() {
+            Some(n) if range.contains(&n) => Some(n),
+            Some(_) => {
+                let message = format!("must be between {} and {}", range.start(), range.end());
+                self.error(&join(table.path, key), item.span(), message);
+                None
+            }
+            None => {
+                self.wrong_type(&join(table.path, key), item, "an integer");
+                None
+            }
+        }
+    }
+
+    /// An array of exit codes, each 1 to 255.
+    pub fn exit_codes(&mut self, table: Tbl<'_>, key: &str) -> Vec<u8> {
+        let field = join(table.path, key);
+        let Some(item) = self.get(table, key, false) else { return Vec::new() };
+        let Some(array) = item.as_array() else {
+            self.wrong_type(&field, item, "an array of exit codes");
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for (i, value) in array.iter().enumerate() {
+            match value.as_integer().map(u8::try_from) {
+                Some(Ok(code)) if code > 0 => out.push(code),
+                _ => self.error(&format!("{field}[{i}]"), value.span(), "expected an exit code from 1 to 255"),
+            }
+        }
+        out
+    }
+
     /// A template string; a bad `{reference}` is pointed at inside the string.
     pub fn template(
         &mut self,
@@ -243,6 +278,24 @@ impl<'s> Reader<'s> {
             return None;
         }
         match Template::parse(text) {
+            Ok(t) if kind != Kind::Argument && t.has_words() => {
+                self.error_help(
+                    field,
+                    span,
+                    "`{name...}` splits a value into arguments: only a command's argument can be one",
+                    "write `{name}` for the value as it is",
+                );
+                None
+            }
+            Ok(t) if t.has_words() && t.words().is_none() => {
+                self.error_help(
+                    field,
+                    span,
+                    "`{name...}` must be a whole argument: its words become arguments of their own",
+                    "put it in an argument of its own, such as [\"/usr/sbin/daemon\", \"{opts...}\"]",
+                );
+                None
+            }
             Ok(t) => Some((t, span)),
             Err(e) => {
                 // Point inside the string: past the opening quote, at the offending brace.

@@ -7,6 +7,10 @@ use std::fmt;
 pub enum Segment {
     Literal(String),
     Var(String),
+    /// `{name...}`: the variable's value split into words at blanks, as data
+    /// (never globbed or evaluated), each its own argument; an empty value
+    /// gives no argument. Only a whole argument of a command can be this.
+    Words(String),
 }
 
 /// A parsed template such as `/etc/redis/{instance}.conf`.
@@ -68,18 +72,22 @@ impl Template {
                             message: "unclosed `{` (write `{{` for a literal brace)".into(),
                         });
                     }
+                    let (name, words) = match name.strip_suffix("...") {
+                        Some(n) => (n.to_owned(), true),
+                        None => (name, false),
+                    };
                     if !is_var_name(&name) {
                         return Err(TemplateError {
                             offset,
                             message: format!(
-                                "`{{{name}}}` is not a variable reference: names are lowercase letters, digits and `_`, starting with a letter"
+                                "`{{{name}}}` is not a variable reference: names are letters, digits and `_`, starting with a letter"
                             ),
                         });
                     }
                     if !literal.is_empty() {
                         template.segments.push(Segment::Literal(std::mem::take(&mut literal)));
                     }
-                    template.segments.push(Segment::Var(name));
+                    template.segments.push(if words { Segment::Words(name) } else { Segment::Var(name) });
                 }
                 _ => literal.push(c),
             }
@@ -104,9 +112,22 @@ impl Template {
     /// The variables this template refers to, in order of appearance.
     pub fn vars(&self) -> impl Iterator<Item = &str> {
         self.segments.iter().filter_map(|s| match s {
-            Segment::Var(name) => Some(name.as_str()),
+            Segment::Var(name) | Segment::Words(name) => Some(name.as_str()),
             Segment::Literal(_) => None,
         })
+    }
+
+    /// The variable of a `{name...}` template (a whole argument split into words).
+    pub fn words(&self) -> Option<&str> {
+        match self.segments.as_slice() {
+            [Segment::Words(name)] => Some(name),
+            _ => None,
+        }
+    }
+
+    /// Whether a `{name...}` stands anywhere in it.
+    pub fn has_words(&self) -> bool {
+        self.segments.iter().any(|s| matches!(s, Segment::Words(_)))
     }
 
     /// Replaces variables with templates (for example a built-in directory by its own
@@ -122,12 +143,13 @@ impl Template {
                         for inner in replacement.segments {
                             match inner {
                                 Segment::Literal(text) => out.push_literal(&text),
-                                Segment::Var(v) => out.segments.push(Segment::Var(v)),
+                                other => out.segments.push(other),
                             }
                         }
                     }
                     None => out.segments.push(Segment::Var(name.clone())),
                 },
+                Segment::Words(name) => out.segments.push(Segment::Words(name.clone())),
             }
         }
         out
@@ -139,7 +161,7 @@ impl Template {
         for segment in &self.segments {
             match segment {
                 Segment::Literal(t) => text.push_str(t),
-                Segment::Var(_) => return None,
+                Segment::Var(_) | Segment::Words(_) => return None,
             }
         }
         Some(text)
@@ -151,7 +173,7 @@ impl Template {
         for segment in &self.segments {
             match segment {
                 Segment::Literal(t) => text.push_str(t),
-                Segment::Var(name) => text.push_str(&lookup(name).unwrap_or_default()),
+                Segment::Var(name) | Segment::Words(name) => text.push_str(&lookup(name).unwrap_or_default()),
             }
         }
         text
@@ -165,19 +187,51 @@ impl fmt::Display for Template {
             match segment {
                 Segment::Literal(t) => f.write_str(&t.replace('{', "{{").replace('}', "}}"))?,
                 Segment::Var(name) => write!(f, "{{{name}}}")?,
+                Segment::Words(name) => write!(f, "{{{name}...}}")?,
             }
         }
         Ok(())
     }
 }
 
-/// Variable names: `[a-z][a-z0-9_]*`. Lowercase keeps them apart from the
-/// conventional upper-case environment (PATH, HOME) when systemd passes them on.
+/// Variable names: `[A-Za-z][A-Za-z0-9_]*`, at most 64 bytes. Upper case is
+/// allowed so a recipe can read the settings a distribution's
+/// `/etc/default/NAME` already holds (`DAEMON_OPTS`); the names the
+/// environment itself uses are refused by [`reserved_var`].
 pub fn is_var_name(name: &str) -> bool {
     let mut chars = name.chars();
-    matches!(chars.next(), Some('a'..='z'))
-        && chars.all(|c| matches!(c, 'a'..='z' | '0'..='9' | '_'))
+    matches!(chars.next(), Some('a'..='z' | 'A'..='Z'))
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
         && name.len() <= 64
+}
+
+/// Why a variable name cannot be a setting: systemd passes settings on as
+/// environment variables, so one named like the environment's own (PATH,
+/// HOME, the loader's and systemd's variables) would change how every
+/// program in the service runs.
+pub fn reserved_var(name: &str) -> Option<&'static str> {
+    const OWN: [&str; 14] = [
+        "PATH",
+        "HOME",
+        "USER",
+        "LOGNAME",
+        "SHELL",
+        "TERM",
+        "PWD",
+        "IFS",
+        "ENV",
+        "MAINPID",
+        "NOTIFY_SOCKET",
+        "INVOCATION_ID",
+        "MANAGERPID",
+        "TZ",
+    ];
+    const PREFIXES: [&str; 6] = ["LD_", "LISTEN_", "SYSTEMD_", "JOURNAL_", "LC_", "LANG"];
+    if OWN.contains(&name) || PREFIXES.iter().any(|p| name.starts_with(p)) {
+        Some("is a name the environment itself uses (the loader, the shell or systemd)")
+    } else {
+        None
+    }
 }
 
 #[cfg(test)]
@@ -202,11 +256,22 @@ mod tests {
 
     #[test]
     fn reports_the_offset_of_a_bad_reference() {
-        let err = Template::parse("a {Port} b").unwrap_err();
+        let err = Template::parse("a {1port} b").unwrap_err();
         assert_eq!(err.offset, 2);
-        assert!(err.message.contains("`{Port}`"), "{}", err.message);
+        assert!(err.message.contains("`{1port}`"), "{}", err.message);
         assert_eq!(Template::parse("a {port").unwrap_err().offset, 2);
         assert_eq!(Template::parse("a } b").unwrap_err().offset, 2);
+    }
+
+    #[test]
+    fn a_split_argument_is_its_own_segment() {
+        let t = Template::parse("{opts...}").unwrap();
+        assert_eq!(t.segments, vec![Segment::Words("opts".into())]);
+        assert_eq!(t.words(), Some("opts"));
+        assert_eq!(t.to_string(), "{opts...}");
+        assert_eq!(Template::parse("--{opts...}").unwrap().words(), None);
+        assert!(Template::parse("{DAEMON_OPTS}").is_ok());
+        assert!(Template::parse("{opts..}").is_err());
     }
 
     #[test]

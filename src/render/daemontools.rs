@@ -3,6 +3,7 @@
 
 use super::{
     Artifact, Backend, Options, Practice, Support, facts,
+    features::{self, Feature},
     service_dir::{log_dir, log_run, script},
     shell::{
         WRAPPER_MAIN,
@@ -40,6 +41,10 @@ impl Backend for Daemontools {
                 log_run(&log_dir(recipe, options, instance), "multilog t n10 s1000000"),
             ),
         ]
+    }
+
+    fn feature(&self, feature: Feature) -> Support {
+        features::supervised(feature)
     }
 
     #[allow(clippy::match_same_arms)] // a table: one row per practice

@@ -173,3 +173,25 @@ pub fn service_name(name: &str, instance: Option<&str>) -> String {
 pub fn unit_name(name: &str, instance: Option<&str>) -> String {
     format!("{}.service", service_name(name, instance))
 }
+
+/// A `case` pattern that matches every word of [`crate::recipe::YES`] in any
+/// case: `[Yy][Ee][Ss]|…`.
+pub fn yes_pattern() -> String {
+    crate::recipe::YES
+        .iter()
+        .map(|w| {
+            w.chars()
+                .map(
+                    |c| {
+                        if c.is_ascii_alphabetic() {
+                            format!("[{}{}]", c.to_ascii_uppercase(), c)
+                        } else {
+                            c.to_string()
+                        }
+                    },
+                )
+                .collect::<String>()
+        })
+        .collect::<Vec<_>>()
+        .join("|")
+}

@@ -4,7 +4,12 @@
 
 use plist::{Dictionary, Value};
 
-use super::{Artifact, Backend, Options, Practice, Support, facts::service_name, values::defaults};
+use super::{
+    Artifact, Backend, Options, Practice, Support,
+    facts::service_name,
+    features::{self, Feature},
+    values::defaults,
+};
 use crate::recipe::{Recipe, Template};
 
 pub struct Launchd;
@@ -30,6 +35,17 @@ impl Backend for Launchd {
 
     fn render(&self, recipe: &Recipe, options: &Options, instance: Option<&str>) -> Vec<Artifact> {
         vec![render(recipe, options, instance)]
+    }
+
+    #[allow(clippy::match_same_arms)] // a table: one row per field
+    fn feature(&self, feature: Feature) -> Support {
+        match feature {
+            Feature::SplitArguments => Support::Approx("split at render time: the plist holds the default's words"),
+            Feature::Nice => Support::No("not rendered for launchd"),
+            Feature::OomScore | Feature::IoClass | Feature::TasksMax => Support::No("launchd has no such control"),
+            Feature::Relax => Support::Native("no sandbox, nothing to lift"),
+            other => features::supervised(other),
+        }
     }
 
     #[allow(clippy::match_same_arms)] // a table: one row per practice

@@ -1,8 +1,10 @@
 //! Rendering: a pure function from a validated recipe to native artifacts (text and paths).
 
+pub mod cron;
 pub mod daemontools;
 pub mod envfile;
 pub mod facts;
+pub mod features;
 pub mod launchd;
 pub mod logrotate;
 pub mod openrc;
@@ -24,6 +26,7 @@ use serde::Serialize;
 
 use crate::recipe::{Recipe, check_instance_name};
 
+pub use features::Feature;
 pub use target::{Backend, Practice, Support, Target};
 
 /// The distribution family: where settings live and how services are registered.
@@ -114,6 +117,8 @@ pub enum RenderError {
     BadInstance(String),
     #[error("{target} runs one service per instance: name one, as `{name}@INSTANCE`")]
     NeedsInstance { target: &'static str, name: String },
+    #[error("{target} cannot render what recipe `{name}` asks for:\n  {}", .fields.join("\n  "))]
+    Unsupported { target: &'static str, name: String, fields: Vec<String> },
 }
 
 /// Renders `recipe` for `target`; with an instance, its settings file (holding
@@ -134,6 +139,10 @@ pub fn artifacts(recipe: &Recipe, target: Target, options: &Options) -> Result<V
             return Err(RenderError::NotMultiInstance(recipe.name.clone(), instance.clone()));
         }
         check_instance_name(instance).map_err(|e| RenderError::BadInstance(e.to_string()))?;
+    }
+    let refused = features::refusals(recipe, target);
+    if !refused.is_empty() {
+        return Err(RenderError::Unsupported { target: target.name(), name: recipe.name.clone(), fields: refused });
     }
     let backend = target.backend();
     let instance = if backend.per_instance() {

@@ -5,8 +5,9 @@
 use std::fmt::Write as _;
 
 use super::{
-    Artifact, Backend, Flavor, Layout, Options, Practice, Support,
+    Artifact, Backend, Flavor, Layout, Options, Practice, Support, cron,
     facts::Settings,
+    features::{self, Feature},
     logrotate, sh,
     shell::{
         OPENRC_MAIN, Script,
@@ -69,10 +70,24 @@ impl Backend for Openrc {
             // openrc-run's helpers (service_started, eerror, ...) live in its libexec bin.
             setup: "PATH=\"${RC_LIBEXECDIR:-/lib/rc}/bin:$PATH\"\n",
         };
-        vec![
-            Artifact::new(format!("{}/init.d/{name}", options.layout.etc()), 0o755, script.build()),
-            logrotate::render(recipe, options),
-        ]
+        let path = format!("{}/init.d/{name}", options.layout.etc());
+        let mut out = vec![cron::render(recipe, options, &path)];
+        out.insert(0, Some(logrotate::render(recipe, options)));
+        out.insert(0, Some(Artifact::new(path, 0o755, script.build())));
+        out.into_iter().flatten().collect()
+    }
+
+    fn refusals(&self, recipe: &Recipe) -> Vec<String> {
+        cron::refusals(recipe)
+    }
+
+    fn feature(&self, feature: Feature) -> Support {
+        features::scripted(
+            feature,
+            Support::Native("depend(): need / use / after / before"),
+            Support::Native("need: stopped with it"),
+            Support::Native("depend(): provide"),
+        )
     }
 
     #[allow(clippy::match_same_arms)] // a table: one row per practice

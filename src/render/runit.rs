@@ -4,6 +4,7 @@
 
 use super::{
     Artifact, Backend, Options, Practice, Support, facts,
+    features::{self, Feature},
     service_dir::{finish, log_dir, log_run, script, script_with},
     shell::{
         RUNIT_CHECK, RUNIT_CONTROL, RUNIT_RUN,
@@ -62,6 +63,10 @@ impl Backend for Runit {
             ));
         }
         out
+    }
+
+    fn feature(&self, feature: Feature) -> Support {
+        features::supervised(feature)
     }
 
     #[allow(clippy::match_same_arms)] // a table: one row per practice

@@ -4,6 +4,7 @@
 
 use super::{
     Artifact, Backend, Options, Practice, Support, facts,
+    features::{self, Feature},
     service_dir::{finish, log_dir, log_run, script_with},
     shell::{
         WRAPPER_MAIN,
@@ -60,6 +61,10 @@ impl Backend for S6 {
             out.push(Artifact::new(format!("{dir}/notification-fd"), 0o644, format!("{NOTIFY_FD}\n")));
         }
         out
+    }
+
+    fn feature(&self, feature: Feature) -> Support {
+        features::supervised(feature)
     }
 
     #[allow(clippy::match_same_arms)] // a table: one row per practice

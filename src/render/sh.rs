@@ -49,9 +49,31 @@ pub fn word(template: &Template, var: &dyn Fn(&str) -> String) -> String {
                 out.push_str(&var(name));
                 out.push_str("}\"");
             }
+            // A whole argument split into words: unquoted, in a command that
+            // runs under `set -f` (see `noglob`), so it is split and never globbed.
+            Segment::Words(name) => {
+                out.push_str("${");
+                out.push_str(&var(name));
+                out.push('}');
+            }
         }
     }
     out
+}
+
+/// Whether any of the words is a split `{x...}` argument.
+pub fn splits(templates: &[Template]) -> bool {
+    templates.iter().any(Template::has_words)
+}
+
+/// A command line of a function, run with globbing off when it splits a
+/// value into words (`$IFS` is the default: blanks and newlines).
+pub fn noglob(line: &str, split: bool) -> String {
+    if split {
+        format!("# shellcheck disable=SC2086 # split into words on purpose; globbing is off\n    (set -f; {line})")
+    } else {
+        line.to_owned()
+    }
 }
 
 #[cfg(test)]

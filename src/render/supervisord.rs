@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 
 use super::{
     Artifact, Backend, Options, Practice, Support, facts,
+    features::{self, Feature},
     service_dir::script_with,
     shell::{
         WRAPPER_MAIN,
@@ -69,6 +70,10 @@ impl Backend for Supervisord {
                 ),
             ),
         ]
+    }
+
+    fn feature(&self, feature: Feature) -> Support {
+        features::supervised(feature)
     }
 
     #[allow(clippy::match_same_arms)] // a table: one row per practice

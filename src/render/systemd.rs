@@ -3,10 +3,13 @@
 use std::fmt::Write as _;
 
 use super::{
-    Artifact, Backend, Options, Practice, Support, facts, seconds, systemd_escape,
+    Artifact, Backend, Feature, Options, Practice, Support, facts, seconds, systemd_escape,
     systemd_escape::{Piece, environment, exec_literal, exec_word, path},
 };
-use crate::recipe::{Facility, HookAction, ReadyCheck, Recipe, Reload, Segment, Template};
+use crate::recipe::{
+    Dep, Facility, Hook, HookAction, ReadyCheck, Recipe, Relax, Reload, RestartPolicy, RunKind, Segment, StopMode,
+    Template, YES,
+};
 
 pub struct Systemd;
 
@@ -20,7 +23,48 @@ impl Backend for Systemd {
     }
 
     fn render(&self, recipe: &Recipe, options: &Options, _: Option<&str>) -> Vec<Artifact> {
-        vec![unit(recipe, options)]
+        let mut out = vec![unit(recipe, options)];
+        out.extend(timer(recipe, options));
+        out.extend(socket(recipe, options));
+        out
+    }
+
+    #[allow(clippy::match_same_arms)] // a table: one row per field
+    fn feature(&self, feature: Feature) -> Support {
+        match feature {
+            Feature::Ordering => Support::Native("After= / Before="),
+            Feature::Requirements => Support::Native("Wants= / Requires= / BindsTo="),
+            Feature::StopPropagation => Support::Native("BindsTo= / PartOf="),
+            Feature::Conflicts => Support::Native("Conflicts="),
+            Feature::SystemdUnits => Support::Native("as written"),
+            Feature::Mounts => Support::Native("RequiresMountsFor="),
+            Feature::Aliases => Support::Native("Alias="),
+            Feature::WantedBy => Support::Native("WantedBy="),
+            Feature::PathConditions => Support::Native("Condition…="),
+            Feature::SettingSwitch => Support::Native("ExecCondition="),
+            Feature::Oneshot => Support::Native("Type=oneshot"),
+            Feature::RemainAfterExit => Support::Native("RemainAfterExit=yes"),
+            Feature::Forking => Support::Native("Type=forking, PIDFile="),
+            Feature::Notify => Support::Native("Type=notify"),
+            Feature::Schedule => Support::Native("a .timer"),
+            Feature::StartSteps => Support::Native("ExecStartPre= / ExecStartPost="),
+            Feature::StopSteps => Support::Native("ExecStopPost="),
+            Feature::StopCommand => Support::Native("ExecStop="),
+            Feature::SplitArguments => Support::Native("`$var`, split at blanks"),
+            Feature::RestartPolicy => Support::Native("Restart="),
+            Feature::RestartDelay => Support::Native("RestartSec="),
+            Feature::RestartLimit => Support::Native("StartLimitBurst= / StartLimitIntervalSec="),
+            Feature::RestartPrevent => Support::Native("RestartPreventExitStatus="),
+            Feature::SuccessCodes => Support::Native("SuccessExitStatus="),
+            Feature::StopMode => Support::Native("KillMode="),
+            Feature::Nice => Support::Native("Nice="),
+            Feature::OomScore => Support::Native("OOMScoreAdjust="),
+            Feature::IoClass => Support::Native("IOSchedulingClass= / IOSchedulingPriority="),
+            Feature::Socket => Support::Native("a .socket"),
+            Feature::SocketAccept => Support::Native("Accept=yes, one service per connection"),
+            Feature::Relax => Support::Native("the sandbox lines it names are left out"),
+            Feature::TasksMax => Support::Native("TasksMax="),
+        }
     }
 
     #[allow(clippy::match_same_arms)] // a table: one row per practice
@@ -52,6 +96,9 @@ fn facility_units(f: Facility) -> (&'static str, bool) {
         Facility::Names => ("nss-lookup.target", false),
         Facility::Time => ("time-sync.target", true),
         Facility::RemoteFs => ("remote-fs.target", false),
+        Facility::LocalFs => ("local-fs.target", false),
+        Facility::Syslog => ("syslog.target", false),
+        Facility::Portmap => ("rpcbind.target", true),
     }
 }
 
@@ -99,27 +146,113 @@ fn as_user(recipe: &Recipe, user: Option<&str>) -> String {
     }
 }
 
-fn unit(recipe: &Recipe, options: &Options) -> Artifact {
-    let name = &recipe.name;
+/// The unit's file name: a template for recipes with instances (and for
+/// `Accept=yes` sockets, one instance per connection).
+fn unit_file(recipe: &Recipe, suffix: &str) -> String {
+    let accept = recipe.socket.as_ref().is_some_and(|s| s.accept);
+    if recipe.instances.is_some() || (accept && suffix == "service") {
+        format!("{}@.{suffix}", recipe.name)
+    } else {
+        format!("{}.{suffix}", recipe.name)
+    }
+}
+
+/// One step before start, after start or after stop, as an Exec line: within
+/// its budget, as its user, `-` when its failure does not matter.
+fn step(recipe: &Recipe, hook: &Hook, may_fail: bool) -> String {
+    let ignore = if may_fail || hook.optional { "-" } else { "" };
+    let line = match &hook.action {
+        HookAction::Run(c) => format!("/usr/bin/timeout -k 2 {} {}", seconds(hook.timeout_ms), exec(recipe, c)),
+        HookAction::Poll { command, interval_ms } => format!(
+            "/usr/bin/timeout -k 2 {} /bin/sh -c {} initkit-poll {} {}",
+            seconds(hook.timeout_ms),
+            exec_literal("i=$1; shift; until \"$@\"; do sleep \"$i\"; done"),
+            seconds(*interval_ms),
+            exec(recipe, command)
+        ),
+    };
+    format!("{ignore}{}{line}", as_user(recipe, hook.user.as_deref()))
+}
+
+fn unit_section(recipe: &Recipe, s: &mut String) {
     let template = recipe.instances.is_some();
-    let unit = if template { format!("{name}@.service") } else { format!("{name}.service") };
-    let mut s = String::new();
-    let _ = writeln!(s, "# Rendered by initkit from the recipe \"{name}\"; change the recipe and render again.");
     let summary = systemd_escape::text(&recipe.summary);
     let _ = writeln!(s, "[Unit]\nDescription={summary}{}", if template { " (%i)" } else { "" });
     for doc in &recipe.documentation {
         let _ = writeln!(s, "Documentation={}", systemd_escape::text(doc));
     }
-    let after: Vec<&str> = recipe.needs.iter().map(|f| facility_units(*f).0).collect();
-    let wants: Vec<&str> = recipe.needs.iter().map(|f| facility_units(*f)).filter(|u| u.1).map(|u| u.0).collect();
-    if !after.is_empty() {
-        let _ = writeln!(s, "After={}", after.join(" "));
+    let d = &recipe.depends;
+    let mut after: Vec<String> = recipe.needs.iter().map(|f| facility_units(*f).0.to_owned()).collect();
+    let mut wants: Vec<String> =
+        recipe.needs.iter().map(|f| facility_units(*f)).filter(|u| u.1).map(|u| u.0.to_owned()).collect();
+    let units = |list: &[Dep]| list.iter().map(Dep::unit).collect::<Vec<_>>();
+    for u in units(&d.after) {
+        if !after.contains(&u) {
+            after.push(u);
+        }
     }
-    if !wants.is_empty() {
-        let _ = writeln!(s, "Wants={}", wants.join(" "));
+    for u in units(&d.wants) {
+        if !wants.contains(&u) {
+            wants.push(u);
+        }
     }
+    if recipe.socket.is_some() {
+        // The socket is there first; the service takes it over.
+        let u = format!("{}.socket", recipe.name);
+        after.push(u.clone());
+        if !recipe.socket.as_ref().is_some_and(|s| s.accept) {
+            let _ = writeln!(s, "Requires={u}");
+        }
+    }
+    for (key, list) in [
+        ("After", after),
+        ("Before", units(&d.before)),
+        ("Wants", wants),
+        ("Requires", units(&d.requires)),
+        ("BindsTo", units(&d.binds_to)),
+        ("PartOf", units(&d.part_of)),
+        ("Conflicts", units(&d.conflicts)),
+    ] {
+        if !list.is_empty() {
+            let _ = writeln!(s, "{key}={}", list.join(" "));
+        }
+    }
+    if !d.mounts.is_empty() {
+        let paths: Vec<String> = d.mounts.iter().map(|m| m.replace('%', "%%")).collect();
+        let _ = writeln!(s, "RequiresMountsFor={}", paths.join(" "));
+    }
+    for c in &recipe.conditions.paths {
+        let _ = writeln!(s, "{}={}{}", c.test.systemd(), if c.negate { "!" } else { "" }, c.path.replace('%', "%%"));
+    }
+    if let (Some(burst), Some(interval)) = (recipe.restart.burst, recipe.restart.interval_ms) {
+        let _ = writeln!(s, "StartLimitBurst={burst}\nStartLimitIntervalSec={}", seconds(interval));
+    }
+}
+
+fn unit(recipe: &Recipe, options: &Options) -> Artifact {
+    let name = &recipe.name;
+    let template = recipe.instances.is_some();
+    let mut s = String::new();
+    let _ = writeln!(s, "# Rendered by initkit from the recipe \"{name}\"; change the recipe and render again.");
+    unit_section(recipe, &mut s);
     s.push_str("\n[Service]\n");
-    let _ = writeln!(s, "Type={}", if recipe.systemd.notify { "notify" } else { "exec" });
+    match &recipe.run.kind {
+        RunKind::Foreground => s.push_str("Type=exec\n"),
+        RunKind::Notify => s.push_str("Type=notify\n"),
+        RunKind::Forking { pidfile } => {
+            let _ = writeln!(s, "Type=forking\nPIDFile={}", path(pidfile, &|v| piece(recipe, v)));
+        }
+        RunKind::Oneshot { remain } => {
+            s.push_str("Type=oneshot\n");
+            if *remain {
+                s.push_str("RemainAfterExit=yes\n");
+            }
+        }
+    }
+    if recipe.socket.as_ref().is_some_and(|k| k.accept) {
+        // inetd style: the connection is the service's stdin and stdout.
+        s.push_str("StandardInput=socket\nStandardError=journal\n");
+    }
     let _ = writeln!(s, "User={}", recipe.run.user);
     if let Some(group) = &recipe.run.group {
         let _ = writeln!(s, "Group={group}");
@@ -164,6 +297,18 @@ fn unit(recipe: &Recipe, options: &Options) -> Artifact {
     for (key, value) in recipe.run.limits.entries() {
         let _ = writeln!(s, "Limit{}={value}", key.to_ascii_uppercase());
     }
+    if let Some(nice) = recipe.run.nice {
+        let _ = writeln!(s, "Nice={nice}");
+    }
+    if let Some(oom) = recipe.run.oom_score_adjust {
+        let _ = writeln!(s, "OOMScoreAdjust={oom}");
+    }
+    if let Some((class, priority)) = recipe.run.io {
+        let _ = writeln!(s, "IOSchedulingClass={}", class.name());
+        if let Some(p) = priority {
+            let _ = writeln!(s, "IOSchedulingPriority={p}");
+        }
+    }
     let mode = recipe.directories.mode.map(|m| format!("{m:04o}"));
     for (directive, dir) in [
         ("RuntimeDirectory", &recipe.directories.runtime),
@@ -182,6 +327,18 @@ fn unit(recipe: &Recipe, options: &Options) -> Artifact {
         s.push_str("RuntimeDirectoryPreserve=restart\n");
     }
 
+    if let Some(var) = &recipe.conditions.setting {
+        // A switch in the settings (ENABLED=yes): off, the start is skipped, not failed.
+        let script = format!(
+            "case $1 in {}) exit 0 ;; esac; echo \"initkit: {var} is not one of {}: not started\"; exit 1",
+            facts::yes_pattern(),
+            YES.join(", ")
+        );
+        let _ = writeln!(s, "ExecCondition=/bin/sh -c {} initkit-enabled ${{{var}}}", exec_literal(&script));
+    }
+    for hook in &recipe.start.before {
+        let _ = writeln!(s, "ExecStartPre={}", step(recipe, hook, false));
+    }
     // A trial start has no line here: the start itself is the trial, and a
     // restart is tested by the front-end before systemd stops anything.
     if let Some((check, command)) = recipe.check.as_ref().and_then(|c| Some((c, c.command()?))) {
@@ -206,6 +363,9 @@ fn unit(recipe: &Recipe, options: &Options) -> Artifact {
         };
         let _ = writeln!(s, "ExecStartPost=/usr/bin/timeout {} {wait}", seconds(ready.timeout_ms));
     }
+    for hook in &recipe.start.after {
+        let _ = writeln!(s, "ExecStartPost={}", step(recipe, hook, false));
+    }
     if let Some(reload) = &recipe.reload {
         if let Some((check, command)) = recipe.check.as_ref().and_then(|c| Some((c, c.command()?))) {
             // The test runs first: a failing config fails the reload and the daemon keeps its old one.
@@ -222,39 +382,126 @@ fn unit(recipe: &Recipe, options: &Options) -> Artifact {
     }
     for hook in &recipe.stop.before {
         // `-`: a failed hook must not prevent the stop; timeout(1) keeps it within its budget.
-        let prefix = format!("-{}", as_user(recipe, hook.user.as_deref()));
-        let line = match &hook.action {
-            HookAction::Run(c) => format!("/usr/bin/timeout -k 2 {} {}", seconds(hook.timeout_ms), exec(recipe, c)),
-            HookAction::Poll { command, interval_ms } => format!(
-                "/usr/bin/timeout -k 2 {} /bin/sh -c {} initkit-poll {} {}",
-                seconds(hook.timeout_ms),
-                exec_literal("i=$1; shift; until \"$@\"; do sleep \"$i\"; done"),
-                seconds(*interval_ms),
-                exec(recipe, command)
-            ),
-        };
         // The echo puts the hook in the journal, so a person can see it ran.
         let _ = writeln!(
             s,
-            "ExecStop=/bin/echo {}\nExecStop={prefix}{line}",
-            exec_literal(&format!("initkit: before stop: {}", hook.description))
+            "ExecStop=/bin/echo {}\nExecStop={}",
+            exec_literal(&format!("initkit: before stop: {}", hook.description)),
+            step(recipe, hook, true)
         );
+    }
+    if let Some(command) = &recipe.stop.command {
+        // The daemon's own shutdown tool; what is left then gets the stop signal.
+        let _ = writeln!(s, "ExecStop=-{}", exec(recipe, command));
+    }
+    for hook in &recipe.stop.after {
+        let _ = writeln!(s, "ExecStopPost={}", step(recipe, hook, true));
     }
     let stop_budget = facts::stop_budget_ms(recipe);
     let _ = writeln!(s, "KillSignal=SIG{}", recipe.stop.signal);
-    // mixed: the stop signal goes to the main process, which shuts its workers down; KILL goes to all.
-    s.push_str("KillMode=mixed\n");
+    let _ = writeln!(
+        s,
+        "{}",
+        match recipe.stop.mode {
+            // The stop signal goes to the main process, which shuts its workers down; KILL goes to all.
+            StopMode::Mixed => "KillMode=mixed",
+            StopMode::Group => "KillMode=control-group",
+            // What it started (sessions, jobs) outlives it: cron, sshd.
+            StopMode::Process => "KillMode=process",
+        }
+    );
     let _ = writeln!(s, "TimeoutStopSec={}", seconds(stop_budget));
-    let start_budget =
-        recipe.ready.as_ref().map_or(0, |r| r.timeout_ms) + recipe.check.as_ref().map_or(0, |c| c.timeout_ms) + 30_000;
-    let _ = writeln!(s, "TimeoutStartSec={}", seconds(start_budget));
-    s.push_str("Restart=on-failure\nRestartSec=1s\n\n");
-    s.push_str(&hardening(recipe));
-    let _ = writeln!(s, "\n[Install]\nWantedBy=multi-user.target");
-    if let Some(default) = recipe.instances.as_ref().and_then(|i| i.default.as_ref()) {
-        let _ = writeln!(s, "DefaultInstance={default}");
+    if recipe.run.kind.is_oneshot() {
+        // A task takes as long as it takes.
+        s.push_str("TimeoutStartSec=infinity\n");
+    } else {
+        let start_budget = recipe.ready.as_ref().map_or(0, |r| r.timeout_ms)
+            + recipe.check.as_ref().map_or(0, |c| c.timeout_ms)
+            + recipe.start.before.iter().chain(&recipe.start.after).map(|h| h.timeout_ms).sum::<u64>()
+            + 30_000;
+        let _ = writeln!(s, "TimeoutStartSec={}", seconds(start_budget));
     }
-    Artifact::new(format!("{}/systemd/system/{unit}", options.layout.etc()), 0o644, s)
+    if !recipe.run.success_codes.is_empty() {
+        let codes: Vec<String> = recipe.run.success_codes.iter().map(u8::to_string).collect();
+        let _ = writeln!(s, "SuccessExitStatus={}", codes.join(" "));
+    }
+    let _ = writeln!(s, "Restart={}", recipe.restart.policy.name());
+    if recipe.restart.policy != RestartPolicy::No {
+        let _ = writeln!(s, "RestartSec={}", seconds_unit(recipe.restart.delay_ms));
+    }
+    if !recipe.restart.prevent_codes.is_empty() {
+        let codes: Vec<String> = recipe.restart.prevent_codes.iter().map(u8::to_string).collect();
+        let _ = writeln!(s, "RestartPreventExitStatus={}", codes.join(" "));
+    }
+    if let Some(max) = recipe.systemd.tasks_max {
+        let _ = writeln!(s, "TasksMax={max}");
+    }
+    s.push('\n');
+    s.push_str(&hardening(recipe));
+    // A task on a schedule and a socket-activated service are started by
+    // their timer and socket, which are the ones enabled.
+    if recipe.schedule.is_none() && recipe.socket.is_none() {
+        let _ = writeln!(s, "\n[Install]\nWantedBy={}", recipe.wanted_by.join(" "));
+        for alias in &recipe.aliases {
+            let _ = writeln!(s, "Alias={alias}{}.service", if template { "@" } else { "" });
+        }
+        if let Some(default) = recipe.instances.as_ref().and_then(|i| i.default.as_ref()) {
+            let _ = writeln!(s, "DefaultInstance={default}");
+        }
+    }
+    Artifact::new(format!("{}/systemd/system/{}", options.layout.etc(), unit_file(recipe, "service")), 0o644, s)
+}
+
+/// `RestartSec=` as systemd writes a time span: whole seconds as `1s`.
+fn seconds_unit(ms: u64) -> String {
+    if ms.is_multiple_of(1000) { format!("{}s", ms / 1000) } else { format!("{ms}ms") }
+}
+
+/// The `.timer` of a task on a schedule.
+fn timer(recipe: &Recipe, options: &Options) -> Option<Artifact> {
+    let schedule = recipe.schedule.as_ref()?;
+    let mut s = format!(
+        "# Rendered by initkit from the recipe \"{}\"; change the recipe and render again.\n\
+         [Unit]\nDescription={} (schedule)\n\n[Timer]\n",
+        recipe.name,
+        systemd_escape::text(&recipe.summary)
+    );
+    if let Some(calendar) = &schedule.calendar {
+        let _ = writeln!(s, "OnCalendar={}", calendar.replace('%', "%%"));
+    }
+    if let Some(every) = schedule.every_ms {
+        let _ = writeln!(s, "OnBootSec={0}\nOnUnitActiveSec={0}", seconds_unit(every));
+    }
+    if schedule.persistent {
+        s.push_str("Persistent=yes\n");
+    }
+    if let Some(delay) = schedule.random_delay_ms {
+        let _ = writeln!(s, "RandomizedDelaySec={}", seconds_unit(delay));
+    }
+    s.push_str("\n[Install]\nWantedBy=timers.target\n");
+    Some(Artifact::new(format!("{}/systemd/system/{}", options.layout.etc(), unit_file(recipe, "timer")), 0o644, s))
+}
+
+/// The `.socket` of a socket-activated service.
+fn socket(recipe: &Recipe, options: &Options) -> Option<Artifact> {
+    let socket = recipe.socket.as_ref()?;
+    let mut s = format!(
+        "# Rendered by initkit from the recipe \"{}\"; change the recipe and render again.\n\
+         [Unit]\nDescription={} (socket)\n\n[Socket]\n",
+        recipe.name,
+        systemd_escape::text(&recipe.summary)
+    );
+    for l in &socket.stream {
+        let _ = writeln!(s, "ListenStream={}", l.replace('%', "%%"));
+    }
+    for l in &socket.datagram {
+        let _ = writeln!(s, "ListenDatagram={}", l.replace('%', "%%"));
+    }
+    if socket.accept {
+        s.push_str("Accept=yes\n");
+    }
+    s.push_str("\n[Install]\nWantedBy=sockets.target\n");
+    Some(Artifact::new(format!("{}/systemd/system/{}", options.layout.etc(), unit_file(recipe, "socket")), 0o644, s))
 }
 
 /// The readiness probe: poll /proc for a listener on the port (no nc, no bash).
@@ -265,23 +512,64 @@ do kill -0 \"$m\" || exit 1; sleep 0.05; done";
 fn hardening(recipe: &Recipe) -> String {
     let sd = &recipe.systemd;
     let root = recipe.run.user == "root";
+    let allows = |r: Relax| sd.allows(r);
     let mut s = String::from("# Hardening: systemd-analyze security scores this unit; the recipe caps it at ");
     let _ = writeln!(s, "{:.1}.", sd.exposure_max);
-    s.push_str(
-        "NoNewPrivileges=yes\nProtectSystem=strict\nProtectHome=yes\nPrivateTmp=yes\nPrivateDevices=yes\n\
-         ProtectKernelTunables=yes\nProtectKernelModules=yes\nProtectKernelLogs=yes\nProtectControlGroups=yes\n\
-         ProtectClock=yes\nProtectHostname=yes\nProtectProc=invisible\nRestrictNamespaces=yes\n\
-         RestrictRealtime=yes\nRestrictSUIDSGID=yes\nLockPersonality=yes\nRemoveIPC=yes\n\
-         DevicePolicy=closed\nKeyringMode=private\nSystemCallArchitectures=native\n\
-         SystemCallFilter=@system-service\nSystemCallErrorNumber=EPERM\n",
-    );
+    if allows(Relax::Sessions) {
+        // What the service starts is a user's session: any sandbox line would reach it.
+        s.push_str("# None: the service starts login sessions (systemd.allow = [\"sessions\"]).\n");
+        return s;
+    }
+    let lifted: Vec<&str> = sd.allow.iter().map(|r| r.name()).collect();
+    if !lifted.is_empty() {
+        let _ = writeln!(s, "# Lifted for this service (systemd.allow): {}.", lifted.join(", "));
+    }
+    let devices = allows(Relax::Devices);
+    let lines: [(&str, bool); 22] = [
+        ("NoNewPrivileges=yes", true),
+        ("ProtectSystem=strict", true),
+        ("ProtectHome=yes", !allows(Relax::Home)),
+        ("PrivateTmp=yes", !allows(Relax::Tmp)),
+        ("PrivateDevices=yes", !devices && !allows(Relax::KernelLogs)),
+        ("ProtectKernelTunables=yes", !allows(Relax::KernelTunables)),
+        ("ProtectKernelModules=yes", true),
+        ("ProtectKernelLogs=yes", !allows(Relax::KernelLogs)),
+        ("ProtectControlGroups=yes", true),
+        ("ProtectClock=yes", !allows(Relax::Clock)),
+        ("ProtectHostname=yes", true),
+        ("ProtectProc=invisible", !allows(Relax::Proc)),
+        ("RestrictNamespaces=yes", !allows(Relax::Namespaces)),
+        ("RestrictRealtime=yes", !allows(Relax::Realtime)),
+        ("RestrictSUIDSGID=yes", !allows(Relax::Suid)),
+        ("LockPersonality=yes", true),
+        ("RemoveIPC=yes", true),
+        ("DevicePolicy=closed", !devices),
+        ("KeyringMode=private", true),
+        ("SystemCallArchitectures=native", true),
+        ("SystemCallFilter=@system-service", true),
+        ("SystemCallErrorNumber=EPERM", true),
+    ];
+    for (line, on) in lines {
+        if on {
+            s.push_str(line);
+            s.push('\n');
+        }
+    }
+    if allows(Relax::KernelLogs) && !devices {
+        s.push_str("DeviceAllow=/dev/kmsg rw\n");
+    }
     if !root {
-        s.push_str("SystemCallFilter=~@privileged\n");
+        if !allows(Relax::Privileged) {
+            s.push_str("SystemCallFilter=~@privileged\n");
+        }
         // A private user namespace makes every capability useless on the host
         // (binding port 53 or 80 among them): only without any.
-        if sd.capabilities.is_empty() {
+        if sd.capabilities.is_empty() && !allows(Relax::Clock) && !allows(Relax::KernelLogs) {
             s.push_str("PrivateUsers=yes\n");
         }
+    }
+    if allows(Relax::Clock) {
+        s.push_str("SystemCallFilter=@clock\n");
     }
     if sd.memory_deny_write_execute {
         s.push_str("MemoryDenyWriteExecute=yes\n");
@@ -291,9 +579,15 @@ fn hardening(recipe: &Recipe) -> String {
         "RestrictAddressFamilies={}",
         if sd.address_families.is_empty() { "none".to_owned() } else { sd.address_families.join(" ") }
     );
-    let _ = writeln!(s, "CapabilityBoundingSet={}", sd.capabilities.join(" "));
-    if !root && !sd.capabilities.is_empty() {
-        let _ = writeln!(s, "AmbientCapabilities={}", sd.capabilities.join(" "));
+    let mut caps = sd.capabilities.clone();
+    for (relax, cap) in [(Relax::Clock, "CAP_SYS_TIME"), (Relax::KernelLogs, "CAP_SYSLOG")] {
+        if allows(relax) && !caps.iter().any(|c| c == cap) {
+            caps.push(cap.to_owned());
+        }
+    }
+    let _ = writeln!(s, "CapabilityBoundingSet={}", caps.join(" "));
+    if !root && !caps.is_empty() {
+        let _ = writeln!(s, "AmbientCapabilities={}", caps.join(" "));
     }
     for p in &sd.write_paths {
         // `-`: a path that does not exist yet is skipped rather than failing the start.

@@ -53,6 +53,20 @@ pub enum Piece {
 /// One argument of an Exec line. Plain words stay bare; others are
 /// double-quoted with `\`, `"`, `%` and `$` escaped.
 pub fn exec_word(template: &Template, var: &dyn Fn(&str) -> Piece) -> String {
+    // `{x...}` is a whole argument: systemd splits an unquoted `$x` at blanks
+    // into words, each its own argument, and an empty value into none.
+    if let [Segment::Words(name)] = template.segments.as_slice() {
+        return match var(name) {
+            Piece::Raw(raw) => match raw.strip_prefix("${").and_then(|r| r.strip_suffix('}')) {
+                Some(env) => format!("${env}"),
+                None => raw,
+            },
+            Piece::Text(text) => {
+                let words: Vec<String> = text.split_whitespace().map(exec_literal).collect();
+                words.join(" ")
+            }
+        };
+    }
     let mut body = String::new();
     let mut plain = !template.segments.is_empty();
     for segment in &template.segments {
@@ -61,7 +75,7 @@ pub fn exec_word(template: &Template, var: &dyn Fn(&str) -> Piece) -> String {
                 plain &= text.chars().all(is_plain);
                 escape_into(&mut body, text, true);
             }
-            Segment::Var(name) => match var(name) {
+            Segment::Var(name) | Segment::Words(name) => match var(name) {
                 Piece::Raw(raw) => body.push_str(&raw),
                 Piece::Text(text) => {
                     plain &= text.chars().all(is_plain);
@@ -84,7 +98,7 @@ pub fn environment(key: &str, value: &Template, var: &dyn Fn(&str) -> Piece) -> 
     for segment in &value.segments {
         match segment {
             Segment::Literal(text) => escape_into(&mut body, text, false),
-            Segment::Var(name) => match var(name) {
+            Segment::Var(name) | Segment::Words(name) => match var(name) {
                 Piece::Raw(raw) => body.push_str(&raw),
                 Piece::Text(text) => escape_into(&mut body, &text, false),
             },
@@ -99,7 +113,7 @@ pub fn path(template: &Template, var: &dyn Fn(&str) -> Piece) -> String {
     for segment in &template.segments {
         match segment {
             Segment::Literal(text) => out.push_str(&text.replace('%', "%%")),
-            Segment::Var(name) => match var(name) {
+            Segment::Var(name) | Segment::Words(name) => match var(name) {
                 Piece::Raw(raw) => out.push_str(&raw),
                 Piece::Text(text) => out.push_str(&text.replace('%', "%%")),
             },
@@ -132,6 +146,13 @@ mod tests {
         assert_eq!(exec_word(&t, &|v| Piece::Raw(format!("${{{v}}}"))), "--port=${port}");
         let t = Template::parse("/etc/redis/{instance}.conf").unwrap();
         assert_eq!(exec_word(&t, &|_| Piece::Raw("%I".into())), "/etc/redis/%I.conf");
+    }
+
+    #[test]
+    fn split_arguments_are_bare_references() {
+        let t = Template::parse("{opts...}").unwrap();
+        assert_eq!(exec_word(&t, &|v| Piece::Raw(format!("${{{v}}}"))), "$opts");
+        assert_eq!(exec_word(&t, &|_| Piece::Text("-a  'b c'".into())), "-a \"'b\" \"c'\"");
     }
 
     #[test]

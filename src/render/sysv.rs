@@ -4,29 +4,80 @@
 use std::fmt::Write as _;
 
 use super::{
-    Artifact, Backend, Flavor, Options, Practice, Support, logrotate, sh,
+    Artifact, Backend, Flavor, Options, Practice, Support, cron,
+    features::{self, Feature},
+    logrotate, sh,
     shell::{
         SYSV_MAIN, Script,
         generated::{self, Drop, Exec},
     },
 };
-use crate::recipe::{Facility, Recipe};
+use crate::recipe::{Dep, Facility, Recipe};
 
 pub struct Sysv;
 
-/// The LSB facilities a recipe's daemon needs before it starts. Every script
-/// touches /var, so `$remote_fs` always; `$syslog` for daemons that log there.
-fn facilities(recipe: &Recipe) -> String {
-    let mut out = vec!["$remote_fs", "$syslog"];
-    for need in &recipe.needs {
-        out.push(match need {
-            Facility::Network => "$network",
-            Facility::Names => "$named",
-            Facility::Time => "$time",
-            Facility::RemoteFs => continue,
-        });
+/// An LSB name for a dependency: the script of a service (one script serves
+/// every instance), the facility a common systemd target stands for, or none.
+pub fn lsb_name(dep: &Dep) -> Option<String> {
+    match dep {
+        Dep::Service(spec) => Some(spec.name.clone()),
+        Dep::Unit(unit) => features::facility_of_unit(unit).map(str::to_owned),
+    }
+}
+
+/// An LSB header list: each name once, in order.
+fn lsb_list(names: impl IntoIterator<Item = String>) -> String {
+    let mut out: Vec<String> = Vec::new();
+    for n in names {
+        if !out.contains(&n) {
+            out.push(n);
+        }
     }
     out.join(" ")
+}
+
+/// The LSB facilities and scripts a recipe's daemon needs before it starts.
+/// Every script touches /var, so `$remote_fs` always; `$syslog` for daemons
+/// that log there.
+fn required(recipe: &Recipe) -> String {
+    let mut out = vec!["$remote_fs".to_owned(), "$syslog".to_owned()];
+    for need in &recipe.needs {
+        out.push(
+            match need {
+                Facility::Network => "$network",
+                Facility::Names => "$named",
+                Facility::Time => "$time",
+                Facility::LocalFs => "$local_fs",
+                Facility::Portmap => "$portmap",
+                Facility::RemoteFs | Facility::Syslog => continue,
+            }
+            .to_owned(),
+        );
+    }
+    let d = &recipe.depends;
+    out.extend(d.requires.iter().chain(&d.binds_to).filter_map(lsb_name));
+    lsb_list(out)
+}
+
+/// What it starts after when those are there (`Should-Start`): what it wants
+/// and what it is ordered after.
+fn wanted(recipe: &Recipe) -> String {
+    let d = &recipe.depends;
+    lsb_list(d.wants.iter().chain(&d.after).chain(&d.part_of).filter_map(lsb_name))
+}
+
+/// `Should-Start`, `Should-Stop` and `X-Start-Before`, when there are any.
+fn should_lines(recipe: &Recipe) -> String {
+    let mut out = String::new();
+    let wanted = wanted(recipe);
+    if !wanted.is_empty() {
+        let _ = write!(out, "# Should-Start:      {wanted}\n# Should-Stop:       {wanted}\n");
+    }
+    let before = lsb_list(recipe.depends.before.iter().filter_map(lsb_name));
+    if !before.is_empty() {
+        let _ = write!(out, "# X-Start-Before:    {before}\n# X-Stop-After:      {before}\n");
+    }
+    out
 }
 
 fn header(recipe: &Recipe, flavor: Flavor) -> String {
@@ -42,16 +93,18 @@ fn header(recipe: &Recipe, flavor: Flavor) -> String {
     let _ = write!(
         out,
         "### BEGIN INIT INFO\n\
-         # Provides:          {name}\n\
+         # Provides:          {provides}\n\
          # Required-Start:    {f}\n\
          # Required-Stop:     {f}\n\
+         {should}\
          # Default-Start:     2 3 4 5\n\
          # Default-Stop:      0 1 6\n\
          # Short-Description: {summary}\n\
          # Description:       {folded}\n\
          ### END INIT INFO\n",
-        name = recipe.name,
-        f = facilities(recipe),
+        provides = lsb_list(std::iter::once(recipe.name.clone()).chain(recipe.aliases.iter().cloned())),
+        f = required(recipe),
+        should = should_lines(recipe),
     );
     out
 }
@@ -94,10 +147,24 @@ impl Backend for Sysv {
             main: SYSV_MAIN,
             setup: "",
         };
-        vec![
-            Artifact::new(format!("{}/init.d/{name}", layout.etc()), 0o755, script.build()),
-            logrotate::render(recipe, options),
-        ]
+        let path = format!("{}/init.d/{name}", layout.etc());
+        let mut out = vec![cron::render(recipe, options, &path)];
+        out.insert(0, Some(logrotate::render(recipe, options)));
+        out.insert(0, Some(Artifact::new(path, 0o755, script.build())));
+        out.into_iter().flatten().collect()
+    }
+
+    fn refusals(&self, recipe: &Recipe) -> Vec<String> {
+        cron::refusals(recipe)
+    }
+
+    fn feature(&self, feature: Feature) -> Support {
+        features::scripted(
+            feature,
+            Support::Native("LSB Required-Start / Should-Start / X-Start-Before, ordered by insserv"),
+            Support::Approx("required at boot; not stopped with it"),
+            Support::Approx("LSB Provides: other scripts may depend on the name; the script keeps its own"),
+        )
     }
 
     #[allow(clippy::match_same_arms)] // a table: one row per practice

@@ -4,7 +4,9 @@
 
 use serde::Serialize;
 
-use super::{Artifact, Options, daemontools, launchd, openrc, runit, s6, supervisord, systemd, sysv, upstart};
+use super::{
+    Artifact, Options, daemontools, features::Feature, launchd, openrc, runit, s6, supervisord, systemd, sysv, upstart,
+};
 use crate::recipe::Recipe;
 
 /// The init systems initkit renders for.
@@ -128,6 +130,8 @@ pub enum Support {
     Native(&'static str),
     /// The rendered scripts, the stop wrapper or the front-end do it.
     Initkit(&'static str),
+    /// Rendered as something close, and how it differs.
+    Approx(&'static str),
     /// Not possible there, and why.
     No(&'static str),
 }
@@ -137,6 +141,7 @@ impl Support {
         let (word, how) = match self {
             Support::Native(h) => ("native", h),
             Support::Initkit(h) => ("initkit", h),
+            Support::Approx(h) => ("approx", h),
             Support::No(h) => ("no", h),
         };
         if how.is_empty() { word.to_owned() } else { format!("{word} ({how})") }
@@ -167,6 +172,14 @@ pub trait Backend: Sync {
     fn render(&self, recipe: &Recipe, options: &Options, instance: Option<&str>) -> Vec<Artifact>;
     /// How it meets each practice, for docs/targets.md.
     fn support(&self, practice: Practice) -> Support;
+    /// What it makes of each recipe field beyond the practices: a field it
+    /// answers `No` for is refused at render time, with that reason.
+    fn feature(&self, feature: Feature) -> Support;
+    /// What it cannot render of this recipe's values beyond its fields (a
+    /// schedule cron cannot say), one line each.
+    fn refusals(&self, _recipe: &Recipe) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 /// The capability matrix of docs/targets.md, as the backends declare it.

@@ -5,7 +5,9 @@
 use std::fmt::Write as _;
 
 use super::{
-    Artifact, Backend, Options, Practice, Support, facts, seconds,
+    Artifact, Backend, Options, Practice, Support, facts,
+    features::{self, Feature},
+    seconds,
     shell::{
         Script, UPSTART_HELPER,
         generated::{self, Drop, Exec},
@@ -26,6 +28,10 @@ impl Backend for Upstart {
 
     fn render(&self, recipe: &Recipe, options: &Options, _: Option<&str>) -> Vec<Artifact> {
         render(recipe, options)
+    }
+
+    fn feature(&self, feature: Feature) -> Support {
+        features::supervised(feature)
     }
 
     #[allow(clippy::match_same_arms)] // a table: one row per practice

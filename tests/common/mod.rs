@@ -51,6 +51,19 @@ pub fn catalogue() -> Vec<Recipe> {
         .collect()
 }
 
+/// The recipes of tests/fixtures/features: every recipe field beyond the
+/// catalogue's, for the static checks and golden files.
+pub fn feature_recipes() -> Vec<Recipe> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/features");
+    let mut paths: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+    paths.sort();
+    paths
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .map(|p| parse_recipe(p, &std::fs::read_to_string(p).unwrap()).unwrap_or_else(|e| panic!("{e}")))
+        .collect()
+}
+
 pub fn initkit() -> Command {
     Command::new(env!("CARGO_BIN_EXE_initkit"))
 }

@@ -4,8 +4,13 @@
 # its start time, and wait until it is ready. A start that fails leaves
 # nothing running: the daemon's whole process group goes with it.
 ik_start_one() {
+    [ "$KIND" = oneshot ] && { ik_run_task; return; }
     if ik_running; then
         ik_say "$label: already running (pid $pid)"
+        return 0
+    fi
+    if ! ik_conditions; then
+        ik_say "$label: not started: $ik_unmet"
         return 0
     fi
     ik_end_leftovers
@@ -14,28 +19,36 @@ ik_start_one() {
     ik_private_file "$console_log" || return 1
     rm -f -- "$pidfile"
     ik_prepare || return 1
+    ik_before_start || { ik_show_log_tail; return 1; }
     # After the gate of a restart the config was just tested: not again, inside
     # the downtime. A trial start would only repeat this start: it is its own trial.
     if [ "${ik_gated:-0}" != 1 ] && [ "$GATE" != trial ] && ! ik_check_quiet; then
         ik_report_check
         return 6
     fi
-    ( exec 9>&- </dev/null >>"$console_log" 2>&1; ik_exec ) &
-    pid=$!
-    # The child is this shell's until it is waited for, so its start time is
-    # readable even if it already exited.
-    ik_stat "$pid" || { ik_err "$label: exited at once"; ik_show_log_tail; return 1; }
-    pid_start=$ik_start
+    if [ "$KIND" = forking ]; then
+        ik_launch_forking || return 1
+    else
+        ( exec 9>&- </dev/null >>"$console_log" 2>&1; ik_exec ) &
+        pid=$!
+        # The child is this shell's until it is waited for, so its start time is
+        # readable even if it already exited.
+        ik_stat "$pid" || { ik_err "$label: exited at once"; ik_show_log_tail; return 1; }
+        pid_start=$ik_start
+    fi
     ik_write_pidfile "$pid" "$pid_start"
     ik_wait_ready "$pid" "$pid_start"
-    case $? in
+    ik_ready_rc=$?
+    if [ "$ik_ready_rc" = 0 ] && ! ik_after_start; then ik_ready_rc=3; fi
+    case $ik_ready_rc in
         0)
             [ -n "$LOCK_FILE" ] && { ik_private_dir "${LOCK_FILE%/*}" && : >"$LOCK_FILE"; }
             ik_say "$label: started (pid $pid)"
             return 0
             ;;
         1) ik_err "$label: exited while starting" ;;
-        *) ik_err "$label: not ready within ${READY_TIMEOUT_MS}ms; stopping it" ;;
+        2) ik_err "$label: not ready within ${READY_TIMEOUT_MS}ms; stopping it" ;;
+        *) ik_err "$label: a step after start failed; stopping it" ;;
     esac
     # setsid made the daemon the leader of its own group; nothing of it stays.
     kill -s KILL -- "-$pid" 2>/dev/null
@@ -43,6 +56,87 @@ ik_start_one() {
     rm -f -- "$pidfile"
     ik_show_log_tail
     return 1
+}
+
+# ik_launch_forking: a daemon that forks: its start command must exit with
+# success, then the PID it writes to its own pidfile is taken, once, and only
+# if that process started after the command did (a stale file names another).
+ik_launch_forking() {
+    ik_daemon_pidfile
+    ( exec 9>&- </dev/null >>"$console_log" 2>&1; ik_exec ) &
+    ik_launcher=$!
+    ik_stat "$ik_launcher" || ik_start=0
+    ik_launch_start=$ik_start
+    wait "$ik_launcher"
+    ik_lrc=$?
+    if ! ik_success "$ik_lrc"; then
+        kill -s KILL -- "-$ik_launcher" 2>/dev/null
+        ik_err "$label: its start command exited $ik_lrc"
+        ik_show_log_tail
+        return 1
+    fi
+    ik_now
+    ik_fork_deadline=$((now + READY_TIMEOUT_MS))
+    ik_pause_reset
+    while :; do
+        if [ -f "$ik_dpf" ] && read -r pid _ <"$ik_dpf" 2>/dev/null; then
+            case $pid in
+                ''|*[!0-9]*) ;;
+                *)
+                    if ik_alive "$pid" && [ "$ik_start" -ge "$ik_launch_start" ]; then
+                        pid_start=$ik_start
+                        return 0
+                    fi
+                    ;;
+            esac
+        fi
+        ik_now
+        [ "$now" -ge "$ik_fork_deadline" ] && break
+        ik_pause
+    done
+    kill -s KILL -- "-$ik_launcher" 2>/dev/null
+    ik_err "$label: no process of its own in $ik_dpf within ${READY_TIMEOUT_MS}ms"
+    ik_show_log_tail
+    return 1
+}
+
+# ik_run_task: a one-shot task runs to its end; its exit is the start's. With
+# REMAIN it then counts as active until it is stopped.
+ik_run_task() {
+    if [ "$REMAIN" = 1 ] && [ -f "$pidfile" ]; then
+        ik_say "$label: already done, and active"
+        return 0
+    fi
+    if ! ik_conditions; then
+        ik_say "$label: not started: $ik_unmet"
+        return 0
+    fi
+    ik_private_dir "$PID_DIR" || return 1
+    ik_private_dir "$CONSOLE_LOG_DIR" || return 1
+    ik_private_file "$console_log" || return 1
+    ik_prepare || return 1
+    ik_before_start || { ik_show_log_tail; return 1; }
+    if [ "${ik_gated:-0}" != 1 ] && ! ik_check_quiet; then
+        ik_report_check
+        return 6
+    fi
+    ( exec 9>&- </dev/null >>"$console_log" 2>&1; ik_exec ) &
+    pid=$!
+    wait "$pid"
+    ik_trc=$?
+    # What the task left behind ends with it, unless it is to remain.
+    [ "$REMAIN" = 1 ] || ik_end_group "$pid" "$LEFTOVER_MS"
+    if ! ik_success "$ik_trc"; then
+        ik_err "$label: the task exited $ik_trc"
+        ik_show_log_tail
+        return 1
+    fi
+    ik_after_start || return 1
+    if [ "$REMAIN" = 1 ]; then
+        ik_private_file "$pidfile" && printf 'done\n' >"$pidfile"
+    fi
+    ik_say "$label: done"
+    return 0
 }
 
 # ik_end_leftovers: the pidfile names a main process that is gone (killed
@@ -61,6 +155,14 @@ ik_end_leftovers() {
 # ik_stop_one: the pre-stop steps, the stop signal, a budget, then KILL to the
 # whole group; then what the daemon left in its group is ended too.
 ik_stop_one() {
+    if [ "$KIND" = oneshot ]; then
+        [ -f "$pidfile" ] || { ik_say "$label: not active"; return 0; }
+        ik_stop_command
+        ik_after_stop
+        rm -f -- "$pidfile"
+        ik_say "$label: stopped"
+        return 0
+    fi
     if ! ik_running; then
         ik_end_leftovers
         if [ -f "$pidfile" ]; then
@@ -74,7 +176,10 @@ ik_stop_one() {
     # OpenRC runs the steps in stop_pre; everywhere else they run here.
     [ "${ik_hooks_done:-0}" = 1 ] || ik_before_stop
     # The steps take time: look again before signalling, the PID must still be ours.
-    if ik_ours "$pid" "$pid_start"; then
+    # The daemon's own shutdown tool first, when it has one; a signal if that is not enough.
+    if ik_ours "$pid" "$pid_start" && ik_stop_command && ik_wait_gone "$pid" "$STOP_TIMEOUT_MS"; then
+        :
+    elif ik_ours "$pid" "$pid_start"; then
         if [ "$STOP_MODE" = group ]; then
             kill -s "$STOP_SIGNAL" -- "-$pid" 2>/dev/null
         else
@@ -91,6 +196,7 @@ ik_stop_one() {
     fi
     [ "$STOP_MODE" = process ] || ik_end_group "$pid" "$LEFTOVER_MS"
     rm -f -- "$pidfile"
+    ik_after_stop
     ik_say "$label: stopped"
     return 0
 }
@@ -98,6 +204,14 @@ ik_stop_one() {
 # ik_status_one: LSB codes. 0 running, 1 dead with pidfile, 2 dead with
 # subsys lock (RHEL), 3 not running.
 ik_status_one() {
+    if [ "$KIND" = oneshot ]; then
+        if [ "$REMAIN" = 1 ] && [ -f "$pidfile" ]; then
+            ik_say "$label: done, and active"
+            return 0
+        fi
+        ik_say "$label: not running"
+        return 3
+    fi
     if ik_running; then
         ik_say "$label: running (pid $pid)"
         return 0

@@ -6,7 +6,7 @@
 use std::fmt::Write as _;
 
 use crate::{
-    recipe::{HookAction, ReadyCheck, Recipe, Reload, Template, Test},
+    recipe::{Hook, HookAction, PathTest, ReadyCheck, Recipe, Reload, RunKind, Template, Test},
     render::{Flavor, Options, facts, seconds, sh},
 };
 
@@ -93,7 +93,16 @@ pub fn consts(recipe: &Recipe, options: &Options, settings: &facts::Settings) ->
         ("PROGRAM", recipe.run.command[0].as_literal().unwrap_or_default()),
         ("STOP_SIGNAL", recipe.stop.signal.name().to_owned()),
         ("STOP_TIMEOUT_MS", recipe.stop.timeout_ms.to_string()),
-        ("STOP_MODE", "mixed".to_owned()),
+        ("STOP_MODE", recipe.stop.mode.name().to_owned()),
+        ("KIND", recipe.run.kind.name().to_owned()),
+        ("REMAIN", if matches!(recipe.run.kind, RunKind::Oneshot { remain: true }) { "1" } else { "0" }.to_owned()),
+        (
+            "SUCCESS_CODES",
+            std::iter::once("0".to_owned())
+                .chain(recipe.run.success_codes.iter().map(u8::to_string))
+                .collect::<Vec<_>>()
+                .join(" "),
+        ),
         ("LEFTOVER_MS", facts::LEFTOVER_MS.to_string()),
         ("READY_TIMEOUT_MS", recipe.ready.as_ref().map_or(10_000, |r| r.timeout_ms).to_string()),
         ("SETTLE_MS", facts::SETTLE_MS.to_string()),
@@ -177,13 +186,9 @@ pub fn functions(recipe: &Recipe, options: &Options, exec: Exec, instance: Optio
         Some((check, Test::Command(command))) => {
             let user = check.user.as_deref().unwrap_or(&recipe.run.user);
             s.push_str(literal_dollars(&command.iter().collect::<Vec<_>>()));
-            let _ = writeln!(
-                s,
-                "    ik_as {} timeout -k 2 {} {}",
-                q(user),
-                seconds(check.timeout_ms),
-                argv(recipe, command)
-            );
+            let line =
+                format!("ik_as {} timeout -k 2 {} {}", q(user), seconds(check.timeout_ms), argv(recipe, command));
+            let _ = writeln!(s, "    {}", sh::noglob(&line, sh::splits(command)));
         }
         Some((_, Test::Trial)) => s.push_str("    # No config-test mode: a trial start is the test.\n    ik_trial\n"),
         None => s.push_str("    return 0\n"),
@@ -199,15 +204,15 @@ pub fn functions(recipe: &Recipe, options: &Options, exec: Exec, instance: Optio
             HookAction::Poll { command, interval_ms } => ("poll", *interval_ms, command),
         };
         s.push_str(literal_dollars(&command.iter().collect::<Vec<_>>()));
-        let _ = writeln!(
-            s,
-            "    ik_hook {} {kind} {} {} {} {}",
+        let line = format!(
+            "ik_hook {} {kind} {} {} {} {}",
             q(&hook.description),
             seconds(hook.timeout_ms),
             seconds(interval),
             q(user),
             argv(recipe, command)
         );
+        let _ = writeln!(s, "    {}", sh::noglob(&line, sh::splits(command)));
     }
     s.push_str("    return 0\n}\n\n");
     take("ik_before_stop", &mut s);
@@ -219,7 +224,8 @@ pub fn functions(recipe: &Recipe, options: &Options, exec: Exec, instance: Optio
         }
         Some(ReadyCheck::Command(c)) => {
             s.push_str(literal_dollars(&c.iter().collect::<Vec<_>>()));
-            let _ = writeln!(s, "    ik_as \"$RUN_USER\" {} >/dev/null 2>&1", argv(recipe, c));
+            let line = format!("ik_as \"$RUN_USER\" {} >/dev/null 2>&1", argv(recipe, c));
+            let _ = writeln!(s, "    {}", sh::noglob(&line, sh::splits(c)));
         }
         // Nothing to probe: started once it has stayed up a while, long
         // enough for a daemon that rejects its config to have exited.
@@ -239,13 +245,51 @@ pub fn functions(recipe: &Recipe, options: &Options, exec: Exec, instance: Optio
         }
         Some(Reload::Command(c)) => {
             s.push_str(literal_dollars(&c.iter().collect::<Vec<_>>()));
+            let line = format!("ik_as \"$RUN_USER\" {}", argv(recipe, c));
             let _ =
-                writeln!(s, "    ik_as \"$RUN_USER\" {} || return 1\n    ik_say \"$label: reloaded\"", argv(recipe, c));
+                writeln!(s, "    {} || return 1\n    ik_say \"$label: reloaded\"", sh::noglob(&line, sh::splits(c)));
         }
         None => s.push_str("    return 3\n"),
     }
     s.push_str("}\n\n");
     take("ik_do_reload", &mut s);
+
+    s.push_str(&conditions(recipe));
+    take("ik_conditions", &mut s);
+    for (name, phase, hooks) in [
+        ("ik_before_start", "before start", &recipe.start.before),
+        ("ik_after_start", "after start", &recipe.start.after),
+        ("ik_after_stop", "after stop", &recipe.stop.after),
+    ] {
+        s.push_str(&steps(recipe, name, phase, hooks));
+        take(name, &mut s);
+    }
+    s.push_str(
+        "# ik_stop_command: the daemon's own shutdown tool, or 1 when the recipe has none.\nik_stop_command() {\n",
+    );
+    match &recipe.stop.command {
+        Some(c) => {
+            s.push_str(literal_dollars(&c.iter().collect::<Vec<_>>()));
+            let line = format!(
+                "ik_as \"$RUN_USER\" timeout -k 2 {} {} >>\"$console_log\" 2>&1",
+                seconds(recipe.stop.timeout_ms),
+                argv(recipe, c)
+            );
+            let _ = writeln!(s, "    {}\n    return 0", sh::noglob(&line, sh::splits(c)));
+        }
+        None => s.push_str("    return 1\n"),
+    }
+    s.push_str("}\n\n");
+    take("ik_stop_command", &mut s);
+    s.push_str("# ik_daemon_pidfile: where a forking daemon writes its PID, in $ik_dpf.\nik_daemon_pidfile() {\n");
+    match &recipe.run.kind {
+        RunKind::Forking { pidfile } => {
+            let _ = writeln!(s, "    ik_dpf={}", word(recipe, pidfile));
+        }
+        _ => s.push_str("    ik_dpf=''\n"),
+    }
+    s.push_str("}\n\n");
+    take("ik_daemon_pidfile", &mut s);
 
     s.push_str(&environment(recipe));
     take("ik_environment", &mut s);
@@ -254,6 +298,68 @@ pub fn functions(recipe: &Recipe, options: &Options, exec: Exec, instance: Optio
     s.push_str(&instance_load(instance));
     take("ik_instance_load", &mut s);
     out
+}
+
+/// `ik_conditions`: 0 when every start condition holds; otherwise 1, with
+/// the one that does not in `$ik_unmet`.
+fn conditions(recipe: &Recipe) -> String {
+    let mut s = String::from("ik_conditions() {\n    ik_unmet=''\n");
+    for c in &recipe.conditions.paths {
+        let p = sh::quote(&c.path);
+        let test = match c.test {
+            PathTest::Exists => format!("[ -e {p} ]"),
+            PathTest::IsDirectory => format!("[ -d {p} ]"),
+            PathTest::FileNotEmpty => format!("[ -f {p} ] && [ -s {p} ]"),
+            PathTest::FileIsExecutable => format!("[ -f {p} ] && [ -x {p} ]"),
+            PathTest::DirectoryNotEmpty => format!("[ -n \"$(ls -A -- {p} 2>/dev/null)\" ]"),
+        };
+        let (bang, not) = if c.negate { ("! ", "not ") } else { ("", "") };
+        let unmet = sh::quote(&format!(
+            "{} {}{}",
+            c.path,
+            if c.negate { "" } else { "is not: " },
+            if c.negate { format!("must {not}be: {}", c.test.describe()) } else { c.test.describe().to_owned() }
+        ));
+        let _ = writeln!(s, "    if {bang}{{ {test}; }}; then :; else ik_unmet={unmet}; return 1; fi");
+    }
+    if let Some(var) = &recipe.conditions.setting {
+        let _ = writeln!(
+            s,
+            "    case ${{{v}}} in\n        {pat}) ;;\n        *) ik_unmet={msg}; return 1 ;;\n    esac",
+            v = sh_var(var),
+            pat = facts::yes_pattern(),
+            msg = sh::quote(&format!("{var} is not one of {} in the settings", crate::recipe::YES.join(", ")))
+        );
+    }
+    s.push_str("    return 0\n}\n\n");
+    s
+}
+
+/// A function that runs the start or stop steps of one phase, in order.
+fn steps(recipe: &Recipe, name: &str, phase: &str, hooks: &[Hook]) -> String {
+    let q = sh::quote;
+    let mut s = format!("{name}() {{\n");
+    for hook in hooks {
+        let user = hook.user.as_deref().unwrap_or(&recipe.run.user);
+        let (kind, interval, command) = match &hook.action {
+            HookAction::Run(c) => ("run", 0, c),
+            HookAction::Poll { command, interval_ms } => ("poll", *interval_ms, command),
+        };
+        s.push_str(literal_dollars(&command.iter().collect::<Vec<_>>()));
+        let line = format!(
+            "ik_step {} {} {kind} {} {} {} {} {}",
+            q(phase),
+            q(&hook.description),
+            seconds(hook.timeout_ms),
+            seconds(interval),
+            q(user),
+            if hook.optional { "optional" } else { "required" },
+            argv(recipe, command)
+        );
+        let _ = writeln!(s, "    {} || return 1", sh::noglob(&line, sh::splits(command)));
+    }
+    s.push_str("    return 0\n}\n\n");
+    s
 }
 
 /// `ik_environment exec|run CMD...`: CMD with the service's environment only:
@@ -358,31 +464,51 @@ fn exec_function(recipe: &Recipe, exec: Exec) -> String {
             let _ = writeln!(s, "    ik_limit \"$ik_self\" {key} {value}");
         }
     }
-    let mut chain: Vec<&str> = Vec::new();
+    let mut chain: Vec<String> = Vec::new();
     if exec.setsid {
-        chain.push("setsid");
+        chain.push("setsid".to_owned());
+    }
+    // Priorities are set while still root (a negative nice needs it).
+    if let Some(nice) = run.nice {
+        chain.push(format!("nice -n {nice}"));
+    }
+    if let Some(oom) = run.oom_score_adjust {
+        chain.push(format!("choom -n {oom} --"));
+    }
+    if let Some((class, priority)) = run.io {
+        chain.push(match priority {
+            Some(p) => format!("ionice -c {} -n {p}", class.number()),
+            None => format!("ionice -c {}", class.number()),
+        });
     }
     // The parent-death signal is cleared by a change of user: it is set after the drop.
     let pdeath = exec.dies_with_parent;
     if run.user == "root" {
         if pdeath {
-            chain.push("setpriv --pdeathsig KILL --");
+            chain.push("setpriv --pdeathsig KILL --".to_owned());
         }
     } else {
-        chain.push(match (exec.drop, pdeath) {
-            (Drop::Setpriv, false) => "setpriv --reuid=\"$RUN_USER\" --regid=\"$run_group\" --init-groups --",
-            (Drop::Setpriv, true) => {
-                "setpriv --reuid=\"$RUN_USER\" --regid=\"$run_group\" --init-groups --pdeathsig KILL --"
+        chain.push(
+            match (exec.drop, pdeath) {
+                (Drop::Setpriv, false) => "setpriv --reuid=\"$RUN_USER\" --regid=\"$run_group\" --init-groups --",
+                (Drop::Setpriv, true) => {
+                    "setpriv --reuid=\"$RUN_USER\" --regid=\"$run_group\" --init-groups --pdeathsig KILL --"
+                }
+                (Drop::Chpst, _) => "chpst -u \"$RUN_USER:$run_group\"",
+                (Drop::S6, _) => "s6-setuidgid \"$RUN_USER\"",
+                (Drop::Setuidgid, _) => "setuidgid \"$RUN_USER\"",
             }
-            (Drop::Chpst, _) => "chpst -u \"$RUN_USER:$run_group\"",
-            (Drop::S6, _) => "s6-setuidgid \"$RUN_USER\"",
-            (Drop::Setuidgid, _) => "setuidgid \"$RUN_USER\"",
-        });
+            .to_owned(),
+        );
         if pdeath && exec.drop != Drop::Setpriv {
-            chain.push("setpriv --pdeathsig KILL --");
+            chain.push("setpriv --pdeathsig KILL --".to_owned());
         }
     }
     let prefix = if chain.is_empty() { String::new() } else { format!("{} ", chain.join(" ")) };
+    if sh::splits(&run.command) {
+        // ik_exec never returns: globbing stays off for the exec alone.
+        s.push_str("    set -f\n    # shellcheck disable=SC2086 # split into words on purpose; globbing is off\n");
+    }
     s.push_str(literal_dollars(&run.command.iter().collect::<Vec<_>>()));
     let _ = writeln!(s, "    ik_environment exec {prefix}\\\n        {}\n}}\n", argv(recipe, &run.command));
     s

@@ -352,3 +352,37 @@ ik_show_log_tail() {
     ik_err "$label: the last lines of $console_log:"
     tail -n 5 "$console_log" | sed 's/^/    /' >&2
 }
+
+# ik_step PHASE DESCRIPTION run|poll TIMEOUT INTERVAL USER required|optional CMD...:
+# a step before or after start, or after stop, as USER with the service's
+# environment and within its budget, logged. A required step that fails
+# fails the action; an optional one is reported and the action goes on.
+ik_step() {
+    ik_sphase=$1 ik_sdesc=$2 ik_skind=$3 ik_stimeout=$4 ik_sinterval=$5 ik_suser=$6 ik_sneed=$7
+    shift 7
+    printf '%s initkit: %s: %s\n' "$(date '+%Y-%m-%dT%H:%M:%S')" "$ik_sphase" "$ik_sdesc" >>"$console_log"
+    if [ "$ik_suser" != root ]; then
+        set -- setpriv --reuid="$ik_suser" --regid="$(id -g "$ik_suser")" --init-groups -- "$@"
+    fi
+    if [ "$ik_skind" = poll ]; then
+        # shellcheck disable=SC2016 # the poll loop is sh's own code, expanded by that sh
+        set -- sh -c 'i=$1; shift; until "$@"; do sleep "$i"; done' initkit-poll "$ik_sinterval" "$@"
+    fi
+    ik_environment run timeout -k 2 "$ik_stimeout" "$@" >>"$console_log" 2>&1
+    ik_src=$?
+    [ "$ik_src" -eq 0 ] && return 0
+    if [ "$ik_sneed" = optional ]; then
+        ik_warn "$label: $ik_sphase: '$ik_sdesc' did not succeed (exit $ik_src); going on"
+        return 0
+    fi
+    ik_err "$label: $ik_sphase: '$ik_sdesc' failed (exit $ik_src)"
+    return 1
+}
+
+# ik_success CODE: CODE is one the recipe counts as a clean exit.
+ik_success() {
+    for ik_code in $SUCCESS_CODES; do
+        [ "$1" = "$ik_code" ] && return 0
+    done
+    return 1
+}

@@ -1,0 +1,135 @@
+//! `needs`, `aliases`, `wanted_by`, `[depends]` and `[conditions]`: how the
+//! service stands to the machine and to other services.
+
+use super::super::{
+    model::Facility,
+    name::is_recipe_name,
+    read::{Reader, Tbl, join},
+    relations::{Condition, Conditions, Dep, Depends, PathTest, RELATIONS, is_target},
+    text::Kind,
+};
+
+pub fn read_needs(r: &mut Reader<'_>, root: Tbl<'_>) -> Vec<Facility> {
+    let Some(list) = r.strings(root, "needs", Kind::Line) else { return vec![Facility::Network] };
+    list.into_iter()
+        .enumerate()
+        .filter_map(|(i, (text, span))| {
+            let found = Facility::ALL.iter().find(|(_, n)| *n == text).map(|(f, _)| *f);
+            if found.is_none() {
+                let names: Vec<&str> = Facility::ALL.iter().map(|(_, n)| *n).collect();
+                r.error(
+                    &format!("needs[{i}]"),
+                    span,
+                    format!("`{text}` is not a facility initkit knows: use {}", names.join(", ")),
+                );
+            }
+            found
+        })
+        .collect()
+}
+
+/// `aliases`: names from the same alphabet as the recipe's own, which become
+/// unit names, script names and OpenRC's `provide`.
+pub fn read_aliases(r: &mut Reader<'_>, root: Tbl<'_>, name: Option<&str>) -> Vec<String> {
+    let mut out = Vec::new();
+    for (i, (alias, span)) in r.strings(root, "aliases", Kind::Line).unwrap_or_default().into_iter().enumerate() {
+        let field = format!("aliases[{i}]");
+        if !is_recipe_name(&alias) {
+            r.error(
+                &field,
+                span,
+                format!("`{alias}` is not a service name: use lowercase letters, digits, `-` and `_`"),
+            );
+        } else if Some(alias.as_str()) == name || out.contains(&alias) {
+            r.error(&field, span, format!("`{alias}` is named twice"));
+        } else {
+            out.push(alias);
+        }
+    }
+    out
+}
+
+pub fn read_wanted_by(r: &mut Reader<'_>, root: Tbl<'_>) -> Vec<String> {
+    let Some(list) = r.strings(root, "wanted_by", Kind::Line) else { return vec!["multi-user.target".to_owned()] };
+    let mut out = Vec::new();
+    for (i, (target, span)) in list.into_iter().enumerate() {
+        if is_target(&target) {
+            out.push(target);
+        } else {
+            r.error(
+                &format!("wanted_by[{i}]"),
+                span,
+                format!("`{target}` is not a systemd target such as `multi-user.target`"),
+            );
+        }
+    }
+    out
+}
+
+pub fn read_depends(r: &mut Reader<'_>, t: Tbl<'_>, name: Option<&str>) -> Depends {
+    let mut keys: Vec<&str> = RELATIONS.to_vec();
+    keys.push("mounts");
+    r.deny_unknown(t, &keys);
+    let mut depends = Depends::default();
+    for relation in RELATIONS {
+        for (i, (text, span)) in r.strings(t, relation, Kind::Line).unwrap_or_default().into_iter().enumerate() {
+            let field = format!("{}[{i}]", join(t.path, relation));
+            match Dep::parse(&text) {
+                Ok(Dep::Service(s)) if Some(s.name.as_str()) == name => {
+                    r.error(&field, span, format!("`{text}` is this service itself"));
+                }
+                Ok(dep) => {
+                    if let Some(list) = depends.relation_mut(relation) {
+                        list.push(dep);
+                    }
+                }
+                Err(e) => r.error(&field, span, e),
+            }
+        }
+    }
+    for (i, (path, span)) in r.strings(t, "mounts", Kind::ListPath).unwrap_or_default().into_iter().enumerate() {
+        if path.starts_with('/') {
+            depends.mounts.push(path);
+        } else {
+            r.error(&format!("depends.mounts[{i}]"), span, "must be an absolute path");
+        }
+    }
+    depends
+}
+
+pub fn read_conditions(r: &mut Reader<'_>, t: Tbl<'_>, vars: &[String]) -> Conditions {
+    let mut keys: Vec<&str> = PathTest::ALL.iter().map(|(_, k, _)| *k).collect();
+    keys.push("setting");
+    r.deny_unknown(t, &keys);
+    let mut conditions = Conditions::default();
+    for (test, key, _) in PathTest::ALL {
+        for (i, (text, span)) in r.strings(t, key, Kind::Path).unwrap_or_default().into_iter().enumerate() {
+            let (negate, path) = match text.strip_prefix('!') {
+                Some(p) => (true, p.to_owned()),
+                None => (false, text.clone()),
+            };
+            if path.starts_with('/') {
+                conditions.paths.push(Condition { test, negate, path });
+            } else {
+                r.error(
+                    &format!("{}[{i}]", join(t.path, key)),
+                    span,
+                    "must be an absolute path, with `!` before it for \"does not\"",
+                );
+            }
+        }
+    }
+    if let Some((setting, span)) = r.string(t, "setting", false, Kind::Line) {
+        if vars.contains(&setting) {
+            conditions.setting = Some(setting);
+        } else {
+            r.error_help(
+                "conditions.setting",
+                span,
+                format!("`{setting}` is not a variable of this recipe"),
+                "declare it under [vars] with its default, for example ENABLED = \"yes\"",
+            );
+        }
+    }
+    conditions
+}

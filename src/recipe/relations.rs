@@ -1,0 +1,214 @@
+//! How a service stands to others and to the machine: ordering and
+//! dependencies, the names it also answers to, and the conditions under which
+//! it starts at all.
+
+use std::fmt;
+
+use super::ServiceSpec;
+
+/// Another service, or a unit only systemd has (a target, a socket, a mount).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Dep {
+    /// A service by its name, as every init system calls it (`postgresql`,
+    /// `redis@a`); `x.service` is written as `x`.
+    Service(ServiceSpec),
+    /// A systemd unit of another type (`network.target`, `dbus.socket`,
+    /// `srv-data.mount`), kept as written.
+    Unit(String),
+}
+
+/// The unit types a dependency may name besides services.
+pub const UNIT_SUFFIXES: [&str; 10] =
+    [".target", ".socket", ".mount", ".automount", ".device", ".path", ".slice", ".swap", ".timer", ".scope"];
+
+impl Dep {
+    /// Parses `NAME[@INSTANCE]`, `NAME[@INSTANCE].service`, or a unit name
+    /// with one of [`UNIT_SUFFIXES`].
+    pub fn parse(text: &str) -> Result<Dep, String> {
+        if let Some(suffix) = UNIT_SUFFIXES.iter().find(|s| text.ends_with(*s)) {
+            let stem = &text[..text.len() - suffix.len()];
+            let ok = !stem.is_empty()
+                && stem.len() <= 200
+                && stem.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, ':' | '_' | '.' | '-' | '\\' | '@'));
+            return if ok {
+                Ok(Dep::Unit(text.to_owned()))
+            } else {
+                Err(format!("`{text}` is not a unit name: letters, digits, `:`, `_`, `.`, `-`, `\\`, `@`"))
+            };
+        }
+        let spec = text.strip_suffix(".service").unwrap_or(text);
+        ServiceSpec::parse(spec).map(Dep::Service).map_err(|e| {
+            format!("{e}; or name a systemd unit with its type, such as `network-online.target` or `dbus.socket`")
+        })
+    }
+
+    /// The systemd unit it is: `x.service`, `x@i.service`, or the unit as written.
+    pub fn unit(&self) -> String {
+        match self {
+            Dep::Service(s) => format!("{s}.service"),
+            Dep::Unit(u) => u.clone(),
+        }
+    }
+
+    /// The unit's type suffix (`.target`), for a unit that is not a service.
+    pub fn unit_type(&self) -> Option<&str> {
+        match self {
+            Dep::Service(_) => None,
+            Dep::Unit(u) => UNIT_SUFFIXES.iter().copied().find(|s| u.ends_with(s)),
+        }
+    }
+}
+
+impl fmt::Display for Dep {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Dep::Service(s) => write!(f, "{s}"),
+            Dep::Unit(u) => f.write_str(u),
+        }
+    }
+}
+
+/// The relations of `[depends]`, each a list of services or units.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Depends {
+    /// Started after these, when they are started too (ordering only).
+    pub after: Vec<Dep>,
+    /// Started before these.
+    pub before: Vec<Dep>,
+    /// Started along with this one; their failure does not matter.
+    pub wants: Vec<Dep>,
+    /// Started along with this one, which fails when they fail to start.
+    pub requires: Vec<Dep>,
+    /// As `requires`, and stopped as soon as one of them stops.
+    pub binds_to: Vec<Dep>,
+    /// Stopped and restarted when one of them is.
+    pub part_of: Vec<Dep>,
+    /// Never runs at the same time as these.
+    pub conflicts: Vec<Dep>,
+    /// Paths whose file systems must be mounted first (systemd `RequiresMountsFor=`).
+    pub mounts: Vec<String>,
+}
+
+/// The relation names of `[depends]` with their lists, in a fixed order.
+pub const RELATIONS: [&str; 7] = ["after", "before", "wants", "requires", "binds_to", "part_of", "conflicts"];
+
+impl Depends {
+    /// Each relation's name with its list, in [`RELATIONS`] order.
+    pub fn relations(&self) -> [(&'static str, &Vec<Dep>); 7] {
+        [
+            ("after", &self.after),
+            ("before", &self.before),
+            ("wants", &self.wants),
+            ("requires", &self.requires),
+            ("binds_to", &self.binds_to),
+            ("part_of", &self.part_of),
+            ("conflicts", &self.conflicts),
+        ]
+    }
+
+    pub fn relation_mut(&mut self, name: &str) -> Option<&mut Vec<Dep>> {
+        Some(match name {
+            "after" => &mut self.after,
+            "before" => &mut self.before,
+            "wants" => &mut self.wants,
+            "requires" => &mut self.requires,
+            "binds_to" => &mut self.binds_to,
+            "part_of" => &mut self.part_of,
+            "conflicts" => &mut self.conflicts,
+            _ => return None,
+        })
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.relations().iter().all(|(_, l)| l.is_empty()) && self.mounts.is_empty()
+    }
+
+    /// What must be up before this starts (`requires` and `binds_to`).
+    pub fn required(&self) -> impl Iterator<Item = &Dep> {
+        self.requires.iter().chain(&self.binds_to)
+    }
+
+    /// What this starts after when present (`after` and `wants`, not already required).
+    pub fn ordered_after(&self) -> Vec<&Dep> {
+        let mut out: Vec<&Dep> = Vec::new();
+        for d in self.after.iter().chain(&self.wants) {
+            if !out.contains(&d) && !self.required().any(|r| r == d) {
+                out.push(d);
+            }
+        }
+        out
+    }
+}
+
+/// What a start condition tests about a path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PathTest {
+    Exists,
+    IsDirectory,
+    FileNotEmpty,
+    FileIsExecutable,
+    DirectoryNotEmpty,
+}
+
+impl PathTest {
+    /// Each test with its recipe key and systemd's `Condition…=` name.
+    pub const ALL: [(PathTest, &'static str, &'static str); 5] = [
+        (PathTest::Exists, "path_exists", "ConditionPathExists"),
+        (PathTest::IsDirectory, "path_is_directory", "ConditionPathIsDirectory"),
+        (PathTest::FileNotEmpty, "file_not_empty", "ConditionFileNotEmpty"),
+        (PathTest::FileIsExecutable, "file_is_executable", "ConditionFileIsExecutable"),
+        (PathTest::DirectoryNotEmpty, "directory_not_empty", "ConditionDirectoryNotEmpty"),
+    ];
+
+    pub fn key(self) -> &'static str {
+        Self::ALL.iter().find(|(t, _, _)| *t == self).map_or("", |e| e.1)
+    }
+
+    pub fn systemd(self) -> &'static str {
+        Self::ALL.iter().find(|(t, _, _)| *t == self).map_or("", |e| e.2)
+    }
+
+    /// What holds, in words, for messages.
+    pub fn describe(self) -> &'static str {
+        match self {
+            PathTest::Exists => "exists",
+            PathTest::IsDirectory => "is a directory",
+            PathTest::FileNotEmpty => "is a file that is not empty",
+            PathTest::FileIsExecutable => "is an executable file",
+            PathTest::DirectoryNotEmpty => "is a directory that is not empty",
+        }
+    }
+}
+
+/// One start condition on a path; `negate` is systemd's leading `!`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Condition {
+    pub test: PathTest,
+    pub negate: bool,
+    pub path: String,
+}
+
+/// `[conditions]`: when one does not hold, a start is skipped (not failed),
+/// as systemd's `Condition…=` does.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Conditions {
+    pub paths: Vec<Condition>,
+    /// A setting (a `[vars]` name) whose value must say yes (`yes`, `true`,
+    /// `1`, `on`, in any case) for the service to start: the `ENABLED=`
+    /// switch of Debian's `/etc/default` files.
+    pub setting: Option<String>,
+}
+
+impl Conditions {
+    pub fn is_empty(&self) -> bool {
+        self.paths.is_empty() && self.setting.is_none()
+    }
+}
+
+/// The values a setting switch takes as yes (compared without case).
+pub const YES: [&str; 4] = ["yes", "true", "1", "on"];
+
+/// A systemd target the service is started by at boot (`multi-user.target`).
+pub fn is_target(text: &str) -> bool {
+    matches!(Dep::parse(text), Ok(Dep::Unit(u)) if u.ends_with(".target"))
+}

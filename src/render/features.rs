@@ -1,0 +1,327 @@
+//! The recipe fields beyond the practices, as rows of the second matrix in
+//! docs/targets.md: what a recipe uses, and what each init system makes of
+//! it. A field a backend cannot render is refused before anything is
+//! rendered, with the backend's reason; one it approximates is rendered with
+//! a note that says how.
+
+use super::{Support, Target};
+use crate::recipe::{Dep, Recipe, RestartPolicy, RunKind, StopMode};
+
+/// A recipe field (or a value of one) that not every init system has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Feature {
+    Ordering,
+    Requirements,
+    StopPropagation,
+    Conflicts,
+    SystemdUnits,
+    Mounts,
+    Aliases,
+    WantedBy,
+    PathConditions,
+    SettingSwitch,
+    Oneshot,
+    RemainAfterExit,
+    Forking,
+    Notify,
+    Schedule,
+    StartSteps,
+    StopSteps,
+    StopCommand,
+    SplitArguments,
+    RestartPolicy,
+    RestartDelay,
+    RestartLimit,
+    RestartPrevent,
+    SuccessCodes,
+    StopMode,
+    Nice,
+    OomScore,
+    IoClass,
+    Socket,
+    SocketAccept,
+    Relax,
+    TasksMax,
+}
+
+impl Feature {
+    pub const ALL: [Feature; 32] = [
+        Feature::Ordering,
+        Feature::Requirements,
+        Feature::StopPropagation,
+        Feature::Conflicts,
+        Feature::SystemdUnits,
+        Feature::Mounts,
+        Feature::Aliases,
+        Feature::WantedBy,
+        Feature::PathConditions,
+        Feature::SettingSwitch,
+        Feature::Oneshot,
+        Feature::RemainAfterExit,
+        Feature::Forking,
+        Feature::Notify,
+        Feature::Schedule,
+        Feature::StartSteps,
+        Feature::StopSteps,
+        Feature::StopCommand,
+        Feature::SplitArguments,
+        Feature::RestartPolicy,
+        Feature::RestartDelay,
+        Feature::RestartLimit,
+        Feature::RestartPrevent,
+        Feature::SuccessCodes,
+        Feature::StopMode,
+        Feature::Nice,
+        Feature::OomScore,
+        Feature::IoClass,
+        Feature::Socket,
+        Feature::SocketAccept,
+        Feature::Relax,
+        Feature::TasksMax,
+    ];
+
+    /// The recipe field, as docs/recipes.md names it.
+    pub fn field(self) -> &'static str {
+        match self {
+            Feature::Ordering => "depends.after / before",
+            Feature::Requirements => "depends.wants / requires / binds_to",
+            Feature::StopPropagation => "depends.binds_to / part_of (stopped with them)",
+            Feature::Conflicts => "depends.conflicts",
+            Feature::SystemdUnits => "depends on a unit that is not a service",
+            Feature::Mounts => "depends.mounts",
+            Feature::Aliases => "aliases",
+            Feature::WantedBy => "wanted_by (another target)",
+            Feature::PathConditions => "conditions.path_exists and the like",
+            Feature::SettingSwitch => "conditions.setting",
+            Feature::Oneshot => "run.type = \"oneshot\"",
+            Feature::RemainAfterExit => "run.remain",
+            Feature::Forking => "run.type = \"forking\"",
+            Feature::Notify => "run.type = \"notify\"",
+            Feature::Schedule => "[schedule]",
+            Feature::StartSteps => "start.before / start.after",
+            Feature::StopSteps => "stop.after",
+            Feature::StopCommand => "stop.command",
+            Feature::SplitArguments => "`{var...}` arguments",
+            Feature::RestartPolicy => "restart.policy",
+            Feature::RestartDelay => "restart.delay",
+            Feature::RestartLimit => "restart.burst / interval",
+            Feature::RestartPrevent => "restart.prevent_codes",
+            Feature::SuccessCodes => "run.success_codes",
+            Feature::StopMode => "stop.mode",
+            Feature::Nice => "run.nice",
+            Feature::OomScore => "run.oom_score_adjust",
+            Feature::IoClass => "run.io_class / io_priority",
+            Feature::Socket => "[socket]",
+            Feature::SocketAccept => "socket.accept",
+            Feature::Relax => "systemd.allow",
+            Feature::TasksMax => "systemd.tasks_max",
+        }
+    }
+}
+
+/// The units a systemd-only dependency may name that other init systems
+/// know as a facility (LSB's `$…` names), so they are not lost there.
+pub fn facility_of_unit(unit: &str) -> Option<&'static str> {
+    Some(match unit {
+        "network.target" | "network-online.target" => "$network",
+        "nss-lookup.target" => "$named",
+        "time-sync.target" | "time-set.target" => "$time",
+        "remote-fs.target" => "$remote_fs",
+        "local-fs.target" => "$local_fs",
+        "rpcbind.target" => "$portmap",
+        "syslog.target" | "syslog.socket" => "$syslog",
+        _ => return None,
+    })
+}
+
+/// Units that are the boot's own structure: ordering against them is what
+/// every init system does anyway.
+fn boot_structure(unit: &str) -> bool {
+    matches!(
+        unit,
+        "basic.target"
+            | "sysinit.target"
+            | "multi-user.target"
+            | "graphical.target"
+            | "default.target"
+            | "shutdown.target"
+            | "sockets.target"
+            | "timers.target"
+            | "paths.target"
+            | "system.slice"
+    )
+}
+
+/// Every feature the recipe uses.
+pub fn used(recipe: &Recipe) -> Vec<Feature> {
+    let d = &recipe.depends;
+    let mut out = Vec::new();
+    let mut add = |on: bool, f: Feature| {
+        if on && !out.contains(&f) {
+            out.push(f);
+        }
+    };
+    let services = |list: &[Dep]| list.iter().any(|x| matches!(x, Dep::Service(_)));
+    add(services(&d.after) || services(&d.before), Feature::Ordering);
+    add(services(&d.wants) || services(&d.requires) || services(&d.binds_to), Feature::Requirements);
+    add(!d.binds_to.is_empty() || !d.part_of.is_empty(), Feature::StopPropagation);
+    add(!d.conflicts.is_empty(), Feature::Conflicts);
+    let foreign = d.relations().iter().flat_map(|(_, l)| l.iter()).any(|x| match x {
+        Dep::Unit(u) => facility_of_unit(u).is_none() && !boot_structure(u),
+        Dep::Service(_) => false,
+    });
+    add(foreign, Feature::SystemdUnits);
+    add(!d.mounts.is_empty(), Feature::Mounts);
+    add(!recipe.aliases.is_empty(), Feature::Aliases);
+    add(recipe.wanted_by != ["multi-user.target"], Feature::WantedBy);
+    add(!recipe.conditions.paths.is_empty(), Feature::PathConditions);
+    add(recipe.conditions.setting.is_some(), Feature::SettingSwitch);
+    match &recipe.run.kind {
+        RunKind::Oneshot { remain } => {
+            add(true, Feature::Oneshot);
+            add(*remain, Feature::RemainAfterExit);
+        }
+        RunKind::Forking { .. } => add(true, Feature::Forking),
+        RunKind::Notify => add(true, Feature::Notify),
+        RunKind::Foreground => {}
+    }
+    add(recipe.schedule.is_some(), Feature::Schedule);
+    add(!recipe.start.before.is_empty() || !recipe.start.after.is_empty(), Feature::StartSteps);
+    add(!recipe.stop.after.is_empty(), Feature::StopSteps);
+    add(recipe.stop.command.is_some(), Feature::StopCommand);
+    add(recipe.templates().iter().any(|t| t.has_words()), Feature::SplitArguments);
+    let default_policy = if recipe.run.kind.is_oneshot() { RestartPolicy::No } else { RestartPolicy::OnFailure };
+    add(recipe.restart.policy != default_policy, Feature::RestartPolicy);
+    add(recipe.restart.delay_ms != 1_000, Feature::RestartDelay);
+    add(recipe.restart.burst.is_some(), Feature::RestartLimit);
+    add(!recipe.restart.prevent_codes.is_empty(), Feature::RestartPrevent);
+    add(!recipe.run.success_codes.is_empty(), Feature::SuccessCodes);
+    add(recipe.stop.mode != StopMode::Mixed, Feature::StopMode);
+    add(recipe.run.nice.is_some(), Feature::Nice);
+    add(recipe.run.oom_score_adjust.is_some(), Feature::OomScore);
+    add(recipe.run.io.is_some(), Feature::IoClass);
+    add(recipe.socket.is_some(), Feature::Socket);
+    add(recipe.socket.as_ref().is_some_and(|s| s.accept), Feature::SocketAccept);
+    add(!recipe.systemd.allow.is_empty(), Feature::Relax);
+    add(recipe.systemd.tasks_max.is_some(), Feature::TasksMax);
+    out
+}
+
+/// Why `target` cannot render what `recipe` uses: one line per field.
+pub fn refusals(recipe: &Recipe, target: Target) -> Vec<String> {
+    let mut out: Vec<String> = used(recipe)
+        .into_iter()
+        .filter_map(|f| match target.backend().feature(f) {
+            Support::No(why) => Some(format!("{}: {why}", f.field())),
+            Support::Native(_) | Support::Initkit(_) | Support::Approx(_) => None,
+        })
+        .collect();
+    out.extend(target.backend().refusals(recipe));
+    out
+}
+
+/// How `target` approximates what `recipe` uses: one line per field.
+pub fn notes(recipe: &Recipe, target: Target) -> Vec<String> {
+    used(recipe)
+        .into_iter()
+        .filter_map(|f| match target.backend().feature(f) {
+            Support::Approx(how) => Some(format!("{}: {how}", f.field())),
+            Support::Native(_) | Support::Initkit(_) | Support::No(_) => None,
+        })
+        .collect()
+}
+
+/// The field matrix of docs/targets.md, as the backends declare it.
+pub fn matrix() -> String {
+    let mut s = String::from("| field |");
+    for t in Target::ALL {
+        s.push_str(&format!(" {} |", t.name()));
+    }
+    s.push_str("\n|---|");
+    for _ in Target::ALL {
+        s.push_str("---|");
+    }
+    s.push('\n');
+    for f in Feature::ALL {
+        s.push_str(&format!("| {} |", f.field()));
+        for t in Target::ALL {
+            s.push_str(&format!(" {} |", t.backend().feature(f).cell()));
+        }
+        s.push('\n');
+    }
+    s
+}
+
+/// What a supervisor (runit, s6, daemontools, supervisord, and Upstart's
+/// respawn) makes of each field: it keeps one foreground process running,
+/// started with every other service at once. `who` names it in the reasons.
+#[allow(clippy::match_same_arms)] // a table: one row per field
+pub fn supervised(feature: Feature) -> Support {
+    match feature {
+        Feature::Ordering | Feature::Requirements | Feature::StopPropagation | Feature::Conflicts => {
+            Support::No("a supervisor starts every service at once, with no order or dependency")
+        }
+        Feature::SystemdUnits => Support::Approx("left out: there is no such unit"),
+        Feature::Mounts => Support::Approx("started once the boot has mounted what it mounts"),
+        Feature::Aliases => Support::No("a service directory has one name"),
+        Feature::WantedBy => Support::Approx("started with every other service"),
+        Feature::PathConditions | Feature::SettingSwitch => {
+            Support::No("a skipped start would be retried by the supervisor forever")
+        }
+        Feature::Oneshot | Feature::RemainAfterExit | Feature::Schedule => {
+            Support::No("a supervisor keeps a process running; a task runs under systemd or SysV")
+        }
+        Feature::Forking => Support::No("a supervisor needs the daemon in the foreground"),
+        Feature::Notify => Support::Initkit("in the foreground; ready by the recipe's probe"),
+        Feature::StartSteps | Feature::StopSteps | Feature::StopCommand => {
+            Support::No("the supervisor runs the daemon alone: no step before or after it")
+        }
+        Feature::SplitArguments => Support::Initkit("split at blanks, globbing off"),
+        Feature::RestartPolicy | Feature::RestartLimit | Feature::RestartPrevent => {
+            Support::No("the supervisor restarts the daemon after every exit")
+        }
+        Feature::RestartDelay => Support::Approx("the supervisor's own pace, about a second"),
+        Feature::SuccessCodes => Support::Approx("every exit is followed by a restart"),
+        Feature::StopMode => Support::Approx("the stop signal goes to the daemon; its group is ended after"),
+        Feature::Nice => Support::Initkit("nice(1) in the run script"),
+        Feature::OomScore => Support::Initkit("choom(1) in the run script"),
+        Feature::IoClass => Support::Initkit("ionice(1) in the run script"),
+        Feature::Socket | Feature::SocketAccept => Support::No("initkit renders socket activation for systemd only"),
+        Feature::Relax => Support::Native("no sandbox, nothing to lift"),
+        Feature::TasksMax => Support::Approx("not limited: no control group"),
+    }
+}
+
+/// What SysV and OpenRC scripts make of each field; `deps` is how the init
+/// system orders and requires (LSB headers, OpenRC's `depend`).
+#[allow(clippy::match_same_arms)] // a table: one row per field
+pub fn scripted(feature: Feature, deps: Support, propagation: Support, aliases: Support) -> Support {
+    match feature {
+        Feature::Ordering | Feature::Requirements => deps,
+        Feature::StopPropagation => propagation,
+        Feature::Conflicts => Support::No("neither LSB nor OpenRC has conflicts"),
+        Feature::SystemdUnits => Support::Approx("left out: there is no such unit (LSB facilities stand for targets)"),
+        Feature::Mounts => Support::Approx("after $local_fs and $remote_fs: every mount is up by then"),
+        Feature::Aliases => aliases,
+        Feature::WantedBy => Support::Approx("started in the default runlevels, like every service"),
+        Feature::PathConditions | Feature::SettingSwitch => Support::Initkit("start is skipped, exit 0"),
+        Feature::Oneshot => Support::Initkit("start runs the task to its end"),
+        Feature::RemainAfterExit => Support::Initkit("status 0 until stop"),
+        Feature::Forking => Support::Initkit("its pidfile read once, the PID checked against the launch"),
+        Feature::Notify => Support::Initkit("in the foreground; ready by the recipe's probe"),
+        Feature::Schedule => Support::Initkit("an /etc/cron.d entry runs `start`"),
+        Feature::StartSteps | Feature::StopSteps | Feature::StopCommand => Support::Initkit("script"),
+        Feature::SplitArguments => Support::Initkit("split at blanks, globbing off"),
+        Feature::RestartPolicy | Feature::RestartDelay | Feature::RestartLimit | Feature::RestartPrevent => {
+            Support::Approx("never restarted: status reports a dead service")
+        }
+        Feature::SuccessCodes => Support::Initkit("a task's and a forking start's exit"),
+        Feature::StopMode => Support::Initkit("the signal to the process or its group; the rest ended or left"),
+        Feature::Nice => Support::Initkit("nice(1)"),
+        Feature::OomScore => Support::Initkit("choom(1)"),
+        Feature::IoClass => Support::Initkit("ionice(1)"),
+        Feature::Socket | Feature::SocketAccept => Support::No("initkit renders socket activation for systemd only"),
+        Feature::Relax => Support::Native("no sandbox, nothing to lift"),
+        Feature::TasksMax => Support::Approx("not limited: no control group"),
+    }
+}
