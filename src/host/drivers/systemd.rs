@@ -12,7 +12,10 @@ use crate::{
         run::{native, stdout_of, uptime_seconds_now},
     },
     recipe::Recipe,
-    render::{Flavor, facts::unit_name},
+    render::{
+        Flavor,
+        facts::{service_name, unit_name},
+    },
 };
 
 pub struct Systemd;
@@ -43,6 +46,22 @@ pub fn parse_last_exit(text: &str) -> Option<String> {
         "2" | "3" => Some(describe_exit(128 + status)),
         _ => None,
     }
+}
+
+/// The unit that enabling links: the timer of a task on a schedule, the
+/// socket of a socket-activated service, else the service itself.
+fn entry_suffix(schedule: bool, socket: bool) -> &'static str {
+    if schedule {
+        "timer"
+    } else if socket {
+        "socket"
+    } else {
+        "service"
+    }
+}
+
+fn entry_unit(name: &str, instance: Option<&str>, suffix: &str) -> String {
+    format!("{}.{suffix}", service_name(name, instance))
 }
 
 fn running() -> bool {
@@ -83,22 +102,43 @@ impl Driver for Systemd {
         Status::new(instance, unit, state, pid, uptime).with_last_exit(parse_last_exit(&text))
     }
 
+    /// A task on a schedule is enabled by its timer, a socket-activated
+    /// service by its socket; any other service by a link in each target's
+    /// `.wants` it names (`install.wanted_by`), and one per alias.
     fn enable_links(&self, recipe: &Recipe, _: Flavor, instance: Option<&str>) -> Vec<LinkRecord> {
+        let suffix = entry_suffix(recipe.schedule.is_some(), recipe.socket.is_some());
         let name = &recipe.name;
-        let file = if recipe.instances.is_some() { format!("{name}@.service") } else { format!("{name}.service") };
-        vec![LinkRecord {
-            path: format!("/etc/systemd/system/multi-user.target.wants/{}", unit_name(name, instance)),
+        let template = recipe.instances.is_some();
+        let file = if template { format!("{name}@.{suffix}") } else { format!("{name}.{suffix}") };
+        let unit = entry_unit(name, instance, suffix);
+        let link = |path: String| LinkRecord {
+            path,
             target: format!("/etc/systemd/system/{file}"),
             instance: instance.map(str::to_owned),
             backup: None,
-        }]
+        };
+        let targets: Vec<&str> = match suffix {
+            "timer" => vec!["timers.target"],
+            "socket" => vec!["sockets.target"],
+            _ => recipe.wanted_by.iter().map(String::as_str).collect(),
+        };
+        let mut links: Vec<LinkRecord> =
+            targets.iter().map(|t| link(format!("/etc/systemd/system/{t}.wants/{unit}"))).collect();
+        if suffix == "service" {
+            for alias in &recipe.aliases {
+                links.push(link(format!("/etc/systemd/system/{}", entry_unit(alias, instance, "service"))));
+            }
+        }
+        links
     }
 
     /// On the running host, systemd's own answer (a package's link to the
     /// same unit name counts); under a root, the links recorded.
     fn enabled(&self, root: &Path, m: &Manifest, instance: Option<&str>) -> bool {
         if root == Path::new("/") && running() {
-            let said = stdout_of("systemctl", &["is-enabled", &unit_name(&m.recipe, instance)]);
+            let has = |end: &str| m.files.iter().any(|f| f.path.ends_with(end));
+            let suffix = entry_suffix(has(".timer"), has(".socket"));
+            let said = stdout_of("systemctl", &["is-enabled", &entry_unit(&m.recipe, instance, suffix)]);
             return matches!(said.trim(), "enabled" | "enabled-runtime");
         }
         m.links.iter().any(|l| l.instance.as_deref() == instance)
@@ -149,5 +189,52 @@ mod tests {
         assert_eq!(parse_show(&fixture("systemctl-show-activating-auto-restart.txt")).0, State::Starting);
         assert_eq!(parse_show(&fixture("systemctl-show-inactive-stopped.txt")), (State::Stopped, None, None));
         assert_eq!(parse_show(&fixture("systemctl-show-no-such-unit-loadstate.txt")).0, State::Unknown);
+    }
+
+    fn links_of(toml: &str, instance: Option<&str>) -> Vec<(String, String)> {
+        let recipe = crate::recipe::parse_recipe(Path::new("t.toml"), toml).expect("the recipe parses");
+        Systemd.enable_links(&recipe, Flavor::Debian, instance).into_iter().map(|l| (l.path, l.target)).collect()
+    }
+
+    const BASE: &str = "name = \"t\"\nsummary = \"t\"\n[run]\ncommand = [\"/bin/sleep\", \"1000\"]\nuser = \"nobody\"\n";
+
+    #[test]
+    fn enabling_links_the_unit_that_starts_the_service() {
+        let plain = links_of(BASE, None);
+        assert_eq!(
+            plain,
+            vec![(
+                "/etc/systemd/system/multi-user.target.wants/t.service".into(),
+                "/etc/systemd/system/t.service".into()
+            )]
+        );
+        let wanted = links_of(
+            &format!("wanted_by = [\"graphical.target\", \"network-online.target\"]\naliases = [\"tee\"]\n{BASE}"),
+            None,
+        );
+        let paths: Vec<&str> = wanted.iter().map(|l| l.0.as_str()).collect();
+        assert_eq!(
+            paths,
+            [
+                "/etc/systemd/system/graphical.target.wants/t.service",
+                "/etc/systemd/system/network-online.target.wants/t.service",
+                "/etc/systemd/system/tee.service",
+            ]
+        );
+        assert!(wanted.iter().all(|l| l.1 == "/etc/systemd/system/t.service"));
+    }
+
+    #[test]
+    fn a_task_on_a_schedule_is_enabled_by_its_timer_and_a_socket_service_by_its_socket() {
+        let timed = links_of(&format!("{BASE}type = \"oneshot\"\n[schedule]\nevery = \"1h\"\n"), None);
+        assert_eq!(
+            timed,
+            vec![("/etc/systemd/system/timers.target.wants/t.timer".into(), "/etc/systemd/system/t.timer".into())]
+        );
+        let socket = links_of(&format!("{BASE}[socket]\nstream = [\"127.0.0.1:7000\"]\naccept = true\n"), None);
+        assert_eq!(
+            socket,
+            vec![("/etc/systemd/system/sockets.target.wants/t.socket".into(), "/etc/systemd/system/t.socket".into())]
+        );
     }
 }
