@@ -3,6 +3,7 @@
 mod check;
 mod detect;
 mod enable;
+mod import;
 mod install;
 mod list;
 mod new;
@@ -93,6 +94,10 @@ enum Command {
         #[arg(long)]
         root: Option<PathBuf>,
     },
+    /// Read units, init scripts, supervisord programs or Procfiles into recipes, with a fidelity report.
+    Import(Box<import::ImportArgs>),
+    /// Import a unit or script, then render it for another init system.
+    Convert(Box<import::ConvertArgs>),
     /// Install a recipe's artifacts, record them, and optionally enable and start them.
     Install(Box<install::InstallArgs>),
     /// Remove what install wrote, restoring any file it replaced.
@@ -145,6 +150,8 @@ pub fn main() -> ExitCode {
         Command::New(args) => new::run(&args),
         Command::Check { paths, json } => check::run(&paths, json),
         Command::Detect { json, explain, root } => detect::run(json, explain, root.as_deref()),
+        Command::Import(args) => import::run_import(&args),
+        Command::Convert(args) => import::run_convert(&args),
         Command::Install(args) => install::run_install(&args),
         Command::Uninstall(args) => install::run_uninstall(&args),
         Command::Enable(args) => enable::run(&args, true),

@@ -33,9 +33,15 @@ pub fn run(
     for note in features::notes(&recipe, target) {
         eprintln!("note: {}: {note}", target.name());
     }
+    emit(&artifacts, out)
+}
+
+/// Artifacts to stdout, or written under `out` at their host paths (all
+/// checked before any is written).
+pub fn emit(artifacts: &[crate::render::Artifact], out: Option<&Path>) -> Result<(), CliError> {
     let Some(out) = out else {
         let mut text = String::new();
-        for artifact in &artifacts {
+        for artifact in artifacts {
             if artifacts.len() > 1 {
                 text.push_str(&format!("# ==> {} <==\n", artifact.path));
             }
@@ -47,13 +53,13 @@ pub fn run(
         return print(&text);
     };
     // Check everything before writing anything.
-    for artifact in &artifacts {
+    for artifact in artifacts {
         let dest = out.join(artifact.path.trim_start_matches('/'));
         if dest.is_dir() {
             return Err(CliError::msg(format!("{} is a directory; nothing was written", dest.display())));
         }
     }
-    for artifact in &artifacts {
+    for artifact in artifacts {
         let dest = out.join(artifact.path.trim_start_matches('/'));
         if let Some(parent) = dest.parent() {
             fs::create_dir_all(parent)?;

@@ -196,7 +196,8 @@ mod tests {
         Systemd.enable_links(&recipe, Flavor::Debian, instance).into_iter().map(|l| (l.path, l.target)).collect()
     }
 
-    const BASE: &str = "name = \"t\"\nsummary = \"t\"\n[run]\ncommand = [\"/bin/sleep\", \"1000\"]\nuser = \"nobody\"\n";
+    const BASE: &str =
+        "name = \"t\"\nsummary = \"t\"\n[run]\ncommand = [\"/bin/sleep\", \"1000\"]\nuser = \"nobody\"\n";
 
     #[test]
     fn enabling_links_the_unit_that_starts_the_service() {

@@ -1,0 +1,447 @@
+//! LSB init scripts read into a recipe: the header, the `DAEMON`/`DAEMON_ARGS`/
+//! `PIDFILE`/`NAME`/`USER` conventions, `start-stop-daemon` calls and the
+//! `init-d-script` helper. The script's own logic is never run or copied.
+
+use super::{
+    Source,
+    draft::{Draft, lit},
+    ini::Problem,
+    report::Report,
+    words::{self, Dialect, Piece},
+};
+
+/// LSB facilities and the recipe's names for them.
+const FACILITIES: &[(&str, &str)] = &[
+    ("$network", "network"),
+    ("$named", "names"),
+    ("$time", "time"),
+    ("$remote_fs", "remote-fs"),
+    ("$local_fs", "local-fs"),
+    ("$syslog", "syslog"),
+    ("$portmap", "portmap"),
+];
+
+/// The actions every init script has, which initkit's script provides.
+const STANDARD_ACTIONS: &[&str] = &[
+    "start",
+    "stop",
+    "restart",
+    "force-reload",
+    "reload",
+    "status",
+    "try-restart",
+    "condrestart",
+    "*",
+    "configtest",
+    "testconfig",
+    "test",
+    "check",
+];
+
+pub fn import(src: &Source) -> Result<(String, Draft, Report), Vec<Problem>> {
+    let file = src.file.as_str();
+    let lines: Vec<&str> = src.text.lines().collect();
+    let mut r = Report::default();
+    let mut header: Vec<(usize, String, String)> = Vec::new();
+    let mut in_header = false;
+    let mut last_key: Option<usize> = None;
+    for (i, line) in lines.iter().enumerate() {
+        if line.starts_with("### BEGIN INIT INFO") {
+            in_header = true;
+            continue;
+        }
+        if line.starts_with("### END INIT INFO") {
+            in_header = false;
+            continue;
+        }
+        if in_header {
+            let body = line.trim_start_matches('#');
+            if let Some((k, v)) =
+                body.split_once(':').filter(|(k, _)| !k.starts_with([' ', '\t']) && !k.trim().is_empty())
+            {
+                header.push((i + 1, k.trim().to_owned(), v.trim().to_owned()));
+                last_key = Some(header.len() - 1);
+            } else if let Some(k) = last_key {
+                // A continuation line of a multi-line Description.
+                header[k].2.push(' ');
+                header[k].2.push_str(body.trim());
+            }
+        }
+    }
+    let assignments = top_level_assignments(&lines);
+    let get = |k: &str| assignments.iter().rev().find(|(_, n, _)| n == k).map(|(l, _, v)| (*l, v.clone()));
+    let helper = lines.first().is_some_and(|l| l.contains("init-d-script"));
+    let provides = header.iter().find(|(_, k, _)| k == "Provides").map(|(_, _, v)| v.clone());
+    let stem = provides
+        .as_deref()
+        .and_then(|p| p.split_whitespace().next())
+        .map_or_else(|| src.stem().to_owned(), str::to_owned);
+    let name = super::recipe_name(&stem);
+    let mut d = Draft::new(&name, &name);
+    d.set_list::<&str>(&[], "needs", &[]);
+
+    for (l, k, v) in &header {
+        let key = format!("LSB {k}");
+        match k.as_str() {
+            "Provides" => {
+                for alias in v.split_whitespace().skip(1) {
+                    if crate::recipe::is_recipe_name(alias) {
+                        d.push(&[], "aliases", alias);
+                    }
+                }
+                r.carried(file, *l, &key);
+            }
+            "Short-Description" => {
+                d.set(&[], "summary", v.as_str());
+                r.carried(file, *l, &key);
+            }
+            "Description" => {
+                d.set(&[], "description", v.as_str());
+                r.carried(file, *l, &key);
+            }
+            "Required-Start" | "Should-Start" | "X-Start-Before" => {
+                for fac in v.split_whitespace() {
+                    match FACILITIES.iter().find(|(n, _)| *n == fac) {
+                        Some((_, f)) if k != "X-Start-Before" => d.push(&[], "needs", f),
+                        _ if fac.starts_with('$') => {}
+                        _ => {
+                            let rel = match k.as_str() {
+                                "Required-Start" => "requires",
+                                "Should-Start" => "wants",
+                                _ => "before",
+                            };
+                            if crate::recipe::Dep::parse(fac).is_ok() && fac != name {
+                                d.push(&["depends"], rel, fac);
+                                if rel != "before" {
+                                    d.push(&["depends"], "after", fac);
+                                }
+                            }
+                        }
+                    }
+                }
+                let unknown: Vec<&str> = v
+                    .split_whitespace()
+                    .filter(|f| f.starts_with('$') && !FACILITIES.iter().any(|(n, _)| n == f))
+                    .collect();
+                if unknown.iter().all(|u| *u == "$all") && !unknown.is_empty() {
+                    r.approximated(file, *l, &key, "`$all` (start last): ordered after the facilities only");
+                } else if unknown.is_empty() {
+                    r.carried(file, *l, &key);
+                } else {
+                    r.dropped(file, *l, &key, format!("facilities initkit does not know: {}", unknown.join(" ")));
+                }
+            }
+            "Required-Stop" | "Should-Stop" | "X-Stop-After" => {
+                r.approximated(file, *l, &key, "stop order is the reverse of start order");
+            }
+            "Default-Start" | "Default-Stop" => {
+                r.approximated(file, *l, &key, "started in the default runlevels (2 3 4 5; multi-user.target)");
+            }
+            "X-Interactive" => r.dropped(file, *l, &key, "an interactive start (a passphrase prompt) is not supported"),
+            _ => r.dropped(file, *l, &key, "initkit has no equivalent"),
+        }
+    }
+
+    // The command: DAEMON and its arguments, or a start-stop-daemon call.
+    let mut vars: Vec<(String, String)> = Vec::new();
+    let ssd = start_stop_daemon(&lines);
+    let daemon = get("DAEMON").or_else(|| ssd.exec.clone());
+    let Some((dl, daemon_raw)) = daemon else {
+        return Err(vec![Problem {
+            file: file.into(),
+            line: 1,
+            message: "no DAEMON= and no start-stop-daemon --exec: cannot tell what the script runs".into(),
+        }]);
+    };
+    let resolve = |v: &str| expand(v, &assignments);
+    let daemon_path = resolve(&daemon_raw);
+    if !daemon_path.starts_with('/') || daemon_path.contains('$') {
+        return Err(vec![Problem {
+            file: file.into(),
+            line: dl,
+            message: format!("DAEMON `{daemon_raw}` is not an absolute path"),
+        }]);
+    }
+    r.carried(file, dl, "DAEMON");
+    let mut command = vec![lit(&daemon_path)];
+    let args_var =
+        ["DAEMON_ARGS", "DAEMON_OPTS", "OPTIONS", "ARGS", "OPTS"].iter().find_map(|k| get(k).map(|v| (*k, v)));
+    let ssd_args = ssd.args.as_ref().filter(|(_, a)| !a.trim().is_empty());
+    match (ssd_args, args_var) {
+        (Some((al, args)), _) => match words::split(args, Dialect::Shell) {
+            Ok(ws) => {
+                for w in &ws {
+                    let resolved: Vec<Piece> = w.iter().flat_map(|p| inline(p, &assignments, &mut vars)).collect();
+                    command.push(words::template(&resolved));
+                }
+                r.carried(file, *al, "start-stop-daemon -- arguments");
+            }
+            Err(e) => r.dropped(file, *al, "start-stop-daemon -- arguments", e),
+        },
+        (None, Some((k, (al, v)))) => {
+            vars.push((k.to_owned(), resolve(&v)));
+            command.push(format!("{{{k}...}}"));
+            r.approximated(file, al, k, format!("a setting `{k}`, word-split as data; /etc/default is not read: set it with `initkit install --set {k}=…`"));
+        }
+        (None, None) => {}
+    }
+    d.set_list(&["run"], "command", &command);
+    for (k, v) in vars {
+        d.set(&["vars"], &k, lit(&v));
+    }
+
+    let user = get("USER").or_else(|| get("DAEMON_USER")).or(ssd.user.clone());
+    match user {
+        Some((l, u)) => {
+            let u = resolve(&u);
+            let u = u.split(':').next().unwrap_or(&u).to_owned();
+            if crate::recipe::is_recipe_name(&u)
+                || u.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-')) && !u.is_empty()
+            {
+                d.set(&["run"], "user", u.as_str());
+                r.carried(file, l, "user (--chuid)");
+            } else {
+                d.set(&["run"], "user", "root");
+                r.dropped(file, l, "user (--chuid)", format!("`{u}` is not a user name"));
+            }
+        }
+        None => d.set(&["run"], "user", "root"),
+    }
+
+    let pidfile = get("PIDFILE").or(ssd.pidfile.clone());
+    let background = ssd.background || helper;
+    match &pidfile {
+        Some((l, p)) if !background => {
+            let p = resolve(p);
+            if p.starts_with('/') && !p.contains('$') {
+                d.set(&["run"], "type", "forking");
+                d.set(&["run"], "pidfile", lit(&p));
+                r.carried(file, *l, "PIDFILE");
+            } else {
+                r.dropped(file, *l, "PIDFILE", format!("`{p}` is not an absolute path"));
+            }
+        }
+        Some((l, _)) => {
+            r.approximated(file, *l, "PIDFILE", "initkit records the PID it starts itself (--make-pidfile)")
+        }
+        None => {}
+    }
+    if helper {
+        r.approximated(
+            file,
+            1,
+            "init-d-script",
+            "runs in the foreground under initkit's script, as the helper does with start-stop-daemon",
+        );
+    }
+
+    if let Some((l, sig)) = reload_signal(&lines) {
+        d.set(&["reload"], "signal", sig.as_str());
+        r.carried(file, l, "reload");
+    }
+    for (l, action) in case_actions(&lines) {
+        if !STANDARD_ACTIONS.contains(&action.as_str()) {
+            r.dropped(
+                file,
+                l,
+                &format!("action `{action}`"),
+                "a custom action of the script; initkit's script has its own set",
+            );
+        } else if matches!(action.as_str(), "configtest" | "testconfig" | "test" | "check") {
+            r.dropped(
+                file,
+                l,
+                &format!("action `{action}`"),
+                "the config test of a script is not read; give the recipe a [check] command",
+            );
+        }
+    }
+    if let Some((l, _)) = get("ENABLED").or_else(|| get("START")).filter(|(_, v)| !v.is_empty()) {
+        r.approximated(
+            file,
+            l,
+            "ENABLED",
+            "the switch is not carried: enabling the service with initkit says the same",
+        );
+    }
+    Ok((name, d, r))
+}
+
+/// `NAME=value` lines outside functions (no leading blanks), with `export`.
+fn top_level_assignments(lines: &[&str]) -> Vec<(usize, String, String)> {
+    let mut out = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        let line = line.strip_prefix("export ").unwrap_or(line);
+        let Some((k, v)) = line.split_once('=') else { continue };
+        if k.is_empty()
+            || !k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            || k.starts_with(|c: char| c.is_ascii_digit())
+        {
+            continue;
+        }
+        let v = v.split(" #").next().unwrap_or(v).trim();
+        let v = match words::split(v, Dialect::Shell) {
+            Ok(ws) if ws.len() == 1 => ws[0]
+                .iter()
+                .map(|p| match p {
+                    Piece::Lit(l) => l.clone(),
+                    Piece::Var { name, .. } => format!("${{{name}}}"),
+                })
+                .collect(),
+            Ok(ws) if ws.is_empty() => String::new(),
+            _ => continue,
+        };
+        out.push((i + 1, k.to_owned(), v));
+    }
+    out
+}
+
+/// A value with `${X}` references to earlier assignments filled in.
+fn expand(v: &str, assignments: &[(usize, String, String)]) -> String {
+    let mut s = v.to_owned();
+    for _ in 0..4 {
+        for (_, k, val) in assignments {
+            s = s.replace(&format!("${{{k}}}"), val).replace(&format!("${k}"), val);
+        }
+    }
+    s
+}
+
+/// A piece of an argument: a reference to a script variable is filled in when
+/// the script sets it, else it becomes a setting.
+fn inline(p: &Piece, assignments: &[(usize, String, String)], vars: &mut Vec<(String, String)>) -> Vec<Piece> {
+    match p {
+        Piece::Var { name, split } => match assignments.iter().rev().find(|(_, k, _)| k == name) {
+            Some((_, _, v)) if !split => vec![Piece::Lit(expand(v, assignments))],
+            Some((_, _, v)) => {
+                if !vars.iter().any(|(k, _)| k == name) {
+                    vars.push((name.clone(), expand(v, assignments)));
+                }
+                vec![p.clone()]
+            }
+            None => {
+                if !vars.iter().any(|(k, _)| k == name) {
+                    vars.push((name.clone(), String::new()));
+                }
+                vec![p.clone()]
+            }
+        },
+        lit @ Piece::Lit(_) => vec![lit.clone()],
+    }
+}
+
+#[derive(Default)]
+struct Ssd {
+    exec: Option<(usize, String)>,
+    args: Option<(usize, String)>,
+    user: Option<(usize, String)>,
+    pidfile: Option<(usize, String)>,
+    background: bool,
+}
+
+/// The first `start-stop-daemon --start` call, continuation lines joined.
+fn start_stop_daemon(lines: &[&str]) -> Ssd {
+    let mut out = Ssd::default();
+    let mut i = 0;
+    while i < lines.len() {
+        let first = i;
+        let mut call = lines[i].trim().to_owned();
+        while call.ends_with('\\') && i + 1 < lines.len() {
+            call.pop();
+            i += 1;
+            call.push(' ');
+            call.push_str(lines[i].trim());
+        }
+        i += 1;
+        if !call.contains("start-stop-daemon")
+            || !(call.contains("--start") || call.contains(" -S"))
+            || call.contains("--test")
+        {
+            continue;
+        }
+        let call = call.split(['|', ';']).next().unwrap_or(&call).replace("|| return 2", "");
+        let (opts, args) = match call.split_once(" -- ") {
+            Some((o, a)) => (o.to_owned(), Some(a.trim().trim_end_matches("|| return 2").to_owned())),
+            None => (call.clone(), None),
+        };
+        let toks: Vec<&str> = opts.split_whitespace().collect();
+        let l = first + 1;
+        for (j, t) in toks.iter().enumerate() {
+            let next = toks.get(j + 1).map(|s| s.trim_matches('"').to_owned());
+            match *t {
+                "--exec" | "-x" | "--startas" | "-a" => out.exec = next.map(|v| (l, v)),
+                "--chuid" | "-c" | "--user" | "-u" if out.user.is_none() => out.user = next.map(|v| (l, v)),
+                "--pidfile" | "-p" => out.pidfile = next.map(|v| (l, v)),
+                "--background" | "-b" => out.background = true,
+                _ => {}
+            }
+        }
+        out.args = args.map(|a| (l, a));
+        break;
+    }
+    out
+}
+
+/// `reload)` arms that send a signal (`--signal HUP`, `killproc -HUP`).
+fn reload_signal(lines: &[&str]) -> Option<(usize, String)> {
+    let start = lines.iter().position(|l| l.trim_start().starts_with("reload") && l.contains(')'))?;
+    for (i, line) in lines.iter().enumerate().skip(start + 1).take(15) {
+        let t = line.trim();
+        if t == ";;" {
+            break;
+        }
+        let toks: Vec<&str> = t.split_whitespace().collect();
+        for (j, tok) in toks.iter().enumerate() {
+            let sig = match *tok {
+                "--signal" | "-s" if t.contains("start-stop-daemon") => toks.get(j + 1).copied(),
+                x if t.contains("killproc") && x.starts_with('-') && x.len() > 1 => Some(&x[1..]),
+                _ => None,
+            };
+            if let Some(sig) = sig {
+                let sig = sig.trim_start_matches("SIG").trim_matches('"');
+                if crate::recipe::signal::Signal::parse(sig).is_ok() {
+                    return Some((i + 1, sig.to_owned()));
+                }
+            }
+        }
+    }
+    None
+}
+
+/// The actions of the script's main `case "$1"`, as its arms name them.
+fn case_actions(lines: &[&str]) -> Vec<(usize, String)> {
+    let Some(start) =
+        lines.iter().position(|l| l.trim_start().starts_with("case \"$1\"") || l.trim_start().starts_with("case $1"))
+    else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let mut depth = 0;
+    for (i, line) in lines.iter().enumerate().skip(start + 1) {
+        let t = line.trim();
+        if t.starts_with("case ") {
+            depth += 1;
+        }
+        if t == "esac" || t.starts_with("esac") {
+            if depth == 0 {
+                break;
+            }
+            depth -= 1;
+            continue;
+        }
+        if depth == 0 && !t.starts_with('#') && !t.starts_with("echo") {
+            if let Some((pat, _)) = t.split_once(')') {
+                if !pat.contains(' ') || pat.contains('|') {
+                    for a in pat.split('|') {
+                        let a = a.trim().trim_matches('"').trim_start_matches('(');
+                        if !a.is_empty() && a.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '*'))
+                        {
+                            out.push((i + 1, a.to_owned()));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    out
+}
