@@ -96,6 +96,17 @@ fn units() -> (tempfile::TempDir, Vec<(String, String, f64)>) {
     (dir, units)
 }
 
+/// The absolute programs a unit's `Exec*=` lines run.
+fn executables(unit: &str) -> Vec<String> {
+    unit.lines()
+        .filter(|l| l.starts_with("Exec"))
+        .filter_map(|l| l.split_once('=').map(|(_, v)| v))
+        .filter_map(|v| v.trim_start_matches(['-', '@', ':', '+', '!']).split_whitespace().next())
+        .filter(|p| p.starts_with('/'))
+        .map(str::to_owned)
+        .collect()
+}
+
 #[test]
 fn every_unit_passes_systemd_analyze_verify_with_empty_stderr() {
     if !common::require_tool("systemd-analyze", "systemd-analyze verify of the units") {
@@ -103,6 +114,12 @@ fn every_unit_passes_systemd_analyze_verify_with_empty_stderr() {
     }
     let (dir, units) = units();
     for (name, unit, _) in &units {
+        // verify loads the programs the unit runs: one not installed here
+        // skips that unit loudly (and fails under CI, which installs them).
+        let text = fs::read_to_string(dir.path().join(unit)).unwrap();
+        if !executables(&text).iter().all(|p| common::require_tool(p, &format!("systemd-analyze verify of {name}"))) {
+            continue;
+        }
         let out = Command::new("systemd-analyze")
             .args(["verify", "--man=no"])
             .arg(format!("./{unit}"))

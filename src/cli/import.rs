@@ -234,11 +234,12 @@ pub fn run_import(args: &ImportArgs) -> Result<(), CliError> {
             let mut refused = Vec::new();
             for i in &imported {
                 let dest = dir.join(format!("{}.toml", i.name));
-                if let Ok(old) = fs::read_to_string(&dest) {
-                    if old != i.recipe && !args.force {
-                        refused.push(dest.display().to_string());
-                        continue;
-                    }
+                if let Ok(old) = fs::read_to_string(&dest)
+                    && old != i.recipe
+                    && !args.force
+                {
+                    refused.push(dest.display().to_string());
+                    continue;
                 }
                 write_atomic(&dest, i.recipe.as_bytes(), 0o644, None)?;
                 if !args.json {

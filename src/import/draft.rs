@@ -64,10 +64,10 @@ impl Draft {
     pub fn push(&mut self, path: &[&str], key: &str, value: &str) {
         let t = self.table(path);
         let item = t.entry(key).or_insert_with(|| Item::Value(Value::Array(Array::new())));
-        if let Some(a) = item.as_array_mut() {
-            if !a.iter().any(|v| v.as_str() == Some(value)) {
-                a.push(value);
-            }
+        if let Some(a) = item.as_array_mut()
+            && !a.iter().any(|v| v.as_str() == Some(value))
+        {
+            a.push(value);
         }
     }
 

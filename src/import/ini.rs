@@ -38,7 +38,7 @@ pub fn parse(file: &str, text: &str, comments: &[char]) -> (Vec<Entry>, Vec<Prob
         }
         if let Some(rest) = line.strip_prefix('[') {
             match rest.strip_suffix(']') {
-                Some(name) => section = name.trim().to_owned(),
+                Some(name) => name.trim().clone_into(&mut section),
                 None => problems.push(Problem {
                     file: file.into(),
                     line: i + 1,

@@ -8,6 +8,7 @@ pub mod report;
 pub mod supervisord;
 pub mod systemd;
 pub mod sysv;
+pub mod upstart;
 pub mod words;
 
 use std::path::Path;
@@ -70,7 +71,9 @@ pub struct Imported {
     pub catalogue: Option<String>,
 }
 
-/// Which format a file is, from its name and its first lines.
+/// Which format a file is, from its name and its first lines (unit and
+/// script names are lower case by convention: compared as they are).
+#[allow(clippy::case_sensitive_file_extension_comparisons)]
 pub fn detect(file: &str, text: &str) -> Option<Format> {
     let base = Path::new(file).file_name().and_then(|n| n.to_str()).unwrap_or(file);
     let first = text.lines().next().unwrap_or("");

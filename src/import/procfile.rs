@@ -40,23 +40,16 @@ pub fn import(src: &Source) -> Result<Vec<(String, Draft, Report)>, Vec<Problem>
             ws.first().and_then(words::plain).is_some_and(|w| w.starts_with('/'))
                 && words::vars(ws).iter().all(|v| v == "PORT")
         });
-        match direct {
-            Some(ws) => {
-                let argv: Vec<String> = ws
-                    .iter()
-                    .map(|w| words::template(w).replace("{PORT...}", "{instance}").replace("{PORT}", "{instance}"))
-                    .collect();
-                d.set_list(&["run"], "command", &argv);
-                r.carried(file, l, kind);
-            }
-            None => {
-                d.set_list(
-                    &["run"],
-                    "command",
-                    &["/bin/sh".to_owned(), "-c".to_owned(), format!("exec {}", lit(command))],
-                );
-                r.approximated(file, l, kind, "run by /bin/sh -c in the app's directory, as foreman runs it");
-            }
+        if let Some(ws) = direct {
+            let argv: Vec<String> = ws
+                .iter()
+                .map(|w| words::template(w).replace("{PORT...}", "{instance}").replace("{PORT}", "{instance}"))
+                .collect();
+            d.set_list(&["run"], "command", &argv);
+            r.carried(file, l, kind);
+        } else {
+            d.set_list(&["run"], "command", &["/bin/sh".to_owned(), "-c".to_owned(), format!("exec {}", lit(command))]);
+            r.approximated(file, l, kind, "run by /bin/sh -c in the app's directory, as foreman runs it");
         }
         d.set(&["run"], "user", src.owner.as_deref().unwrap_or("root"));
         if let Some(dir) = &src.dir {

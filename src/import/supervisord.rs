@@ -10,6 +10,7 @@ use super::{
 };
 use crate::recipe::duration::format_duration;
 
+#[allow(clippy::many_single_char_names)] // (file, line, key, value) in every arm
 pub fn import(src: &Source) -> Result<Vec<(String, Draft, Report)>, Vec<Problem>> {
     let file = src.file.as_str();
     let (entries, problems) = ini::parse(file, &src.text, &['#', ';']);
@@ -18,10 +19,10 @@ pub fn import(src: &Source) -> Result<Vec<(String, Draft, Report)>, Vec<Problem>
     }
     let mut programs: Vec<String> = Vec::new();
     for e in &entries {
-        if let Some(p) = e.section.strip_prefix("program:") {
-            if !programs.iter().any(|x| x == p) {
-                programs.push(p.to_owned());
-            }
+        if let Some(p) = e.section.strip_prefix("program:")
+            && !programs.iter().any(|x| x == p)
+        {
+            programs.push(p.to_owned());
         }
     }
     let mut out = Vec::new();
@@ -104,10 +105,10 @@ pub fn import(src: &Source) -> Result<Vec<(String, Draft, Report)>, Vec<Problem>
                     r.carried(file, l, k);
                 }
                 "autostart" | "redirect_stderr" | "stopasgroup" | "killasgroup" | "process_name" => {
-                    r.carried(file, l, k)
+                    r.carried(file, l, k);
                 }
                 "startsecs" | "startretries" => {
-                    r.approximated(file, l, k, "initkit's readiness and restart limits apply")
+                    r.approximated(file, l, k, "initkit's readiness and restart limits apply");
                 }
                 "stdout_logfile"
                 | "stderr_logfile"

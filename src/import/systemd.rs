@@ -237,6 +237,8 @@ fn is_list(key: &str) -> bool {
         || HARDENING.contains(&key)
 }
 
+// The mapping reads (file, line, key, value) in every arm: one-letter names keep the table readable.
+#[allow(clippy::struct_excessive_bools)]
 struct Mapper {
     d: Draft,
     r: Report,
@@ -249,6 +251,7 @@ struct Mapper {
     pidfile: Option<(String, usize, String, String)>,
 }
 
+#[allow(clippy::many_single_char_names)]
 impl Mapper {
     fn entry(&mut self, e: &Entry) {
         let (f, l, k, v) = (e.file.as_str(), e.line, e.key.as_str(), e.value.as_str());
@@ -275,7 +278,7 @@ impl Mapper {
             }
             ("Unit", "StartLimitBurst") => self.number(f, l, &key, &["restart"], "burst", v),
             ("Unit", "StartLimitIntervalSec" | "StartLimitInterval") => {
-                self.duration(f, l, &key, &["restart"], "interval", v)
+                self.duration(f, l, &key, &["restart"], "interval", v);
             }
             ("Unit", c) if c.starts_with("Condition") || c.starts_with("Assert") => self.condition(f, l, &key, c, v),
             ("Service", "Type") => self.kind(f, l, &key, v),
@@ -507,7 +510,7 @@ impl Mapper {
             ),
             ("Service", "WatchdogSec") => self.r.dropped(f, l, &key, "initkit has no watchdog"),
             ("Install", "Also") => {
-                self.r.approximated(f, l, &key, "installing the service installs its timer or socket with it")
+                self.r.approximated(f, l, &key, "installing the service installs its timer or socket with it");
             }
             _ => self.r.dropped(f, l, &key, "initkit has no equivalent"),
         }
@@ -543,11 +546,11 @@ impl Mapper {
         };
         let mut approximated = Vec::new();
         for unit in v.split_whitespace() {
-            if let Some((_, facility)) = FACILITIES.iter().find(|(u, _)| *u == unit) {
-                if matches!(k, "After" | "Wants" | "Requires") {
-                    self.d.push(&[], "needs", facility);
-                    continue;
-                }
+            if let Some((_, facility)) = FACILITIES.iter().find(|(u, _)| *u == unit)
+                && matches!(k, "After" | "Wants" | "Requires")
+            {
+                self.d.push(&[], "needs", facility);
+                continue;
             }
             if IMPLIED.contains(&unit) && matches!(k, "After" | "Wants" | "Requires") {
                 if unit == "network.target" {
@@ -657,10 +660,10 @@ impl Mapper {
                 continue;
             }
             match chars.next() {
-                Some('%') => out.push('%'),
+                Some('%') | None => out.push('%'),
                 Some('i' | 'I') if self.template => out.push_str("{instance}"),
                 Some('n') => {
-                    out.push_str(&format!("{{name}}{}.service", if self.template { "@{instance}" } else { "" }))
+                    out.push_str(&format!("{{name}}{}.service", if self.template { "@{instance}" } else { "" }));
                 }
                 Some('N' | 'p' | 'P') => out.push_str("{name}"),
                 Some('t') => out.push_str("/run"),
@@ -672,7 +675,6 @@ impl Mapper {
                     self.r.dropped(f, l, key, format!("the specifier `%{other}` has no recipe equivalent"));
                     return None;
                 }
-                None => out.push('%'),
             }
         }
         Some(out)

@@ -222,7 +222,7 @@ pub fn import(src: &Source) -> Result<(String, Draft, Report), Vec<Problem>> {
             }
         }
         Some((l, _)) => {
-            r.approximated(file, *l, "PIDFILE", "initkit records the PID it starts itself (--make-pidfile)")
+            r.approximated(file, *l, "PIDFILE", "initkit records the PID it starts itself (--make-pidfile)");
         }
         None => {}
     }
@@ -429,16 +429,16 @@ fn case_actions(lines: &[&str]) -> Vec<(usize, String)> {
             depth -= 1;
             continue;
         }
-        if depth == 0 && !t.starts_with('#') && !t.starts_with("echo") {
-            if let Some((pat, _)) = t.split_once(')') {
-                if !pat.contains(' ') || pat.contains('|') {
-                    for a in pat.split('|') {
-                        let a = a.trim().trim_matches('"').trim_start_matches('(');
-                        if !a.is_empty() && a.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '*'))
-                        {
-                            out.push((i + 1, a.to_owned()));
-                        }
-                    }
+        if depth == 0
+            && !t.starts_with('#')
+            && !t.starts_with("echo")
+            && let Some((pat, _)) = t.split_once(')')
+            && (!pat.contains(' ') || pat.contains('|'))
+        {
+            for a in pat.split('|') {
+                let a = a.trim().trim_matches('"').trim_start_matches('(');
+                if !a.is_empty() && a.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '*')) {
+                    out.push((i + 1, a.to_owned()));
                 }
             }
         }

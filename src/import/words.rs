@@ -136,10 +136,10 @@ pub fn template(word: &Word) -> String {
 pub fn vars(words: &[Word]) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for p in words.iter().flatten() {
-        if let Piece::Var { name, .. } = p {
-            if !out.contains(name) {
-                out.push(name.clone());
-            }
+        if let Piece::Var { name, .. } = p
+            && !out.contains(name)
+        {
+            out.push(name.clone());
         }
     }
     out
@@ -173,7 +173,7 @@ mod tests {
 
     #[test]
     fn shell_code_is_refused_not_carried() {
-        assert_eq!(t(r#"$DAEMON -p "$PORT" $OPTS"#, Dialect::Shell), ["{DAEMON...}", "{PORT}", "{OPTS...}"]);
+        assert_eq!(t(r#"$DAEMON -p "$PORT" $OPTS"#, Dialect::Shell), ["{DAEMON...}", "-p", "{PORT}", "{OPTS...}"]);
         for code in ["x $(id)", "x `id`", "x; rm -rf /", "x | y", "x > /tmp/y", "x \"$1\""] {
             assert!(split(code, Dialect::Shell).is_err(), "{code}");
         }
