@@ -147,7 +147,12 @@ fn user_name(uid: u32) -> Option<String> {
 fn recognise(imported: &mut Imported, catalogue: Option<&Catalogue>) {
     let Some(catalogue) = catalogue else { return };
     let Ok(recipe) = parse_recipe(Path::new("x.toml"), &imported.recipe) else { return };
-    let program = recipe.run.command.first().and_then(crate::recipe::Template::as_literal);
+    // A shell or an interpreter says nothing about which daemon it runs.
+    let program = recipe.run.command.first().and_then(crate::recipe::Template::as_literal).filter(|p| {
+        let base = p.rsplit('/').next().unwrap_or(p);
+        !["sh", "bash", "dash", "env", "perl", "ruby", "node", "java", "php"].contains(&base)
+            && !base.starts_with("python")
+    });
     for entry in &catalogue.entries {
         let Ok(known) = entry.parse() else { continue };
         let same_program =
@@ -236,10 +241,17 @@ pub fn run_import(args: &ImportArgs) -> Result<(), CliError> {
                 let dest = dir.join(format!("{}.toml", i.name));
                 if let Ok(old) = fs::read_to_string(&dest)
                     && old != i.recipe
-                    && !args.force
                 {
-                    refused.push(dest.display().to_string());
-                    continue;
+                    if !args.force {
+                        refused.push(dest.display().to_string());
+                        continue;
+                    }
+                    // What --force replaces is kept beside it.
+                    let backup = dir.join(format!("{}.toml.bak", i.name));
+                    write_atomic(&backup, old.as_bytes(), 0o644, None)?;
+                    if !args.json {
+                        print(&format!("kept the old {} as {}\n", dest.display(), backup.display()))?;
+                    }
                 }
                 write_atomic(&dest, i.recipe.as_bytes(), 0o644, None)?;
                 if !args.json {

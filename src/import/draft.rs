@@ -46,6 +46,25 @@ impl Draft {
         t.contains_key(key)
     }
 
+    /// A string the draft holds, as written (braces doubled).
+    pub fn get_str(&self, path: &[&str], key: &str) -> Option<String> {
+        let mut t = self.doc.as_table();
+        for k in path {
+            t = t.get(k).and_then(Item::as_table)?;
+        }
+        t.get(key).and_then(Item::as_str).map(str::to_owned)
+    }
+
+    /// A list the draft holds, as written.
+    pub fn get_list(&self, path: &[&str], key: &str) -> Option<Vec<String>> {
+        let mut t = self.doc.as_table();
+        for k in path {
+            t = t.get(k).and_then(Item::as_table)?;
+        }
+        let array = t.get(key).and_then(Item::as_array)?;
+        Some(array.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
+    }
+
     pub fn set(&mut self, path: &[&str], key: &str, value: impl Into<Value>) {
         self.table(path).insert(key, Item::Value(value.into()));
     }

@@ -13,6 +13,7 @@ pub fn import(src: &Source) -> Result<Vec<(String, Draft, Report)>, Vec<Problem>
     let file = src.file.as_str();
     let mut out = Vec::new();
     let mut problems = Vec::new();
+    let mut skipped: Vec<Report> = Vec::new();
     let app =
         src.dir.as_deref().and_then(|d| std::path::Path::new(d).file_name()).and_then(|n| n.to_str()).unwrap_or("app");
     for (i, line) in src.text.lines().enumerate() {
@@ -29,6 +30,17 @@ pub fn import(src: &Source) -> Result<Vec<(String, Draft, Report)>, Vec<Problem>
             continue;
         };
         let command = command.trim();
+        if kind == "release" {
+            let mut r = Report::default();
+            r.dropped(
+                file,
+                l,
+                kind,
+                "Heroku's release phase runs once per deploy: it is not a process to keep running",
+            );
+            skipped.push(r);
+            continue;
+        }
         let name = super::recipe_name(&format!("{app}-{kind}"));
         let mut d = Draft::new(&name, &format!("{app} {kind} process (from a Procfile)"));
         let mut r = Report::default();
@@ -48,8 +60,21 @@ pub fn import(src: &Source) -> Result<Vec<(String, Draft, Report)>, Vec<Problem>
             d.set_list(&["run"], "command", &argv);
             r.carried(file, l, kind);
         } else {
-            d.set_list(&["run"], "command", &["/bin/sh".to_owned(), "-c".to_owned(), format!("exec {}", lit(command))]);
-            r.approximated(file, l, kind, "run by /bin/sh -c in the app's directory, as foreman runs it");
+            // `exec` makes a simple command the service's process; a compound
+            // one (`a && b`) keeps the shell, which `exec` would cut short.
+            let simple = words::split(command, Dialect::Shell).is_ok();
+            let line = if simple { format!("exec {command}") } else { command.to_owned() };
+            d.set_list(&["run"], "command", &["/bin/sh".to_owned(), "-c".to_owned(), lit(&line)]);
+            r.approximated(
+                file,
+                l,
+                kind,
+                if simple {
+                    "run by /bin/sh -c in the app's directory, as foreman runs it"
+                } else {
+                    "run by /bin/sh -c in the app's directory; the shell stays the service's process (a compound command)"
+                },
+            );
         }
         d.set(&["run"], "user", src.owner.as_deref().unwrap_or("root"));
         if let Some(dir) = &src.dir {
@@ -67,6 +92,12 @@ pub fn import(src: &Source) -> Result<Vec<(String, Draft, Report)>, Vec<Problem>
         }
         d.set(&["restart"], "policy", "always");
         out.push((name, d, r));
+    }
+    // What was left out is reported with the first recipe of the file.
+    if let Some((_, _, first)) = out.first_mut() {
+        for r in skipped {
+            first.entries.extend(r.entries);
+        }
     }
     if out.is_empty() && problems.is_empty() {
         problems.push(Problem { file: file.into(), line: 1, message: "no process types: not a Procfile".into() });

@@ -7,7 +7,7 @@ use super::{
     Source,
     draft::{Draft, lit, strings},
     ini::{self, Entry, Problem},
-    report::Report,
+    report::{Outcome, Report},
     words::{self, Dialect},
 };
 use crate::recipe::{Dep, duration::format_duration};
@@ -137,6 +137,7 @@ pub fn import(src: &Source) -> Result<(String, Draft, Report), Vec<Problem>> {
         oneshot: false,
         idle_io: false,
         pidfile: None,
+        before: Vec::new(),
     };
     // A later assignment replaces an earlier one (drop-ins); empty resets a list.
     let mut merged: Vec<Entry> = Vec::new();
@@ -171,6 +172,30 @@ pub fn import(src: &Source) -> Result<(String, Draft, Report), Vec<Problem>> {
             message: "Type=forking without PIDFile=: initkit cannot tell which process is the daemon".into(),
         }]);
     }
+    let check = m.d.get_list(&["check"], "command");
+    for (f, l, key, words, optional) in std::mem::take(&mut m.before) {
+        if !optional && check.as_ref() == Some(&words) {
+            m.r.approximated(
+                &f,
+                l,
+                &key,
+                "the config test (`[check]`): the gate runs it before start, reload and restart",
+            );
+            continue;
+        }
+        let description = format!("ExecStartPre from {}", super::base_name(&f));
+        m.d.push_table(
+            &["start"],
+            "before",
+            vec![
+                ("description", Value::from(description)),
+                ("run", strings(&words)),
+                ("timeout", Value::from("90s")),
+                ("optional", Value::from(optional)),
+            ],
+        );
+        m.r.carried(&f, l, &key);
+    }
     fix_up(&mut m);
     if m.oneshot && m.d.has(&[], "reload") {
         m.d.remove(&[], "reload");
@@ -185,9 +210,21 @@ pub fn import(src: &Source) -> Result<(String, Draft, Report), Vec<Problem>> {
     if template {
         m.d.set(&["instances"], "default", "main");
     }
+    // A setting the command names takes the unit's `Environment=` value as
+    // its default; the recipe reads settings from its own file, so values an
+    // `EnvironmentFile=` gives them belong there.
     for v in m.vars.clone() {
         if !m.d.has(&["vars"], &v) {
-            m.d.set(&["vars"], &v, "");
+            let value = m.d.get_str(&["run", "environment"], &v).unwrap_or_default();
+            m.d.set(&["vars"], &v, value);
+        }
+    }
+    if !m.vars.is_empty() {
+        for e in m.r.entries.iter_mut().filter(|e| e.setting == "[Service] EnvironmentFile") {
+            e.outcome = Outcome::Approximated(format!(
+                "kept for the process's environment; the command's settings ({}) are initkit settings (`--set`, /etc/default/NAME): move their values there",
+                m.vars.join(", ")
+            ));
         }
     }
     Ok((name, m.d, m.r))
@@ -249,6 +286,9 @@ struct Mapper {
     oneshot: bool,
     idle_io: bool,
     pidfile: Option<(String, usize, String, String)>,
+    /// `ExecStartPre=` steps, written once the config test is known (a step
+    /// that is the config test is the gate's, not a second run of it).
+    before: Vec<(String, usize, String, Vec<String>, bool)>,
 }
 
 #[allow(clippy::many_single_char_names)]
@@ -289,14 +329,33 @@ impl Mapper {
                 }
             }
             ("Service", "ExecReload") => {
+                // `ExecReload=` lines run in turn: a command before the last
+                // one is a check (haproxy's `-c`, then `kill -USR2`): it
+                // becomes the recipe's config test, run before reload and restart.
                 if self.d.has(&[], "reload") {
-                    self.r.dropped(
-                        f,
-                        l,
-                        &key,
-                        "a second reload command; a recipe's reload is one command or one signal",
-                    );
-                } else if let Some(signal) = kill_main(v) {
+                    match self.d.get_list(&["reload"], "command") {
+                        Some(first) if !self.d.has(&[], "check") => {
+                            self.d.remove(&[], "reload");
+                            self.d.set_list(&["check"], "command", &first);
+                            // The report says so at the line that became the check.
+                            if let Some(e) = self.r.entries.iter_mut().rfind(|e| e.setting == key) {
+                                e.outcome = Outcome::Approximated(
+                                    "a check before the reload: the config test (`[check]`), run before reload and restart"
+                                        .into(),
+                                );
+                            }
+                        }
+                        _ => {
+                            return self.r.dropped(
+                                f,
+                                l,
+                                &key,
+                                "a third reload command; a recipe's reload is a check and one command or signal",
+                            );
+                        }
+                    }
+                }
+                if let Some(signal) = kill_main(v) {
                     self.d.set(&["reload"], "signal", signal);
                     self.r.carried(f, l, &key);
                 } else if let Some(words) = self.command(f, l, &key, v) {
@@ -317,6 +376,12 @@ impl Mapper {
                     _ => (["stop"], "after"),
                 };
                 let optional = v.trim_start_matches(['@', '+', '!', ':']).starts_with('-');
+                if k == "ExecStartPre" {
+                    if let Some(words) = self.command(f, l, &key, v) {
+                        self.before.push((f.to_owned(), l, key.clone(), words, optional));
+                    }
+                    return;
+                }
                 if let Some(words) = self.command(f, l, &key, v) {
                     let description = format!("{k} from {}", super::base_name(f));
                     self.d.push_table(
@@ -628,6 +693,11 @@ impl Mapper {
                 return None;
             }
             out.push(t);
+        }
+        // A config test initkit rendered (`/bin/sh -c … initkit-check CMD…`) is CMD.
+        let quiet = crate::render::systemd::QUIET_CHECK;
+        if out.len() > quiet.len() && out.iter().zip(quiet).all(|(w, q)| *w == lit(q)) {
+            out.drain(..quiet.len());
         }
         let names = words::vars(&words);
         if names.iter().any(|n| n == "MAINPID") {

@@ -55,7 +55,9 @@ pub fn import(src: &Source) -> Result<(String, Draft, Report), Vec<Problem>> {
             continue;
         }
         if in_header {
+            // `# Key: value`; a continuation is indented further (`#  text`).
             let body = line.trim_start_matches('#');
+            let body = body.strip_prefix(' ').unwrap_or(body);
             if let Some((k, v)) =
                 body.split_once(':').filter(|(k, _)| !k.starts_with([' ', '\t']) && !k.trim().is_empty())
             {
@@ -145,7 +147,27 @@ pub fn import(src: &Source) -> Result<(String, Draft, Report), Vec<Problem>> {
     // The command: DAEMON and its arguments, or a start-stop-daemon call.
     let mut vars: Vec<(String, String)> = Vec::new();
     let ssd = start_stop_daemon(&lines);
-    let daemon = get("DAEMON").or_else(|| ssd.exec.clone());
+    // What start-stop-daemon runs is what the recipe runs; a DAEMON beside a
+    // different `--exec` is the program a wrapper starts (memcached's
+    // start-memcached), which the report says.
+    let resolve = |v: &str| expand(v, &assignments);
+    let wrapper = match (get("DAEMON"), &ssd.exec) {
+        (Some((_, d)), Some((l, e))) if resolve(&d) != resolve(e) && resolve(e).starts_with('/') => {
+            r.approximated(
+                file,
+                *l,
+                "start-stop-daemon --exec",
+                format!(
+                    "the script starts `{}`, which starts DAEMON `{}`: the recipe runs the first",
+                    resolve(e),
+                    resolve(&d)
+                ),
+            );
+            true
+        }
+        _ => false,
+    };
+    let daemon = if wrapper { ssd.exec.clone() } else { get("DAEMON").or_else(|| ssd.exec.clone()) };
     let Some((dl, daemon_raw)) = daemon else {
         return Err(vec![Problem {
             file: file.into(),
@@ -153,7 +175,6 @@ pub fn import(src: &Source) -> Result<(String, Draft, Report), Vec<Problem>> {
             message: "no DAEMON= and no start-stop-daemon --exec: cannot tell what the script runs".into(),
         }]);
     };
-    let resolve = |v: &str| expand(v, &assignments);
     let daemon_path = resolve(&daemon_raw);
     if !daemon_path.starts_with('/') || daemon_path.contains('$') {
         return Err(vec![Problem {
@@ -187,7 +208,23 @@ pub fn import(src: &Source) -> Result<(String, Draft, Report), Vec<Problem>> {
     }
     d.set_list(&["run"], "command", &command);
     for (k, v) in vars {
+        if v.is_empty() && !assignments.iter().any(|(_, n, _)| *n == k) {
+            r.dropped(
+                file,
+                1,
+                &format!("${k}"),
+                format!("set where the import cannot follow (a loop, a function, a sourced file): a setting with no value; give it with `--set {k}=…`"),
+            );
+        }
         d.set(&["vars"], &k, lit(&v));
+    }
+    for (l, what) in top_level_loops(&lines) {
+        r.dropped(
+            file,
+            l,
+            &format!("`{what}` loop"),
+            "the script repeats its work (one daemon per config file?): the recipe runs one; use instances",
+        );
     }
 
     let user = get("USER").or_else(|| get("DAEMON_USER")).or(ssd.user.clone());
@@ -235,6 +272,17 @@ pub fn import(src: &Source) -> Result<(String, Draft, Report), Vec<Problem>> {
         );
     }
 
+    if let Some((l, retry)) = stop_retry(&lines) {
+        match retry_timeout(&retry) {
+            Some(secs) => {
+                d.set(&["stop"], "timeout", format!("{secs}s"));
+                r.carried(file, l, "start-stop-daemon --retry");
+            }
+            None => {
+                r.dropped(file, l, "start-stop-daemon --retry", format!("`{retry}` is not a schedule initkit reads"));
+            }
+        }
+    }
     if let Some((l, sig)) = reload_signal(&lines) {
         d.set(&["reload"], "signal", sig.as_str());
         r.carried(file, l, "reload");
@@ -296,13 +344,47 @@ fn top_level_assignments(lines: &[&str]) -> Vec<(usize, String, String)> {
     out
 }
 
-/// A value with `${X}` references to earlier assignments filled in.
+/// `for`/`while`/`until` loops outside functions and outside the case arms.
+fn top_level_loops(lines: &[&str]) -> Vec<(usize, &'static str)> {
+    lines
+        .iter()
+        .enumerate()
+        .filter_map(|(i, l)| {
+            ["for", "while", "until"]
+                .into_iter()
+                .find(|w| l.strip_prefix(w).is_some_and(|rest| rest.starts_with([' ', '(', '\t'])))
+                .map(|w| (i + 1, w))
+        })
+        .collect()
+}
+
+/// A value with `$X`/`${X}` references to earlier assignments filled in
+/// (whole names only: `$DAEMON` is not the start of `$DAEMONBOOTSTRAP`).
 fn expand(v: &str, assignments: &[(usize, String, String)]) -> String {
     let mut s = v.to_owned();
     for _ in 0..4 {
-        for (_, k, val) in assignments {
-            s = s.replace(&format!("${{{k}}}"), val).replace(&format!("${k}"), val);
+        let mut out = String::new();
+        let mut rest = s.as_str();
+        while let Some(at) = rest.find('$') {
+            out.push_str(&rest[..at]);
+            let after = &rest[at + 1..];
+            let (name, len) = if let Some(b) = after.strip_prefix('{') {
+                b.find('}').map_or(("", 0), |end| (&b[..end], end + 2))
+            } else {
+                let end = after.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(after.len());
+                (&after[..end], end)
+            };
+            match assignments.iter().rev().find(|(_, k, _)| k == name) {
+                Some((_, _, val)) if !name.is_empty() => out.push_str(val),
+                _ => out.push_str(&rest[at..at + 1 + len]),
+            }
+            rest = &rest[at + 1 + len..];
         }
+        out.push_str(rest);
+        if out == s {
+            break;
+        }
+        s = out;
     }
     s
 }
@@ -380,6 +462,37 @@ fn start_stop_daemon(lines: &[&str]) -> Ssd {
         break;
     }
     out
+}
+
+/// The `--retry` schedule of the first `start-stop-daemon --stop` call.
+fn stop_retry(lines: &[&str]) -> Option<(usize, String)> {
+    lines.iter().enumerate().find_map(|(i, line)| {
+        if !line.contains("start-stop-daemon") || !(line.contains("--stop") || line.contains(" -K")) {
+            return None;
+        }
+        let toks: Vec<&str> = line.split_whitespace().collect();
+        toks.iter().enumerate().find_map(|(j, t)| {
+            let v = match t.split_once('=') {
+                Some(("--retry", v)) => Some(v),
+                _ if matches!(*t, "--retry" | "-R") => toks.get(j + 1).copied(),
+                _ => None,
+            }?;
+            Some((i + 1, v.trim_matches('"').to_owned()))
+        })
+    })
+}
+
+/// How long a stop waits before it kills: `30`, or the first timeout of
+/// `TERM/30/KILL/5`.
+fn retry_timeout(retry: &str) -> Option<u64> {
+    if let Ok(n) = retry.parse::<u64>() {
+        return Some(n);
+    }
+    let mut parts = retry.split('/');
+    let signal = parts.next()?;
+    let secs = parts.next()?.parse::<u64>().ok()?;
+    let signal = signal.trim_start_matches('-').trim_start_matches("SIG");
+    (signal == "TERM" || signal == "15").then_some(secs)
 }
 
 /// `reload)` arms that send a signal (`--signal HUP`, `killproc -HUP`).

@@ -65,6 +65,12 @@ pub fn split(line: &str, dialect: Dialect) -> Result<Vec<Word>, String> {
             }
             (q, '$') if !(dialect == Dialect::Systemd && q == Some('\'')) => {
                 started = true;
+                // systemd writes a literal `$` as `$$`.
+                if dialect == Dialect::Systemd && chars.peek() == Some(&'$') {
+                    chars.next();
+                    lit_buf.push('$');
+                    continue;
+                }
                 let braced = chars.peek() == Some(&'{');
                 if braced {
                     chars.next();
@@ -166,8 +172,8 @@ mod tests {
     #[test]
     fn systemd_quoting_and_references() {
         assert_eq!(
-            t(r#"/usr/sbin/x -c "/etc/x y.conf" $OPTS ${ONE} --a=${B}c '{lit}'"#, Dialect::Systemd),
-            ["/usr/sbin/x", "-c", "/etc/x y.conf", "{OPTS...}", "{ONE}", "--a={B}c", "{{lit}}"]
+            t(r#"/usr/sbin/x -c "/etc/x y.conf" $OPTS ${ONE} --a=${B}c '{lit}' a$$b"#, Dialect::Systemd),
+            ["/usr/sbin/x", "-c", "/etc/x y.conf", "{OPTS...}", "{ONE}", "--a={B}c", "{{lit}}", "a$b"]
         );
     }
 

@@ -124,10 +124,15 @@ fn exec(recipe: &Recipe, argv: &[Template]) -> String {
     argv.iter().map(|a| exec_word(a, &|v| piece(recipe, v))).collect::<Vec<_>>().join(" ")
 }
 
+/// The shell and its name that run a config test quietly: `/bin/sh -c
+/// QUIET_CHECK initkit-check CMD…` (an import takes CMD back out).
+pub const QUIET_CHECK: [&str; 4] = ["/bin/sh", "-c", "exec \"$@\" >/dev/null", "initkit-check"];
+
 /// A config test for an Exec line: stdout (often a long report) dropped, stderr
 /// (the errors) kept for the journal.
 fn quiet(recipe: &Recipe, argv: &[Template]) -> String {
-    format!("/bin/sh -c {} initkit-check {}", exec_literal("exec \"$@\" >/dev/null"), exec(recipe, argv))
+    let [sh, c, script, name] = QUIET_CHECK;
+    format!("{sh} {c} {} {name} {}", exec_literal(script), exec(recipe, argv))
 }
 
 /// Whether a template refers to a recipe variable (which only Exec lines can expand).

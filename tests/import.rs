@@ -1,0 +1,292 @@
+//! `initkit import` and `initkit convert`: a fixture of each format read
+//! into a recipe with a report line for each setting, text kept as data,
+//! any input read without a panic, and the catalogue's own units read back.
+
+mod common;
+
+use std::{fs, path::Path, process::Output};
+
+use initkit::{
+    import::{
+        self, Format, Source,
+        words::{self, Dialect},
+    },
+    recipe::{Recipe, Reload, RunKind, Test, parse_recipe},
+    render::{Target, render},
+};
+use proptest::prelude::*;
+
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/import");
+
+fn run(args: &[&str]) -> Output {
+    common::initkit().args(args).current_dir(FIXTURES).output().unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// `import --json` of the paths: each import's recipe (parsed) and report.
+fn import_json(paths: &[&str]) -> Vec<(Recipe, serde_json::Value)> {
+    let mut args = vec!["import", "--json"];
+    args.extend(paths);
+    let o = run(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    json["imports"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            let recipe = parse_recipe(Path::new("x.toml"), i["recipe"].as_str().unwrap()).unwrap();
+            (recipe, i.clone())
+        })
+        .collect()
+}
+
+fn command(r: &Recipe) -> Vec<String> {
+    r.run.command.iter().map(ToString::to_string).collect()
+}
+
+/// The report's last entry for a setting (the one that took effect): `(file:line, outcome)`.
+fn entry(import: &serde_json::Value, setting: &str) -> (String, String) {
+    let e = import["report"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .rfind(|e| e["setting"] == setting)
+        .unwrap_or_else(|| panic!("no report entry for {setting}: {import:#}"));
+    (format!("{}:{}", e["file"].as_str().unwrap(), e["line"]), e["outcome"].as_str().unwrap().to_owned())
+}
+
+#[test]
+fn a_unit_and_its_drop_in_become_one_recipe_with_each_setting_reported() {
+    let imports = import_json(&["web.service"]);
+    let [(r, i)] = imports.as_slice() else { panic!("one recipe: {imports:?}") };
+    // The drop-in resets ExecStart and sets a longer stop timeout.
+    assert_eq!(command(r), ["/usr/sbin/webd", "-c", "{CONF}", "--verbose", "{OPTS...}"]);
+    assert_eq!(r.stop.timeout_ms, 45_000);
+    assert_eq!(entry(i, "[Service] ExecStart").0, "web.service.d/override.conf:3");
+    assert_eq!(r.run.user, "webd");
+    assert_eq!(r.run.kind, RunKind::Notify);
+    // The settings the command names default to the unit's Environment=.
+    let vars: Vec<(&str, String)> = r.vars.iter().map(|v| (v.name.as_str(), v.default.to_string())).collect();
+    assert_eq!(vars, [("CONF", "/etc/webd/webd.conf".to_owned()), ("OPTS", "--workers 4".to_owned())]);
+    // Two ExecReload lines: a check, then a signal.
+    assert!(matches!(&r.reload, Some(Reload::Signal(s)) if s.name() == "HUP"), "{:?}", r.reload);
+    let Some(Test::Command(check)) = r.check.as_ref().map(|c| &c.test) else { panic!("{:?}", r.check) };
+    assert_eq!(check.iter().map(ToString::to_string).collect::<Vec<_>>(), ["/usr/sbin/webd", "-t", "-c", "{CONF}"]);
+    let reloads: Vec<_> = i["report"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["setting"] == "[Service] ExecReload")
+        .map(|e| (e["line"].as_u64().unwrap(), e["outcome"].as_str().unwrap()))
+        .collect();
+    assert_eq!(reloads, [(17, "approximated"), (18, "carried")]);
+    assert_eq!(entry(i, "[Service] ExecStartPre"), ("web.service:15".into(), "approximated".into()), "the check, once");
+    assert!(r.start.before.is_empty(), "{:?}", r.start.before);
+    assert_eq!(entry(i, "[Service] WatchdogSec"), ("web.service:22".into(), "dropped".into()));
+    assert_eq!(entry(i, "[Service] ProtectSystem").1, "approximated");
+    assert_eq!(entry(i, "[Unit] Requires").1, "carried");
+    assert_eq!(i["dropped"], 1, "{i:#}");
+}
+
+#[test]
+fn an_lsb_script_becomes_a_recipe_from_its_header_and_start_stop_daemon() {
+    let imports = import_json(&["legacyd"]);
+    let [(r, i)] = imports.as_slice() else { panic!("one recipe: {imports:?}") };
+    assert_eq!(r.name, "legacyd");
+    assert_eq!(r.summary, "Legacy example daemon");
+    assert_eq!(r.description.as_deref(), Some("A daemon with an init script of the usual Debian shape."));
+    assert_eq!(r.aliases, ["legacy"]);
+    assert_eq!(command(r), ["/usr/sbin/legacyd", "{DAEMON_ARGS...}"]);
+    assert_eq!(r.vars[0].default.to_string(), "--foreground --port 7000");
+    assert_eq!(r.run.user, "legacy");
+    assert_eq!(r.run.kind, RunKind::Foreground, "--background --make-pidfile: initkit knows the PID");
+    assert_eq!(r.stop.timeout_ms, 30_000, "--retry=TERM/30/KILL/5");
+    assert!(matches!(&r.reload, Some(Reload::Signal(s)) if s.name() == "HUP"));
+    assert_eq!(entry(i, "action `rotate`"), ("legacyd:32".into(), "dropped".into()));
+    assert_eq!(entry(i, "PIDFILE").1, "approximated");
+}
+
+#[test]
+fn a_procfile_gives_a_recipe_per_process_and_leaves_the_release_phase_out() {
+    let imports = import_json(&["Procfile"]);
+    let names: Vec<&str> = imports.iter().map(|(r, _)| r.name.as_str()).collect();
+    assert_eq!(names, ["import-web", "import-worker"]);
+    let (web, i) = &imports[0];
+    assert_eq!(command(web), ["/bin/sh", "-c", "exec bundle exec puma -p $PORT -C config/puma.rb"]);
+    assert_eq!(web.run.working_directory.as_ref().map(ToString::to_string).as_deref(), Some(FIXTURES));
+    let env: Vec<(String, String)> = web.run.environment.iter().map(|(k, v)| (k.clone(), v.to_string())).collect();
+    assert_eq!(env, [("PORT".to_owned(), "{instance}".to_owned())]);
+    assert_eq!(entry(i, "release"), ("Procfile:4".into(), "dropped".into()));
+    // A program the Procfile runs through a shell is no catalogue daemon.
+    assert!(i["catalogue"].is_null(), "{i:#}");
+}
+
+#[test]
+fn a_compound_procfile_command_keeps_its_shell() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("Procfile"), "web: ./bin/migrate && exec ./bin/serve\n").unwrap();
+    let o = common::initkit().args(["import", "--json", "Procfile"]).current_dir(dir.path()).output().unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let r = parse_recipe(Path::new("x.toml"), json["imports"][0]["recipe"].as_str().unwrap()).unwrap();
+    // `exec ./bin/migrate && …` would end the service after the migration.
+    assert_eq!(command(&r), ["/bin/sh", "-c", "./bin/migrate && exec ./bin/serve"]);
+}
+
+#[test]
+fn supervisord_programs_become_recipes() {
+    let imports = import_json(&["supervisord.conf"]);
+    let [(queue, _), (mailer, m)] = imports.as_slice() else { panic!("two recipes: {imports:?}") };
+    assert_eq!(command(queue), ["/usr/bin/python3", "/srv/app/queue.py", "--jobs", "2"]);
+    assert_eq!(queue.run.user, "app");
+    assert_eq!(queue.stop.signal.name(), "INT");
+    assert_eq!(queue.stop.timeout_ms, 15_000);
+    assert_eq!(queue.run.environment.len(), 2);
+    assert_eq!(mailer.name, "mailer");
+    assert_eq!(entry(m, "startsecs"), ("supervisord.conf:16".into(), "approximated".into()));
+}
+
+#[test]
+fn strict_fails_when_anything_is_dropped_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("recipes");
+    let o = run(&["import", "web.service", "--strict", "-o", out.to_str().unwrap()]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("--strict: settings would be dropped from web"), "{}", stderr(&o));
+    assert!(!out.join("web.toml").exists());
+    // Without --strict it writes; a second import that differs needs --force and keeps a backup.
+    assert!(run(&["import", "web.service", "-o", out.to_str().unwrap()]).status.success());
+    fs::write(out.join("web.toml"), "# edited by hand\n").unwrap();
+    let o = run(&["import", "web.service", "-o", out.to_str().unwrap()]);
+    assert!(!o.status.success() && stderr(&o).contains("use --force"), "{}", stderr(&o));
+    assert_eq!(fs::read_to_string(out.join("web.toml")).unwrap(), "# edited by hand\n");
+    assert!(run(&["import", "web.service", "-o", out.to_str().unwrap(), "--force"]).status.success());
+    assert_eq!(fs::read_to_string(out.join("web.toml.bak")).unwrap(), "# edited by hand\n");
+    assert!(fs::read_to_string(out.join("web.toml")).unwrap().contains("name = \"web\""));
+}
+
+#[test]
+fn unreadable_inputs_are_refused_with_their_file() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("blob.service"), b"[Service]\nExecStart=/bin/x\0\xff\n").unwrap();
+    fs::write(dir.path().join("notes.txt"), "just some text\n").unwrap();
+    fs::write(dir.path().join("web.socket"), "[Socket]\nListenStream=80\n").unwrap();
+    for (file, says) in [
+        ("blob.service", "a binary file"),
+        ("notes.txt", "not a format initkit reads"),
+        ("web.socket", "not a service unit"),
+        ("missing.service", "No such file"),
+    ] {
+        let o = common::initkit().args(["import", file]).current_dir(dir.path()).output().unwrap();
+        assert!(!o.status.success(), "{file}");
+        assert!(stderr(&o).contains(file) && stderr(&o).contains(says), "{file}: {}", stderr(&o));
+    }
+}
+
+#[test]
+fn convert_renders_an_lsb_script_as_a_systemd_unit() {
+    let o = run(&["convert", "legacyd", "--to", "systemd"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let unit = String::from_utf8_lossy(&o.stdout);
+    assert!(unit.contains("Description=Legacy example daemon\n"), "{unit}");
+    assert!(unit.contains("ExecStart=/usr/sbin/legacyd $DAEMON_ARGS"), "{unit}");
+    assert!(unit.contains("User=legacy") && unit.contains("TimeoutStopSec=30"), "{unit}");
+    assert!(unit.contains("ExecReload=/bin/kill -s HUP $MAINPID"), "{unit}");
+    // The report goes to stderr, never into the unit.
+    assert!(stderr(&o).contains("action `rotate` dropped") && !unit.contains("rotate"), "{}", stderr(&o));
+    let o = run(&["convert", "legacyd", "--to", "systemd", "--strict"]);
+    assert!(!o.status.success() && o.stdout.is_empty());
+}
+
+/// The unit of a rendered recipe, read back, renders the same `ExecStart=`,
+/// `User=` and `Type=`.
+#[test]
+fn every_catalogue_unit_imports_back_to_the_same_command_user_and_type() {
+    let keys = ["ExecStart=", "User=", "Type=", "ExecReload=", "KillSignal="];
+    let lines = |unit: &str| -> Vec<String> {
+        unit.lines().filter(|l| keys.iter().any(|k| l.starts_with(k))).map(str::to_owned).collect()
+    };
+    for recipe in common::catalogue() {
+        let options = common::options_for(&recipe);
+        let unit = &render(&recipe, Target::Systemd, &options).unwrap()[0];
+        let file = unit.path.rsplit('/').next().unwrap();
+        let imported = import::import(&Source::new(file, &unit.content), Format::Systemd)
+            .unwrap_or_else(|p| panic!("{}: {p:?}", recipe.name));
+        let back = parse_recipe(Path::new("x.toml"), &imported[0].recipe).unwrap();
+        let again = &render(&back, Target::Systemd, &common::options_for(&back)).unwrap()[0];
+        assert_eq!(lines(&again.content), lines(&unit.content), "{}", recipe.name);
+    }
+}
+
+fn any_format() -> impl Strategy<Value = Format> {
+    prop::sample::select(vec![Format::Auto, Format::Systemd, Format::Sysv, Format::Supervisord, Format::Procfile])
+}
+
+/// Lines in the shape of each format, with hostile values.
+fn shaped_text() -> impl Strategy<Value = String> {
+    let key = prop::sample::select(vec![
+        "[Unit]",
+        "[Service]",
+        "[program:x]",
+        "ExecStart=",
+        "ExecReload=",
+        "Environment=",
+        "Description=",
+        "command=",
+        "### BEGIN INIT INFO",
+        "# Provides: ",
+        "DAEMON=",
+        "start-stop-daemon --start --exec ",
+        "web: ",
+        "case \"$1\" in",
+        "  reload)",
+    ]);
+    prop::collection::vec((key, "[ -~\t\\\\$%{}'\"`;|&\u{e9}\u{202e}]{0,24}"), 0..12)
+        .prop_map(|lines| lines.into_iter().flat_map(|(k, v)| [k.to_owned(), v, "\n".to_owned()]).collect())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    /// Any text, in any format: a recipe that parses, or located problems; never a panic.
+    #[test]
+    fn any_text_imports_or_is_refused_without_a_panic(
+        text in prop_oneof![shaped_text(), any::<String>()],
+        format in any_format(),
+        name in prop::sample::select(vec!["x.service", "x@.service", "init.d/x", "Procfile", "x.conf", "x"]),
+    ) {
+        match import::import(&Source::new(name, &text), format) {
+            Ok(list) => {
+                for i in list {
+                    prop_assert!(parse_recipe(Path::new("x.toml"), &i.recipe).is_ok(), "{}", i.recipe);
+                    for e in &i.report.entries {
+                        prop_assert!(e.line >= 1 && e.line <= text.lines().count().max(1), "{e:?}");
+                    }
+                }
+            }
+            Err(problems) => prop_assert!(!problems.is_empty()),
+        }
+    }
+
+    /// Literal text stays literal: braces, dots and colons of a command and
+    /// its description come back as they were, never as placeholders.
+    #[test]
+    fn literal_text_round_trips(
+        args in prop::collection::vec("[a-zA-Z0-9{}/._=:,+-]{1,12}", 0..5),
+        desc in "[a-zA-Z0-9{}()<>!?#*+=:;,.'\"`|&~^-][a-zA-Z0-9 {}()<>!?#*+=:;,.'\"`|&~^-]{0,30}",
+    ) {
+        let desc = desc.trim_end();
+        let exec = format!("/usr/bin/x {}", args.join(" ")).trim_end().to_owned();
+        let text = format!("[Unit]\nDescription={desc}\n[Service]\nExecStart={exec}\n");
+        let imported = import::import(&Source::new("x.service", &text), Format::Systemd).unwrap();
+        let recipe = parse_recipe(Path::new("x.toml"), &imported[0].recipe).unwrap();
+        prop_assert_eq!(&recipe.summary, desc);
+        let unit = &render(&recipe, Target::Systemd, &common::options_for(&recipe)).unwrap()[0];
+        let line = unit.content.lines().find_map(|l| l.strip_prefix("ExecStart=")).unwrap();
+        // Quoted as the renderer likes; the same words as the source.
+        prop_assert_eq!(words::split(line, Dialect::Systemd), words::split(&exec, Dialect::Systemd));
+    }
+}
