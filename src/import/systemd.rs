@@ -172,8 +172,25 @@ pub fn import(src: &Source) -> Result<(String, Draft, Report), Vec<Problem>> {
             message: "Type=forking without PIDFile=: initkit cannot tell which process is the daemon".into(),
         }]);
     }
-    let check = m.d.get_list(&["check"], "command");
+    let mut check = m.d.get_list(&["check"], "command");
+    let program = m.d.get_list(&["run"], "command").and_then(|c| c.first().cloned());
     for (f, l, key, words, optional) in std::mem::take(&mut m.before) {
+        // The daemon itself in a test mode (`nginx -t -q`) is its config test.
+        if !optional
+            && check.is_none()
+            && words.first() == program.as_ref()
+            && words.iter().any(|w| TEST_FLAGS.contains(&w.as_str()))
+        {
+            m.d.set_list(&["check"], "command", &words);
+            m.r.approximated(
+                &f,
+                l,
+                &key,
+                "the daemon's config test: the recipe's `[check]`, the gate before start, reload and restart",
+            );
+            check = Some(words);
+            continue;
+        }
         if !optional && check.as_ref() == Some(&words) {
             m.r.approximated(
                 &f,
@@ -229,6 +246,10 @@ pub fn import(src: &Source) -> Result<(String, Draft, Report), Vec<Problem>> {
     }
     Ok((name, m.d, m.r))
 }
+
+/// Arguments that put a daemon in its config-test mode.
+const TEST_FLAGS: [&str; 9] =
+    ["-t", "-tt", "-T", "--test", "--check", "configtest", "--config-test", "--test-config", "--check-config"];
 
 /// Pairs a recipe takes together, filled in as systemd defaults them.
 fn fix_up(m: &mut Mapper) {
@@ -636,6 +657,7 @@ impl Mapper {
         } else if approximated == ["network.target"] {
             self.r.approximated(f, l, key, "network.target is implied: initkit orders every service after the network is configured only when it `needs` it");
         } else {
+            approximated.retain(|u| *u != "network.target");
             self.r.dropped(f, l, key, format!("not unit names initkit takes: {}", approximated.join(" ")));
         }
     }

@@ -273,9 +273,19 @@ pub fn import(src: &Source) -> Result<(String, Draft, Report), Vec<Problem>> {
     }
 
     if let Some((l, retry)) = stop_retry(&lines) {
-        match retry_timeout(&retry) {
-            Some(secs) => {
+        let retry = resolve(retry.trim_end_matches(';'));
+        match retry_schedule(&retry) {
+            Some((_, _, true)) => r.approximated(
+                file,
+                l,
+                "start-stop-daemon --retry",
+                "`forever` waits without end: initkit's stop ends after its timeout, then kills",
+            ),
+            Some((signal, secs, false)) => {
                 d.set(&["stop"], "timeout", format!("{secs}s"));
+                if let Some(signal) = signal.filter(|s| s != "TERM") {
+                    d.set(&["stop"], "signal", signal);
+                }
                 r.carried(file, l, "start-stop-daemon --retry");
             }
             None => {
@@ -328,6 +338,17 @@ fn top_level_assignments(lines: &[&str]) -> Vec<(usize, String, String)> {
             continue;
         }
         let v = v.split(" #").next().unwrap_or(v).trim();
+        // `X="${X:-default}"`: a default /etc/default may override.
+        let unquoted = v.trim_matches('"');
+        if let Some(default) = unquoted
+            .strip_prefix(&format!("${{{k}:-"))
+            .or_else(|| unquoted.strip_prefix(&format!("${{{k}-")))
+            .and_then(|d| d.strip_suffix('}'))
+            .filter(|d| !d.contains(['$', '`', '"', '\'', '\\']))
+        {
+            out.push((i + 1, k.to_owned(), default.to_owned()));
+            continue;
+        }
         let v = match words::split(v, Dialect::Shell) {
             Ok(ws) if ws.len() == 1 => ws[0]
                 .iter()
@@ -482,17 +503,24 @@ fn stop_retry(lines: &[&str]) -> Option<(usize, String)> {
     })
 }
 
-/// How long a stop waits before it kills: `30`, or the first timeout of
-/// `TERM/30/KILL/5`.
-fn retry_timeout(retry: &str) -> Option<u64> {
+/// A `--retry` schedule: the first signal (TERM when only a number is
+/// given), how long it waits for it, and whether it repeats `forever`.
+fn retry_schedule(retry: &str) -> Option<(Option<String>, u64, bool)> {
     if let Ok(n) = retry.parse::<u64>() {
-        return Some(n);
+        return Some((None, n, false));
     }
-    let mut parts = retry.split('/');
-    let signal = parts.next()?;
+    let mut parts = retry.split('/').peekable();
+    let forever = parts.peek() == Some(&"forever");
+    if forever {
+        parts.next();
+    }
+    let signal = parts.next()?.trim_start_matches('-').trim_start_matches("SIG");
     let secs = parts.next()?.parse::<u64>().ok()?;
-    let signal = signal.trim_start_matches('-').trim_start_matches("SIG");
-    (signal == "TERM" || signal == "15").then_some(secs)
+    let signal = match signal {
+        "15" => "TERM",
+        s => crate::recipe::signal::Signal::parse(s).ok().map(|_| s)?,
+    };
+    Some((Some(signal.to_owned()), secs, forever))
 }
 
 /// `reload)` arms that send a signal (`--signal HUP`, `killproc -HUP`).
