@@ -272,6 +272,14 @@ pub fn import(src: &Source) -> Result<(String, Draft, Report), Vec<Problem>> {
         );
     }
 
+    // `mkdir -p /run/NAME` before the start: the runtime directory initkit makes.
+    if let Some((l, dir, mode)) = runtime_dir(&lines, &resolve) {
+        d.set(&["directories"], "runtime", dir.as_str());
+        if let Some(mode) = mode {
+            d.set(&["directories"], "mode", mode.as_str());
+        }
+        r.carried(file, l, "mkdir /run");
+    }
     if let Some((l, retry)) = stop_retry(&lines) {
         let retry = resolve(retry.trim_end_matches(';'));
         match retry_schedule(&retry) {
@@ -483,6 +491,35 @@ fn start_stop_daemon(lines: &[&str]) -> Ssd {
         break;
     }
     out
+}
+
+/// The first `mkdir [-p] /run/NAME` (or `/var/run/NAME`), with the mode a
+/// `chmod MODE` of the same directory gives it.
+fn runtime_dir(lines: &[&str], resolve: &dyn Fn(&str) -> String) -> Option<(usize, String, Option<String>)> {
+    let under_run = |arg: &str| {
+        let path = resolve(arg.trim_matches('"'));
+        let name = path.strip_prefix("/run/").or_else(|| path.strip_prefix("/var/run/"))?.trim_end_matches('/');
+        (!name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
+            .then(|| name.to_owned())
+    };
+    let (l, name) = lines.iter().enumerate().find_map(|(i, line)| {
+        let toks: Vec<&str> = line.split_whitespace().collect();
+        (toks.first() == Some(&"mkdir")).then(|| toks[1..].iter().find_map(|t| under_run(t)).map(|n| (i + 1, n)))?
+    })?;
+    let mode = lines.iter().find_map(|line| {
+        let toks: Vec<&str> = line.split_whitespace().collect();
+        match toks.as_slice() {
+            ["chmod", mode, rest @ ..]
+                if mode.len() <= 4
+                    && mode.chars().all(|c| c.is_digit(8))
+                    && rest.iter().any(|t| under_run(t).as_deref() == Some(&name)) =>
+            {
+                Some(format!("{mode:0>4}"))
+            }
+            _ => None,
+        }
+    });
+    Some((l, name, mode))
 }
 
 /// The `--retry` schedule of the first `start-stop-daemon --stop` call.

@@ -63,7 +63,13 @@ ik_start_one() {
 # if that process started after the command did (a stale file names another).
 ik_launch_forking() {
     ik_daemon_pidfile
+    # A mark in the daemon's environment: a daemon that forks calls setsid
+    # and leaves the launcher's group, but it keeps its environment.
+    ik_now
+    ik_mark="$label.$$.$now"
+    ik_launch_id=$ik_mark
     ( exec 9>&- </dev/null >>"$console_log" 2>&1; ik_exec ) &
+    ik_launch_id=
     ik_launcher=$!
     ik_stat "$ik_launcher" || ik_start=0
     ik_launch_start=$ik_start
@@ -71,6 +77,7 @@ ik_launch_forking() {
     ik_lrc=$?
     if ! ik_success "$ik_lrc"; then
         kill -s KILL -- "-$ik_launcher" 2>/dev/null
+        ik_kill_launched
         ik_err "$label: its start command exited $ik_lrc"
         ik_show_log_tail
         return 1
@@ -95,9 +102,36 @@ ik_launch_forking() {
         ik_pause
     done
     kill -s KILL -- "-$ik_launcher" 2>/dev/null
+    ik_kill_launched
     ik_err "$label: no process of its own in $ik_dpf within ${READY_TIMEOUT_MS}ms"
     ik_show_log_tail
     return 1
+}
+
+# ik_kill_launched: a failed forking start leaves nothing running. A daemon
+# that forks calls setsid and leaves the launcher's group: each process
+# started since the launch ends when it carries this start's mark in its
+# environment, or, when it rewrote its environment for its process title
+# (redis, nginx), when it is the service's program, run as the service's
+# user, orphaned, and named by no pidfile of the service's instances.
+ik_kill_launched() {
+    ik_uid=$(id -u "$RUN_USER" 2>/dev/null)
+    ik_prog=$(readlink -f -- "$PROGRAM" 2>/dev/null)
+    for ik_proc in /proc/[0-9]*; do
+        ik_p=${ik_proc#/proc/}
+        ik_stat "$ik_p" || continue
+        [ "$ik_start" -ge "$ik_launch_start" ] || continue
+        if { tr '\0' '\n' <"$ik_proc/environ"; } 2>/dev/null | grep -qxF "INITKIT_LAUNCH=$ik_mark"; then
+            kill -s KILL "$ik_p" 2>/dev/null
+            continue
+        fi
+        [ -n "$ik_prog" ] || continue
+        [ "$ik_ppid" = 1 ] || continue
+        [ "$(readlink "$ik_proc/exe" 2>/dev/null)" = "$ik_prog" ] || continue
+        [ "$(stat -c %u "$ik_proc" 2>/dev/null)" = "$ik_uid" ] || continue
+        grep -qs "^$ik_p " "$PID_DIR"/*.pid && continue
+        kill -s KILL "$ik_p" 2>/dev/null
+    done
 }
 
 # ik_run_task: a one-shot task runs to its end; its exit is the start's. With

@@ -416,7 +416,7 @@ fn environment(recipe: &Recipe) -> String {
     );
     s.push_str("    ik_home=$(getent passwd \"$RUN_USER\" | cut -d: -f6)\n");
     s.push_str(
-        "    set -- env -i \"PATH=$PATH\" \"HOME=${ik_home:-/}\" \"USER=$RUN_USER\" \"LOGNAME=$RUN_USER\" \"$@\"\n",
+        "    set -- env -i \"PATH=$PATH\" \"HOME=${ik_home:-/}\" \"USER=$RUN_USER\" \"LOGNAME=$RUN_USER\" ${ik_launch_id:+\"INITKIT_LAUNCH=$ik_launch_id\"} \"$@\"\n",
     );
     if recipe.check.as_ref().is_some_and(|c| c.test == Test::Trial) {
         // The trial's daemon gets network and mount namespaces of its own (the

@@ -21,8 +21,8 @@ ik_pause() {
     if [ "$ik_polls" -le 50 ]; then sleep 0.001; else sleep 0.01; fi
 }
 
-# ik_stat PID: the state, process group and start time of PID from
-# /proc/PID/stat, in $ik_state, $ik_pgrp and $ik_start; 1 when it is gone.
+# ik_stat PID: the state, parent, process group and start time of PID from
+# /proc/PID/stat, in $ik_state, $ik_ppid, $ik_pgrp and $ik_start; 1 when it is gone.
 # The command name (in parentheses) may hold spaces: fields count from the last `)`.
 # shellcheck disable=SC2034 # values for whichever function reads them; a script reads only some
 ik_stat() {
@@ -32,7 +32,7 @@ ik_stat() {
     # shellcheck disable=SC2086 # split into fields on purpose; globbing is off
     set -- $ik_line
     set +f
-    ik_state=$1 ik_pgrp=$3 ik_start=${20}
+    ik_state=$1 ik_ppid=$2 ik_pgrp=$3 ik_start=${20}
 }
 
 # ik_alive PID: it exists and is not a zombie. kill -0 counts a zombie as
