@@ -97,6 +97,24 @@ fn examples() -> Vec<(&'static str, String)> {
     assert_eq!(v[0]["problems"].as_array().unwrap().len(), 2, "every problem at once");
     out.push(("check", shown(&o)));
 
+    let unit = root.path().join("queue.service");
+    fs::write(
+        &unit,
+        "[Unit]\nDescription=The job queue\n[Service]\nUser=queue\nExecStart=/usr/bin/queued --port 7070\nWatchdogSec=30\n",
+    )
+    .unwrap();
+    let o = run(&["import", "--json", unit.to_str().unwrap(), root.path().join("nothing.txt").to_str().unwrap()]);
+    let v = json(&o);
+    assert_keys("import", &v, &["imports", "problems"]);
+    assert_keys(
+        "import imports",
+        &v["imports"],
+        &["approximated", "carried", "catalogue", "dropped", "format", "name", "recipe", "report", "source"],
+    );
+    assert_keys("import report", &v["imports"][0]["report"], &["file", "line", "outcome", "setting", "why"]);
+    assert_keys("import problems", &v["problems"], &["file", "line", "message"]);
+    out.push(("import", shown(&o)));
+
     // status and configtest ask the running init system: their rows are
     // built here with the types the commands print (the e2e suites parse the
     // real output against the same keys).

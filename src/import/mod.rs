@@ -172,7 +172,8 @@ pub fn import(src: &Source, format: Format) -> Result<Vec<Imported>, Vec<Problem
     let mut out = Vec::new();
     let mut problems = Vec::new();
     for (name, draft, report) in drafts {
-        let recipe = draft.text(&format!("Imported by initkit from {}; check it, then `initkit check` it.", src.file));
+        let recipe =
+            draft.text(&format!("Imported by initkit from {}: review it, then run `initkit check` on it.", src.file));
         // What an import writes must be a recipe: the same parser checks it.
         if let Err(e) = crate::recipe::parse_recipe(Path::new(&format!("{name}.toml")), &recipe) {
             for d in &e.diagnostics {
