@@ -290,3 +290,41 @@ proptest! {
         prop_assert_eq!(words::split(line, Dialect::Systemd), words::split(&exec, Dialect::Systemd));
     }
 }
+
+#[test]
+fn a_services_timer_and_socket_beside_it_become_its_schedule_and_socket() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| fs::write(dir.path().join(name), text).unwrap();
+    write("scrub.service", "[Unit]\nDescription=Scrub\n[Service]\nType=oneshot\nExecStart=/usr/sbin/scrub --all\n");
+    write(
+        "scrub.timer",
+        "[Unit]\nDescription=the timer's own text\n[Timer]\nOnCalendar=Sun *-*-* 03:10:00\nPersistent=true\nRandomizedDelaySec=60\n[Install]\nWantedBy=timers.target\n",
+    );
+    write("echo.service", "[Service]\nExecStart=/usr/bin/echod\n");
+    write("echo.socket", "[Socket]\nListenStream=127.0.0.1:7777\nListenStream=/run/echo.sock\nAccept=no\n");
+    // A timer for a service that is not a task cannot be a recipe's schedule.
+    write("web.service", "[Service]\nExecStart=/usr/bin/webd\n");
+    write("web.timer", "[Timer]\nOnCalendar=daily\n");
+    let o = common::initkit().args(["import", "--json", "."]).current_dir(dir.path()).output().unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let by_name = |n: &str| {
+        let i = json["imports"].as_array().unwrap().iter().find(|i| i["name"] == n).unwrap().clone();
+        (parse_recipe(Path::new("x.toml"), i["recipe"].as_str().unwrap()).unwrap(), i)
+    };
+    let (scrub, s) = by_name("scrub");
+    assert_eq!(scrub.summary, "Scrub", "the timer's [Unit] is its own");
+    let schedule = scrub.schedule.as_ref().expect("the timer became the schedule");
+    assert_eq!(schedule.calendar.as_deref(), Some("Sun *-*-* 03:10:00"));
+    assert!(schedule.persistent);
+    assert_eq!(entry(&s, "[Timer] OnCalendar"), ("./scrub.timer:4".into(), "carried".into()));
+    let (echo, _) = by_name("echo");
+    let socket = echo.socket.as_ref().expect("the socket unit became the socket");
+    assert_eq!(socket.stream, ["127.0.0.1:7777", "/run/echo.sock"]);
+    assert!(!socket.accept);
+    let (web, w) = by_name("web");
+    assert!(web.schedule.is_none());
+    assert_eq!(entry(&w, "[Timer] OnCalendar").1, "dropped");
+    // The companions are not imported on their own.
+    assert_eq!(json["imports"].as_array().unwrap().len(), 3, "{json:#}");
+}

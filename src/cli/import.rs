@@ -132,6 +132,19 @@ fn read_one(path: &Path, out: &mut Vec<Source>, problems: &mut Vec<Problem>) {
             }
         }
     }
+    // A service's timer or socket beside it: what starts it.
+    let name = path.display().to_string();
+    if let Some(stem) = name.strip_suffix(".service") {
+        for companion in [format!("{stem}.timer"), format!("{stem}.socket")] {
+            let companion = PathBuf::from(companion);
+            if companion.is_file() {
+                match read_text(&companion) {
+                    Ok(t) => src.extra.push(Source::new(&companion.display().to_string(), &t)),
+                    Err(e) => problems.push(problem(&companion, e)),
+                }
+            }
+        }
+    }
     out.push(src);
 }
 

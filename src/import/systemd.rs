@@ -113,9 +113,12 @@ const IMPLIED: &[&str] = &[
 
 pub fn import(src: &Source) -> Result<(String, Draft, Report), Vec<Problem>> {
     let (mut entries, mut problems) = ini::parse(&src.file, &src.text, &['#', ';']);
-    for drop_in in &src.extra {
-        let (e, p) = ini::parse(&drop_in.file, &drop_in.text, &['#', ';']);
-        entries.extend(e);
+    for extra in &src.extra {
+        let (e, p) = ini::parse(&extra.file, &extra.text, &['#', ';']);
+        // A companion .timer or .socket gives its [Timer] or [Socket] only:
+        // its own [Unit] and [Install] are about the companion.
+        let companion = [(".timer", "Timer"), (".socket", "Socket")].iter().find(|(s, _)| extra.file.ends_with(s));
+        entries.extend(e.into_iter().filter(|e| companion.is_none_or(|(_, section)| e.section == *section)));
         problems.extend(p);
     }
     if entries.is_empty() {
@@ -171,6 +174,13 @@ pub fn import(src: &Source) -> Result<(String, Draft, Report), Vec<Problem>> {
             line: 1,
             message: "Type=forking without PIDFile=: initkit cannot tell which process is the daemon".into(),
         }]);
+    }
+    // A schedule starts a task; a socket or a schedule, not both.
+    if m.d.has(&[], "schedule") && (!m.oneshot || m.d.has(&[], "socket")) {
+        m.d.remove(&[], "schedule");
+        for e in m.r.entries.iter_mut().filter(|e| e.setting.starts_with("[Timer]")) {
+            e.outcome = Outcome::Dropped("the timer starts a service that is not a task (`Type=oneshot`)".into());
+        }
     }
     let mut check = m.d.get_list(&["check"], "command");
     let program = m.d.get_list(&["run"], "command").and_then(|c| c.first().cloned());
@@ -288,6 +298,9 @@ fn is_list(key: &str) -> bool {
             | "ExecStop"
             | "ExecReload"
             | "RequiresMountsFor"
+            | "ListenStream"
+            | "ListenDatagram"
+            | "OnCalendar"
             | "SuccessExitStatus"
             | "RestartPreventExitStatus"
     ) || key.starts_with("Condition")
@@ -318,6 +331,37 @@ impl Mapper {
         let (f, l, k, v) = (e.file.as_str(), e.line, e.key.as_str(), e.value.as_str());
         let key = format!("[{}] {k}", e.section);
         match (e.section.as_str(), k) {
+            ("Timer", "OnCalendar") => {
+                if self.d.has(&["schedule"], "calendar") {
+                    return self.r.dropped(f, l, &key, "a second calendar time; a recipe's schedule has one");
+                }
+                match crate::recipe::schedule::check_calendar(v) {
+                    Ok(()) => {
+                        self.d.set(&["schedule"], "calendar", v);
+                        self.r.carried(f, l, &key);
+                    }
+                    Err(e) => self.r.dropped(f, l, &key, e),
+                }
+            }
+            ("Timer", "OnUnitActiveSec" | "OnUnitInactiveSec") => {
+                self.duration(f, l, &key, &["schedule"], "every", v);
+            }
+            ("Timer", "Persistent") => self.boolean(f, l, &key, &["schedule"], "persistent", v),
+            ("Timer", "RandomizedDelaySec") => self.duration(f, l, &key, &["schedule"], "random_delay", v),
+            ("Timer", "AccuracySec") => {
+                self.r.approximated(f, l, &key, "systemd's default accuracy (one minute)");
+            }
+            ("Socket", "ListenStream" | "ListenDatagram") => {
+                let list = if k == "ListenStream" { "stream" } else { "datagram" };
+                match crate::recipe::schedule::check_listen(v) {
+                    Ok(()) => {
+                        self.d.push(&["socket"], list, v);
+                        self.r.carried(f, l, &key);
+                    }
+                    Err(e) => self.r.dropped(f, l, &key, e),
+                }
+            }
+            ("Socket", "Accept") => self.boolean(f, l, &key, &["socket"], "accept", v),
             ("Unit", "Description") => {
                 self.d.set(&[], "summary", v);
                 self.r.carried(f, l, &key);
@@ -815,6 +859,15 @@ impl Mapper {
             }
             Err(_) => self.r.dropped(f, l, key, format!("`{v}` is not a number")),
         }
+    }
+
+    fn boolean(&mut self, f: &str, l: usize, key: &str, path: &[&str], k: &str, v: &str) {
+        match v.to_ascii_lowercase().as_str() {
+            "yes" | "true" | "on" | "1" => self.d.set(path, k, true),
+            "no" | "false" | "off" | "0" => self.d.set(path, k, false),
+            _ => return self.r.dropped(f, l, key, format!("`{v}` is not a boolean")),
+        }
+        self.r.carried(f, l, key);
     }
 
     fn duration(&mut self, f: &str, l: usize, key: &str, path: &[&str], k: &str, v: &str) {
