@@ -222,7 +222,14 @@ fn every_catalogue_unit_imports_back_to_the_same_command_user_and_type() {
 }
 
 fn any_format() -> impl Strategy<Value = Format> {
-    prop::sample::select(vec![Format::Auto, Format::Systemd, Format::Sysv, Format::Supervisord, Format::Procfile])
+    prop::sample::select(vec![
+        Format::Auto,
+        Format::Systemd,
+        Format::Sysv,
+        Format::Upstart,
+        Format::Supervisord,
+        Format::Procfile,
+    ])
 }
 
 /// Lines in the shape of each format, with hostile values.
@@ -243,6 +250,15 @@ fn shaped_text() -> impl Strategy<Value = String> {
         "web: ",
         "case \"$1\" in",
         "  reload)",
+        "exec ",
+        "script",
+        "end script",
+        "pre-stop script",
+        "setuid ",
+        "env ",
+        "limit nofile ",
+        "respawn limit ",
+        "instance $",
     ]);
     prop::collection::vec((key, "[ -~\t\\\\$%{}'\"`;|&\u{e9}\u{202e}]{0,24}"), 0..12)
         .prop_map(|lines| lines.into_iter().flat_map(|(k, v)| [k.to_owned(), v, "\n".to_owned()]).collect())
@@ -327,4 +343,36 @@ fn a_services_timer_and_socket_beside_it_become_its_schedule_and_socket() {
     assert_eq!(entry(&w, "[Timer] OnCalendar").1, "dropped");
     // The companions are not imported on their own.
     assert_eq!(json["imports"].as_array().unwrap().len(), 3, "{json:#}");
+}
+
+#[test]
+fn an_upstart_job_becomes_a_recipe_from_its_stanzas() {
+    let imports = import_json(&["queued.conf"]);
+    let [(r, i)] = imports.as_slice() else { panic!("one recipe: {imports:?}") };
+    assert_eq!(i["format"], "upstart");
+    assert_eq!(r.summary, "Job queue daemon");
+    // Unquoted, as the shell reads them: both split.
+    assert_eq!(command(r), ["/usr/sbin/queued", "--port", "{PORT...}", "{OPTS...}"]);
+    let vars: Vec<(&str, String)> = r.vars.iter().map(|v| (v.name.as_str(), v.default.to_string())).collect();
+    assert_eq!(vars, [("PORT", "7100".to_owned()), ("OPTS", "--workers 2".to_owned())]);
+    assert_eq!((r.run.user.as_str(), r.run.group.as_deref()), ("queue", Some("queue")));
+    assert_eq!(r.run.working_directory.as_ref().map(ToString::to_string).as_deref(), Some("/var/lib/queued"));
+    assert_eq!(r.stop.signal.name(), "INT");
+    assert_eq!(r.stop.timeout_ms, 20_000);
+    assert_eq!(r.run.success_codes, [3]);
+    assert_eq!(r.restart.burst, Some(10));
+    assert_eq!(entry(i, "normal exit"), ("queued.conf:16".into(), "approximated".into()));
+    assert_eq!(entry(i, "kill signal"), ("queued.conf:14".into(), "carried".into()));
+    assert_eq!(entry(i, "pre-start").0, "queued.conf:22");
+    assert_eq!(entry(i, "start on").1, "approximated");
+    assert!(r.needs.iter().any(|n| format!("{n:?}") == "Network"), "{:?}", r.needs);
+}
+
+#[test]
+fn an_upstart_job_that_forks_is_refused_with_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("forky.conf"), "description \"x\"\nexpect fork\nexec /usr/sbin/forky\n").unwrap();
+    let o = common::initkit().args(["import", "forky.conf"]).current_dir(dir.path()).output().unwrap();
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("forky.conf:2: `expect fork`"), "{}", stderr(&o));
 }

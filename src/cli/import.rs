@@ -21,7 +21,7 @@ const MAX_BYTES: u64 = 1 << 20;
 
 #[derive(clap::Args, Debug)]
 pub struct ImportArgs {
-    /// Unit files, init scripts, supervisord files, Procfiles, or directories of them.
+    /// Unit files, init scripts, Upstart jobs, supervisord files, Procfiles, or directories of them.
     #[arg(required = true)]
     pub paths: Vec<PathBuf>,
     #[arg(long, value_enum, default_value = "auto")]
@@ -42,7 +42,7 @@ pub struct ImportArgs {
 
 #[derive(clap::Args, Debug)]
 pub struct ConvertArgs {
-    /// A unit file, init script, supervisord file or Procfile.
+    /// A unit file, init script, Upstart job, supervisord file or Procfile.
     pub file: PathBuf,
     #[arg(long, value_enum)]
     pub to: Target,

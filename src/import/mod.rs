@@ -9,6 +9,7 @@ pub mod supervisord;
 pub mod systemd;
 pub mod sysv;
 pub mod upstart;
+pub mod upstart_job;
 pub mod words;
 
 use std::path::Path;
@@ -138,7 +139,8 @@ pub fn import(src: &Source, format: Format) -> Result<Vec<Imported>, Vec<Problem
             vec![Problem {
                 file: src.file.clone(),
                 line: 1,
-                message: "not a format initkit reads: give --format (systemd, sysv, supervisord, procfile)".into(),
+                message: "not a format initkit reads: give --format (systemd, sysv, upstart, supervisord, procfile)"
+                    .into(),
             }]
         })?,
         f => f,
@@ -158,12 +160,13 @@ pub fn import(src: &Source, format: Format) -> Result<Vec<Imported>, Vec<Problem
         Format::Sysv => vec![sysv::import(src)?],
         Format::Procfile => procfile::import(src)?,
         Format::Supervisord => supervisord::import(src)?,
-        Format::Upstart | Format::Openrc | Format::Runit | Format::S6 | Format::Launchd | Format::Auto => {
+        Format::Upstart => vec![upstart_job::import(src)?],
+        Format::Openrc | Format::Runit | Format::S6 | Format::Launchd | Format::Auto => {
             return Err(vec![Problem {
                 file: src.file.clone(),
                 line: 1,
                 message: format!(
-                    "importing {} files is not built yet: initkit imports systemd units, LSB init scripts, supervisord programs and Procfiles",
+                    "importing {} files is not built yet: initkit imports systemd units, LSB init scripts, Upstart jobs, supervisord programs and Procfiles",
                     format!("{format:?}").to_lowercase()
                 ),
             }]);

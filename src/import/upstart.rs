@@ -24,6 +24,28 @@ pub struct Job {
     pub post_start: Option<Step>,
     pub pre_stop: Option<Step>,
     pub env: Vec<(String, String)>,
+    pub post_stop: Option<Step>,
+    pub setuid: Option<String>,
+    pub setgid: Option<String>,
+    pub chdir: Option<String>,
+    pub umask: Option<String>,
+    pub nice: Option<String>,
+    pub oom_score: Option<String>,
+    pub reload_signal: Option<String>,
+    pub manual: bool,
+    /// `limit RESOURCE SOFT HARD`.
+    pub limits: Vec<(String, String, String)>,
+    /// `normal exit` codes and signals, as written.
+    pub normal_exit: Vec<String>,
+    /// The line of each stanza read, by its keyword (`exec`, `setuid`…), for reports.
+    pub lines: Vec<(String, usize)>,
+}
+
+impl Job {
+    /// The line a stanza was read from (1 when it is not there).
+    pub fn line(&self, stanza: &str) -> usize {
+        self.lines.iter().rev().find(|(k, _)| k == stanza).map_or(1, |(_, l)| *l)
+    }
 }
 
 /// A stanza initkit does not understand, with its line number.
@@ -94,8 +116,38 @@ pub fn parse(text: &str) -> (Job, Vec<Unknown>) {
             "pre-start" => job.pre_start = step(rest, &mut lines),
             "post-start" => job.post_start = step(rest, &mut lines),
             "pre-stop" => job.pre_stop = step(rest, &mut lines),
-            _ => unknown.push(Unknown { line: n + 1, text: line.to_owned() }),
+            "post-stop" => job.post_stop = step(rest, &mut lines),
+            "setuid" => job.setuid = Some(unquote(rest)),
+            "setgid" => job.setgid = Some(unquote(rest)),
+            "chdir" => job.chdir = Some(unquote(rest)),
+            "umask" => job.umask = Some(rest.to_owned()),
+            "nice" => job.nice = Some(rest.to_owned()),
+            "oom" if rest.starts_with("score ") => job.oom_score = Some(rest[6..].trim().to_owned()),
+            "reload" if rest.starts_with("signal ") => job.reload_signal = Some(rest[7..].trim().to_owned()),
+            "manual" => job.manual = true,
+            "limit" => {
+                let f: Vec<&str> = rest.split_whitespace().collect();
+                if let [res, soft, hard] = f.as_slice() {
+                    job.limits.push(((*res).to_owned(), (*soft).to_owned(), (*hard).to_owned()));
+                } else {
+                    unknown.push(Unknown { line: n + 1, text: line.to_owned() });
+                    continue;
+                }
+            }
+            "normal" if rest.starts_with("exit") => {
+                job.normal_exit.extend(rest[4..].split_whitespace().map(str::to_owned));
+            }
+            _ => {
+                unknown.push(Unknown { line: n + 1, text: line.to_owned() });
+                continue;
+            }
         }
+        // `kill signal` and `kill timeout`, `respawn limit`: two stanzas each.
+        let key = match (word, rest.split_whitespace().next()) {
+            ("kill" | "respawn", Some(sub)) => format!("{word} {sub}"),
+            _ => word.to_owned(),
+        };
+        job.lines.push((key, n + 1));
     }
     (job, unknown)
 }
