@@ -2,18 +2,24 @@
 # Debian's own units and init scripts, imported and converted to SysV
 # scripts, driving the real daemons on this host.
 # Usage: tests/e2e/import.sh [PATH-TO-INITKIT]   (as root)
-# Converted from Debian's files: nginx.service, redis-server.service, /etc/init.d/redis-server.
+# Converted from Debian's files: nginx.service, redis-server.service, /etc/init.d/redis-server;
+# and an Upstart job for memcached.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=lib.sh
 . "$here/lib.sh"
 INITKIT=${1:-$here/../../target/release/initkit}
 broken=/etc/nginx/conf.d/initkit-e2e-broken.conf
-made_run_redis=
+saved_run_redis=/run/redis.initkit-e2e-saved
+had_run_redis=
 import_cleanup() {
     rm -f "$broken"
-    [ -n "$made_run_redis" ] && rm -rf /run/redis
     e2e_cleanup
+    # /run/redis as it was before the suite: set aside, or not there.
+    case $had_run_redis in
+        1) rm -rf /run/redis && mv "$saved_run_redis" /run/redis ;;
+        0) rm -rf /run/redis ;;
+    esac
 }
 trap import_cleanup EXIT
 trap 'exit 1' INT TERM HUP PIPE
@@ -81,12 +87,14 @@ check "its forking daemon and pidfile were read" grep -q '^pidfile = "/run/redis
 S=$D/etc/init.d/redis-server
 # Rendered into a scratch root, the script makes $D/run/redis; redis writes
 # where its config says. Without /run/redis its pidfile never appears.
-if [ ! -d /run/redis ]; then
-    expect_rc "redis: a start whose pidfile never appears fails" 1 "$S" start
-    check "redis: the failed start left no redis-server running" wait_until 5 none_running redis-server
-    install -d -o redis -g redis -m 755 /run/redis
-    made_run_redis=1
+if [ -e /run/redis ]; then
+    mv /run/redis "$saved_run_redis" && had_run_redis=1
+else
+    had_run_redis=0
 fi
+expect_rc "redis: a start whose pidfile never appears fails" 1 "$S" start
+check "redis: the failed start left no redis-server running" wait_until 5 none_running redis-server
+install -d -o redis -g redis -m 755 /run/redis
 expect_rc "redis: start" 0 "$S" start
 check "redis answers PING on 6379" wait_until 5 ping_port 6379
 expect_rc "redis: status" 0 "$S" status
@@ -94,5 +102,31 @@ expect_rc "redis: restart" 0 "$S" restart
 check "redis answers after restart" wait_until 5 ping_port 6379
 expect_rc "redis: stop" 0 "$S" stop
 check "redis: no redis-server is left" wait_until 5 none_running redis-server
+
+echo "== memcached: an Upstart job as a SysV script (env as settings, setuid, respawn, kill timeout)"
+new_root U
+mkdir -p "$U/jobs"
+cat >"$U/jobs/memcached-job.conf" <<'JOB'
+description "memcached, the way an Upstart host ran it"
+start on runlevel [2345]
+stop on runlevel [!2345]
+respawn
+respawn limit 5 10
+setuid memcache
+kill timeout 10
+env PORT=11399
+env OPTS="-m 32 -l 127.0.0.1"
+exec /usr/bin/memcached -p $PORT $OPTS
+JOB
+check "the Upstart job imports and renders" convert "$U" memcached-job "$U/jobs/memcached-job.conf"
+S=$U/etc/init.d/memcached-job
+mc_stats() { printf 'stats\r\nquit\r\n' | timeout 2 bash -c 'exec 3<>/dev/tcp/127.0.0.1/11399; cat >&3; cat <&3' 2>/dev/null | grep -q '^STAT pid'; }
+expect_rc "memcached: start" 0 "$S" start
+check "memcached answers on the job's port" wait_until 5 mc_stats
+check "memcached runs as the job's setuid user" test "$(ps -o user= -p "$(live memcached | head -1)")" = memcache
+expect_rc "memcached: restart" 0 "$S" restart
+check "memcached answers after restart" wait_until 5 mc_stats
+expect_rc "memcached: stop" 0 "$S" stop
+check "memcached: nothing is left" wait_until 5 none_running memcached
 
 e2e_summary
