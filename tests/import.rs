@@ -376,3 +376,14 @@ fn an_upstart_job_that_forks_is_refused_with_its_line() {
     assert!(!o.status.success());
     assert!(stderr(&o).contains("forky.conf:2: `expect fork`"), "{}", stderr(&o));
 }
+
+#[test]
+fn an_output_directory_that_cannot_be_made_is_named_in_the_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("a-file");
+    fs::write(&file, "").unwrap();
+    let out = file.join("recipes");
+    let o = run(&["import", "web.service", "-o", out.to_str().unwrap()]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains(&format!("cannot create the directory {}", out.display())), "{}", stderr(&o));
+}

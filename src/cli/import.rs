@@ -148,6 +148,10 @@ fn read_one(path: &Path, out: &mut Vec<Source>, problems: &mut Vec<Problem>) {
     out.push(src);
 }
 
+fn cannot_write(path: &Path, e: &dyn std::fmt::Display) -> CliError {
+    CliError::msg(format!("cannot write {}: {e}", path.display()))
+}
+
 fn user_name(uid: u32) -> Option<String> {
     let passwd = fs::read_to_string("/etc/passwd").ok()?;
     passwd.lines().find_map(|l| {
@@ -248,7 +252,8 @@ pub fn run_import(args: &ImportArgs) -> Result<(), CliError> {
     }
     match &args.out {
         Some(dir) => {
-            fs::create_dir_all(dir)?;
+            fs::create_dir_all(dir)
+                .map_err(|e| CliError::msg(format!("cannot create the directory {}: {e}", dir.display())))?;
             let mut refused = Vec::new();
             for i in &imported {
                 let dest = dir.join(format!("{}.toml", i.name));
@@ -261,12 +266,12 @@ pub fn run_import(args: &ImportArgs) -> Result<(), CliError> {
                     }
                     // What --force replaces is kept beside it.
                     let backup = dir.join(format!("{}.toml.bak", i.name));
-                    write_atomic(&backup, old.as_bytes(), 0o644, None)?;
+                    write_atomic(&backup, old.as_bytes(), 0o644, None).map_err(|e| cannot_write(&backup, &e))?;
                     if !args.json {
                         print(&format!("kept the old {} as {}\n", dest.display(), backup.display()))?;
                     }
                 }
-                write_atomic(&dest, i.recipe.as_bytes(), 0o644, None)?;
+                write_atomic(&dest, i.recipe.as_bytes(), 0o644, None).map_err(|e| cannot_write(&dest, &e))?;
                 if !args.json {
                     print(&format!("wrote {}\n", dest.display()))?;
                 }
