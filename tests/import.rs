@@ -387,3 +387,21 @@ fn an_output_directory_that_cannot_be_made_is_named_in_the_error() {
     assert!(!o.status.success());
     assert!(stderr(&o).contains(&format!("cannot create the directory {}", out.display())), "{}", stderr(&o));
 }
+
+#[test]
+fn a_lone_triggering_condition_is_a_plain_one_and_several_are_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let one = "[Unit]\nConditionPathExists=|/etc/x.conf\n[Service]\nExecStart=/usr/bin/x\n";
+    let two =
+        "[Unit]\nConditionPathExists=|/etc/x.conf\nConditionPathExists=|/etc/y.conf\n[Service]\nExecStart=/usr/bin/x\n";
+    fs::write(dir.path().join("one.service"), one).unwrap();
+    fs::write(dir.path().join("two.service"), two).unwrap();
+    let o = common::initkit().args(["import", "--json", "."]).current_dir(dir.path()).output().unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let recipe = |i: usize| parse_recipe(Path::new("x.toml"), json["imports"][i]["recipe"].as_str().unwrap()).unwrap();
+    let (one, two) = (recipe(0), recipe(1));
+    let paths = |r: &Recipe| r.conditions.paths.iter().map(|c| (c.negate, c.path.clone())).collect::<Vec<_>>();
+    assert_eq!(paths(&one), [(false, "/etc/x.conf".to_owned())]);
+    assert!(paths(&two).is_empty());
+    assert_eq!(entry(&json["imports"][1], "[Unit] ConditionPathExists").1, "dropped");
+}

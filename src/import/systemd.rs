@@ -141,6 +141,7 @@ pub fn import(src: &Source) -> Result<(String, Draft, Report), Vec<Problem>> {
         idle_io: false,
         pidfile: None,
         before: Vec::new(),
+        triggering: 0,
     };
     // A later assignment replaces an earlier one (drop-ins); empty resets a list.
     let mut merged: Vec<Entry> = Vec::new();
@@ -154,6 +155,14 @@ pub fn import(src: &Source) -> Result<(String, Draft, Report), Vec<Problem>> {
         }
         merged.push(e);
     }
+    m.triggering = merged
+        .iter()
+        .filter(|e| {
+            e.section == "Unit"
+                && (e.key.starts_with("Condition") || e.key.starts_with("Assert"))
+                && e.value.starts_with('|')
+        })
+        .count();
     // The source says which facilities it needs; none unless it does.
     m.d.set_list::<&str>(&[], "needs", &[]);
     for e in &merged {
@@ -323,6 +332,8 @@ struct Mapper {
     /// `ExecStartPre=` steps, written once the config test is known (a step
     /// that is the config test is the gate's, not a second run of it).
     before: Vec<(String, usize, String, Vec<String>, bool)>,
+    /// How many `|` (triggering) conditions the unit has: one alone is a plain condition.
+    triggering: usize,
 }
 
 #[allow(clippy::many_single_char_names)]
@@ -707,6 +718,19 @@ impl Mapper {
     }
 
     fn condition(&mut self, f: &str, l: usize, key: &str, k: &str, v: &str) {
+        // `|`: the start needs one of the triggering conditions to hold.
+        let v = match v.strip_prefix('|') {
+            Some(rest) if self.triggering == 1 => rest,
+            Some(_) => {
+                return self.r.dropped(
+                    f,
+                    l,
+                    key,
+                    "one of several triggering (`|`) conditions, any of which will do; a recipe's conditions all hold",
+                );
+            }
+            None => v,
+        };
         let test =
             crate::recipe::PathTest::ALL.iter().find(|(_, _, sd)| *sd == k || sd.replace("Condition", "Assert") == k);
         match test {
