@@ -26,11 +26,14 @@ fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
-/// `import --json` of the paths: each import's recipe (parsed) and report.
+/// `import --json` of the fixtures: each import's recipe (parsed) and report.
 fn import_json(paths: &[&str]) -> Vec<(Recipe, serde_json::Value)> {
-    let mut args = vec!["import", "--json"];
-    args.extend(paths);
-    let o = run(&args);
+    import_json_in(Path::new(FIXTURES), paths)
+}
+
+/// `import --json` of paths in `dir`, as [`import_json`].
+fn import_json_in(dir: &Path, paths: &[&str]) -> Vec<(Recipe, serde_json::Value)> {
+    let o = common::initkit().args(["import", "--json"]).args(paths).current_dir(dir).output().unwrap();
     assert!(o.status.success(), "{}", stderr(&o));
     let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     json["imports"]
@@ -129,11 +132,9 @@ fn a_procfile_gives_a_recipe_per_process_and_leaves_the_release_phase_out() {
 fn a_compound_procfile_command_keeps_its_shell() {
     let dir = tempfile::tempdir().unwrap();
     fs::write(dir.path().join("Procfile"), "web: ./bin/migrate && exec ./bin/serve\n").unwrap();
-    let o = common::initkit().args(["import", "--json", "Procfile"]).current_dir(dir.path()).output().unwrap();
-    let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    let r = parse_recipe(Path::new("x.toml"), json["imports"][0]["recipe"].as_str().unwrap()).unwrap();
+    let imports = import_json_in(dir.path(), &["Procfile"]);
     // `exec ./bin/migrate && …` would end the service after the migration.
-    assert_eq!(command(&r), ["/bin/sh", "-c", "./bin/migrate && exec ./bin/serve"]);
+    assert_eq!(command(&imports[0].0), ["/bin/sh", "-c", "./bin/migrate && exec ./bin/serve"]);
 }
 
 #[test]
@@ -321,13 +322,8 @@ fn a_services_timer_and_socket_beside_it_become_its_schedule_and_socket() {
     // A timer for a service that is not a task cannot be a recipe's schedule.
     write("web.service", "[Service]\nExecStart=/usr/bin/webd\n");
     write("web.timer", "[Timer]\nOnCalendar=daily\n");
-    let o = common::initkit().args(["import", "--json", "."]).current_dir(dir.path()).output().unwrap();
-    assert!(o.status.success(), "{}", stderr(&o));
-    let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    let by_name = |n: &str| {
-        let i = json["imports"].as_array().unwrap().iter().find(|i| i["name"] == n).unwrap().clone();
-        (parse_recipe(Path::new("x.toml"), i["recipe"].as_str().unwrap()).unwrap(), i)
-    };
+    let imports = import_json_in(dir.path(), &["."]);
+    let by_name = |n: &str| imports.iter().find(|(r, _)| r.name == n).unwrap().clone();
     let (scrub, s) = by_name("scrub");
     assert_eq!(scrub.summary, "Scrub", "the timer's [Unit] is its own");
     let schedule = scrub.schedule.as_ref().expect("the timer became the schedule");
@@ -342,7 +338,7 @@ fn a_services_timer_and_socket_beside_it_become_its_schedule_and_socket() {
     assert!(web.schedule.is_none());
     assert_eq!(entry(&w, "[Timer] OnCalendar").1, "dropped");
     // The companions are not imported on their own.
-    assert_eq!(json["imports"].as_array().unwrap().len(), 3, "{json:#}");
+    assert_eq!(imports.len(), 3, "{imports:?}");
 }
 
 #[test]
@@ -396,12 +392,10 @@ fn a_lone_triggering_condition_is_a_plain_one_and_several_are_reported() {
         "[Unit]\nConditionPathExists=|/etc/x.conf\nConditionPathExists=|/etc/y.conf\n[Service]\nExecStart=/usr/bin/x\n";
     fs::write(dir.path().join("one.service"), one).unwrap();
     fs::write(dir.path().join("two.service"), two).unwrap();
-    let o = common::initkit().args(["import", "--json", "."]).current_dir(dir.path()).output().unwrap();
-    let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    let recipe = |i: usize| parse_recipe(Path::new("x.toml"), json["imports"][i]["recipe"].as_str().unwrap()).unwrap();
-    let (one, two) = (recipe(0), recipe(1));
+    let imports = import_json_in(dir.path(), &["."]);
+    let [(one, _), (two, t)] = imports.as_slice() else { panic!("two recipes: {imports:?}") };
     let paths = |r: &Recipe| r.conditions.paths.iter().map(|c| (c.negate, c.path.clone())).collect::<Vec<_>>();
-    assert_eq!(paths(&one), [(false, "/etc/x.conf".to_owned())]);
-    assert!(paths(&two).is_empty());
-    assert_eq!(entry(&json["imports"][1], "[Unit] ConditionPathExists").1, "dropped");
+    assert_eq!(paths(one), [(false, "/etc/x.conf".to_owned())]);
+    assert!(paths(two).is_empty());
+    assert_eq!(entry(t, "[Unit] ConditionPathExists").1, "dropped");
 }

@@ -126,10 +126,7 @@ fn read_one(path: &Path, out: &mut Vec<Source>, problems: &mut Vec<Problem>) {
             .unwrap_or_default();
         confs.sort();
         for c in confs {
-            match read_text(&c) {
-                Ok(t) => src.extra.push(Source::new(&c.display().to_string(), &t)),
-                Err(e) => problems.push(problem(&c, e)),
-            }
+            read_extra(&c, &mut src, problems);
         }
     }
     // A service's timer or socket beside it: what starts it.
@@ -138,14 +135,19 @@ fn read_one(path: &Path, out: &mut Vec<Source>, problems: &mut Vec<Problem>) {
         for companion in [format!("{stem}.timer"), format!("{stem}.socket")] {
             let companion = PathBuf::from(companion);
             if companion.is_file() {
-                match read_text(&companion) {
-                    Ok(t) => src.extra.push(Source::new(&companion.display().to_string(), &t)),
-                    Err(e) => problems.push(problem(&companion, e)),
-                }
+                read_extra(&companion, &mut src, problems);
             }
         }
     }
     out.push(src);
+}
+
+/// A file that amends a source (a drop-in, a companion unit), read beside it.
+fn read_extra(path: &Path, src: &mut Source, problems: &mut Vec<Problem>) {
+    match read_text(path) {
+        Ok(t) => src.extra.push(Source::new(&path.display().to_string(), &t)),
+        Err(e) => problems.push(problem(path, e)),
+    }
 }
 
 fn cannot_write(path: &Path, e: &dyn std::fmt::Display) -> CliError {

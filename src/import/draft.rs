@@ -35,33 +35,27 @@ impl Draft {
         t
     }
 
-    pub fn has(&self, path: &[&str], key: &str) -> bool {
+    /// The item at `path.key`, if the draft has one.
+    fn get(&self, path: &[&str], key: &str) -> Option<&Item> {
         let mut t = self.doc.as_table();
         for k in path {
-            match t.get(k).and_then(Item::as_table) {
-                Some(next) => t = next,
-                None => return false,
-            }
+            t = t.get(k).and_then(Item::as_table)?;
         }
-        t.contains_key(key)
+        t.get(key)
+    }
+
+    pub fn has(&self, path: &[&str], key: &str) -> bool {
+        self.get(path, key).is_some()
     }
 
     /// A string the draft holds, as written (braces doubled).
     pub fn get_str(&self, path: &[&str], key: &str) -> Option<String> {
-        let mut t = self.doc.as_table();
-        for k in path {
-            t = t.get(k).and_then(Item::as_table)?;
-        }
-        t.get(key).and_then(Item::as_str).map(str::to_owned)
+        self.get(path, key).and_then(Item::as_str).map(str::to_owned)
     }
 
     /// A list the draft holds, as written.
     pub fn get_list(&self, path: &[&str], key: &str) -> Option<Vec<String>> {
-        let mut t = self.doc.as_table();
-        for k in path {
-            t = t.get(k).and_then(Item::as_table)?;
-        }
-        let array = t.get(key).and_then(Item::as_array)?;
+        let array = self.get(path, key).and_then(Item::as_array)?;
         Some(array.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
     }
 
@@ -101,6 +95,25 @@ impl Draft {
             }
             a.push(row);
         }
+    }
+
+    /// A start or stop step (`[[start.before]]`…): what it runs, within
+    /// `timeout`; `optional` where the step has that key.
+    pub fn push_step(
+        &mut self,
+        table: &str,
+        list: &str,
+        description: String,
+        run: &[String],
+        timeout: &str,
+        optional: Option<bool>,
+    ) {
+        let mut entries =
+            vec![("description", Value::from(description)), ("run", strings(run)), ("timeout", Value::from(timeout))];
+        if let Some(optional) = optional {
+            entries.push(("optional", Value::from(optional)));
+        }
+        self.push_table(&[table], list, entries);
     }
 
     pub fn remove(&mut self, path: &[&str], key: &str) {

@@ -53,10 +53,7 @@ pub fn import(src: &Source) -> Result<Vec<(String, Draft, Report)>, Vec<Problem>
                 && words::vars(ws).iter().all(|v| v == "PORT")
         });
         if let Some(ws) = direct {
-            let argv: Vec<String> = ws
-                .iter()
-                .map(|w| words::template(w).replace("{PORT...}", "{instance}").replace("{PORT}", "{instance}"))
-                .collect();
+            let argv: Vec<String> = ws.iter().map(|w| words::template_with_instance(w, Some("PORT"))).collect();
             d.set_list(&["run"], "command", &argv);
             r.carried(file, l, kind);
         } else {

@@ -1,11 +1,9 @@
 //! systemd units (with their drop-in directories and templates) read into a
 //! recipe: each directive carried, approximated or dropped, and said so.
 
-use toml_edit::Value;
-
 use super::{
     Source,
-    draft::{Draft, lit, strings},
+    draft::{Draft, lit},
     ini::{self, Entry, Problem},
     report::{Outcome, Report},
     words::{self, Dialect},
@@ -219,16 +217,13 @@ pub fn import(src: &Source) -> Result<(String, Draft, Report), Vec<Problem>> {
             );
             continue;
         }
-        let description = format!("ExecStartPre from {}", super::base_name(&f));
-        m.d.push_table(
-            &["start"],
+        m.d.push_step(
+            "start",
             "before",
-            vec![
-                ("description", Value::from(description)),
-                ("run", strings(&words)),
-                ("timeout", Value::from("90s")),
-                ("optional", Value::from(optional)),
-            ],
+            format!("ExecStartPre from {}", super::base_name(&f)),
+            &words,
+            "90s",
+            Some(optional),
         );
         m.r.carried(&f, l, &key);
     }
@@ -446,10 +441,10 @@ impl Mapper {
                 }
             }
             ("Service", "ExecStartPre" | "ExecStartPost" | "ExecStopPost") => {
-                let (path, list) = match k {
-                    "ExecStartPre" => (["start"], "before"),
-                    "ExecStartPost" => (["start"], "after"),
-                    _ => (["stop"], "after"),
+                let (table, list) = match k {
+                    "ExecStartPre" => ("start", "before"),
+                    "ExecStartPost" => ("start", "after"),
+                    _ => ("stop", "after"),
                 };
                 let optional = v.trim_start_matches(['@', '+', '!', ':']).starts_with('-');
                 if k == "ExecStartPre" {
@@ -459,19 +454,9 @@ impl Mapper {
                     return;
                 }
                 if let Some(words) = self.command(f, l, &key, v) {
-                    let description = format!("{k} from {}", super::base_name(f));
-                    self.d.push_table(
-                        &path,
-                        list,
-                        vec![
-                            ("description", Value::from(description)),
-                            ("run", strings(&words)),
-                            ("timeout", Value::from("90s")),
-                        ]
-                        .into_iter()
-                        .chain((k != "ExecStopPost").then(|| ("optional", Value::from(optional))))
-                        .collect(),
-                    );
+                    // A stop step has no `optional`: a failed one never stops the stop.
+                    let optional = (k != "ExecStopPost").then_some(optional);
+                    self.d.push_step(table, list, format!("{k} from {}", super::base_name(f)), &words, "90s", optional);
                     self.r.carried(f, l, &key);
                 }
             }
@@ -886,10 +871,12 @@ impl Mapper {
     }
 
     fn boolean(&mut self, f: &str, l: usize, key: &str, path: &[&str], k: &str, v: &str) {
-        match v.to_ascii_lowercase().as_str() {
-            "yes" | "true" | "on" | "1" => self.d.set(path, k, true),
-            "no" | "false" | "off" | "0" => self.d.set(path, k, false),
-            _ => return self.r.dropped(f, l, key, format!("`{v}` is not a boolean")),
+        if yes(v) {
+            self.d.set(path, k, true);
+        } else if matches!(v.to_ascii_lowercase().as_str(), "no" | "false" | "off" | "0") {
+            self.d.set(path, k, false);
+        } else {
+            return self.r.dropped(f, l, key, format!("`{v}` is not a boolean"));
         }
         self.r.carried(f, l, key);
     }
@@ -924,7 +911,7 @@ fn kill_main(v: &str) -> Option<String> {
 }
 
 fn yes(v: &str) -> bool {
-    matches!(v.to_ascii_lowercase().as_str(), "yes" | "true" | "1" | "on")
+    crate::recipe::YES.contains(&v.to_ascii_lowercase().as_str())
 }
 
 /// A systemd time span (`90`, `1min 30s`, `500ms`) in milliseconds.

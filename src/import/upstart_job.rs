@@ -3,13 +3,12 @@
 
 use super::{
     Source,
-    draft::{Draft, lit, strings},
+    draft::{Draft, lit},
     ini::Problem,
     report::Report,
     upstart::{Step, parse},
     words::{self, Dialect},
 };
-use toml_edit::Value;
 
 pub fn import(src: &Source) -> Result<(String, Draft, Report), Vec<Problem>> {
     let file = src.file.as_str();
@@ -67,18 +66,7 @@ pub fn import(src: &Source) -> Result<(String, Draft, Report), Vec<Problem>> {
         match step {
             Step::Exec(line) => match words::split(line, Dialect::Shell) {
                 Ok(ws) if ws.first().and_then(words::plain).is_some_and(|w| w.starts_with('/')) => {
-                    let argv = ws
-                        .iter()
-                        .map(|w| {
-                            let t = words::template(w);
-                            match instance_var {
-                                Some(v) => t
-                                    .replace(&format!("{{{v}...}}"), "{instance}")
-                                    .replace(&format!("{{{v}}}"), "{instance}"),
-                                None => t,
-                            }
-                        })
-                        .collect();
+                    let argv = ws.iter().map(|w| words::template_with_instance(w, instance_var)).collect();
                     for v in words::vars(&ws) {
                         if Some(v.as_str()) != instance_var && !vars.contains(&v) {
                             vars.push(v);
@@ -223,15 +211,8 @@ pub fn import(src: &Source) -> Result<(String, Draft, Report), Vec<Problem>> {
     ] {
         let Some(step) = step else { continue };
         let (argv, _) = command(step, &mut Vec::new());
-        d.push_table(
-            &[path],
-            list,
-            vec![
-                ("description", Value::from(format!("{stanza} from {}", super::base_name(file)))),
-                ("run", strings(&argv)),
-                ("timeout", Value::from(if stanza == "pre-stop" { "30s" } else { "90s" })),
-            ],
-        );
+        let timeout = if stanza == "pre-stop" { "30s" } else { "90s" };
+        d.push_step(path, list, format!("{stanza} from {}", super::base_name(file)), &argv, timeout, None);
         r.approximated(
             file,
             job.line(stanza),

@@ -129,9 +129,16 @@ pub fn split(line: &str, dialect: Dialect) -> Result<Vec<Word>, String> {
 /// A word as a recipe template: literal text with braces doubled, settings
 /// as `{NAME}`, a split setting as `{NAME...}`.
 pub fn template(word: &Word) -> String {
+    template_with_instance(word, None)
+}
+
+/// As [`template`], with the variable that names the instance (a
+/// Procfile's `$PORT`, an Upstart job's `instance $X`) as `{instance}`.
+pub fn template_with_instance(word: &Word, instance: Option<&str>) -> String {
     word.iter()
         .map(|p| match p {
             Piece::Lit(l) => lit(l),
+            Piece::Var { name, .. } if Some(name.as_str()) == instance => "{instance}".to_owned(),
             Piece::Var { name, split: true } => format!("{{{name}...}}"),
             Piece::Var { name, split: false } => format!("{{{name}}}"),
         })
@@ -175,6 +182,13 @@ mod tests {
             t(r#"/usr/sbin/x -c "/etc/x y.conf" $OPTS ${ONE} --a=${B}c '{lit}' a$$b"#, Dialect::Systemd),
             ["/usr/sbin/x", "-c", "/etc/x y.conf", "{OPTS...}", "{ONE}", "--a={B}c", "{{lit}}", "a$b"]
         );
+    }
+
+    #[test]
+    fn the_instance_variable_is_the_instance_and_literal_braces_stay_literal() {
+        let words = split("/bin/app -p $PORT --x={PORT} ${PORT}b", Dialect::Shell).unwrap();
+        let t: Vec<String> = words.iter().map(|w| template_with_instance(w, Some("PORT"))).collect();
+        assert_eq!(t, ["/bin/app", "-p", "{instance}", "--x={{PORT}}", "{instance}b"]);
     }
 
     #[test]

@@ -76,7 +76,6 @@ ik_launch_forking() {
     wait "$ik_launcher"
     ik_lrc=$?
     if ! ik_success "$ik_lrc"; then
-        kill -s KILL -- "-$ik_launcher" 2>/dev/null
         ik_kill_launched
         ik_err "$label: its start command exited $ik_lrc"
         ik_show_log_tail
@@ -101,20 +100,20 @@ ik_launch_forking() {
         [ "$now" -ge "$ik_fork_deadline" ] && break
         ik_pause
     done
-    kill -s KILL -- "-$ik_launcher" 2>/dev/null
     ik_kill_launched
     ik_err "$label: no process of its own in $ik_dpf within ${READY_TIMEOUT_MS}ms"
     ik_show_log_tail
     return 1
 }
 
-# ik_kill_launched: a failed forking start leaves nothing running. A daemon
-# that forks calls setsid and leaves the launcher's group: each process
-# started since the launch ends when it carries this start's mark in its
-# environment, or, when it rewrote its environment for its process title
-# (redis, nginx), when it is the service's program, run as the service's
-# user, orphaned, and named by no pidfile of the service's instances.
+# ik_kill_launched: a failed forking start leaves nothing running: the
+# launcher's group ends, and so does what left it (a daemon that forks calls
+# setsid): each process started since the launch that carries this start's
+# mark in its environment, or, when it rewrote its environment for its
+# process title (redis, nginx), that is the service's program, run as the
+# service's user, orphaned, and named by no pidfile of the service's instances.
 ik_kill_launched() {
+    kill -s KILL -- "-$ik_launcher" 2>/dev/null
     ik_uid=$(id -u "$RUN_USER" 2>/dev/null)
     ik_prog=$(readlink -f -- "$PROGRAM" 2>/dev/null)
     for ik_proc in /proc/[0-9]*; do
