@@ -21,7 +21,7 @@ const MAX_BYTES: u64 = 1 << 20;
 
 #[derive(clap::Args, Debug)]
 pub struct ImportArgs {
-    /// Unit files, init scripts, Upstart jobs, supervisord files, Procfiles, or directories of them.
+    /// Unit files, init scripts (LSB or OpenRC), Upstart jobs, supervisord files, runit or s6 service directories, launchd plists, Procfiles, or directories of them.
     #[arg(required = true)]
     pub paths: Vec<PathBuf>,
     #[arg(long, value_enum, default_value = "auto")]
@@ -42,7 +42,7 @@ pub struct ImportArgs {
 
 #[derive(clap::Args, Debug)]
 pub struct ConvertArgs {
-    /// A unit file, init script, Upstart job, supervisord file or Procfile.
+    /// A unit file, init script, Upstart job, supervisord file, service directory, launchd plist or Procfile.
     pub file: PathBuf,
     #[arg(long, value_enum)]
     pub to: Target,
@@ -63,7 +63,9 @@ pub fn sources(paths: &[PathBuf]) -> (Vec<Source>, Vec<Problem>) {
     let mut out = Vec::new();
     let mut problems = Vec::new();
     for path in paths {
-        if path.is_dir() {
+        if service_dir(path) {
+            read_one(&path.join("run"), &mut out, &mut problems);
+        } else if path.is_dir() {
             let mut entries: Vec<PathBuf> = match fs::read_dir(path) {
                 Ok(rd) => rd.filter_map(Result::ok).map(|e| e.path()).collect(),
                 Err(e) => {
@@ -73,8 +75,11 @@ pub fn sources(paths: &[PathBuf]) -> (Vec<Source>, Vec<Problem>) {
             };
             entries.sort();
             for p in entries {
-                // Drop-in directories are read with their unit; other directories are skipped.
-                if p.is_file() && !import::companion_unit(&p.display().to_string()) {
+                // Drop-in directories are read with their unit, service
+                // directories (runit, s6) by their run file; others are skipped.
+                if service_dir(&p) {
+                    read_one(&p.join("run"), &mut out, &mut problems);
+                } else if p.is_file() && !import::companion_unit(&p.display().to_string()) {
                     read_one(&p, &mut out, &mut problems);
                 }
             }
@@ -84,6 +89,26 @@ pub fn sources(paths: &[PathBuf]) -> (Vec<Source>, Vec<Problem>) {
     }
     (out, problems)
 }
+
+/// A runit or s6 service directory: one with a `run` file.
+fn service_dir(path: &Path) -> bool {
+    path.is_dir() && path.join("run").is_file()
+}
+
+/// The files of a service directory that amend its `run` file (runit, s6).
+const SERVICE_DIR_FILES: [&str; 11] = [
+    "finish",
+    "log/run",
+    "type",
+    "notification-fd",
+    "down",
+    "down-signal",
+    "timeout-kill",
+    "timeout-finish",
+    "max-death-tally",
+    "dependencies",
+    "conf",
+];
 
 fn problem(path: &Path, message: String) -> Problem {
     Problem { file: path.display().to_string(), line: 1, message }
@@ -127,6 +152,35 @@ fn read_one(path: &Path, out: &mut Vec<Source>, problems: &mut Vec<Problem>) {
         confs.sort();
         for c in confs {
             read_extra(&c, &mut src, problems);
+        }
+    }
+    // A service directory's other files and its environment directory.
+    if path.file_name().is_some_and(|n| n == "run")
+        && let Some(dir) = path.parent()
+    {
+        for f in SERVICE_DIR_FILES {
+            if dir.join(f).is_file() {
+                read_extra(&dir.join(f), &mut src, problems);
+            }
+        }
+        for sub in ["env", "dependencies.d"] {
+            let mut files: Vec<PathBuf> = fs::read_dir(dir.join(sub))
+                .map(|rd| rd.filter_map(Result::ok).map(|e| e.path()).filter(|p| p.is_file()).collect())
+                .unwrap_or_default();
+            files.sort();
+            for f in files {
+                read_extra(&f, &mut src, problems);
+            }
+        }
+    }
+    // An OpenRC script's settings: /etc/conf.d/NAME beside /etc/init.d/NAME.
+    if let (Some(dir), Some(base)) = (path.parent(), path.file_name())
+        && dir.file_name().is_some_and(|n| n == "init.d")
+        && text.lines().next().is_some_and(|l| l.starts_with("#!") && l.contains("openrc-run"))
+    {
+        let conf = dir.with_file_name("conf.d").join(base);
+        if conf.is_file() {
+            read_extra(&conf, &mut src, problems);
         }
     }
     // A service's timer or socket beside it: what starts it.

@@ -3,8 +3,11 @@
 
 pub mod draft;
 pub mod ini;
+pub mod launchd;
+pub mod openrc;
 pub mod procfile;
 pub mod report;
+pub mod rundir;
 pub mod supervisord;
 pub mod systemd;
 pub mod sysv;
@@ -52,10 +55,22 @@ impl Source {
         Source { file: file.to_owned(), text: text.to_owned(), extra: Vec::new(), dir: None, owner: None }
     }
 
-    /// The file name without its directory and its unit or script suffix.
+    /// The file name without its directory and its unit or script suffix;
+    /// for a runit or s6 `run` file, its service directory's name.
     pub fn stem(&self) -> &str {
-        let base = Path::new(&self.file).file_name().and_then(|n| n.to_str()).unwrap_or(&self.file);
-        [".service", ".conf", ".sh", ".init"].iter().find_map(|s| base.strip_suffix(s)).unwrap_or(base)
+        let path = Path::new(&self.file);
+        let base = path.file_name().and_then(|n| n.to_str()).unwrap_or(&self.file);
+        if base == "run"
+            && let Some(dir) = path.parent().and_then(Path::file_name).and_then(|n| n.to_str())
+        {
+            return dir;
+        }
+        [".service", ".conf", ".sh", ".init", ".plist"].iter().find_map(|s| base.strip_suffix(s)).unwrap_or(base)
+    }
+
+    /// The file beside this one that amends it, by its name (`finish`, `conf.d/NAME`).
+    pub fn extra(&self, name: &str) -> Option<&Source> {
+        self.extra.iter().find(|e| e.file.ends_with(&format!("/{name}")) || e.file == name)
     }
 }
 
@@ -110,6 +125,11 @@ pub fn detect(file: &str, text: &str) -> Option<Format> {
     None
 }
 
+/// A located problem for a format whose importer is not written yet.
+pub fn not_built(src: &Source, what: &str) -> Vec<Problem> {
+    vec![Problem { file: src.file.clone(), line: 1, message: format!("importing {what} is not built yet") }]
+}
+
 /// Unit types that are not services: in a directory they are skipped (a
 /// target or a mount is not a daemon); named alone they are refused.
 const NOT_SERVICES: [&str; 10] =
@@ -139,7 +159,7 @@ pub fn import(src: &Source, format: Format) -> Result<Vec<Imported>, Vec<Problem
             vec![Problem {
                 file: src.file.clone(),
                 line: 1,
-                message: "not a format initkit reads: give --format (systemd, sysv, upstart, supervisord, procfile)"
+                message: "not a format initkit reads: give --format (systemd, sysv, upstart, openrc, supervisord, runit, s6, launchd, procfile)"
                     .into(),
             }]
         })?,
@@ -161,16 +181,10 @@ pub fn import(src: &Source, format: Format) -> Result<Vec<Imported>, Vec<Problem
         Format::Procfile => procfile::import(src)?,
         Format::Supervisord => supervisord::import(src)?,
         Format::Upstart => vec![upstart_job::import(src)?],
-        Format::Openrc | Format::Runit | Format::S6 | Format::Launchd | Format::Auto => {
-            return Err(vec![Problem {
-                file: src.file.clone(),
-                line: 1,
-                message: format!(
-                    "importing {} files is not built yet: initkit imports systemd units, LSB init scripts, Upstart jobs, supervisord programs and Procfiles",
-                    format!("{format:?}").to_lowercase()
-                ),
-            }]);
-        }
+        Format::Openrc => vec![openrc::import(src)?],
+        Format::Runit | Format::S6 => vec![rundir::import(src, format)?],
+        Format::Launchd => vec![launchd::import(src)?],
+        Format::Auto => unreachable!("auto is resolved above"),
     };
     let mut out = Vec::new();
     let mut problems = Vec::new();

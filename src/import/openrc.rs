@@ -1,0 +1,7 @@
+//! OpenRC scripts (`#!/sbin/openrc-run`, with `/etc/conf.d/NAME` beside them) read into a recipe.
+
+use super::{Source, draft::Draft, ini::Problem, report::Report};
+
+pub fn import(src: &Source) -> Result<(String, Draft, Report), Vec<Problem>> {
+    Err(super::not_built(src, "OpenRC scripts"))
+}
