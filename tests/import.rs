@@ -202,6 +202,36 @@ fn convert_renders_an_lsb_script_as_a_systemd_unit() {
     assert!(!o.status.success() && o.stdout.is_empty());
 }
 
+#[test]
+fn install_takes_a_unit_or_a_script_and_records_the_imported_recipe() {
+    let root = tempfile::tempdir().unwrap();
+    let r = root.path().to_str().unwrap();
+    let o = run(&["install", "./legacyd", "--root", r, "--target", "systemd", "--force"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // The report is said before the install, and the unit runs the script's daemon.
+    assert!(stderr(&o).contains("action `rotate` dropped"), "{}", stderr(&o));
+    let unit = fs::read_to_string(root.path().join("etc/systemd/system/legacyd.service")).unwrap();
+    assert!(unit.contains("ExecStart=/usr/sbin/legacyd $DAEMON_ARGS"), "{unit}");
+    // The manifest keeps the imported recipe, so start/stop/uninstall know it.
+    let kept = fs::read_to_string(root.path().join("var/lib/initkit/installed/legacyd.toml")).unwrap();
+    assert!(parse_recipe(Path::new("legacyd.toml"), &kept).is_ok(), "{kept}");
+    // A template unit's `@` is part of its file name, not an instance.
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("echo@.service"), "[Service]\nExecStart=/bin/echo %i\n").unwrap();
+    let o = common::initkit()
+        .args(["render", "./echo@.service@one", "--target", "systemd"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    // (No file is named `echo@.service@one`: the instance was split off.)
+    assert!(o.status.success(), "{}", stderr(&o));
+    let unit = String::from_utf8_lossy(&o.stdout);
+    assert!(unit.contains("/etc/systemd/system/echo@.service") && unit.contains("ExecStart=/bin/echo %i"), "{unit}");
+    // A file of several services names them and installs nothing.
+    let o = run(&["install", "./Procfile", "--root", r, "--target", "systemd"]);
+    assert!(!o.status.success() && stderr(&o).contains("initkit import ./Procfile -o DIR"), "{}", stderr(&o));
+}
+
 /// The unit of a rendered recipe, read back, renders the same `ExecStart=`,
 /// `User=` and `Type=`.
 #[test]

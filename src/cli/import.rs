@@ -284,6 +284,26 @@ fn verdict(imported: &[Imported], problems: &[Problem], strict: bool) -> Result<
     Ok(())
 }
 
+/// One service read from `path` for a command that uses it at once
+/// (`install`, `render`): its name and recipe text; the fidelity report goes
+/// to stderr, so what was approximated or dropped is said before anything
+/// is written.
+pub fn import_for_use(path: &Path) -> Result<(String, String), CliError> {
+    let (imported, problems) = import_all(&[path.to_path_buf()], Format::Auto);
+    eprint!("{}", report_text(&imported, &problems));
+    verdict(&imported, &problems, false)?;
+    match imported.as_slice() {
+        [one] => Ok((one.name.clone(), one.recipe.clone())),
+        many => Err(CliError::msg(format!(
+            "{} holds {} services ({}): write them with `initkit import {} -o DIR`, then name one recipe file",
+            path.display(),
+            many.len(),
+            many.iter().map(|i| i.name.as_str()).collect::<Vec<_>>().join(", "),
+            path.display()
+        ))),
+    }
+}
+
 pub fn run_import(args: &ImportArgs) -> Result<(), CliError> {
     let (imported, problems) = import_all(&args.paths, args.format);
     if args.json {

@@ -21,22 +21,23 @@ pub fn recipe(spec: &str) -> Result<(Recipe, Option<String>), CliError> {
     recipe_with_text(spec).map(|(r, i, _)| (r, i))
 }
 
-/// The recipe, the instance `spec` names, and the recipe's text.
+/// The recipe, the instance `spec` names, and the recipe's text. A file
+/// that is not a recipe (a unit, an init script, a job, a service
+/// directory...) is imported first, its fidelity report on stderr.
 pub fn recipe_with_text(spec: &str) -> Result<(Recipe, Option<String>, String), CliError> {
-    // A recipe file, with an instance after the last `@`: `./app.toml@a`.
-    let (file, file_instance) = match spec.rsplit_once('@') {
-        Some((path, instance)) if has_toml_extension(path) => (Some(path), Some(instance)),
-        _ if has_toml_extension(spec) || (spec.contains('/') && !spec.contains('@')) => (Some(spec), None),
-        _ => (None, None),
-    };
-    if let Some(file) = file {
-        if let Some(i) = file_instance {
+    if let Some((file, instance)) = file_spec(spec) {
+        if let Some(i) = instance {
             check_instance_name(i).map_err(|e| CliError::msg(e.to_string()))?;
         }
         let path = Path::new(file);
+        if !has_toml_extension(file) {
+            let (name, text) = super::import::import_for_use(path)?;
+            let recipe = parse_recipe(Path::new(&format!("{name}.toml")), &text)?;
+            return Ok((recipe, instance.map(str::to_owned), text));
+        }
         let text = std::fs::read_to_string(path)
             .map_err(|e| CliError::msg(format!("cannot read recipe file {}: {e}", path.display())))?;
-        return Ok((parse_recipe(path, &text)?, file_instance.map(str::to_owned), text));
+        return Ok((parse_recipe(path, &text)?, instance.map(str::to_owned), text));
     }
     let ServiceSpec { name, instance } = ServiceSpec::parse(spec).map_err(|e| CliError::msg(e.to_string()))?;
     let catalogue = catalogue()?;
@@ -44,6 +45,23 @@ pub fn recipe_with_text(spec: &str) -> Result<(Recipe, Option<String>, String), 
         return Err(no_such_recipe(&name, &catalogue));
     };
     Ok((entry.parse()?, instance, entry.text.clone()))
+}
+
+/// A spec that names a file (with a `/` or a `.toml` extension; a
+/// catalogue name has neither), and the instance after its last `@`:
+/// `./app.toml@a`. A path that exists is taken whole, so a template unit
+/// `getty@.service` is not split.
+fn file_spec(spec: &str) -> Option<(&str, Option<&str>)> {
+    if !spec.contains('/') && !has_toml_extension(spec.split('@').next().unwrap_or(spec)) {
+        return None;
+    }
+    if Path::new(spec).exists() {
+        return Some((spec, None));
+    }
+    match spec.rsplit_once('@') {
+        Some((path, instance)) if has_toml_extension(path) || Path::new(path).exists() => Some((path, Some(instance))),
+        _ => Some((spec, None)),
+    }
 }
 
 fn has_toml_extension(path: &str) -> bool {

@@ -62,10 +62,13 @@ impl Report {
         self.counts().2 > 0
     }
 
-    /// One line per approximated or dropped setting, then the totals.
+    /// One line per approximated or dropped setting, in file and line
+    /// order, then the totals.
     pub fn text(&self) -> String {
         let mut s = String::new();
-        for e in &self.entries {
+        let mut entries: Vec<&Entry> = self.entries.iter().collect();
+        entries.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
+        for e in entries {
             let (word, why) = match &e.outcome {
                 Outcome::Carried => continue,
                 Outcome::Approximated(how) => ("approximated", how),
