@@ -8,7 +8,7 @@ use initkit::{
     host::action::Action,
     host::drivers::{launchd, runit, upstart},
     recipe::{parse_recipe, signal::Signal},
-    render::{Options, Target, render, target::matrix},
+    render::{Options, Target, features, render, target::matrix},
 };
 
 const SIGNALS: [&str; 8] = ["HUP", "INT", "QUIT", "KILL", "USR1", "USR2", "TERM", "WINCH"];
@@ -68,23 +68,30 @@ fn every_reload_signal_reaches_every_target_as_itself() {
     }
 }
 
-/// docs/targets.md holds the matrix the backends declare; with
-/// INITKIT_WRITE_DOCS=1 the test writes it there instead.
+/// docs/targets.md holds the matrices the backends declare (practices and
+/// recipe fields); with INITKIT_WRITE_DOCS=1 the test writes them there instead.
 #[test]
-fn the_capability_matrix_in_the_docs_is_the_backends_own() {
+fn the_capability_matrices_in_the_docs_are_the_backends_own() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/targets.md");
-    let doc = std::fs::read_to_string(&path).unwrap();
-    let (begin, end) = ("<!-- matrix: generated from the backends -->\n", "<!-- end of matrix -->\n");
-    let start = doc.find(begin).expect("the matrix's start marker") + begin.len();
-    let stop = doc.find(end).expect("the matrix's end marker");
-    let want = matrix();
+    let mut doc = std::fs::read_to_string(&path).unwrap();
+    let mut stale = Vec::new();
+    for (what, want) in [("matrix", matrix()), ("fields", features::matrix())] {
+        let begin = format!("<!-- {what}: generated from the backends -->\n");
+        let end =
+            if what == "matrix" { "<!-- end of matrix -->\n".to_owned() } else { format!("<!-- end of {what} -->\n") };
+        let start = doc.find(&begin).unwrap_or_else(|| panic!("the {what} start marker")) + begin.len();
+        let stop = doc.find(&end).unwrap_or_else(|| panic!("the {what} end marker"));
+        if doc[start..stop] != want {
+            stale.push(what);
+            doc = format!("{}{want}{}", &doc[..start], &doc[stop..]);
+        }
+    }
     if std::env::var("INITKIT_WRITE_DOCS").as_deref() == Ok("1") {
-        std::fs::write(&path, format!("{}{want}{}", &doc[..start], &doc[stop..])).unwrap();
+        std::fs::write(&path, doc).unwrap();
         return;
     }
-    assert_eq!(
-        &doc[start..stop],
-        want,
-        "docs/targets.md is stale: run INITKIT_WRITE_DOCS=1 cargo test --test backends"
+    assert!(
+        stale.is_empty(),
+        "docs/targets.md is stale ({stale:?}): run INITKIT_WRITE_DOCS=1 cargo test --test backends"
     );
 }

@@ -29,6 +29,7 @@ pub enum Feature {
     StopSteps,
     StopCommand,
     SplitArguments,
+    RestartAlways,
     RestartPolicy,
     RestartDelay,
     RestartLimit,
@@ -45,7 +46,7 @@ pub enum Feature {
 }
 
 impl Feature {
-    pub const ALL: [Feature; 32] = [
+    pub const ALL: [Feature; 33] = [
         Feature::Ordering,
         Feature::Requirements,
         Feature::StopPropagation,
@@ -65,6 +66,7 @@ impl Feature {
         Feature::StopSteps,
         Feature::StopCommand,
         Feature::SplitArguments,
+        Feature::RestartAlways,
         Feature::RestartPolicy,
         Feature::RestartDelay,
         Feature::RestartLimit,
@@ -102,7 +104,8 @@ impl Feature {
             Feature::StopSteps => "stop.after",
             Feature::StopCommand => "stop.command",
             Feature::SplitArguments => "`{var...}` arguments",
-            Feature::RestartPolicy => "restart.policy",
+            Feature::RestartAlways => "restart.policy = \"always\"",
+            Feature::RestartPolicy => "restart.policy (on-abnormal, on-abort, no)",
             Feature::RestartDelay => "restart.delay",
             Feature::RestartLimit => "restart.burst / interval",
             Feature::RestartPrevent => "restart.prevent_codes",
@@ -191,7 +194,9 @@ pub fn used(recipe: &Recipe) -> Vec<Feature> {
     add(recipe.stop.command.is_some(), Feature::StopCommand);
     add(recipe.templates().iter().any(|t| t.has_words()), Feature::SplitArguments);
     let default_policy = if recipe.run.kind.is_oneshot() { RestartPolicy::No } else { RestartPolicy::OnFailure };
-    add(recipe.restart.policy != default_policy, Feature::RestartPolicy);
+    // A supervisor restarts after every exit: `always` is what it does.
+    add(recipe.restart.policy == RestartPolicy::Always, Feature::RestartAlways);
+    add(![default_policy, RestartPolicy::Always].contains(&recipe.restart.policy), Feature::RestartPolicy);
     add(recipe.restart.delay_ms != 1_000, Feature::RestartDelay);
     add(recipe.restart.burst.is_some(), Feature::RestartLimit);
     add(!recipe.restart.prevent_codes.is_empty(), Feature::RestartPrevent);
@@ -277,6 +282,7 @@ pub fn supervised(feature: Feature) -> Support {
             Support::No("the supervisor runs the daemon alone: no step before or after it")
         }
         Feature::SplitArguments => Support::Initkit("split at blanks, globbing off"),
+        Feature::RestartAlways => Support::Native("every exit but a stop is followed by a restart"),
         Feature::RestartPolicy | Feature::RestartLimit | Feature::RestartPrevent => {
             Support::No("the supervisor restarts the daemon after every exit")
         }
@@ -312,9 +318,11 @@ pub fn scripted(feature: Feature, deps: Support, propagation: Support, aliases: 
         Feature::Schedule => Support::Initkit("an /etc/cron.d entry runs `start`"),
         Feature::StartSteps | Feature::StopSteps | Feature::StopCommand => Support::Initkit("script"),
         Feature::SplitArguments => Support::Initkit("split at blanks, globbing off"),
-        Feature::RestartPolicy | Feature::RestartDelay | Feature::RestartLimit | Feature::RestartPrevent => {
-            Support::Approx("never restarted: status reports a dead service")
-        }
+        Feature::RestartAlways
+        | Feature::RestartPolicy
+        | Feature::RestartDelay
+        | Feature::RestartLimit
+        | Feature::RestartPrevent => Support::Approx("never restarted: status reports a dead service"),
         Feature::SuccessCodes => Support::Initkit("a task's and a forking start's exit"),
         Feature::StopMode => Support::Initkit("the signal to the process or its group; the rest ended or left"),
         Feature::Nice => Support::Initkit("nice(1)"),

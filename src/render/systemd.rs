@@ -51,6 +51,7 @@ impl Backend for Systemd {
             Feature::StopSteps => Support::Native("ExecStopPost="),
             Feature::StopCommand => Support::Native("ExecStop="),
             Feature::SplitArguments => Support::Native("`$var`, split at blanks"),
+            Feature::RestartAlways => Support::Native("Restart=always"),
             Feature::RestartPolicy => Support::Native("Restart="),
             Feature::RestartDelay => Support::Native("RestartSec="),
             Feature::RestartLimit => Support::Native("StartLimitBurst= / StartLimitIntervalSec="),

@@ -4,6 +4,8 @@
 # --target X --root` wrote: two redis instances and nginx, driven with initkit.
 # Usage: tests/e2e/supervisors.sh [PATH-TO-INITKIT] [TARGET...]   (as root)
 # proves on runit s6 daemontools supervisord: redis nginx
+# Under runit and supervisord also a Procfile of two process types, imported
+# and run as web=2 (two port instances) and one worker, as the file's owner.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=lib.sh
@@ -51,6 +53,26 @@ for target in $TARGETS; do
         app_recipe "$R/srv/pyapp.toml" pyapp $((port + 5)) /srv/apps/web.py $((port + 5)) initkit-e2e-s6-py
         app_recipe "$R/srv/shapp.toml" shapp $((port + 6)) /bin/sh -c "/usr/bin/python3 /srv/apps/web.py $((port + 6)) initkit-e2e-s6-sh; echo done" sh
         for app in pyapp shapp; do check "$target: install $app" "$INITKIT" install "$R/srv/$app.toml" --target s6 --root "$R" --enable; done
+    fi
+    if [ "$target" = runit ] || [ "$target" = supervisord ]; then
+        # A foreman-style app: the Procfile is read where it lives (in the
+        # rootfs, so its directory and owner are the app's), web=2 is two ports.
+        w1=$((port + 7)) w2=$((port + 8))
+        write_app "$R/srv/procapp"
+        # shellcheck disable=SC2016 # $PORT is the Procfile's, for foreman's convention
+        printf '%s\n' 'web: /usr/bin/python3 /srv/procapp/web.py $PORT' \
+            "worker: /bin/sh -c 'while :; do date >>/srv/procapp/worker.out; sleep 1; done'" \
+            'release: /bin/false' >"$R/srv/procapp/Procfile"
+        chown -R nobody "$R/srv/procapp"
+        check "$target: import the Procfile" chroot "$R" initkit import /srv/procapp/Procfile -o /srv/procapp/recipes
+        check "$target: its web process runs in the app's directory as its owner" \
+            grep -qx 'working_directory = "/srv/procapp"' "$R/srv/procapp/recipes/procapp-web.toml"
+        check "$target: ... as nobody" grep -qx 'user = "nobody"' "$R/srv/procapp/recipes/procapp-worker.toml"
+        check "$target: install procapp-web@$w1 and @$w2 (web=2)" "$INITKIT" install \
+            "$R/srv/procapp/recipes/procapp-web.toml@$w1" "$R/srv/procapp/recipes/procapp-web.toml@$w2" \
+            --target "$target" --root "$R" --enable
+        check "$target: install procapp-worker" "$INITKIT" install "$R/srv/procapp/recipes/procapp-worker.toml" \
+            --target "$target" --root "$R" --enable
     fi
     case $target in
         runit) cmd="runsvdir -P /etc/service" ;;
@@ -123,6 +145,21 @@ for target in $TARGETS; do
             check "$target: nothing of $name left running" wait_until 10 none_left "$marker"
         done
     fi
+    if [ "$target" = runit ] || [ "$target" = supervisord ]; then
+        check "$target: procapp-web@$w1 answers" wait_until 20 answers "$w1"
+        check "$target: procapp-web@$w2 answers" wait_until 20 answers "$w2"
+        check "$target: the worker runs and writes as nobody" wait_until 10 \
+            bash -c "[ \"\$(stat -c %U '$R/srv/procapp/worker.out' 2>/dev/null)\" = nobody ]"
+        # The app's process as the host sees it (what a kill -9 from outside hits).
+        old=$(pgrep -f "web.py $w1\$")
+        case $old in ''|*[!0-9]*) fail "$target: procapp-web@$w1 runs once" "got '$old'" ;; *) kill -9 "$old" ;; esac
+        check "$target: procapp-web@$w1 is restarted after kill -9" wait_until 20 \
+            bash -c "p=\$(pgrep -f 'web.py $w1\$'); [ -n \"\$p\" ] && [ \"\$p\" != '$old' ]"
+        check "$target: procapp-web@$w1 answers again" wait_until 20 answers "$w1"
+        check "$target: procapp-web@$w2 kept answering" answers "$w2"
+        for name in procapp-web procapp-worker; do expect_rc "$target: initkit stop $name" 0 in_ns initkit stop $name; done
+        check "$target: nothing of the Procfile's processes left" wait_until 10 none_left /srv/procapp/
+    fi
     if [ "$target" = supervisord ]; then
         # On the running host (here the namespace), install tells supervisord: reread + update.
         expect_rc "$target: a live install of redis@c" 0 in_ns initkit install redis@c --target supervisord --set port=$((port + 4))
@@ -134,6 +171,9 @@ for target in $TARGETS; do
     expect_rc "$target: initkit stop nginx" 0 in_ns initkit stop nginx
     stop_namespace
     for name in redis nginx; do check "$target: uninstall $name" "$INITKIT" uninstall "$name" --root "$R" --force; done
+    if [ "$target" = runit ] || [ "$target" = supervisord ]; then
+        for name in procapp-web procapp-worker; do check "$target: uninstall $name" "$INITKIT" uninstall "$name" --root "$R" --force; done
+    fi
     if [ "$target" = s6 ]; then
         for name in pyapp shapp; do check "$target: uninstall $name" "$INITKIT" uninstall "$name" --root "$R" --force; done
     fi
