@@ -334,7 +334,7 @@ pub fn import(src: &Source) -> Result<(String, Draft, Report), Vec<Problem>> {
 }
 
 /// `NAME=value` lines outside functions (no leading blanks), with `export`.
-fn top_level_assignments(lines: &[&str]) -> Vec<(usize, String, String)> {
+pub(super) fn top_level_assignments(lines: &[&str]) -> Vec<(usize, String, String)> {
     let mut out = Vec::new();
     for (i, line) in lines.iter().enumerate() {
         let line = line.strip_prefix("export ").unwrap_or(line);
@@ -389,7 +389,7 @@ fn top_level_loops(lines: &[&str]) -> Vec<(usize, &'static str)> {
 
 /// A value with `$X`/`${X}` references to earlier assignments filled in
 /// (whole names only: `$DAEMON` is not the start of `$DAEMONBOOTSTRAP`).
-fn expand(v: &str, assignments: &[(usize, String, String)]) -> String {
+pub(super) fn expand(v: &str, assignments: &[(usize, String, String)]) -> String {
     let mut s = v.to_owned();
     for _ in 0..4 {
         let mut out = String::new();
@@ -420,7 +420,7 @@ fn expand(v: &str, assignments: &[(usize, String, String)]) -> String {
 
 /// A piece of an argument: a reference to a script variable is filled in when
 /// the script sets it, else it becomes a setting.
-fn inline(p: &Piece, assignments: &[(usize, String, String)], vars: &mut Vec<(String, String)>) -> Vec<Piece> {
+pub(super) fn inline(p: &Piece, assignments: &[(usize, String, String)], vars: &mut Vec<(String, String)>) -> Vec<Piece> {
     match p {
         Piece::Var { name, split } => match assignments.iter().rev().find(|(_, k, _)| k == name) {
             Some((_, _, v)) if !split => vec![Piece::Lit(expand(v, assignments))],
@@ -542,7 +542,7 @@ fn stop_retry(lines: &[&str]) -> Option<(usize, String)> {
 
 /// A `--retry` schedule: the first signal (TERM when only a number is
 /// given), how long it waits for it, and whether it repeats `forever`.
-fn retry_schedule(retry: &str) -> Option<(Option<String>, u64, bool)> {
+pub(super) fn retry_schedule(retry: &str) -> Option<(Option<String>, u64, bool)> {
     if let Ok(n) = retry.parse::<u64>() {
         return Some((None, n, false));
     }
