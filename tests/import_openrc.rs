@@ -117,3 +117,135 @@ fn every_catalogue_script_imports_back_to_the_same_script() {
     }
     assert!(literal_env < 10, "the comparison left out the environment of {literal_env} recipes");
 }
+
+#[test]
+fn a_daemon_with_its_conf_d_becomes_a_recipe_whose_settings_are_conf_d_values() {
+    let (r, i) = import_json("init.d/statsd-lite");
+    assert_eq!(i["format"], "openrc");
+    assert_eq!(r.summary, "Lightweight metrics aggregator");
+    // command_args is word-split, as openrc-run's eval splits it; conf.d's values are settings.
+    assert_eq!(strings(&r.run.command), ["/usr/bin/statsd-lite", "--config", "{STATSD_CONFIG...}", "{STATSD_OPTS...}"]);
+    assert_eq!(
+        vars(&r),
+        [
+            ("STATSD_CONFIG".into(), "/etc/statsd-lite/statsd.toml".into()),
+            ("STATSD_OPTS".into(), "--workers 2 --flush-interval=10s".into())
+        ]
+    );
+    assert_eq!(entry(&i, "STATSD_OPTS"), ("conf.d/statsd-lite:7".into(), "carried".into()));
+    // `${STATSD_USER:-statsd}` with conf.d's line commented out: the default.
+    assert_eq!((r.run.user.as_str(), r.run.group.as_deref()), ("statsd", Some("statsd")));
+    assert_eq!(entry(&i, "command_user"), ("init.d/statsd-lite:11".into(), "carried".into()));
+    assert_eq!(r.run.kind, RunKind::Foreground, "command_background: initkit knows the PID");
+    assert_eq!(entry(&i, "pidfile"), ("init.d/statsd-lite:13".into(), "approximated".into()));
+    assert_eq!(entry(&i, "output_log").1, "approximated");
+    assert_eq!(r.stop.timeout_ms, 20_000);
+    assert_eq!(r.stop.signal.name(), "TERM");
+    assert_eq!(needs(&r), ["network", "syslog"]);
+    assert_eq!(deps(&r.depends.after), ["firewall"]);
+    let env: Vec<(String, String)> = r.run.environment.iter().map(|(k, v)| (k.clone(), v.to_string())).collect();
+    assert_eq!(env, [("GOMAXPROCS".to_owned(), "2".to_owned())], "conf.d's export");
+    let dirs = (r.directories.state.as_ref().map(ToString::to_string), r.directories.logs.as_ref().map(ToString::to_string));
+    assert_eq!(dirs, (Some("statsd-lite".into()), Some("statsd-lite".into())), "checkpath -d");
+    assert_eq!(r.directories.mode, Some(0o750));
+    assert_eq!(entry(&i, "checkpath"), ("init.d/statsd-lite:26".into(), "carried".into()));
+    assert_eq!(i["dropped"], 0, "{i:#}");
+}
+
+#[test]
+fn a_supervise_daemon_script_restarts_within_its_respawn_limits() {
+    let (r, i) = import_json("init.d/pushgate");
+    assert_eq!(strings(&r.run.command), ["/usr/sbin/pushgate", "{PUSHGATE_ARGS...}", "--foreground"]);
+    assert_eq!(vars(&r)[0].1, "--listen 127.0.0.1:8088 --queue /var/lib/pushgate/queue");
+    assert_eq!((r.run.user.as_str(), r.run.group.as_deref()), ("pushgate", Some("pushgate")));
+    assert_eq!(r.run.working_directory.as_ref().map(ToString::to_string).as_deref(), Some("/var/lib/pushgate"));
+    assert_eq!(r.run.kind, RunKind::Foreground);
+    assert_eq!(format!("{:?}", r.restart.policy), "Always");
+    assert_eq!((r.restart.delay_ms, r.restart.burst), (5_000, Some(3)));
+    assert_eq!(entry(&i, "respawn_period"), ("init.d/pushgate:16".into(), "carried".into()));
+    // supervise_daemon_args: the nice level and an environment variable.
+    assert_eq!(r.run.nice, Some(5));
+    assert_eq!(r.run.environment.len(), 1);
+    assert_eq!(entry(&i, "supervise_daemon_args --env").1, "carried");
+    // depend(): a facility, a wanted service, another name; conf.d's rc_need.
+    assert_eq!(needs(&r), ["local-fs", "network", "names"]);
+    assert_eq!((deps(&r.depends.wants), deps(&r.depends.after)), (vec!["redis".to_owned()], vec!["redis".to_owned()]));
+    assert_eq!(r.aliases, ["push-gateway"]);
+    assert_eq!(entry(&i, "rc_need"), ("conf.d/pushgate:5".into(), "carried".into()));
+    assert_eq!(entry(&i, "action `rotate`"), ("init.d/pushgate:29".into(), "dropped".into()));
+    assert_eq!(i["dropped"], 1, "{i:#}");
+}
+
+#[test]
+fn checkconfig_reload_and_hooks_become_the_check_the_reload_signal_and_steps() {
+    let (r, i) = import_json("init.d/webcache");
+    assert_eq!(i["format"], "openrc", "#!/sbin/runscript is OpenRC too");
+    // `X=${X:-default}` is settable in conf.d: a setting with the script's default.
+    assert_eq!(strings(&r.run.command), ["/usr/sbin/webcache", "-f", "{WEBCACHE_CONF...}", "{WEBCACHE_OPTS...}"]);
+    assert_eq!(
+        vars(&r),
+        [("WEBCACHE_CONF".into(), "/etc/webcache/webcache.conf".into()), ("WEBCACHE_OPTS".into(), "-w 4".into())]
+    );
+    let RunKind::Forking { pidfile } = &r.run.kind else { panic!("{:?}", r.run.kind) };
+    assert_eq!(pidfile.to_string(), "/run/webcache/webcache.pid");
+    let Some(Test::Command(check)) = r.check.as_ref().map(|c| &c.test) else { panic!("{:?}", r.check) };
+    assert_eq!(strings(check), ["/usr/sbin/webcache", "-t", "-f", "{WEBCACHE_CONF}"], "${{command}} filled in");
+    assert_eq!(r.check.as_ref().unwrap().user.as_deref(), Some("root"), "openrc-run runs checkconfig as root");
+    assert_eq!(entry(&i, "checkconfig()"), ("init.d/webcache:26".into(), "carried".into()));
+    assert!(matches!(&r.reload, Some(Reload::Signal(s)) if s.name() == "HUP"), "{:?}", r.reload);
+    assert_eq!(entry(&i, "reload()"), ("init.d/webcache:50".into(), "carried".into()));
+    assert_eq!((r.stop.signal.name(), r.stop.timeout_ms), ("QUIT", 30_000));
+    assert_eq!(needs(&r), ["network", "local-fs", "names", "syslog"]);
+    assert_eq!((deps(&r.depends.after), deps(&r.depends.before)), (vec!["bootmisc".into()], vec!["nginx".into()]));
+    assert_eq!(r.directories.runtime.as_ref().map(ToString::to_string).as_deref(), Some("webcache"));
+    // start_pre: the check (once), the directory, and a setup step; stop_post: a cleanup step.
+    let before: Vec<Vec<String>> = r.start.before.iter().map(|h| hook_argv(h)).collect();
+    assert_eq!(before, [vec!["/usr/sbin/webcache-migrate".to_owned(), "--quiet".to_owned()]]);
+    let after: Vec<Vec<String>> = r.stop.after.iter().map(|h| hook_argv(h)).collect();
+    assert_eq!(after, [vec!["/bin/sh".to_owned(), "-c".into(), "rm -f /run/webcache/webcache.sock".into()]]);
+    assert_eq!(entry(&i, "start_pre() checkconfig"), ("init.d/webcache:31".into(), "carried".into()));
+    assert_eq!(entry(&i, "start_pre() `if`"), ("init.d/webcache:30".into(), "dropped".into()));
+    assert_eq!(entry(&i, "stop_post()").1, "approximated");
+    // Shell at the top of the script is reported with its line.
+    assert_eq!(entry(&i, "`[`"), ("init.d/webcache:55".into(), "dropped".into()));
+}
+
+fn hook_argv(h: &initkit::recipe::Hook) -> Vec<String> {
+    match &h.action {
+        initkit::recipe::HookAction::Run(c) => strings(c),
+        initkit::recipe::HookAction::Poll { command, .. } => strings(command),
+    }
+}
+
+#[test]
+fn a_script_with_no_command_is_refused_with_its_start_line() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir(dir.path().join("init.d")).unwrap();
+    let script = "#!/sbin/openrc-run\ndescription=\"x\"\n\nstart() {\n\t/usr/bin/x &\n}\n";
+    fs::write(dir.path().join("init.d/x"), script).unwrap();
+    let o = common::initkit().args(["import", "init.d/x"]).current_dir(dir.path()).output().unwrap();
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("init.d/x:4: no `command=`"), "{}", stderr(&o));
+    fs::write(dir.path().join("init.d/x"), "#!/sbin/openrc-run\ncommand=\"bin/x\"\n").unwrap();
+    let o = common::initkit().args(["import", "init.d/x"]).current_dir(dir.path()).output().unwrap();
+    assert!(stderr(&o).contains("init.d/x:2: command `bin/x` is not an absolute path"), "{}", stderr(&o));
+}
+
+#[test]
+fn shell_code_in_values_stays_out_of_the_recipe() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir_all(dir.path().join("init.d")).unwrap();
+    fs::create_dir_all(dir.path().join("conf.d")).unwrap();
+    let script = "#!/sbin/openrc-run\ncommand=/usr/bin/x\ncommand_args=\"--id $(hostname) ${X_OPTS}\"\n\
+                  command_user=\"$(id -un)\"\nreload() {\n\teval \"$RELOAD\"\n}\n";
+    fs::write(dir.path().join("init.d/x"), script).unwrap();
+    fs::write(dir.path().join("conf.d/x"), "X_OPTS='--name \"{a b}\" `rm -rf /`'\n").unwrap();
+    let (r, i) = import_json_in(dir.path(), "init.d/x");
+    assert_eq!(strings(&r.run.command), ["/usr/bin/x"]);
+    assert_eq!(entry(&i, "command_args"), ("init.d/x:3".into(), "dropped".into()));
+    assert_eq!(r.run.user, "root");
+    assert_eq!(entry(&i, "command_user"), ("init.d/x:4".into(), "dropped".into()));
+    assert!(r.reload.is_none());
+    assert_eq!(entry(&i, "reload()").1, "dropped");
+    assert_eq!(entry(&i, "X_OPTS"), ("conf.d/x:1".into(), "dropped".into()), "read by nothing carried");
+}

@@ -144,7 +144,17 @@ impl Context {
 
     /// A command line as recipe templates: openrc's and the script's own
     /// values filled in, conf.d's as settings (their defaults its values).
+    /// A command that is not taken leaves no setting behind: see [`Context::rollback`].
     pub fn argv(&mut self, text: &str) -> Result<Vec<String>, String> {
+        let mark = self.mark();
+        let out = self.argv_inner(text);
+        if out.is_err() {
+            self.rollback(mark);
+        }
+        out
+    }
+
+    fn argv_inner(&mut self, text: &str) -> Result<Vec<String>, String> {
         let text = script::defaults_as_references(text, &mut self.script.defaults);
         let ws = words::split(&text, Dialect::Shell)?;
         let mut out = Vec::new();
@@ -154,6 +164,18 @@ impl Context {
             }
         }
         Ok(out)
+    }
+
+    /// How many settings and report entries there are now.
+    pub fn mark(&self) -> (usize, usize) {
+        (self.settings.len(), self.report.entries.len())
+    }
+
+    /// Forgets the settings (and their report entries) a command that is
+    /// not taken named: a recipe's unused setting is an error.
+    pub fn rollback(&mut self, (settings, entries): (usize, usize)) {
+        self.settings.truncate(settings);
+        self.report.entries.truncate(entries);
     }
 
     /// One word with references resolved; a script value that stands alone

@@ -130,6 +130,7 @@ fn check_function(cx: &mut Context) -> Option<String> {
         cx.report.dropped(&file, f.line, &setting, "not one plain command: give the recipe a [check] command");
         return Some(name);
     };
+    let mark = cx.mark();
     match cx.argv(bare(&st.text)) {
         Ok(argv) if argv.first().is_some_and(|p| p.starts_with('/')) => {
             cx.draft.set_list(&["check"], "command", &argv);
@@ -139,7 +140,10 @@ fn check_function(cx: &mut Context) -> Option<String> {
             }
             cx.report.carried(&file, st.line, &setting);
         }
-        Ok(_) => cx.report.dropped(&file, st.line, &setting, "its program is not an absolute path"),
+        Ok(_) => {
+            cx.rollback(mark);
+            cx.report.dropped(&file, st.line, &setting, "its program is not an absolute path");
+        }
         Err(e) => cx.report.dropped(&file, st.line, &setting, format!("{e}: give the recipe a [check] command")),
     }
     Some(name)
@@ -152,13 +156,12 @@ fn depend(cx: &mut Context, f: &Function) {
         let mut words = st.text.split_whitespace();
         let rel = words.next().unwrap_or("").to_owned();
         let names: Vec<String> = words.map(str::to_owned).collect();
-        relation(cx, &file, st.line, &rel, &names);
+        relation(cx, (&file, st.line, &format!("depend {rel}")), &rel, &names);
     }
 }
 
 /// One `depend()` line (or conf.d's `rc_need`…) as needs, depends and aliases.
-pub fn relation(cx: &mut Context, file: &str, line: usize, rel: &str, names: &[String]) {
-    let setting = format!("depend {rel}");
+pub fn relation(cx: &mut Context, (file, line, setting): (&str, usize, &str), rel: &str, names: &[String]) {
     let (list, after) = match rel {
         "need" => (Some("requires"), true),
         "want" => (Some("wants"), true),
@@ -171,11 +174,11 @@ pub fn relation(cx: &mut Context, file: &str, line: usize, rel: &str, names: &[S
                     cx.draft.push(&[], "aliases", n);
                 }
             }
-            cx.report.carried(file, line, &setting);
+            cx.report.carried(file, line, setting);
             return;
         }
         "keyword" => {
-            cx.report.dropped(file, line, &setting, "openrc's keywords (where it is not run) have no equivalent");
+            cx.report.dropped(file, line, setting, "openrc's keywords (where it is not run) have no equivalent");
             return;
         }
         _ => {
@@ -203,9 +206,9 @@ pub fn relation(cx: &mut Context, file: &str, line: usize, rel: &str, names: &[S
         }
     }
     if unknown.is_empty() {
-        cx.report.carried(file, line, &setting);
+        cx.report.carried(file, line, setting);
     } else {
-        cx.report.dropped(file, line, &setting, format!("not service names initkit orders by: {}", unknown.join(" ")));
+        cx.report.dropped(file, line, setting, format!("not service names initkit orders by: {}", unknown.join(" ")));
     }
 }
 
@@ -246,6 +249,7 @@ fn steps(cx: &mut Context, f: &Function, table: &str, list: &str, check: Option<
         }
         let timeout = if table == "stop" && list == "before" { "30s" } else { "90s" };
         let description = format!("{} from {base}", f.name);
+        let mark = cx.mark();
         match cx.argv(text) {
             Ok(argv) if argv.first().is_some_and(|p| p.starts_with('/')) => {
                 cx.draft.push_step(table, list, description, &argv, timeout, None);
@@ -261,7 +265,10 @@ fn steps(cx: &mut Context, f: &Function, table: &str, list: &str, check: Option<
                     format!("run by /bin/sh -c (its program is found on PATH) within {timeout}, as the service's user"),
                 );
             }
-            Ok(_) => cx.report.dropped(&file, st.line, &setting, "names the script's variables in a relative command: shell code"),
+            Ok(_) => {
+                cx.rollback(mark);
+                cx.report.dropped(&file, st.line, &setting, "names the script's variables in a relative command: shell code");
+            }
             Err(e) => cx.report.dropped(&file, st.line, &setting, format!("{e}: shell code, not a command")),
         }
     }
@@ -271,7 +278,11 @@ fn steps(cx: &mut Context, f: &Function, table: &str, list: &str, check: Option<
 /// /var/log, the recipe's runtime, state and logs directories.
 fn checkpath(cx: &mut Context, line: usize, text: &str) {
     let file = cx.file.clone();
-    let argv = match cx.argv(text) {
+    let mark = cx.mark();
+    let argv = cx.argv(text);
+    // Its paths are the recipe's directories, never settings.
+    cx.rollback(mark);
+    let argv = match argv {
         Ok(a) => a,
         Err(e) => {
             cx.report.dropped(&file, line, "checkpath", e);
@@ -308,6 +319,7 @@ fn checkpath(cx: &mut Context, line: usize, text: &str) {
         match key {
             Some((key, rest))
                 if !rest.is_empty()
+                    && !rest.contains(['{', '}'])
                     && !cx.draft.has(&["directories"], key)
                     && rest.split('/').all(|c| !c.is_empty() && c != "..")
                     && !rest.contains(['"', '\'', '\\', ' ']) =>
@@ -351,13 +363,16 @@ fn reload(cx: &mut Context, f: &Function, check: Option<&str>) {
             return;
         }
     }
-    if let [st] = body.as_slice()
-        && let Ok(argv) = cx.argv(bare(&st.text))
-        && argv.first().is_some_and(|p| p.starts_with('/'))
-    {
-        cx.draft.set_list(&["reload"], "command", &argv);
-        cx.report.carried(&file, st.line, "reload()");
-        return;
+    if let [st] = body.as_slice() {
+        let mark = cx.mark();
+        match cx.argv(bare(&st.text)) {
+            Ok(argv) if argv.first().is_some_and(|p| p.starts_with('/')) => {
+                cx.draft.set_list(&["reload"], "command", &argv);
+                cx.report.carried(&file, st.line, "reload()");
+                return;
+            }
+            _ => cx.rollback(mark),
+        }
     }
     cx.report.dropped(&file, f.line, "reload()", "neither a signal nor one plain command: shell code");
 }

@@ -118,7 +118,8 @@ pub fn read(cx: &mut Context) -> Result<(), Vec<Problem>> {
         ("rc_provide", "provide"),
     ] {
         if let Some((f, l, v)) = cx.scalar(key) {
-            super::functions::relation(cx, &f, l, rel, &v.split_whitespace().map(str::to_owned).collect::<Vec<_>>());
+            let names: Vec<String> = v.split_whitespace().map(str::to_owned).collect();
+            super::functions::relation(cx, (&f, l, key), rel, &names);
         }
     }
     Ok(())
