@@ -249,3 +249,103 @@ fn shell_code_in_values_stays_out_of_the_recipe() {
     assert_eq!(entry(&i, "reload()").1, "dropped");
     assert_eq!(entry(&i, "X_OPTS"), ("conf.d/x:1".into(), "dropped".into()), "read by nothing carried");
 }
+
+/// Lines in the shape of an openrc-run script, with hostile values.
+fn shaped_script() -> impl Strategy<Value = String> {
+    let key = prop::sample::select(vec![
+        "command=",
+        "command=/usr/bin/",
+        "command_args=\"",
+        "command_args='",
+        "command_args_foreground=",
+        "command_user=",
+        "command_background=",
+        "pidfile=",
+        "directory=",
+        "supervisor=supervise-daemon",
+        "respawn_max=",
+        "respawn_period=",
+        "respawn_delay=",
+        "retry=",
+        "description=\"",
+        "name=",
+        "start_stop_daemon_args=\"",
+        "extra_commands=\"checkconfig ",
+        "export ",
+        "depend() {",
+        "\tneed ",
+        "\tuse ",
+        "\tprovide ",
+        "checkconfig() {",
+        "start_pre() {",
+        "\tcheckpath -d -m 0750 /run/",
+        "reload() {",
+        "\tstart-stop-daemon --signal ",
+        "\tkill -",
+        "\t\"${command}\" -t ",
+        "}",
+        "if [ ",
+        "X=${X:-",
+    ]);
+    prop::collection::vec((key, "[ -~\t\\\\$%{}()'\"`;|&\u{e9}\u{202e}]{0,24}"), 0..14)
+        .prop_map(|lines| lines.into_iter().flat_map(|(k, v)| [k.to_owned(), v, "\n".to_owned()]).collect())
+}
+
+/// An argument in double quotes, as a script writes it inside `command_args='…'`.
+fn double_quoted(arg: &str) -> String {
+    let mut s = String::from("\"");
+    for c in arg.chars() {
+        if matches!(c, '\\' | '"' | '$' | '`') {
+            s.push('\\');
+        }
+        s.push(c);
+    }
+    s.push('"');
+    s
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    /// Any script and conf.d text: a recipe that parses, with every report
+    /// line inside its file, or located problems; never a panic.
+    #[test]
+    fn any_script_imports_or_is_refused_without_a_panic(
+        body in prop_oneof![shaped_script(), any::<String>()],
+        conf in prop_oneof![shaped_script(), "[A-Z_]{1,8}=[ -~]{0,20}\n"],
+        shebang in prop::sample::select(vec!["#!/sbin/openrc-run\n", "#!/sbin/runscript\n", ""]),
+    ) {
+        let text = format!("{shebang}{body}");
+        let mut src = Source::new("/etc/init.d/x", &text);
+        src.extra.push(Source::new("/etc/conf.d/x", &conf));
+        match import::import(&src, Format::Openrc) {
+            Ok(list) => {
+                for i in list {
+                    prop_assert!(parse_recipe(Path::new("x.toml"), &i.recipe).is_ok(), "{}", i.recipe);
+                    for e in &i.report.entries {
+                        let lines = if e.file.contains("conf.d") { conf.lines().count() } else { text.lines().count() };
+                        prop_assert!(e.line >= 1 && e.line <= lines.max(1), "{e:?}");
+                    }
+                }
+            }
+            Err(problems) => prop_assert!(problems.iter().all(|p| p.line >= 1 && p.file == "/etc/init.d/x")),
+        }
+    }
+
+    /// Hostile arguments quoted in `command_args` come back as the command's
+    /// words byte for byte: braces stay literal, `$` and backquotes stay text.
+    #[test]
+    fn command_args_are_data(args in prop::collection::vec("[ -&(-~\t\u{e9}\u{202e}]{1,12}", 0..5)) {
+        let quoted: Vec<String> = args.iter().map(|a| double_quoted(a)).collect();
+        let text = format!("#!/sbin/openrc-run\ncommand=/usr/bin/x\ncommand_args='{}'\n", quoted.join(" "));
+        let imported = import::import(&Source::new("/etc/init.d/x", &text), Format::Openrc).unwrap();
+        let recipe = parse_recipe(Path::new("x.toml"), &imported[0].recipe).unwrap();
+        let words: Vec<Option<String>> = recipe.run.command[1..].iter().map(|t| t.as_literal()).collect();
+        prop_assert_eq!(words, args.iter().map(|a| Some(a.clone())).collect::<Vec<_>>());
+        // Rendered for OpenRC and read back: still the same words.
+        let script = &render(&recipe, Target::Openrc, &common::options_for(&recipe)).unwrap()[0];
+        let back = import::import(&Source::new(&script.path, &script.content), Format::Auto).unwrap();
+        let back = parse_recipe(Path::new("x.toml"), &back[0].recipe).unwrap();
+        prop_assert_eq!(strings(&back.run.command), strings(&recipe.run.command));
+    }
+}

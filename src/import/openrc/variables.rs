@@ -94,7 +94,7 @@ pub fn read(cx: &mut Context) -> Result<(), Vec<Problem>> {
     cx.report.carried(&cfile, cline, "command");
 
     user(cx);
-    kind(cx, supervised, cline);
+    kind(cx, supervised, (&cfile, cline));
     if let Some((f, l, dir)) = cx.scalar("directory") {
         set_directory(cx, &f, l, "directory", &dir);
     }
@@ -152,7 +152,7 @@ fn user(cx: &mut Context) {
 
 /// How the daemon runs: supervise-daemon and `command_background` keep it in
 /// the foreground (initkit knows its PID); otherwise it forks and writes `pidfile`.
-fn kind(cx: &mut Context, supervised: bool, command_line: usize) {
+fn kind(cx: &mut Context, supervised: bool, (command_file, command_line): (&str, usize)) {
     let background = cx.scalar("command_background");
     if let Some((f, l, _)) = &background {
         cx.report.carried(f, *l, "command_background");
@@ -189,9 +189,8 @@ fn kind(cx: &mut Context, supervised: bool, command_line: usize) {
             }
         }
         None if !supervised && !background => {
-            let file = cx.file.clone();
             cx.report.approximated(
-                &file,
+                command_file,
                 command_line,
                 "command_background",
                 "not set and no pidfile: the daemon is run in the foreground; give it its own foreground option",
