@@ -37,11 +37,13 @@ const FACILITIES: [(&str, &str); 8] = [
 pub fn read(cx: &mut Context) {
     let file = cx.file.clone();
     let check = check_function(cx);
-    let extras: Vec<String> = ["extra_commands", "extra_started_commands", "extra_stopped_commands"]
+    // Each action with where it is named.
+    let named: Vec<(String, usize, String)> = ["extra_commands", "extra_started_commands", "extra_stopped_commands"]
         .iter()
         .filter_map(|k| cx.scalar(k))
-        .flat_map(|(_, _, v)| v.split_whitespace().map(str::to_owned).collect::<Vec<_>>())
+        .flat_map(|(f, l, v)| v.split_whitespace().map(|a| (f.clone(), l, a.to_owned())).collect::<Vec<_>>())
         .collect();
+    let extras: Vec<String> = named.iter().map(|(_, _, a)| a.clone()).collect();
     for f in cx.script.functions.clone() {
         match f.name.as_str() {
             "depend" => depend(cx, &f),
@@ -66,10 +68,9 @@ pub fn read(cx: &mut Context) {
             _ => cx.report.dropped(&file, f.line, &format!("{}()", f.name), "a function of the script's own: shell code"),
         }
     }
-    for e in &extras {
+    for (f, l, e) in &named {
         if e != "reload" && Some(e.as_str()) != check.as_deref() && cx.script.function(e).is_none() {
-            let line = cx.val("extra_commands").map_or(1, |v| v.line);
-            cx.report.dropped(&file, line, &format!("action `{e}`"), "named, but the script has no such function");
+            cx.report.dropped(f, *l, &format!("action `{e}`"), "named, but the script has no such function");
         }
     }
     for st in cx.script.other.clone() {
