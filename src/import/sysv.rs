@@ -334,7 +334,7 @@ pub fn import(src: &Source) -> Result<(String, Draft, Report), Vec<Problem>> {
 }
 
 /// `NAME=value` lines outside functions (no leading blanks), with `export`.
-pub(super) fn top_level_assignments(lines: &[&str]) -> Vec<(usize, String, String)> {
+fn top_level_assignments(lines: &[&str]) -> Vec<(usize, String, String)> {
     let mut out = Vec::new();
     for (i, line) in lines.iter().enumerate() {
         let line = line.strip_prefix("export ").unwrap_or(line);
@@ -420,7 +420,7 @@ pub(super) fn expand(v: &str, assignments: &[(usize, String, String)]) -> String
 
 /// A piece of an argument: a reference to a script variable is filled in when
 /// the script sets it, else it becomes a setting.
-pub(super) fn inline(p: &Piece, assignments: &[(usize, String, String)], vars: &mut Vec<(String, String)>) -> Vec<Piece> {
+fn inline(p: &Piece, assignments: &[(usize, String, String)], vars: &mut Vec<(String, String)>) -> Vec<Piece> {
     match p {
         Piece::Var { name, split } => match assignments.iter().rev().find(|(_, k, _)| k == name) {
             Some((_, _, v)) if !split => vec![Piece::Lit(expand(v, assignments))],
