@@ -145,7 +145,8 @@ fn a_daemon_with_its_conf_d_becomes_a_recipe_whose_settings_are_conf_d_values() 
     assert_eq!(deps(&r.depends.after), ["firewall"]);
     let env: Vec<(String, String)> = r.run.environment.iter().map(|(k, v)| (k.clone(), v.to_string())).collect();
     assert_eq!(env, [("GOMAXPROCS".to_owned(), "2".to_owned())], "conf.d's export");
-    let dirs = (r.directories.state.as_ref().map(ToString::to_string), r.directories.logs.as_ref().map(ToString::to_string));
+    let dirs =
+        (r.directories.state.as_ref().map(ToString::to_string), r.directories.logs.as_ref().map(ToString::to_string));
     assert_eq!(dirs, (Some("statsd-lite".into()), Some("statsd-lite".into())), "checkpath -d");
     assert_eq!(r.directories.mode, Some(0o750));
     assert_eq!(entry(&i, "checkpath"), ("init.d/statsd-lite:26".into(), "carried".into()));
@@ -199,9 +200,9 @@ fn checkconfig_reload_and_hooks_become_the_check_the_reload_signal_and_steps() {
     assert_eq!((deps(&r.depends.after), deps(&r.depends.before)), (vec!["bootmisc".into()], vec!["nginx".into()]));
     assert_eq!(r.directories.runtime.as_ref().map(ToString::to_string).as_deref(), Some("webcache"));
     // start_pre: the check (once), the directory, and a setup step; stop_post: a cleanup step.
-    let before: Vec<Vec<String>> = r.start.before.iter().map(|h| hook_argv(h)).collect();
+    let before: Vec<Vec<String>> = r.start.before.iter().map(hook_argv).collect();
     assert_eq!(before, [vec!["/usr/sbin/webcache-migrate".to_owned(), "--quiet".to_owned()]]);
-    let after: Vec<Vec<String>> = r.stop.after.iter().map(|h| hook_argv(h)).collect();
+    let after: Vec<Vec<String>> = r.stop.after.iter().map(hook_argv).collect();
     assert_eq!(after, [vec!["/bin/sh".to_owned(), "-c".into(), "rm -f /run/webcache/webcache.sock".into()]]);
     assert_eq!(entry(&i, "start_pre() checkconfig"), ("init.d/webcache:31".into(), "carried".into()));
     assert_eq!(entry(&i, "start_pre() `if`"), ("init.d/webcache:30".into(), "dropped".into()));
@@ -340,7 +341,7 @@ proptest! {
         let text = format!("#!/sbin/openrc-run\ncommand=/usr/bin/x\ncommand_args='{}'\n", quoted.join(" "));
         let imported = import::import(&Source::new("/etc/init.d/x", &text), Format::Openrc).unwrap();
         let recipe = parse_recipe(Path::new("x.toml"), &imported[0].recipe).unwrap();
-        let words: Vec<Option<String>> = recipe.run.command[1..].iter().map(|t| t.as_literal()).collect();
+        let words: Vec<Option<String>> = recipe.run.command[1..].iter().map(initkit::recipe::Template::as_literal).collect();
         prop_assert_eq!(words, args.iter().map(|a| Some(a.clone())).collect::<Vec<_>>());
         // Rendered for OpenRC and read back: still the same words.
         let script = &render(&recipe, Target::Openrc, &common::options_for(&recipe)).unwrap()[0];

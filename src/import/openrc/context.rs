@@ -259,13 +259,12 @@ impl Context {
             return;
         }
         self.use_name(name);
-        match self.val(name).cloned() {
-            Some(v) => {
-                let default = self.expand(&v.value);
-                self.report.carried(&v.file, v.line, name);
-                self.settings.push((name.to_owned(), default));
-            }
-            None => {
+        if let Some(v) = self.val(name).cloned() {
+            let default = self.expand(&v.value);
+            self.report.carried(&v.file, v.line, name);
+            self.settings.push((name.to_owned(), default));
+        } else {
+            {
                 self.report.dropped(
                     &self.file.clone(),
                     1,

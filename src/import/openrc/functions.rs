@@ -65,7 +65,14 @@ pub fn read(cx: &mut Context) {
                 &format!("action `{n}`"),
                 "a custom action of the script; initkit's script has its own set",
             ),
-            _ => cx.report.dropped(&file, f.line, &format!("{}()", f.name), "a function of the script's own: shell code"),
+            _ => {
+                cx.report.dropped(
+                    &file,
+                    f.line,
+                    &format!("{}()", f.name),
+                    "a function of the script's own: shell code",
+                );
+            }
         }
     }
     for (f, l, e) in &named {
@@ -254,7 +261,12 @@ fn steps(cx: &mut Context, f: &Function, table: &str, list: &str, check: Option<
         match cx.argv(text) {
             Ok(argv) if argv.first().is_some_and(|p| p.starts_with('/')) => {
                 cx.draft.push_step(table, list, description, &argv, timeout, None);
-                cx.report.approximated(&file, st.line, &setting, format!("a step within {timeout}, as the service's user"));
+                cx.report.approximated(
+                    &file,
+                    st.line,
+                    &setting,
+                    format!("a step within {timeout}, as the service's user"),
+                );
             }
             Ok(argv) if !argv.is_empty() && !text.contains('$') => {
                 let run = vec!["/bin/sh".to_owned(), "-c".to_owned(), lit(text)];
@@ -268,7 +280,12 @@ fn steps(cx: &mut Context, f: &Function, table: &str, list: &str, check: Option<
             }
             Ok(_) => {
                 cx.rollback(mark);
-                cx.report.dropped(&file, st.line, &setting, "names the script's variables in a relative command: shell code");
+                cx.report.dropped(
+                    &file,
+                    st.line,
+                    &setting,
+                    "names the script's variables in a relative command: shell code",
+                );
             }
             Err(e) => cx.report.dropped(&file, st.line, &setting, format!("{e}: shell code, not a command")),
         }
@@ -381,7 +398,8 @@ fn reload(cx: &mut Context, f: &Function, check: Option<&str>) {
 /// The signal a line sends to the daemon.
 fn signal_of(text: &str) -> Option<String> {
     let toks: Vec<&str> = text.split_whitespace().collect();
-    let daemon_tool = text.contains("start-stop-daemon") || text.contains("supervise-daemon") || text.contains("supervisor}");
+    let daemon_tool =
+        text.contains("start-stop-daemon") || text.contains("supervise-daemon") || text.contains("supervisor}");
     for (j, t) in toks.iter().enumerate() {
         let sig = match *t {
             "--signal" | "-s" if daemon_tool || toks.first() == Some(&"kill") => toks.get(j + 1).copied(),

@@ -194,11 +194,22 @@ pub fn import(src: &Source) -> Result<(String, Draft, Report), Vec<Problem>> {
     let text = src.text.as_str();
     let file = src.file.clone();
     let Some((nl, name)) = constant(text, "NAME") else {
-        return Err(vec![Problem { file, line: 1, message: "initkit's script without its NAME: edited by hand?".into() }]);
+        return Err(vec![Problem {
+            file,
+            line: 1,
+            message: "initkit's script without its NAME: edited by hand?".into(),
+        }]);
     };
-    let summary = constant(text, "description").map(|(_, s)| s).unwrap_or_else(|| name.clone());
-    let user = constant(text, "RUN_USER").map(|(_, u)| u).unwrap_or_else(|| "root".into());
-    let mut x = Reader { text, file: file.clone(), d: Draft::new(&name, &summary), r: Report::default(), problems: Vec::new(), user: user.clone() };
+    let summary = constant(text, "description").map_or_else(|| name.clone(), |(_, s)| s);
+    let user = constant(text, "RUN_USER").map_or_else(|| "root".into(), |(_, u)| u);
+    let mut x = Reader {
+        text,
+        file: file.clone(),
+        d: Draft::new(&name, &summary),
+        r: Report::default(),
+        problems: Vec::new(),
+        user: user.clone(),
+    };
     x.r.carried(&file, nl, "NAME");
     x.r.carried(&file, constant(text, "description").map_or(1, |(l, _)| l), "description");
     x.d.set(&["run"], "user", user.as_str());
@@ -230,7 +241,7 @@ pub fn import(src: &Source) -> Result<(String, Draft, Report), Vec<Problem>> {
         x.d.set(&["stop"], "mode", m.as_str());
         x.r.carried(&file, l, "STOP_MODE");
     }
-    let kind = constant(text, "KIND").map(|(_, k)| k).unwrap_or_else(|| "foreground".into());
+    let kind = constant(text, "KIND").map_or_else(|| "foreground".into(), |(_, k)| k);
     if kind != "foreground" {
         x.d.set(&["run"], "type", kind.as_str());
     }
@@ -322,9 +333,11 @@ pub fn import(src: &Source) -> Result<(String, Draft, Report), Vec<Problem>> {
             x.r.carried(&file, st.line, "stop.before");
         }
     }
-    for (func, table, list) in
-        [("ik_before_start", "start", "before"), ("ik_after_start", "start", "after"), ("ik_after_stop", "stop", "after")]
-    {
+    for (func, table, list) in [
+        ("ik_before_start", "start", "before"),
+        ("ik_after_start", "start", "after"),
+        ("ik_after_stop", "stop", "after"),
+    ] {
         for st in x.body(func) {
             let t = st.text.strip_suffix(" || return 1").unwrap_or(&st.text);
             let Ok(ws) = split(t) else { continue };
@@ -342,7 +355,9 @@ pub fn import(src: &Source) -> Result<(String, Draft, Report), Vec<Problem>> {
         let Ok(ws) = split(t) else { continue };
         let ready = match plain(ws.first()).as_str() {
             "ik_listening" => ws.get(1).map(template).map(|t| t.map(|t| ("tcp", Value::from(t)))),
-            "ik_as" if ws.len() > 2 => Some(templates(&ws[2..]).map(|a| ("command", crate::import::draft::strings(&a)))),
+            "ik_as" if ws.len() > 2 => {
+                Some(templates(&ws[2..]).map(|a| ("command", crate::import::draft::strings(&a))))
+            }
             _ => None,
         };
         match ready {
@@ -445,7 +460,12 @@ pub fn import(src: &Source) -> Result<(String, Draft, Report), Vec<Problem>> {
     if !x.d.has(&["run"], "command") {
         x.problem(1, "initkit's script without its ik_exec command: edited by hand?".into());
     }
-    x.r.approximated(&file, 1, "depend()", "initkit's own (`use net logger dns`, `after firewall`): the recipe's needs are not in the script");
+    x.r.approximated(
+        &file,
+        1,
+        "depend()",
+        "initkit's own (`use net logger dns`, `after firewall`): the recipe's needs are not in the script",
+    );
     if !x.problems.is_empty() {
         return Err(x.problems);
     }
@@ -534,7 +554,12 @@ fn conditions(x: &mut Reader<'_>) {
             x.d.set(&["conditions"], "setting", name.as_str());
             x.r.carried(&file, st.line, "condition setting");
         } else if st.text.starts_with("if ") {
-            x.r.dropped(&file, st.line, "condition", "a path condition of initkit's script: not read back; add it to [conditions]");
+            x.r.dropped(
+                &file,
+                st.line,
+                "condition",
+                "a path condition of initkit's script: not read back; add it to [conditions]",
+            );
         }
     }
 }

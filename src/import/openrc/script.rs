@@ -99,23 +99,20 @@ pub fn read(text: &str) -> Script {
         }
         if let Some((name, after)) = function_start(t).filter(|_| !t.contains('=')) {
             let mut body = Vec::new();
-            let mut open = after.is_some();
-            let mut after = after.unwrap_or_default();
+            let open = after.is_some();
+            let after = after.unwrap_or_default();
             if !open {
                 // `name()` then `{` alone on the next line.
                 if lines.get(i).is_some_and(|l| l.text.trim() == "{") {
                     i += 1;
-                    open = true;
                 } else {
                     s.other.push(st.clone());
                     continue;
                 }
             }
-            debug_assert!(open);
             // A one-line definition: `name() { cmd; }`.
             if let Some(inner) = after.strip_suffix('}') {
-                after = inner.trim().to_owned();
-                for part in after.split(';').map(str::trim).filter(|p| !p.is_empty()) {
+                for part in inner.split(';').map(str::trim).filter(|p| !p.is_empty()) {
                     body.push(Statement { line: st.line, text: part.to_owned() });
                 }
                 s.functions.push(Function { name, line: st.line, body });
@@ -150,7 +147,10 @@ pub fn read(text: &str) -> Script {
 
 /// `[export] KEY=value`: the value as one word of data, or why it is not.
 #[allow(clippy::type_complexity)]
-fn assignment(line: &str, defaults: &mut Vec<(String, String)>) -> Option<Result<(String, String, bool), (String, String)>> {
+fn assignment(
+    line: &str,
+    defaults: &mut Vec<(String, String)>,
+) -> Option<Result<(String, String, bool), (String, String)>> {
     let (exported, rest) = match line.strip_prefix("export ") {
         Some(r) => (true, r.trim_start()),
         None => (false, line),

@@ -61,7 +61,10 @@ pub fn read(cx: &mut Context) -> Result<(), Vec<Problem>> {
     }
     let Some((cfile, cline, command)) = cx.scalar("command") else {
         let line = cx.script.function("start").map_or(1, |f| f.line);
-        cx.problem(line, "no `command=`: the script starts its daemon with shell code of its own, which the import does not read");
+        cx.problem(
+            line,
+            "no `command=`: the script starts its daemon with shell code of its own, which the import does not read",
+        );
         return Err(std::mem::take(&mut cx.problems));
     };
     if !command.starts_with('/') || command.contains('$') || command.contains(char::is_whitespace) {
@@ -130,6 +133,7 @@ fn first_word(text: &str) -> String {
 }
 
 /// `command_user="user:group"`.
+#[allow(clippy::many_single_char_names)] // (file, line, value) and (user, group)
 fn user(cx: &mut Context) {
     let (user, group) = match cx.scalar("command_user") {
         Some((f, l, v)) => {
@@ -167,7 +171,12 @@ fn kind(cx: &mut Context, supervised: bool, (command_file, command_line): (&str,
         cx.draft.set(&["restart"], "policy", "no");
         if let Some(v) = cx.val("supervisor").cloned() {
             cx.used.push(v.key.clone());
-            cx.report.dropped(&v.file, v.line, "supervisor", format!("`{}`: initkit starts the daemon itself", v.value));
+            cx.report.dropped(
+                &v.file,
+                v.line,
+                "supervisor",
+                format!("`{}`: initkit starts the daemon itself", v.value),
+            );
         }
         for key in ["respawn_delay", "respawn_max", "respawn_period"] {
             if let Some((f, l, _)) = cx.scalar(key) {
@@ -226,7 +235,12 @@ fn respawn(cx: &mut Context) {
                 cx.report.carried(&pf, pl, "respawn_period");
             }
             _ => {
-                cx.report.dropped(&f, l, "respawn_max", format!("`{m}` within `{p}` seconds is not a limit initkit reads"));
+                cx.report.dropped(
+                    &f,
+                    l,
+                    "respawn_max",
+                    format!("`{m}` within `{p}` seconds is not a limit initkit reads"),
+                );
                 cx.report.dropped(&pf, pl, "respawn_period", "read with respawn_max");
             }
         },
@@ -260,6 +274,7 @@ fn set_umask(cx: &mut Context, file: &str, line: usize, setting: &str, mask: &st
 }
 
 /// The options of `start_stop_daemon_args` (and supervise-daemon's) that a recipe has.
+#[allow(clippy::many_single_char_names, clippy::too_many_lines)] // (file, line, value) in every arm; one arm an option
 fn ssd_args(cx: &mut Context) {
     for key in ["start_stop_daemon_args", "supervise_daemon_args"] {
         let Some((f, l, v)) = cx.scalar(key) else { continue };
@@ -278,9 +293,30 @@ fn ssd_args(cx: &mut Context) {
             };
             let takes = matches!(
                 opt.as_str(),
-                "-u" | "--user" | "-c" | "--chuid" | "-g" | "--group" | "-d" | "--chdir" | "-N" | "--nicelevel" | "-k"
-                    | "--umask" | "-e" | "--env" | "-1" | "--stdout" | "-2" | "--stderr" | "-I" | "--ionice"
-                    | "--oom-score-adj" | "-r" | "--chroot" | "-w" | "--wait"
+                "-u" | "--user"
+                    | "-c"
+                    | "--chuid"
+                    | "-g"
+                    | "--group"
+                    | "-d"
+                    | "--chdir"
+                    | "-N"
+                    | "--nicelevel"
+                    | "-k"
+                    | "--umask"
+                    | "-e"
+                    | "--env"
+                    | "-1"
+                    | "--stdout"
+                    | "-2"
+                    | "--stderr"
+                    | "-I"
+                    | "--ionice"
+                    | "--oom-score-adj"
+                    | "-r"
+                    | "--chroot"
+                    | "-w"
+                    | "--wait"
             );
             let arg = if takes && inline.is_none() {
                 i += 1;
@@ -326,7 +362,10 @@ fn ssd_args(cx: &mut Context) {
                 },
                 "-e" | "--env" => match arg.split_once('=') {
                     Some((k, v))
-                        if crate::recipe::template::is_var_name(k) || k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') && !k.is_empty() && !k.starts_with(|c: char| c.is_ascii_digit()) =>
+                        if crate::recipe::template::is_var_name(k)
+                            || k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                                && !k.is_empty()
+                                && !k.starts_with(|c: char| c.is_ascii_digit()) =>
                     {
                         cx.draft.set(&["run", "environment"], k, lit(v));
                         cx.report.carried(&f, l, &setting);
@@ -337,9 +376,16 @@ fn ssd_args(cx: &mut Context) {
                     cx.report.approximated(&f, l, &setting, "the output goes to initkit's console log of the service");
                 }
                 "-m" | "--make-pidfile" | "-b" | "--background" => {
-                    cx.report.approximated(&f, l, &setting, "initkit starts the daemon in the background and records its PID");
+                    cx.report.approximated(
+                        &f,
+                        l,
+                        &setting,
+                        "initkit starts the daemon in the background and records its PID",
+                    );
                 }
-                "-w" | "--wait" => cx.report.approximated(&f, l, &setting, "initkit's readiness wait applies ([ready])"),
+                "-w" | "--wait" => {
+                    cx.report.approximated(&f, l, &setting, "initkit's readiness wait applies ([ready])");
+                }
                 _ => cx.report.dropped(&f, l, &setting, "an option initkit has no equivalent for"),
             }
         }
