@@ -19,7 +19,8 @@ pub fn import(src: &Source) -> Result<(String, Draft, Report), Vec<Problem>> {
         return own::import(src);
     }
     let name = super::recipe_name(src.stem());
-    let conf = src.extra(&format!("conf.d/{}", src.stem())).or_else(|| src.extra.iter().find(|e| e.file.contains("conf.d")));
+    let conf =
+        src.extra(&format!("conf.d/{}", src.stem())).or_else(|| src.extra.iter().find(|e| e.file.contains("conf.d")));
     let mut cx = context::Context::new(src, conf, &name);
     variables::read(&mut cx)?;
     functions::read(&mut cx);
