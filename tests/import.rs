@@ -258,6 +258,7 @@ fn any_format() -> impl Strategy<Value = Format> {
         Format::Systemd,
         Format::Sysv,
         Format::Upstart,
+        Format::Openrc,
         Format::Supervisord,
         Format::Procfile,
     ])

@@ -176,7 +176,10 @@ fn read_one(path: &Path, out: &mut Vec<Source>, problems: &mut Vec<Problem>) {
     // An OpenRC script's settings: /etc/conf.d/NAME beside /etc/init.d/NAME.
     if let (Some(dir), Some(base)) = (path.parent(), path.file_name())
         && dir.file_name().is_some_and(|n| n == "init.d")
-        && text.lines().next().is_some_and(|l| l.starts_with("#!") && l.contains("openrc-run"))
+        && text
+            .lines()
+            .next()
+            .is_some_and(|l| l.starts_with("#!") && (l.contains("openrc-run") || l.contains("/runscript")))
     {
         let conf = dir.with_file_name("conf.d").join(base);
         if conf.is_file() {

@@ -108,7 +108,7 @@ pub fn detect(file: &str, text: &str) -> Option<Format> {
     if text.contains("[program:") {
         return Some(Format::Supervisord);
     }
-    if first.starts_with("#!") && first.contains("openrc-run") {
+    if first.starts_with("#!") && (first.contains("openrc-run") || first.contains("/runscript")) {
         return Some(Format::Openrc);
     }
     if text.contains("### BEGIN INIT INFO") || (first.starts_with("#!") && file.contains("init.d")) {

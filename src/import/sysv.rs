@@ -389,7 +389,7 @@ fn top_level_loops(lines: &[&str]) -> Vec<(usize, &'static str)> {
 
 /// A value with `$X`/`${X}` references to earlier assignments filled in
 /// (whole names only: `$DAEMON` is not the start of `$DAEMONBOOTSTRAP`).
-fn expand(v: &str, assignments: &[(usize, String, String)]) -> String {
+pub(super) fn expand(v: &str, assignments: &[(usize, String, String)]) -> String {
     let mut s = v.to_owned();
     for _ in 0..4 {
         let mut out = String::new();
@@ -542,7 +542,7 @@ fn stop_retry(lines: &[&str]) -> Option<(usize, String)> {
 
 /// A `--retry` schedule: the first signal (TERM when only a number is
 /// given), how long it waits for it, and whether it repeats `forever`.
-fn retry_schedule(retry: &str) -> Option<(Option<String>, u64, bool)> {
+pub(super) fn retry_schedule(retry: &str) -> Option<(Option<String>, u64, bool)> {
     if let Ok(n) = retry.parse::<u64>() {
         return Some((None, n, false));
     }
