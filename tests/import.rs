@@ -113,6 +113,25 @@ fn an_lsb_script_becomes_a_recipe_from_its_header_and_start_stop_daemon() {
     assert_eq!(entry(i, "PIDFILE").1, "approximated");
 }
 
+/// A start-stop-daemon call that ends in redirections keeps its arguments:
+/// the redirections are reported, never taken as words of the command.
+#[test]
+fn redirections_that_end_a_start_stop_daemon_call_are_reported_not_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = "#!/bin/sh\n### BEGIN INIT INFO\n# Provides: logd\n### END INIT INFO\nDAEMON=/usr/sbin/logd\n\
+        do_start() {\n\tstart-stop-daemon --start --quiet --exec $DAEMON -- \\\n\t\t-c /etc/logd.conf --fg >>/var/log/logd.out 2>&1\n}\n\
+        case \"$1\" in start) do_start ;; esac\n";
+    fs::write(dir.path().join("logd"), script).unwrap();
+    let (recipe, json) = import_json_in(dir.path(), &["logd"]).remove(0);
+    assert_eq!(command(&recipe), ["/usr/sbin/logd", "-c", "/etc/logd.conf", "--fg"]);
+    assert_eq!(entry(&json, "start-stop-daemon redirection"), ("logd:7".to_owned(), "approximated".to_owned()));
+    assert!(json.to_string().contains(">>/var/log/logd.out 2>&1`: the script's redirection"), "{json:#}");
+    // `> FILE` with a blank and `< /dev/null` are redirections too.
+    fs::write(dir.path().join("logd"), script.replace(">>/var/log/logd.out 2>&1", "> /dev/null < /dev/null")).unwrap();
+    let (recipe, _) = import_json_in(dir.path(), &["logd"]).remove(0);
+    assert_eq!(command(&recipe), ["/usr/sbin/logd", "-c", "/etc/logd.conf", "--fg"]);
+}
+
 #[test]
 fn a_procfile_gives_a_recipe_per_process_and_leaves_the_release_phase_out() {
     let imports = import_json(&["Procfile"]);

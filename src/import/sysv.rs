@@ -187,6 +187,17 @@ pub fn import(src: &Source) -> Result<(String, Draft, Report), Vec<Problem>> {
     let mut command = vec![lit(&daemon_path)];
     let args_var =
         ["DAEMON_ARGS", "DAEMON_OPTS", "OPTIONS", "ARGS", "OPTS"].iter().find_map(|k| get(k).map(|v| (*k, v)));
+    if let (Some((al, _)), false) = (&ssd.args, ssd.redirections.is_empty()) {
+        r.approximated(
+            file,
+            *al,
+            "start-stop-daemon redirection",
+            format!(
+                "`{}`: the script's redirection of the daemon's input or output; initkit gives it its own (output in the service's log)",
+                ssd.redirections.join(" ")
+            ),
+        );
+    }
     let ssd_args = ssd.args.as_ref().filter(|(_, a)| !a.trim().is_empty());
     match (ssd_args, args_var) {
         (Some((al, args)), _) => match words::split(args, Dialect::Shell) {
@@ -448,6 +459,35 @@ struct Ssd {
     user: Option<(usize, String)>,
     pidfile: Option<(usize, String)>,
     background: bool,
+    /// The call's own redirections after the arguments (`>/dev/null 2>&1`).
+    redirections: Vec<String>,
+}
+
+/// The arguments without the redirections that end the call, and those
+/// redirections: `$ARGS >>$LOG 2>&1` gives `$ARGS` and `>>$LOG`, `2>&1`.
+fn trailing_redirections(args: &str) -> (String, Vec<String>) {
+    let is_op = |t: &str| {
+        let t = t.trim_start_matches(|c: char| c.is_ascii_digit());
+        t.starts_with('>') || t.starts_with('<')
+    };
+    let bare = |t: &str| matches!(t.trim_start_matches(|c: char| c.is_ascii_digit()), ">" | ">>" | "<" | ">|");
+    let mut toks: Vec<&str> = args.split_whitespace().collect();
+    let mut taken = Vec::new();
+    loop {
+        match toks.as_slice() {
+            [.., op, target] if bare(op) && !is_op(target) => {
+                taken.push(format!("{op} {target}"));
+                toks.truncate(toks.len() - 2);
+            }
+            [.., last] if is_op(last) && !bare(last) => {
+                taken.push((*last).to_owned());
+                toks.pop();
+            }
+            _ => break,
+        }
+    }
+    taken.reverse();
+    if taken.is_empty() { (args.to_owned(), taken) } else { (toks.join(" "), taken) }
 }
 
 /// The first `start-stop-daemon --start` call, continuation lines joined.
@@ -487,7 +527,11 @@ fn start_stop_daemon(lines: &[&str]) -> Ssd {
                 _ => {}
             }
         }
-        out.args = args.map(|a| (l, a));
+        out.args = args.map(|a| {
+            let (a, redirections) = trailing_redirections(&a);
+            out.redirections = redirections;
+            (l, a)
+        });
         break;
     }
     out
