@@ -133,6 +133,23 @@ fn redirections_that_end_a_start_stop_daemon_call_are_reported_not_run() {
 }
 
 #[test]
+fn a_units_watchdog_is_carried_and_rendered_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let unit = "[Service]\nType=notify\nExecStart=/usr/sbin/pingd\nWatchdogSec=20\n";
+    fs::write(dir.path().join("pingd.service"), unit).unwrap();
+    let (recipe, json) = import_json_in(dir.path(), &["pingd.service"]).remove(0);
+    assert_eq!(entry(&json, "[Service] WatchdogSec"), ("pingd.service:4".to_owned(), "carried".to_owned()));
+    assert_eq!(recipe.systemd.watchdog_ms, Some(20_000));
+    let back = &render(&recipe, Target::Systemd, &common::options_for(&recipe)).unwrap()[0];
+    assert!(back.content.contains("WatchdogSec=20s\n") && !back.content.contains("NotifyAccess"), "{}", back.content);
+    // Off is what no watchdog says.
+    fs::write(dir.path().join("pingd.service"), unit.replace("=20", "=0")).unwrap();
+    let (recipe, json) = import_json_in(dir.path(), &["pingd.service"]).remove(0);
+    assert_eq!(entry(&json, "[Service] WatchdogSec").1, "carried");
+    assert_eq!(recipe.systemd.watchdog_ms, None);
+}
+
+#[test]
 fn a_procfile_gives_a_recipe_per_process_and_leaves_the_release_phase_out() {
     let imports = import_json(&["Procfile"]);
     let names: Vec<&str> = imports.iter().map(|(r, _)| r.name.as_str()).collect();

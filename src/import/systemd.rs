@@ -634,7 +634,10 @@ impl Mapper {
                 &key,
                 "the D-Bus name is not awaited; the service counts as started when it runs",
             ),
-            ("Service", "WatchdogSec") => self.r.dropped(f, l, &key, "initkit has no watchdog"),
+            ("Service", "WatchdogSec") if matches!(v, "0" | "infinity" | "") => {
+                self.r.carried(f, l, &key);
+            }
+            ("Service", "WatchdogSec") => self.duration(f, l, &key, &["systemd"], "watchdog", v),
             ("Install", "Also") => {
                 self.r.approximated(f, l, &key, "installing the service installs its timer or socket with it");
             }

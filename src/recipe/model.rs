@@ -394,6 +394,9 @@ pub struct Systemd {
     pub allow: Vec<Relax>,
     /// `TasksMax=`: at most this many processes and threads.
     pub tasks_max: Option<u64>,
+    /// `WatchdogSec=`: the daemon pings systemd (sd_notify `WATCHDOG=1`)
+    /// at least this often, in milliseconds, or is restarted as hung.
+    pub watchdog_ms: Option<u64>,
 }
 
 /// A part of initkit's sandbox a service may need lifted, still capped by

@@ -43,10 +43,11 @@ pub enum Feature {
     SocketAccept,
     Relax,
     TasksMax,
+    Watchdog,
 }
 
 impl Feature {
-    pub const ALL: [Feature; 33] = [
+    pub const ALL: [Feature; 34] = [
         Feature::Ordering,
         Feature::Requirements,
         Feature::StopPropagation,
@@ -80,6 +81,7 @@ impl Feature {
         Feature::SocketAccept,
         Feature::Relax,
         Feature::TasksMax,
+        Feature::Watchdog,
     ];
 
     /// The recipe field, as docs/recipes.md names it.
@@ -118,6 +120,7 @@ impl Feature {
             Feature::SocketAccept => "socket.accept",
             Feature::Relax => "systemd.allow",
             Feature::TasksMax => "systemd.tasks_max",
+            Feature::Watchdog => "systemd.watchdog",
         }
     }
 }
@@ -203,6 +206,7 @@ pub fn used(recipe: &Recipe) -> Vec<Feature> {
     add(!recipe.run.success_codes.is_empty(), Feature::SuccessCodes);
     add(recipe.stop.mode != StopMode::Mixed, Feature::StopMode);
     add(recipe.run.nice.is_some(), Feature::Nice);
+    add(recipe.systemd.watchdog_ms.is_some(), Feature::Watchdog);
     add(recipe.run.oom_score_adjust.is_some(), Feature::OomScore);
     add(recipe.run.io.is_some(), Feature::IoClass);
     add(recipe.socket.is_some(), Feature::Socket);
@@ -295,6 +299,7 @@ pub fn supervised(feature: Feature) -> Support {
         Feature::Socket | Feature::SocketAccept => Support::No("initkit renders socket activation for systemd only"),
         Feature::Relax => Support::Native("no sandbox, nothing to lift"),
         Feature::TasksMax => Support::Approx("not limited: no control group"),
+        Feature::Watchdog => Support::Approx("not watched: a hung daemon is not restarted (its pings go nowhere)"),
     }
 }
 
@@ -331,5 +336,6 @@ pub fn scripted(feature: Feature, deps: Support, propagation: Support, aliases: 
         Feature::Socket | Feature::SocketAccept => Support::No("initkit renders socket activation for systemd only"),
         Feature::Relax => Support::Native("no sandbox, nothing to lift"),
         Feature::TasksMax => Support::Approx("not limited: no control group"),
+        Feature::Watchdog => Support::Approx("not watched: a hung daemon is not restarted (its pings go nowhere)"),
     }
 }

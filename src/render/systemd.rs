@@ -65,6 +65,7 @@ impl Backend for Systemd {
             Feature::SocketAccept => Support::Native("Accept=yes, one service per connection"),
             Feature::Relax => Support::Native("the sandbox lines it names are left out"),
             Feature::TasksMax => Support::Native("TasksMax="),
+            Feature::Watchdog => Support::Native("WatchdogSec="),
         }
     }
 
@@ -441,6 +442,13 @@ fn unit(recipe: &Recipe, options: &Options) -> Artifact {
     }
     if let Some(max) = recipe.systemd.tasks_max {
         let _ = writeln!(s, "TasksMax={max}");
+    }
+    if let Some(ms) = recipe.systemd.watchdog_ms {
+        let _ = writeln!(s, "WatchdogSec={}", seconds_unit(ms));
+        // Type=notify opens the notify socket to the main process already.
+        if recipe.run.kind != RunKind::Notify {
+            let _ = writeln!(s, "NotifyAccess=main");
+        }
     }
     s.push('\n');
     s.push_str(&hardening(recipe));

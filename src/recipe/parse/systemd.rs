@@ -24,6 +24,7 @@ pub fn read_systemd(r: &mut Reader<'_>, t: Option<Tbl<'_>>, scope: &Scope) -> (S
         write_paths: Vec::new(),
         allow: Vec::new(),
         tasks_max: None,
+        watchdog_ms: None,
     };
     let Some(t) = t else { return (systemd, false) };
     r.deny_unknown(
@@ -37,6 +38,7 @@ pub fn read_systemd(r: &mut Reader<'_>, t: Option<Tbl<'_>>, scope: &Scope) -> (S
             "notify",
             "allow",
             "tasks_max",
+            "watchdog",
         ],
     );
     if let Some(max) = r.float(t, "exposure_max") {
@@ -106,6 +108,11 @@ pub fn read_systemd(r: &mut Reader<'_>, t: Option<Tbl<'_>>, scope: &Scope) -> (S
         }
     }
     systemd.tasks_max = r.unsigned(t, "tasks_max");
+    systemd.watchdog_ms = r.duration(t, "watchdog", false);
+    if systemd.watchdog_ms == Some(0) {
+        let span = t.inner.get("watchdog").and_then(Item::span);
+        r.error("systemd.watchdog", span, "must be longer than 0 (leave it out for no watchdog)");
+    }
     let notify = r.bool(t, "notify").unwrap_or(false);
     (systemd, notify)
 }
