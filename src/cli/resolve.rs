@@ -47,12 +47,17 @@ pub fn recipe_with_text(spec: &str) -> Result<(Recipe, Option<String>, String), 
     Ok((entry.parse()?, instance, entry.text.clone()))
 }
 
-/// A spec that names a file (with a `/` or a `.toml` extension; a
-/// catalogue name has neither), and the instance after its last `@`:
+/// A spec that names a file (a `/` before any `@`, or a `.toml` extension;
+/// a catalogue name has neither), and the instance after its last `@`:
 /// `./app.toml@a`. A path that exists is taken whole, so a template unit
 /// `getty@.service` is not split.
 fn file_spec(spec: &str) -> Option<(&str, Option<&str>)> {
-    if !spec.contains('/') && !has_toml_extension(spec.split('@').next().unwrap_or(spec)) {
+    // What comes before any `@`: `redis@a/b` is a catalogue name with a bad instance.
+    let head = spec.split('@').next().unwrap_or(spec);
+    if !head.contains('/')
+        && !has_toml_extension(head)
+        && !has_toml_extension(spec.rsplit_once('@').map_or(spec, |(p, _)| p))
+    {
         return None;
     }
     if Path::new(spec).exists() {
