@@ -255,12 +255,15 @@ fn execline_run(src: &Source, dir: &Dir<'_>, d: &mut Draft, r: &mut Report) -> R
     r.carried(file, 1, "execlineb");
     for (n, prog, words) in &s.steps {
         match words.as_deref() {
-            Some(ws) if prog != "background" && ws.first().is_some_and(|w| w.starts_with('/')) => {
-                let run: Vec<String> = ws.iter().map(|w| lit(w)).collect();
+            Some(ws) if prog != "background" && !ws.is_empty() => {
+                let mut run: Vec<String> = ws.iter().map(|w| lit(w)).collect();
+                if !run[0].starts_with('/') {
+                    run.insert(0, "/usr/bin/env".into());
+                }
                 step(d, &run);
                 r.approximated(file, *n, prog, "a step before the start, as root, within 90s");
             }
-            _ => r.dropped(file, *n, prog, "a block that is not one absolute command, or runs in the background"),
+            _ => r.dropped(file, *n, prog, "a block that nests another, or runs in the background"),
         }
     }
     let line = s.lines.first().copied().unwrap_or(1);
@@ -441,10 +444,12 @@ fn siblings(dir: &Dir<'_>, own: bool, d: &mut Draft, r: &mut Report) {
                 ),
             }
         }
-        if let Some(nf) = dir.file("notification-fd")
-            && !d.has(&["ready"], "command")
-        {
-            r.dropped(&nf.file, 1, "notification-fd", "the daemon writes its readiness to this fd itself; a recipe has no such probe: give it a [ready] check");
+        if let Some(nf) = dir.file("notification-fd") {
+            if d.has(&["ready"], "command") {
+                r.carried(&nf.file, 1, "notification-fd");
+            } else {
+                r.dropped(&nf.file, 1, "notification-fd", "the daemon writes its readiness to this fd itself; a recipe has no such probe: give it a [ready] check");
+            }
         }
     }
     if let Some(s) = dir.file("down-signal") {

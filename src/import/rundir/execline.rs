@@ -1,6 +1,6 @@
 //! An execline run script (`#!/command/execlineb -P`) cut into its words and
-//! `{ … }` blocks; the blocks that run before the chain (`foreground`, `if`)
-//! become setup steps. Nothing is evaluated.
+//! `{ … }` blocks; the blocks the chain runs and goes on from (`foreground`,
+//! `if`) become setup steps. Nothing is evaluated.
 
 use crate::import::words::{Piece, Word};
 
@@ -14,7 +14,7 @@ enum Tok {
 /// What an execline script says, in the order it runs.
 #[derive(Debug, Clone, Default)]
 pub struct Script {
-    /// `foreground { … }` and `if { … }` blocks before the chain: their line,
+    /// `foreground { … }` and `if { … }` blocks of the chain: their line,
     /// program, and words (`None` when a block nests another).
     pub steps: Vec<(usize, String, Option<Vec<String>>)>,
     /// The chain and the daemon, one line number per word.
@@ -96,17 +96,24 @@ pub fn read(text: &str) -> Result<Script, (usize, String)> {
     let toks: Vec<(usize, Tok)> = tokens(body)?.into_iter().map(|(n, t)| (n + 1, t)).collect();
     let mut s = Script::default();
     let mut i = 0;
-    // Leading blocks: `foreground { … }`, `if [-n] { … }`.
-    while let Some((n, Tok::Word(w))) = toks.get(i) {
-        if !matches!(w.as_str(), "foreground" | "if" | "background") {
-            break;
-        }
+    // `foreground { … }`, `if [-n] { … }`: a block the chain runs and goes on from.
+    while let Some((n, t)) = toks.get(i) {
+        let Tok::Word(w) = t else {
+            s.block_at.get_or_insert(*n);
+            i += 1;
+            continue;
+        };
         let mut j = i + 1;
         while matches!(toks.get(j), Some((_, Tok::Word(o))) if o.starts_with('-')) {
             j += 1;
         }
-        if toks.get(j).map(|(_, t)| t) != Some(&Tok::Open) {
-            break;
+        let block =
+            matches!(w.as_str(), "foreground" | "if" | "background") && toks.get(j).map(|(_, t)| t) == Some(&Tok::Open);
+        if !block {
+            s.words.push(vec![Piece::Lit(w.clone())]);
+            s.lines.push(*n);
+            i += 1;
+            continue;
         }
         let mut depth = 0;
         let mut inner = Vec::new();
@@ -133,17 +140,6 @@ pub fn read(text: &str) -> Result<Script, (usize, String)> {
         }
         s.steps.push((*n, w.clone(), (!nested).then_some(inner)));
         i = k + 1;
-    }
-    for (n, t) in &toks[i.min(toks.len())..] {
-        match t {
-            Tok::Word(w) => {
-                s.words.push(vec![Piece::Lit(w.clone())]);
-                s.lines.push(*n);
-            }
-            Tok::Open | Tok::Close => {
-                s.block_at.get_or_insert(*n);
-            }
-        }
     }
     Ok(s)
 }
