@@ -113,3 +113,175 @@ fn every_catalogue_runit_directory_imports_back_to_the_same_run_check_and_contro
 fn every_catalogue_s6_directory_imports_back_to_the_same_run_and_timeout_kill() {
     round_trip(Target::S6, Format::S6);
 }
+
+#[test]
+fn a_runit_directory_with_chpst_env_and_conf_becomes_a_recipe() {
+    let (r, i) = import_dir("runit/gitea");
+    assert_eq!(i["format"], "runit");
+    assert_eq!(r.name, "gitea");
+    assert_eq!(
+        command(&r),
+        ["/usr/bin/gitea", "web", "--config", "/etc/gitea/app.ini", "--port", "{PORT}", "{GITEA_OPTS...}"]
+    );
+    assert_eq!((r.run.user.as_str(), r.run.group.as_deref()), ("git", Some("git")));
+    assert_eq!(r.run.working_directory.as_ref().map(ToString::to_string).as_deref(), Some("/var/lib/gitea"));
+    assert_eq!(r.run.umask, Some(0o027));
+    assert_eq!(r.run.nice, Some(5));
+    assert_eq!(r.run.limits.entries(), [("nofile", 8192)]);
+    let defaults: Vec<(String, String)> = r.vars.iter().map(|v| (v.name.clone(), v.default.to_string())).collect();
+    assert!(defaults.contains(&("PORT".into(), "3000".into())), "{defaults:?}");
+    assert!(defaults.contains(&("GITEA_OPTS".into(), "--quiet --pid /run/gitea/gitea.pid".into())), "{defaults:?}");
+    let env = |k: &str| r.run.environment.iter().find(|(n, _)| n == k).map(|(_, v)| v.to_string());
+    assert_eq!(env("GITEA_RUN_MODE").as_deref(), Some("production"), "the first line of the file only");
+    // Text is data: braces stay literal and `$(…)` is a value, never run.
+    assert_eq!(env("GITEA_BANNER").as_deref(), Some("a {{braced}} \"value\" $(not run)"));
+    assert_eq!(env("GITEA_CUSTOM"), None);
+    assert_eq!(entry(&i, "chpst -o"), ("runit/gitea/run:7".into(), "carried".into()));
+    assert_eq!(entry(&i, "PORT"), ("runit/gitea/conf:2".into(), "carried".into()));
+    assert_eq!(entry(&i, "UNUSED_TUNABLE"), ("runit/gitea/conf:4".into(), "dropped".into()));
+    assert_eq!(entry(&i, "GITEA_CUSTOM"), ("runit/gitea/env/GITEA_CUSTOM:1".into(), "approximated".into()));
+    assert_eq!(entry(&i, "down"), ("runit/gitea/down:1".into(), "approximated".into()));
+    assert_eq!(entry(&i, "exec 2>&1"), ("runit/gitea/run:3".into(), "carried".into()));
+}
+
+#[test]
+fn a_runit_directory_with_log_run_and_finish_keeps_its_steps_and_restart_pace() {
+    let (r, i) = import_dir("runit/unbound");
+    assert_eq!(command(&r), ["/usr/sbin/unbound", "-d", "-c", "/etc/unbound/unbound.conf"]);
+    assert_eq!(r.run.user, "root");
+    assert_eq!(r.run.limits.entries(), [("nofile", 4096)]);
+    assert_eq!(r.stop.signal.name(), "QUIT");
+    assert_eq!(r.restart.delay_ms, 3_000);
+    assert_eq!(r.start.before.len(), 2);
+    assert_eq!(r.stop.after.len(), 1);
+    let deps: Vec<String> = r.depends.requires.iter().map(ToString::to_string).collect();
+    assert_eq!(deps, ["dnscrypt-proxy"]);
+    assert_eq!(entry(&i, "sv start dnscrypt-proxy"), ("runit/unbound/run:3".into(), "carried".into()));
+    assert_eq!(entry(&i, "setup command"), ("runit/unbound/run:5".into(), "approximated".into()));
+    assert_eq!(entry(&i, "sleep (restart delay)"), ("runit/unbound/finish:5".into(), "carried".into()));
+    assert_eq!(entry(&i, "finish command"), ("runit/unbound/finish:3".into(), "approximated".into()));
+    assert_eq!(entry(&i, "finish line"), ("runit/unbound/finish:4".into(), "dropped".into()));
+    assert_eq!(entry(&i, "log/run"), ("runit/unbound/log/run:1".into(), "approximated".into()));
+    assert_eq!(entry(&i, "down-signal"), ("runit/unbound/down-signal:1".into(), "carried".into()));
+    assert_eq!(i["catalogue"], "unbound");
+}
+
+#[test]
+fn an_s6_execline_directory_with_notification_fd_and_dependencies_becomes_a_recipe() {
+    let (r, i) = import_dir("s6/prometheus-node");
+    assert_eq!(i["format"], "s6");
+    assert_eq!(
+        command(&r),
+        [
+            "/usr/bin/node_exporter",
+            "--web.listen-address=127.0.0.1:9100",
+            "--collector.textfile.directory=/var/lib/node_exporter/textfile"
+        ]
+    );
+    assert_eq!(r.run.user, "prometheus");
+    assert_eq!(r.run.working_directory.as_ref().map(ToString::to_string).as_deref(), Some("/var/lib/node_exporter"));
+    assert_eq!(r.run.limits.entries(), [("nofile", 1024)]);
+    assert_eq!(
+        r.run.environment.iter().map(|(k, v)| (k.clone(), v.to_string())).collect::<Vec<_>>(),
+        [("LANG".to_owned(), "C".to_owned())]
+    );
+    assert_eq!(r.stop.timeout_ms, 20_000);
+    let ready = r.ready.as_ref().expect("s6-notifyoncheck -c is the readiness probe");
+    assert_eq!(format!("{:?}", ready.check).contains("/usr/bin/curl"), true, "{:?}", ready.check);
+    let deps: Vec<String> = r.depends.requires.iter().map(ToString::to_string).collect();
+    assert_eq!(deps, ["network-online"]);
+    assert_eq!(r.start.before.len(), 1, "foreground {{ mkdir … }} is a setup step");
+    assert_eq!(entry(&i, "fdmove -c 2 1"), ("s6/prometheus-node/run:3".into(), "carried".into()));
+    assert_eq!(entry(&i, "s6-softlimit -m"), ("s6/prometheus-node/run:6".into(), "dropped".into()));
+    assert_eq!(entry(&i, "notification-fd"), ("s6/prometheus-node/notification-fd:1".into(), "carried".into()));
+    assert_eq!(
+        entry(&i, "dependency s6rc-fdholder"),
+        ("s6/prometheus-node/dependencies.d/s6rc-fdholder:1".into(), "dropped".into())
+    );
+    assert_eq!(entry(&i, "max-death-tally"), ("s6/prometheus-node/max-death-tally:1".into(), "dropped".into()));
+    assert_eq!(entry(&i, "type"), ("s6/prometheus-node/type:1".into(), "carried".into()));
+}
+
+#[test]
+fn shell_code_in_a_run_file_is_kept_whole_or_reported_never_spliced() {
+    let text = "#!/bin/sh\nif [ -f /etc/x ]; then rm -rf /; fi\nexec /usr/bin/x $(id -u) \"a;b\" | tee /tmp/log\n";
+    let imported = import::import(&Source::new("sv/x/run", text), Format::Runit).unwrap();
+    let r = parse_recipe(Path::new("x.toml"), &imported[0].recipe).unwrap();
+    assert_eq!(command(&r), ["/bin/sh", "-c", "exec /usr/bin/x $(id -u) \"a;b\" | tee /tmp/log"]);
+    assert!(r.start.before.is_empty(), "{}", imported[0].recipe);
+    let report = imported[0].report.text();
+    assert!(report.contains("sv/x/run:2: `if` dropped"), "{report}");
+    assert!(report.contains("sv/x/run:3: command approximated: run by /bin/sh -c"), "{report}");
+}
+
+#[test]
+fn a_run_file_without_a_shebang_or_a_bundle_is_refused_with_its_file() {
+    let p = import::import(&Source::new("sv/x/run", "exec /bin/x\n"), Format::Runit).unwrap_err();
+    assert_eq!((p[0].file.as_str(), p[0].line), ("sv/x/run", 1));
+    let mut src = Source::new("sv/x/run", "#!/command/execlineb -P\n/bin/x\n");
+    src.extra.push(Source::new("sv/x/type", "bundle\n"));
+    let p = import::import(&src, Format::S6).unwrap_err();
+    assert_eq!(p[0].file, "sv/x/type");
+    let p =
+        import::import(&Source::new("sv/x/run", "#!/command/execlineb -P\n/bin/x \"open\n"), Format::S6).unwrap_err();
+    assert_eq!((p[0].line, p[0].message.as_str()), (2, "a quote is not closed"));
+}
+
+/// Lines in the shape of run scripts, with hostile values.
+fn run_text() -> impl Strategy<Value = String> {
+    let key = prop::sample::select(vec![
+        "#!/bin/sh",
+        "#!/command/execlineb -P",
+        "exec ",
+        "exec chpst -u ",
+        "exec chpst -e ./env -o ",
+        "s6-setuidgid ",
+        "s6-envdir ",
+        "s6-softlimit -o ",
+        "fdmove -c 2 1",
+        "foreground { ",
+        "}",
+        "cd ",
+        "umask ",
+        "ulimit -n ",
+        ". ./conf",
+        "export ",
+        "sv check ",
+        "s6-notifyoncheck -c ",
+        "/usr/bin/x ",
+        "X=",
+        ": ${X:=",
+        "\\",
+    ]);
+    prop::collection::vec((key, "[ -~\t\\\\$%{}'\"`;|&()\u{e9}\u{202e}\n]{0,24}"), 0..12)
+        .prop_map(|lines| lines.into_iter().flat_map(|(k, v)| [k.to_owned(), v, "\n".to_owned()]).collect())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    /// Any run file, with any files beside it: a recipe that parses, or
+    /// located problems; never a panic, and each report line in its file.
+    #[test]
+    fn any_run_file_imports_or_is_refused_without_a_panic(
+        run in prop_oneof![run_text(), any::<String>()],
+        sibling in prop_oneof![run_text(), "[ -~\n{}$`'\"]{0,30}"],
+        which in prop::sample::select(vec!["finish", "conf", "env/X", "env/a b", "down-signal", "timeout-kill", "type", "dependencies", "dependencies.d/x", "notification-fd", "log/run"]),
+        format in prop::sample::select(vec![Format::Runit, Format::S6, Format::Auto]),
+    ) {
+        let mut src = Source::new("sv/x/run", &run);
+        src.extra.push(Source::new(&format!("sv/x/{which}"), &sibling));
+        match import::import(&src, format) {
+            Ok(list) => {
+                for i in list {
+                    prop_assert!(parse_recipe(Path::new("x.toml"), &i.recipe).is_ok(), "{}", i.recipe);
+                    for e in &i.report.entries {
+                        let text = if e.file == src.file { &run } else { &sibling };
+                        prop_assert!(e.line >= 1 && e.line <= text.lines().count().max(1), "{e:?}");
+                    }
+                }
+            }
+            Err(problems) => prop_assert!(!problems.is_empty()),
+        }
+    }
+}

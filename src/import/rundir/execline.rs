@@ -93,7 +93,8 @@ fn tokens(text: &str) -> Result<Vec<(usize, Tok)>, (usize, String)> {
 /// Reads the script after its shebang line (`text` is the whole file).
 pub fn read(text: &str) -> Result<Script, (usize, String)> {
     let body = text.split_once('\n').map_or("", |(_, b)| b);
-    let toks: Vec<(usize, Tok)> = tokens(body)?.into_iter().map(|(n, t)| (n + 1, t)).collect();
+    let toks: Vec<(usize, Tok)> =
+        tokens(body).map_err(|(n, m)| (n + 1, m))?.into_iter().map(|(n, t)| (n + 1, t)).collect();
     let mut s = Script::default();
     let mut i = 0;
     // `foreground { … }`, `if [-n] { … }`: a block the chain runs and goes on from.
