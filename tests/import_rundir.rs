@@ -10,7 +10,7 @@ use std::{path::Path, process::Output};
 
 use initkit::{
     import::{self, Format, Source},
-    recipe::{Recipe, parse_recipe},
+    recipe::{ReadyCheck, Recipe, parse_recipe},
     render::{Artifact, Target, render},
 };
 use proptest::prelude::*;
@@ -187,7 +187,11 @@ fn an_s6_execline_directory_with_notification_fd_and_dependencies_becomes_a_reci
     );
     assert_eq!(r.stop.timeout_ms, 20_000);
     let ready = r.ready.as_ref().expect("s6-notifyoncheck -c is the readiness probe");
-    assert_eq!(format!("{:?}", ready.check).contains("/usr/bin/curl"), true, "{:?}", ready.check);
+    let ReadyCheck::Command(probe) = &ready.check else { panic!("{:?}", ready.check) };
+    assert_eq!(
+        probe.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        ["/usr/bin/curl", "-fs", "http://127.0.0.1:9100/metrics"]
+    );
     let deps: Vec<String> = r.depends.requires.iter().map(ToString::to_string).collect();
     assert_eq!(deps, ["network-online"]);
     assert_eq!(r.start.before.len(), 1, "foreground {{ mkdir … }} is a setup step");

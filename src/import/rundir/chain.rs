@@ -82,7 +82,7 @@ pub fn limit_key(letter: char) -> Option<&'static str> {
 }
 
 /// Reads the chain in `ws` (the words of the exec'd line), reporting each program.
-#[allow(clippy::too_many_lines)]
+#[allow(clippy::many_single_char_names)] // (words, index, launch, report) throughout
 pub fn read(ws: &[Word], lines: &[usize], file: &str, r: &mut Report) -> Launch {
     let mut l = Launch::default();
     let mut i = 0;
@@ -129,10 +129,15 @@ pub fn read(ws: &[Word], lines: &[usize], file: &str, r: &mut Report) -> Launch 
                         'C' => l.workdir = Some((line, v)),
                         'o' | 'p' | 'c' | 'm' | 'd' | 'f' | 't' | 'r' => limit(&mut l, r, line, "chpst", c, &v),
                         'U' => {
-                            r.approximated(file, line, &what, "$UID and $GID are not set: the recipe names its user")
+                            r.approximated(file, line, &what, "$UID and $GID are not set: the recipe names its user");
                         }
                         'P' => {
-                            r.approximated(file, line, &what, "initkit starts the daemon in a process group of its own")
+                            r.approximated(
+                                file,
+                                line,
+                                &what,
+                                "initkit starts the daemon in a process group of its own",
+                            );
                         }
                         'v' => {}
                         _ => r.dropped(

@@ -91,6 +91,7 @@ fn tokens(text: &str) -> Result<Vec<(usize, Tok)>, (usize, String)> {
 }
 
 /// Reads the script after its shebang line (`text` is the whole file).
+#[allow(clippy::many_single_char_names)] // token indices and the script
 pub fn read(text: &str) -> Result<Script, (usize, String)> {
     let body = text.split_once('\n').map_or("", |(_, b)| b);
     let toks: Vec<(usize, Tok)> =

@@ -99,7 +99,7 @@ fn duration(secs: &str) -> Option<String> {
 }
 
 /// What the scripts of one of initkit's service directories say, into `d`.
-#[allow(clippy::too_many_lines)]
+#[allow(clippy::many_single_char_names)] // (file, line, draft, report) in every arm
 pub fn read(scripts: &[(&str, Parsed)], d: &mut Draft, r: &mut Report) {
     let find_const = |key: &str| scripts.iter().find_map(|(f, p)| p.get(key).map(|(n, v)| (*f, n, v.to_owned())));
     let find_body = |name: &str| scripts.iter().find_map(|(f, p)| p.body(name).map(|b| (*f, b)));
@@ -139,7 +139,7 @@ pub fn read(scripts: &[(&str, Parsed)], d: &mut Draft, r: &mut Report) {
                 ("d_logs=", "logs", "/var/log/"),
             ] {
                 if let Some(v) = l.text.strip_prefix(var).and_then(|v| v.strip_prefix(base))
-                    && let Some(t) = split(v).as_deref().and_then(|ws| templates(ws)).map(|t| t.concat())
+                    && let Some(t) = split(v).as_deref().and_then(templates).map(|t| t.concat())
                 {
                     d.set(&["directories"], key, t);
                     r.carried(f, l.n, &format!("directory {key}"));
@@ -254,13 +254,12 @@ pub fn read(scripts: &[(&str, Parsed)], d: &mut Draft, r: &mut Report) {
                 r.carried(f, l.n, "readiness");
             }
         }
-        if d.has(&["ready"], "tcp") || d.has(&["ready"], "command") {
-            if let Some((f, n, ms)) = find_const("READY_TIMEOUT_MS")
-                && let Ok(ms) = ms.parse::<u64>()
-            {
-                d.set(&["ready"], "timeout", format_duration(ms));
-                r.carried(f, n, "READY_TIMEOUT_MS");
-            }
+        if (d.has(&["ready"], "tcp") || d.has(&["ready"], "command"))
+            && let Some((f, n, ms)) = find_const("READY_TIMEOUT_MS")
+            && let Ok(ms) = ms.parse::<u64>()
+        {
+            d.set(&["ready"], "timeout", format_duration(ms));
+            r.carried(f, n, "READY_TIMEOUT_MS");
         }
     }
     if let Some((f, body)) = find_body("ik_do_reload") {
@@ -316,6 +315,7 @@ pub fn read(scripts: &[(&str, Parsed)], d: &mut Draft, r: &mut Report) {
 }
 
 /// `ik_environment exec CHAIN ARGV`: the priorities the chain sets, and the command.
+#[allow(clippy::many_single_char_names)] // (file, line, draft, report, index)
 fn exec_line(rest: &str, f: &str, n: usize, d: &mut Draft, r: &mut Report) {
     let Some(ws) = split(rest) else {
         r.dropped(f, n, "command", "not the words initkit writes");

@@ -57,6 +57,7 @@ fn sourced(t: &str) -> Option<String> {
 }
 
 /// Reads the script, reporting each line that is not one of the things it carries.
+#[allow(clippy::many_single_char_names)] // (script, line, text, report) in every arm
 pub fn read(text: &str, file: &str, r: &mut Report) -> Script {
     let mut s = Script::default();
     let lines = logical_lines(text);
