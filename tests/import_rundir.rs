@@ -9,7 +9,10 @@ mod common;
 use std::{path::Path, process::Output};
 
 use initkit::{
-    import::{self, Format, Source},
+    import::{
+        self, Format, Source,
+        draft::{Draft, lit},
+    },
     recipe::{ReadyCheck, Recipe, parse_recipe},
     render::{Artifact, Target, render},
 };
@@ -75,8 +78,15 @@ fn normalised(a: &Artifact, recipe: &Recipe) -> String {
 
 fn round_trip(target: Target, format: Format) {
     for recipe in common::catalogue() {
-        let options = common::options_for(&recipe);
-        let artifacts = render(&recipe, target, &options).unwrap();
+        round_trip_one(&recipe, target, format);
+    }
+}
+
+/// One recipe rendered to `target` and imported back renders the same directory.
+fn round_trip_one(recipe: &Recipe, target: Target, format: Format) {
+    {
+        let options = common::options_for(recipe);
+        let artifacts = render(recipe, target, &options).unwrap();
         let imported =
             import::import(&source_of(&artifacts), format).unwrap_or_else(|p| panic!("{}: {p:?}", recipe.name));
         let back = parse_recipe(Path::new("x.toml"), &imported[0].recipe)
@@ -94,7 +104,7 @@ fn round_trip(target: Target, format: Format) {
         for (a, b) in artifacts.iter().filter(|a| a.path != env_file).zip(&again) {
             assert_eq!(
                 normalised(b, &back),
-                normalised(a, &recipe),
+                normalised(a, recipe),
                 "{}: {}\n{}",
                 recipe.name,
                 a.path,
@@ -287,5 +297,49 @@ proptest! {
             }
             Err(problems) => prop_assert!(!problems.is_empty()),
         }
+    }
+}
+
+/// A recipe whose arguments, setting default, environment value and working
+/// directory hold hostile text (quotes, `$()`, backquotes, `;`, braces,
+/// newlines in an argument, unicode).
+fn hostile_recipe() -> impl Strategy<Value = Option<Recipe>> {
+    let text = "[ -~\t\u{e9}\u{202e}]{0,16}";
+    (
+        prop::collection::vec(
+            prop_oneof![text.prop_map(String::from), "[a-z\n'$`{}]{0,8}".prop_map(String::from)],
+            0..4,
+        ),
+        text,
+        text,
+        "[a-z/ '{}$]{1,12}",
+    )
+        .prop_map(|(args, default, value, dir)| {
+            let mut d = Draft::new("hostile", "hostile text");
+            let mut command = vec!["/usr/bin/x".to_owned()];
+            command.extend(args.iter().map(|a| lit(a)));
+            command.push("--opt={opt}".into());
+            command.push("{words...}".into());
+            d.set_list(&["run"], "command", &command);
+            d.set(&["run"], "user", "nobody");
+            d.set(&["run"], "working_directory", format!("/srv/{}", lit(&dir)));
+            d.set(&["vars"], "opt", lit(&default));
+            d.set(&["vars"], "words", lit(&default));
+            d.set(&["run", "environment"], "LITERAL", lit(&value));
+            d.set(&["run", "environment"], "TEMPLATED", format!("{}{{opt}}", lit(&value)));
+            parse_recipe(Path::new("hostile.toml"), &d.text("")).ok()
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+
+    /// initkit's own directory of a recipe with hostile text reads back to the same directory.
+    #[test]
+    fn hostile_text_in_initkits_own_directories_round_trips(recipe in hostile_recipe()) {
+        prop_assume!(recipe.is_some());
+        let recipe = recipe.unwrap();
+        round_trip_one(&recipe, Target::Runit, Format::Runit);
+        round_trip_one(&recipe, Target::S6, Format::S6);
     }
 }
