@@ -218,14 +218,15 @@ fn an_s6_execline_directory_with_notification_fd_and_dependencies_becomes_a_reci
 
 #[test]
 fn shell_code_in_a_run_file_is_kept_whole_or_reported_never_spliced() {
-    let text = "#!/bin/sh\nif [ -f /etc/x ]; then rm -rf /; fi\nexec /usr/bin/x $(id -u) \"a;b\" | tee /tmp/log\n";
+    let text = "#!/bin/sh\nif [ -f /etc/x ]; then rm -rf /; fi\nif [ -d /y ]; then\n  mkdir /z\nfi\nexec /usr/bin/x $(id -u) \"a;b\" | tee /tmp/log\n";
     let imported = import::import(&Source::new("sv/x/run", text), Format::Runit).unwrap();
     let r = parse_recipe(Path::new("x.toml"), &imported[0].recipe).unwrap();
     assert_eq!(command(&r), ["/bin/sh", "-c", "exec /usr/bin/x $(id -u) \"a;b\" | tee /tmp/log"]);
     assert!(r.start.before.is_empty(), "{}", imported[0].recipe);
     let report = imported[0].report.text();
     assert!(report.contains("sv/x/run:2: `if` dropped"), "{report}");
-    assert!(report.contains("sv/x/run:3: command approximated: run by /bin/sh -c"), "{report}");
+    assert!(report.contains("sv/x/run:4: `mkdir` dropped"), "a command inside a block is not a step: {report}");
+    assert!(report.contains("sv/x/run:6: command approximated: run by /bin/sh -c"), "{report}");
 }
 
 #[test]

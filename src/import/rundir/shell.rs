@@ -62,8 +62,29 @@ pub fn read(text: &str, file: &str, r: &mut Report) -> Script {
     let mut s = Script::default();
     let lines = logical_lines(text);
     let mut after_exec = false;
+    // Lines inside `if … fi`, `case … esac`, loops and functions run only
+    // sometimes: none of them is carried as if it always ran.
+    let mut depth = 0usize;
     for Line { n, text: t } in &lines {
         let (n, t) = (*n, t.as_str());
+        let first = t.split_whitespace().next().unwrap_or("");
+        let last = t.split_whitespace().last().unwrap_or("");
+        let opens = matches!(first, "if" | "case" | "for" | "while" | "until") || t.ends_with('{');
+        let closes = |w: &str| matches!(w, "fi" | "esac" | "done" | "}") || w.ends_with(";;");
+        if opens && !closes(last) || depth > 0 {
+            if opens && !closes(last) {
+                depth += 1;
+            } else if closes(first) || closes(last) && !opens {
+                depth = depth.saturating_sub(1);
+            }
+            r.dropped(
+                file,
+                n,
+                &format!("`{}`", first.chars().take(40).collect::<String>()),
+                "shell logic (a block that runs only sometimes) the import does not follow",
+            );
+            continue;
+        }
         if after_exec {
             r.dropped(file, n, "a line after the exec", "never runs: the exec'd command replaced the script");
             continue;
