@@ -95,9 +95,12 @@ fn service_dir(path: &Path) -> bool {
     path.is_dir() && path.join("run").is_file()
 }
 
-/// The files of a service directory that amend its `run` file (runit, s6).
-const SERVICE_DIR_FILES: [&str; 11] = [
+/// The files of a service directory that amend its `run` file (runit, s6;
+/// runit's `check` and `control/t` carry initkit's readiness and stop steps).
+const SERVICE_DIR_FILES: [&str; 13] = [
     "finish",
+    "check",
+    "control/t",
     "log/run",
     "type",
     "notification-fd",

@@ -115,7 +115,11 @@ pub fn detect(file: &str, text: &str) -> Option<Format> {
         return Some(Format::Sysv);
     }
     if base == "run" && first.starts_with("#!") {
-        return Some(if first.contains("execlineb") || text.contains("s6-") { Format::S6 } else { Format::Runit });
+        // initkit's own s6 run script says so on its second line.
+        let s6 = first.contains("execlineb")
+            || text.contains("s6-")
+            || text.lines().nth(1).is_some_and(|l| l.starts_with("# s6 run script of "));
+        return Some(if s6 { Format::S6 } else { Format::Runit });
     }
     if base.ends_with(".conf")
         && text.lines().any(|l| l.trim_start().starts_with("exec ") || l.trim_start().starts_with("start on"))
