@@ -89,7 +89,7 @@ fn a_unit_and_its_drop_in_become_one_recipe_with_each_setting_reported() {
     assert_eq!(reloads, [(17, "approximated"), (18, "carried")]);
     assert_eq!(entry(i, "[Service] ExecStartPre"), ("web.service:15".into(), "approximated".into()), "the check, once");
     assert!(r.start.before.is_empty(), "{:?}", r.start.before);
-    assert_eq!(entry(i, "[Service] WatchdogSec"), ("web.service:22".into(), "dropped".into()));
+    assert_eq!(entry(i, "[Service] FileDescriptorStoreMax"), ("web.service:22".into(), "dropped".into()));
     assert_eq!(entry(i, "[Service] ProtectSystem").1, "approximated");
     assert_eq!(entry(i, "[Unit] Requires").1, "carried");
     assert_eq!(i["dropped"], 1, "{i:#}");
