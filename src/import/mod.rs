@@ -68,9 +68,13 @@ impl Source {
         [".service", ".conf", ".sh", ".init", ".plist"].iter().find_map(|s| base.strip_suffix(s)).unwrap_or(base)
     }
 
-    /// The file beside this one that amends it, by its name (`finish`, `conf.d/NAME`).
+    /// The extra file at `name` beside this one or beside its directory
+    /// (`finish`, `log/run`, `conf.d/NAME` for `init.d/NAME`): a whole
+    /// path, so `env/down` is never taken for `down`.
     pub fn extra(&self, name: &str) -> Option<&Source> {
-        self.extra.iter().find(|e| e.file.ends_with(&format!("/{name}")) || e.file == name)
+        let dir = Path::new(&self.file).parent().unwrap_or(Path::new(""));
+        let beside = [Some(dir.join(name)), dir.parent().map(|p| p.join(name))];
+        self.extra.iter().find(|e| e.file == name || beside.iter().flatten().any(|b| Path::new(&e.file) == b))
     }
 }
 
