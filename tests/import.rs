@@ -149,6 +149,34 @@ fn a_units_watchdog_is_carried_and_rendered_back() {
     assert_eq!(recipe.systemd.watchdog_ms, None);
 }
 
+/// A script's own config test (a test function that runs the daemon with
+/// its test flag) becomes the recipe's [check]; the same flag on a line that
+/// is not a test (memcached's `-t 4` threads) does not.
+#[test]
+fn an_init_scripts_config_test_becomes_the_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = "#!/bin/sh\n### BEGIN INIT INFO\n# Provides: webd\n### END INIT INFO\nDAEMON=/usr/sbin/webd\n\
+        DAEMON_OPTS=\"-c /etc/webd.conf\"\n\
+        test_config() {\n\t$DAEMON -t $DAEMON_OPTS >/dev/null 2>&1 || return 1\n}\n\
+        warm() {\n\t$DAEMON -t 4 --warm\n}\n\
+        do_start() {\n\tstart-stop-daemon --start --exec $DAEMON -- $DAEMON_OPTS\n}\n\
+        case \"$1\" in\n  start) do_start ;;\n  configtest) test_config ;;\nesac\n";
+    fs::write(dir.path().join("webd"), script).unwrap();
+    let (recipe, json) = import_json_in(dir.path(), &["webd"]).remove(0);
+    let check = recipe.check.as_ref().expect("a [check]");
+    let words: Vec<String> = check.command().unwrap().iter().map(ToString::to_string).collect();
+    assert_eq!(words, ["/usr/sbin/webd", "-t", "{DAEMON_OPTS...}"]);
+    assert_eq!(check.user.as_deref(), Some("root"));
+    assert_eq!(entry(&json, "config test"), ("webd:8".to_owned(), "carried".to_owned()));
+    assert_eq!(entry(&json, "action `configtest`").1, "approximated");
+    // Without the test function, nothing else is taken for one.
+    let bare = script.replace("test_config() {", "other() {").replace("configtest) test_config", "configtest) other");
+    fs::write(dir.path().join("webd"), bare).unwrap();
+    let (recipe, json) = import_json_in(dir.path(), &["webd"]).remove(0);
+    assert!(recipe.check.is_none(), "{:?}", recipe.check);
+    assert_eq!(entry(&json, "action `configtest`").1, "dropped");
+}
+
 #[test]
 fn a_procfile_gives_a_recipe_per_process_and_leaves_the_release_phase_out() {
     let imports = import_json(&["Procfile"]);

@@ -218,6 +218,13 @@ pub fn import(src: &Source) -> Result<(String, Draft, Report), Vec<Problem>> {
         (None, None) => {}
     }
     d.set_list(&["run"], "command", &command);
+    let test = config_test(&lines, &daemon_path, &assignments, &mut vars);
+    if let Some((l, argv)) = &test {
+        d.set_list(&["check"], "command", argv);
+        // The script runs its test as root, as it runs everything.
+        d.set(&["check"], "user", "root");
+        r.carried(file, *l, "config test");
+    }
     for (k, v) in vars {
         if v.is_empty() && !assignments.iter().any(|(_, n, _)| *n == k) {
             r.dropped(
@@ -324,6 +331,13 @@ pub fn import(src: &Source) -> Result<(String, Draft, Report), Vec<Problem>> {
                 &format!("action `{action}`"),
                 "a custom action of the script; initkit's script has its own set",
             );
+        } else if matches!(action.as_str(), "configtest" | "testconfig" | "test" | "check") && test.is_some() {
+            r.approximated(
+                file,
+                l,
+                &format!("action `{action}`"),
+                "its test is the recipe's [check]: the gate runs it before start, reload and restart",
+            );
         } else if matches!(action.as_str(), "configtest" | "testconfig" | "test" | "check") {
             r.dropped(
                 file,
@@ -342,6 +356,60 @@ pub fn import(src: &Source) -> Result<(String, Draft, Report), Vec<Problem>> {
         );
     }
     Ok((name, d, r))
+}
+
+/// The flags with which a daemon tests its configuration and exits.
+const TEST_FLAGS: &[&str] = &["-t", "-tt", "--test", "--test-config", "--verify-config", "--configtest"];
+
+/// Whether line `i` is in a function or `case` branch whose name says it
+/// tests the configuration (`test_config()`, `check_syntax()`,
+/// `configtest)`): `-t` means threads to memcached, so the place matters.
+fn in_a_test(lines: &[&str], i: usize) -> bool {
+    lines[..i].iter().rev().find_map(|l| {
+        let t = l.trim();
+        let name = t.strip_suffix("()").or_else(|| t.strip_suffix("() {")).or_else(|| t.strip_suffix(')'))?;
+        (!name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '|' | ' ')))
+            .then(|| ["test", "check", "syntax", "config"].iter().any(|w| name.contains(w)))
+    }) == Some(true)
+}
+
+/// The script's config test: a line in a test function or action that runs
+/// the daemon with a test flag (`$DAEMON -t $DAEMON_OPTS >/dev/null 2>&1`),
+/// up to its redirections and any `||`/`&&`, as the words of a `[check]` command.
+fn config_test(
+    lines: &[&str],
+    daemon: &str,
+    assignments: &[(usize, String, String)],
+    vars: &mut Vec<(String, String)>,
+) -> Option<(usize, Vec<String>)> {
+    lines.iter().enumerate().find_map(|(i, line)| {
+        let t = line.trim();
+        if t.starts_with('#') || !in_a_test(lines, i) {
+            return None;
+        }
+        let t = t.split("||").next()?.split("&&").next()?.trim_end_matches(';').trim();
+        let (t, _) = trailing_redirections(t);
+        let ws = words::split(&t, Dialect::Shell).ok()?;
+        // The program is a path even where `$DAEMON` is left unquoted.
+        let whole = |p: &Piece| match p {
+            Piece::Var { name, .. } => Piece::Var { name: name.clone(), split: false },
+            lit @ Piece::Lit(_) => lit.clone(),
+        };
+        let first: Vec<Piece> =
+            ws.first()?.iter().flat_map(|p| inline(&whole(p), assignments, &mut Vec::new())).collect();
+        if words::plain(&first).as_deref() != Some(daemon)
+            || !ws[1..].iter().any(|w| words::plain(w).is_some_and(|p| TEST_FLAGS.contains(&p.as_str())))
+        {
+            return None;
+        }
+        let argv = std::iter::once(lit(daemon))
+            .chain(ws[1..].iter().map(|w| {
+                let pieces: Vec<Piece> = w.iter().flat_map(|p| inline(p, assignments, vars)).collect();
+                words::template(&pieces)
+            }))
+            .collect();
+        Some((i + 1, argv))
+    })
 }
 
 /// `NAME=value` lines outside functions (no leading blanks), with `export`.
