@@ -11,7 +11,7 @@ use initkit::{
         self, Format, Source,
         words::{self, Dialect},
     },
-    recipe::{Recipe, Reload, RunKind, Test, parse_recipe},
+    recipe::{Recipe, Relax, Reload, RunKind, Test, parse_recipe},
     render::{Target, render},
 };
 use proptest::prelude::*;
@@ -152,6 +152,70 @@ fn a_units_watchdog_is_carried_and_rendered_back() {
 /// A script's own config test (a test function that runs the daemon with
 /// its test flag) becomes the recipe's [check]; the same flag on a line that
 /// is not a test (memcached's `-t 4` threads) does not.
+/// memcached's shape: NAME and PIDFILE are set only inside a loop over
+/// config files; NAME is taken as the script's name and PIDFILE from its
+/// indented assignment, each reported as the guess it is, with its line.
+#[test]
+fn names_a_script_sets_only_in_a_loop_are_guessed_and_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = "#!/bin/bash\n### BEGIN INIT INFO\n# Provides: cached\n### END INIT INFO\n\
+        DAEMON=/usr/bin/cached\nBOOT=/usr/share/cached/start-cached\nCONFIGS=(cached)\n\
+        for ((i=0; i < 1; i++)); do\n  NAME=${CONFIGS[${i}]}\n  PIDFILE=\"/var/run/${NAME}.pid\"\n\
+        case \"$1\" in\n  start)\n    start-stop-daemon --start --quiet --exec \"$BOOT\" -- /etc/${NAME}.conf $PIDFILE\n    ;;\n\
+        esac\ndone\n";
+    fs::write(dir.path().join("cached"), script).unwrap();
+    let (r, json) = import_json_in(dir.path(), &["cached"]).remove(0);
+    // The unquoted `$PIDFILE` is a word-split setting whose default is the guess.
+    assert_eq!(command(&r), ["/usr/share/cached/start-cached", "/etc/cached.conf", "{PIDFILE...}"]);
+    assert_eq!(r.var("PIDFILE").map(|v| v.default.to_string()).as_deref(), Some("/var/run/cached.pid"));
+    assert!(
+        matches!(&r.run.kind, RunKind::Forking { pidfile } if pidfile.to_string() == "/var/run/cached.pid"),
+        "{:?}",
+        r.run.kind
+    );
+    assert_eq!(entry(&json, "$NAME"), ("cached:9".into(), "approximated".into()));
+    assert_eq!(entry(&json, "$PIDFILE"), ("cached:10".into(), "approximated".into()));
+    assert_eq!(entry(&json, "`for` loop"), ("cached:8".into(), "approximated".into()));
+    assert!(json.to_string().contains("taken as `cached`"), "{json:#}");
+    // A NAME the top level sets wins, and nothing is guessed.
+    fs::write(dir.path().join("cached"), script.replace("CONFIGS=(cached)", "NAME=other")).unwrap();
+    let (r, json) = import_json_in(dir.path(), &["cached"]).remove(0);
+    assert_eq!(command(&r), ["/usr/share/cached/start-cached", "/etc/other.conf", "{PIDFILE...}"]);
+    assert_eq!(r.var("PIDFILE").map(|v| v.default.to_string()).as_deref(), Some("/var/run/other.pid"));
+    assert!(!json["report"].as_array().unwrap().iter().any(|e| e["setting"] == "$NAME"), "{json:#}");
+}
+
+/// A script or a unit without ProtectSystem=strict ran its daemon unsandboxed:
+/// the recipe opens initkit's sandbox (/var writable; as root, the common
+/// capabilities) and says so; a unit's own capabilities and paths are carried.
+#[test]
+fn an_unsandboxed_source_gets_an_open_sandbox_and_a_units_own_is_carried() {
+    let (r, json) = import_json(&["legacyd"]).remove(0);
+    assert_eq!(r.run.user, "legacy");
+    assert_eq!(r.systemd.allow, [Relax::Writes]);
+    assert!(r.systemd.capabilities.is_empty(), "not root: no capabilities");
+    assert_eq!(entry(&json, "sandbox"), ("legacyd:1".into(), "approximated".into()));
+    let dir = tempfile::tempdir().unwrap();
+    let unit = "[Service]\nExecStart=/usr/sbin/rootd\n";
+    fs::write(dir.path().join("rootd.service"), unit).unwrap();
+    let (r, _) = import_json_in(dir.path(), &["rootd.service"]).remove(0);
+    assert_eq!(r.run.user, "root");
+    assert!(r.systemd.capabilities.iter().any(|c| c == "CAP_NET_BIND_SERVICE"), "{:?}", r.systemd.capabilities);
+    assert_eq!(r.systemd.allow, [Relax::Writes]);
+    let unit = "[Service]\nExecStart=/usr/sbin/rootd\nProtectSystem=strict\nCapabilityBoundingSet=CAP_NET_RAW\nReadWritePaths=-/var/spool/rootd\n";
+    fs::write(dir.path().join("rootd.service"), unit).unwrap();
+    let (r, json) = import_json_in(dir.path(), &["rootd.service"]).remove(0);
+    assert_eq!(r.systemd.capabilities, ["CAP_NET_RAW"]);
+    assert_eq!(r.systemd.write_paths.iter().map(ToString::to_string).collect::<Vec<_>>(), ["/var/spool/rootd"]);
+    assert!(r.systemd.allow.is_empty(), "a strict unit stays strict");
+    assert_eq!(entry(&json, "[Service] CapabilityBoundingSet").1, "carried");
+    let out = tempfile::tempdir().unwrap();
+    let o = run(&["convert", "legacyd", "--to", "systemd", "--out", out.path().to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = fs::read_to_string(out.path().join("etc/systemd/system/legacyd.service")).unwrap();
+    assert!(text.contains("ProtectSystem=full\n") && !text.contains("ProtectSystem=strict"), "{text}");
+}
+
 #[test]
 fn an_init_scripts_config_test_becomes_the_check() {
     let dir = tempfile::tempdir().unwrap();

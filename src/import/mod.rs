@@ -8,6 +8,7 @@ pub mod openrc;
 pub mod procfile;
 pub mod report;
 pub mod rundir;
+pub mod sandbox;
 pub mod supervisord;
 pub mod systemd;
 pub mod sysv;
@@ -196,7 +197,11 @@ pub fn import(src: &Source, format: Format) -> Result<Vec<Imported>, Vec<Problem
     };
     let mut out = Vec::new();
     let mut problems = Vec::new();
-    for (name, draft, report) in drafts {
+    for (name, mut draft, mut report) in drafts {
+        // A unit says what sandbox it has (the systemd import reads it); every other format has none.
+        if format != Format::Systemd {
+            sandbox::open_for_unsandboxed(&mut draft, &mut report, &src.file, 1);
+        }
         let recipe =
             draft.text(&format!("Imported by initkit from {}: review it, then run `initkit check` on it.", src.file));
         // What an import writes must be a recipe: the same parser checks it.

@@ -166,6 +166,10 @@ pub fn import(src: &Source) -> Result<(String, Draft, Report), Vec<Problem>> {
     for e in &merged {
         m.entry(e);
     }
+    // Without ProtectSystem=strict the unit let its daemon write under /var and /run.
+    if !merged.iter().any(|e| e.section == "Service" && e.key == "ProtectSystem" && e.value == "strict") {
+        super::sandbox::open_for_unsandboxed(&mut m.d, &mut m.r, &src.file, 1);
+    }
     // A pidfile is a forking daemon's; of any other, initkit knows the PID itself.
     if let Some((f, l, key, p)) = m.pidfile.take() {
         if m.forking {
@@ -597,6 +601,23 @@ impl Mapper {
             }
             ("Service", "RuntimeDirectoryPreserve") => {
                 self.r.approximated(f, l, &key, "initkit keeps the runtime directory between restarts");
+            }
+            ("Service", "CapabilityBoundingSet")
+                if !v.starts_with('~') && v.split_whitespace().all(|c| c.starts_with("CAP_")) =>
+            {
+                for c in v.split_whitespace() {
+                    self.d.push(&["systemd"], "capabilities", c);
+                }
+                self.r.carried(f, l, &key);
+            }
+            ("Service", "ReadWritePaths")
+                if v.split_whitespace()
+                    .all(|p| p.trim_start_matches(['-', '+']).starts_with('/') && !p.contains('%')) =>
+            {
+                for p in v.split_whitespace() {
+                    self.d.push(&["systemd"], "write_paths", &lit(p.trim_start_matches(['-', '+'])));
+                }
+                self.r.carried(f, l, &key);
             }
             ("Service" | "Unit", h) if HARDENING.contains(&h) => {
                 self.r.approximated(

@@ -70,14 +70,18 @@ pub fn import(src: &Source) -> Result<(String, Draft, Report), Vec<Problem>> {
             }
         }
     }
-    let assignments = top_level_assignments(&lines);
-    let get = |k: &str| assignments.iter().rev().find(|(_, n, _)| n == k).map(|(l, _, v)| (*l, v.clone()));
     let helper = lines.first().is_some_and(|l| l.contains("init-d-script"));
     let provides = header.iter().find(|(_, k, _)| k == "Provides").map(|(_, _, v)| v.clone());
     let stem = provides
         .as_deref()
         .and_then(|p| p.split_whitespace().next())
         .map_or_else(|| src.stem().to_owned(), str::to_owned);
+    let top = top_level_assignments(&lines);
+    let guessed = guesses(&lines, &top, &stem);
+    // Guesses first: a top-level assignment, found last, wins over them.
+    let assignments: Vec<(usize, String, String)> =
+        guessed.iter().map(|(l, k, v, _)| (*l, k.clone(), v.clone())).chain(top).collect();
+    let get = |k: &str| assignments.iter().rev().find(|(_, n, _)| n == k).map(|(l, _, v)| (*l, v.clone()));
     let name = super::recipe_name(&stem);
     let mut d = Draft::new(&name, &name);
     d.set_list::<&str>(&[], "needs", &[]);
@@ -237,12 +241,17 @@ pub fn import(src: &Source) -> Result<(String, Draft, Report), Vec<Problem>> {
         d.set(&["vars"], &k, lit(&v));
     }
     for (l, what) in top_level_loops(&lines) {
-        r.dropped(
-            file,
-            l,
-            &format!("`{what}` loop"),
-            "the script repeats its work (one daemon per config file?): the recipe runs one; use instances",
-        );
+        let key = format!("`{what}` loop");
+        if what == "for" {
+            r.approximated(
+                file,
+                l,
+                &key,
+                "the script repeats its work for each item (one daemon per config file?): the recipe runs one, with the values the import took; more are instances (`NAME@x`)",
+            );
+        } else {
+            r.dropped(file, l, &key, "the script repeats its work while a condition holds: the recipe runs once");
+        }
     }
 
     let user = get("USER").or_else(|| get("DAEMON_USER")).or(ssd.user.clone());
@@ -347,6 +356,18 @@ pub fn import(src: &Source) -> Result<(String, Draft, Report), Vec<Problem>> {
             );
         }
     }
+    // A guessed value counts only where the recipe took it.
+    let taken: Vec<&str> = [Some(&daemon_raw), ssd.args.as_ref().map(|(_, a)| a), pidfile.as_ref().map(|(_, p)| p)]
+        .into_iter()
+        .flatten()
+        .map(String::as_str)
+        .collect();
+    let needed = referenced(&taken, &assignments);
+    for (l, k, v, why) in &guessed {
+        if needed.contains(k) {
+            r.approximated(file, *l, &format!("${k}"), format!("{why}: taken as `{v}`"));
+        }
+    }
     if let Some((l, _)) = get("ENABLED").or_else(|| get("START")).filter(|(_, v)| !v.is_empty()) {
         r.approximated(
             file,
@@ -448,6 +469,70 @@ fn top_level_assignments(lines: &[&str]) -> Vec<(usize, String, String)> {
             _ => continue,
         };
         out.push((i + 1, k.to_owned(), v));
+    }
+    out
+}
+
+/// Values for names the script sets only inside a loop, a branch or a
+/// function, where the import cannot follow: an indented `X=value` that comes
+/// out as plain text, and `NAME` as the script's own name (init-d-script's
+/// default) when nothing gives it one. Each with its line and why.
+fn guesses(lines: &[&str], top: &[(usize, String, String)], stem: &str) -> Vec<(usize, String, String, &'static str)> {
+    let mut out: Vec<(usize, String, String, &'static str)> = Vec::new();
+    let known = |k: &str, out: &[(usize, String, String, &'static str)]| {
+        top.iter().any(|(_, n, _)| n == k) || out.iter().any(|(_, n, _, _)| n == k)
+    };
+    let indented: Vec<(usize, String, String)> = lines
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| l.starts_with([' ', '\t']))
+        .filter_map(|(i, l)| {
+            let l = l.trim_start();
+            let l = l.strip_prefix("local ").unwrap_or(l);
+            top_level_assignments(&[l]).pop().map(|(_, k, v)| (i + 1, k, v))
+        })
+        .collect();
+    // Where the script sets it, however it does.
+    let first_line = |k: &str| {
+        lines
+            .iter()
+            .position(|l| l.trim_start().strip_prefix(k).is_some_and(|r| r.starts_with('=')))
+            .map_or(1, |i| i + 1)
+    };
+    if !known("NAME", &out) && indented.iter().all(|(_, k, v)| k != "NAME" || v.contains('$')) {
+        out.push((first_line("NAME"), "NAME".into(), stem.to_owned(), "NAME is set where the import cannot follow"));
+    }
+    for (l, k, v) in &indented {
+        if known(k, &out) {
+            continue;
+        }
+        let env: Vec<(usize, String, String)> =
+            out.iter().map(|(l, k, v, _)| (*l, k.clone(), v.clone())).chain(top.iter().cloned()).collect();
+        let value = expand(v, &env);
+        if !value.contains(['$', '`']) {
+            out.push((*l, k.clone(), value, "set inside a loop, a branch or a function"));
+        }
+    }
+    out
+}
+
+/// The names the values refer to, and the names those refer to.
+fn referenced(values: &[&str], assignments: &[(usize, String, String)]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut todo: Vec<String> = values.iter().map(|v| (*v).to_owned()).collect();
+    while let Some(v) = todo.pop() {
+        let mut rest = v.as_str();
+        while let Some(at) = rest.find('$') {
+            let after = &rest[at + 1..];
+            let after = after.strip_prefix('{').unwrap_or(after);
+            let end = after.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(after.len());
+            let name = &after[..end];
+            if !name.is_empty() && !out.iter().any(|n| n == name) {
+                out.push(name.to_owned());
+                todo.extend(assignments.iter().filter(|(_, k, _)| k == name).map(|(_, _, v)| v.clone()));
+            }
+            rest = &after[end..];
+        }
     }
     out
 }

@@ -425,6 +425,9 @@ pub enum Relax {
     Privileged,
     /// Setting set-user-ID and set-group-ID bits on files.
     Suid,
+    /// Writing anywhere under /var and /run, as a daemon without a sandbox
+    /// may (imported ones): /usr, /boot and /etc stay read-only.
+    Writes,
     /// The service starts login sessions (sshd, cron, atd): what it starts
     /// is a user's, so none of the sandbox may reach it; the unit keeps
     /// only what a session cannot notice.
@@ -432,7 +435,7 @@ pub enum Relax {
 }
 
 impl Relax {
-    pub const ALL: [(Relax, &'static str); 12] = [
+    pub const ALL: [(Relax, &'static str); 13] = [
         (Relax::Devices, "devices"),
         (Relax::Clock, "clock"),
         (Relax::KernelLogs, "kernel-logs"),
@@ -444,6 +447,7 @@ impl Relax {
         (Relax::Realtime, "realtime"),
         (Relax::Privileged, "privileged"),
         (Relax::Suid, "suid"),
+        (Relax::Writes, "writes"),
         (Relax::Sessions, "sessions"),
     ];
 

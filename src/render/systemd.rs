@@ -539,9 +539,10 @@ fn hardening(recipe: &Recipe) -> String {
         let _ = writeln!(s, "# Lifted for this service (systemd.allow): {}.", lifted.join(", "));
     }
     let devices = allows(Relax::Devices);
-    let lines: [(&str, bool); 22] = [
+    let lines: [(&str, bool); 23] = [
         ("NoNewPrivileges=yes", true),
-        ("ProtectSystem=strict", true),
+        ("ProtectSystem=strict", !allows(Relax::Writes)),
+        ("ProtectSystem=full", allows(Relax::Writes)),
         ("ProtectHome=yes", !allows(Relax::Home)),
         ("PrivateTmp=yes", !allows(Relax::Tmp)),
         ("PrivateDevices=yes", !devices && !allows(Relax::KernelLogs)),

@@ -198,6 +198,83 @@ expect_rc "initkit status mariadb after stop" 3 in_ct initkit status mariadb
 expect_rc "initkit stop redis" 0 in_ct initkit stop redis
 expect_rc "initkit status redis after stop" 3 in_ct initkit status redis
 check "status: each redis's last process ended with exit 0 (systemd's ExecMainStatus)" bash -c '[ "$(grep -cE "^redis@[ab] .* stopped .* exit 0$" <<<"$1")" = 2 ]' _ "$OUT"
+echo "== Debian's own init.d scripts, converted to systemd units, run the real daemons"
+# Their names are Debian's, so the catalogue's nginx goes first, and the package's
+# own units (started at boot) are stopped: the converted ones replace them.
+expect_rc "initkit uninstall nginx (the catalogue's: the converted script takes its name)" 0 in_ct initkit uninstall nginx
+check "the package's redis-server and memcached units are stopped" in_ct systemctl stop redis-server.service memcached.service
+user_of() { in_ct ps -o user= -p "$1" | tr -d ' '; }
+for s in redis-server memcached nginx; do
+    expect_rc "initkit install /etc/init.d/$s --start" 0 in_ct initkit install "/etc/init.d/$s" --start
+    check "$s: the unit is initkit's, in /etc" grep -q "Rendered by initkit" "$R/etc/systemd/system/$s.service"
+    check "$s is active" wait_until 10 bash -c "[ \"\$(nsenter -t $L -a systemctl is-active $s)\" = active ]"
+done
+check "redis-server answers PING on 6379" wait_until 10 ping_ct 6379
+check "redis-server's main process runs as redis" test "$(user_of "$(main_pid redis-server)")" = redis
+check "memcached answers on 11211" wait_until 10 bash -c "nsenter -t $L -a bash -c 'exec 3<>/dev/tcp/127.0.0.1/11211 && printf \"version\r\n\" >&3 && timeout 2 head -c 20 <&3' | grep -q ^VERSION"
+check "memcached's daemon runs as memcache" wait_until 5 bash -c "[ \"\$(nsenter -t $L -a ps -o user= -C memcached | sort -u | tr -d ' ')\" = memcache ]"
+check "nginx serves on 80" wait_until 10 bash -c "[ \"\$(nsenter -t $L -a curl -s -o /dev/null -w '%{http_code}' --max-time 2 http://127.0.0.1/)\" = 200 ]"
+pid=$(main_pid nginx)
+expect_rc "initkit reload nginx (the script's HUP, after its nginx -t)" 0 in_ct initkit reload nginx
+check "nginx kept its main pid across the reload" test "$(main_pid nginx)" = "$pid"
+printf 'this is not nginx config;\n' >>"$R/etc/nginx/nginx.conf"
+expect_rc "initkit restart nginx with a broken config is refused by the script's own test" 6 in_ct initkit restart nginx
+check "nginx kept its main pid and still serves" test "$(main_pid nginx) $(http)" = "$pid 200"
+sed -i '/this is not nginx config/d' "$R/etc/nginx/nginx.conf"
+for s in redis-server memcached nginx; do
+    old=$(main_pid "$s")
+    expect_rc "initkit restart $s" 0 in_ct initkit restart "$s"
+    check "$s has a new main pid" wait_until 10 bash -c "p=\$(nsenter -t $L -a systemctl show -p MainPID --value $s); [ -n \"\$p\" ] && [ \"\$p\" != 0 ] && [ \"\$p\" != $old ]"
+done
+check "redis-server answers after the restart" wait_until 10 ping_ct 6379
+check "nginx serves after the restart" wait_until 10 bash -c "[ \"\$(nsenter -t $L -a curl -s -o /dev/null -w '%{http_code}' --max-time 2 http://127.0.0.1/)\" = 200 ]"
+for s in redis-server memcached nginx; do
+    expect_rc "initkit uninstall $s (stops it)" 0 in_ct initkit uninstall "$s"
+    check "$s's unit is gone from /etc" test ! -e "$R/etc/systemd/system/$s.service"
+done
+for port in 6379 11211 80; do
+    check "nothing listens on $port any more" wait_until 5 bash -c "! nsenter -t $L -a bash -c 'exec 3<>/dev/tcp/127.0.0.1/$port' 2>/dev/null"
+done
+
+echo "== recipe fields under systemd: dependency order, a timer, a socket"
+F=$R/root/ikf
+mkdir -p "$F" "$R/run/ikf-fields"
+# ikf_recipe NAME LINE [TOML...]: a root task appending LINE to /run/ikf-fields/order.
+ikf_recipe() {
+    local name=$1 line=$2
+    shift 2
+    {
+        printf 'name = "%s"\nsummary = "field test %s"\n[run]\ntype = "oneshot"\nuser = "root"\n' "$name" "$name"
+        printf 'command = ["/bin/sh", "-c", "echo %s >>/run/ikf-fields/order"]\n' "$line"
+        printf '%s\n' "$@" '[systemd]' 'write_paths = ["/run/ikf-fields"]'
+    } >"$F/$name.toml"
+}
+ikf_recipe ikf-dep dep 'remain = true' '[depends]' 'requires = ["ikf-base"]' 'after = ["ikf-base"]'
+ikf_recipe ikf-base base 'remain = true'
+ikf_recipe ikf-tick tick '[schedule]' 'every = "3s"'
+printf '%s\n' 'name = "ikf-sock"' 'summary = "answers each connection"' '[run]' \
+    'command = ["/bin/echo", "hello from ikf-sock"]' 'user = "nobody"' \
+    '[socket]' 'stream = ["127.0.0.1:18501"]' 'accept = true' >"$F/ikf-sock.toml"
+for n in ikf-dep ikf-base ikf-tick ikf-sock; do
+    expect_rc "initkit install $n" 0 in_ct initkit install "/root/ikf/$n.toml" --enable
+done
+check "ikf-dep's unit requires and orders after ikf-base" bash -c "grep -qx 'Requires=ikf-base.service' '$R/etc/systemd/system/ikf-dep.service' && grep -q '^After=.*ikf-base.service' '$R/etc/systemd/system/ikf-dep.service'"
+expect_rc "systemctl start ikf-dep (only the dependent)" 0 in_ct systemctl start ikf-dep
+check "systemd ran ikf-base first, then ikf-dep" test "$(tr '\n' ' ' <"$R/run/ikf-fields/order")" = "base dep "
+check "both remain active" test "$(in_ct systemctl is-active ikf-base ikf-dep | tr '\n' ' ')" = "active active "
+expect_rc "systemctl start ikf-tick.timer" 0 in_ct systemctl start ikf-tick.timer
+check "the timer ran the task twice within 15 s" wait_until 15 bash -c "[ \"\$(grep -c tick '$R/run/ikf-fields/order')\" -ge 2 ]"
+check "the task is not left running between runs" wait_until 5 bash -c "[ \"\$(nsenter -t $L -a systemctl show -p SubState --value ikf-tick.service)\" = dead ]"
+expect_rc "systemctl start ikf-sock.socket" 0 in_ct systemctl start ikf-sock.socket
+check "no ikf-sock service is started before a connection" test -z "$(in_ct systemctl list-units --all --no-legend 'ikf-sock@*')"
+check "the first connection is answered by the service systemd starts" bash -c "[ \"\$(nsenter -t $L -a bash -c 'exec 3<>/dev/tcp/127.0.0.1/18501 && timeout 2 head -1 <&3')\" = 'hello from ikf-sock' ]"
+check "a second connection is answered too" bash -c "[ \"\$(nsenter -t $L -a bash -c 'exec 3<>/dev/tcp/127.0.0.1/18501 && timeout 2 head -1 <&3')\" = 'hello from ikf-sock' ]"
+in_ct systemctl stop ikf-tick.timer ikf-sock.socket
+for n in ikf-dep ikf-base ikf-tick ikf-sock; do
+    expect_rc "initkit uninstall $n" 0 in_ct initkit uninstall "$n" --purge
+done
+check "no ikf-* unit is left" bash -c "! ls '$R'/etc/systemd/system/ikf-* 2>/dev/null | grep -q ."
+
 stop_container
 pass "container stopped"
 
