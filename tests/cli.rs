@@ -241,6 +241,64 @@ fn new_writes_a_recipe_that_validates_and_renders() {
     assert!(stderr(&again).contains("exists; nothing was written (use --force to replace it)"));
 }
 
+/// `new` for an app: an interpreter's relative script is made absolute and
+/// the app runs in its directory; a version-manager shim is replaced by the
+/// program the manager selects; `--port` reaches the app as PORT; the
+/// default user is one named after the app, not root; each step is a note.
+#[test]
+fn new_resolves_an_apps_script_shim_and_directory_and_says_so() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    fs::create_dir_all(h.join(".pyenv/shims")).unwrap();
+    fs::create_dir_all(h.join(".pyenv/bin")).unwrap();
+    fs::create_dir_all(h.join("app")).unwrap();
+    let exe = |p: &std::path::Path, text: &str| {
+        use std::os::unix::fs::PermissionsExt;
+        fs::write(p, text).unwrap();
+        fs::set_permissions(p, fs::Permissions::from_mode(0o755)).unwrap();
+    };
+    exe(&h.join(".pyenv/shims/python3"), "#!/bin/sh\nexit 1\n");
+    // The fake manager selects /bin/sh for `python3` in the app's directory only.
+    exe(&h.join(".pyenv/bin/pyenv"), "#!/bin/sh\n[ \"$1 $2\" = 'which python3' ] && [ -f .python-version ] && echo /bin/sh\n");
+    fs::write(h.join("app/.python-version"), "3.11\n").unwrap();
+    exe(&h.join("app/app.py"), "#!/usr/bin/env sh\necho hi\n");
+    let path = format!("{}:/usr/bin:/bin", h.join(".pyenv/shims").display());
+    let o = initkit()
+        .args(["new", "pyapp", "--port", "8085", "--env", "MODE=prod", "--", "python3", "app.py"])
+        .current_dir(h.join("app"))
+        .env("PATH", &path)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    let app = h.join("app");
+    let recipe = initkit::recipe::parse_recipe(std::path::Path::new("pyapp.toml"), &text).unwrap();
+    let command: Vec<String> = recipe.run.command.iter().map(ToString::to_string).collect();
+    assert_eq!(command, ["/bin/sh".to_owned(), app.join("app.py").display().to_string()]);
+    assert_eq!(recipe.run.user, "pyapp");
+    assert_eq!(recipe.run.working_directory.as_ref().map(ToString::to_string), Some(app.display().to_string()));
+    assert!(text.contains(r#"environment = { MODE = "prod", PORT = "{port}" }"#), "{text}");
+    let notes = stderr(&o);
+    assert!(notes.contains("is a pyenv shim: the service runs `/bin/sh`"), "{notes}");
+    assert!(notes.contains(&format!("it runs in {} (the current directory", app.display())), "{notes}");
+    assert!(notes.contains("it runs as the user `pyapp`"), "{notes}");
+    // The shim's manager naming nothing is an error, not a recipe with the shim in it.
+    let o = initkit().args(["new", "pyapp", "--", "python3", "app.py"]).current_dir(h).env("PATH", &path).output().unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    assert!(stderr(&o).contains("did not name a program"), "{}", stderr(&o));
+    // A script named directly keeps its `#!`; the note names the interpreter the service's PATH finds.
+    let o = initkit()
+        .args(["new", "shapp", "--user", "nobody", "--cwd", app.to_str().unwrap(), "--env-file", "env", "--", "./app.py"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(text.contains(&format!("command = [\"{}\"]", app.join("app.py").display())), "{text}");
+    assert!(text.contains(&format!("environment_file = \"{}\"", app.join("env").display())), "{text}");
+    assert!(stderr(&o).contains("its `#!` line runs it with /usr/bin/sh") || stderr(&o).contains("its `#!` line runs it with /bin/sh"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("does not exist yet"), "{}", stderr(&o));
+}
+
 #[test]
 fn show_says_where_a_recipe_came_from_and_overrides_win() {
     let o = run(&["show", "redis"]);

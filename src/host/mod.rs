@@ -13,6 +13,7 @@ pub mod leftovers;
 pub mod lock;
 pub mod manifest;
 pub mod preconditions;
+pub mod program;
 pub mod run;
 pub mod settings;
 pub mod trial;
