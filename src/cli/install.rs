@@ -304,10 +304,10 @@ fn install_locked(
     let plan = install::plan(req, previous, &salvaged)?;
     let create = gate(args, req, &plan, &installed, live)?;
     let run = &req.recipe.run;
-    for made in preconditions::create_accounts(&args.root, &run.user, run.group.as_deref(), &create)
-        .map_err(|e| CliError::msg(format!("{e}; nothing was written")))?
-    {
-        notes.push(format!("created the system {made}"));
+    let made = preconditions::create_accounts(&args.root, &run.user, run.group.as_deref(), &create)
+        .map_err(|e| CliError::msg(format!("{e}; nothing was written")))?;
+    for account in &made {
+        notes.push(format!("created the system {account}"));
     }
     let unwritable: Vec<String> = plan
         .files
@@ -330,6 +330,10 @@ fn install_locked(
         )),
         e => e.into(),
     })?;
+    if !made.is_empty() {
+        m.created_accounts.extend(made);
+        manifest::save(&args.root, &m)?;
+    }
     let mut report = notes_text(&notes);
     for f in &plan.files {
         let what = match f.change {
@@ -413,6 +417,39 @@ pub fn run_uninstall(args: &UninstallArgs) -> Result<(), CliError> {
             outcome.removed.push(format!("{path} (--purge)"));
         } else {
             outcome.left.push(path);
+        }
+    }
+    // The accounts initkit made go with the whole service, when asked to.
+    if instance.is_none() && outcome.kept.is_empty() && !m.created_accounts.is_empty() {
+        // An account another installed service runs as stays, whoever made it.
+        let others: Vec<String> = manifest::load_all(&args.root)
+            .map(|(all, _)| all)
+            .unwrap_or_default()
+            .iter()
+            .filter(|o| o.recipe != name)
+            .filter_map(|o| manifest::recipe_text(&args.root, o).ok())
+            .filter_map(|t| parse_recipe(Path::new("x.toml"), &t).ok())
+            .flat_map(|r| [Some(format!("user {}", r.run.user)), r.run.group.map(|g| format!("group {g}"))])
+            .flatten()
+            .collect();
+        let (shared, own): (Vec<String>, Vec<String>) =
+            m.created_accounts.iter().cloned().partition(|a| others.contains(a) || others.contains(&a.replacen("group ", "user ", 1)));
+        for a in &shared {
+            outcome.notes.push(format!("kept the system {a} initkit made: another installed service runs as it"));
+        }
+        m.created_accounts = own;
+    }
+    if instance.is_none() && outcome.kept.is_empty() && !m.created_accounts.is_empty() {
+        if args.purge {
+            for account in preconditions::remove_accounts(&args.root, &m.created_accounts).map_err(CliError::msg)? {
+                outcome.removed.push(format!("the system {account} initkit made (--purge)"));
+            }
+        } else {
+            outcome.notes.push(format!(
+                "kept the system {} initkit made (--purge removes {})",
+                m.created_accounts.join(" and "),
+                if m.created_accounts.len() == 1 { "it" } else { "them" }
+            ));
         }
     }
     report_uninstall(&outcome)

@@ -139,6 +139,10 @@ pub struct Manifest {
     pub recipe_text: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pending: Option<Pending>,
+    /// Accounts `--create-user` made (`user NAME`, `group NAME`): an
+    /// uninstall with --purge removes them, and no other.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub created_accounts: Vec<String>,
 }
 
 impl Manifest {
@@ -154,6 +158,7 @@ impl Manifest {
             registered_with: None,
             recipe_text: String::new(),
             pending: None,
+            created_accounts: Vec::new(),
         }
     }
 

@@ -209,6 +209,27 @@ pub fn create_accounts(
     Ok(made)
 }
 
+/// Removes accounts `create_accounts` made (as it recorded them: `user X`,
+/// `group X`), users first; an account already gone is not an error.
+pub fn remove_accounts(root: &Path, accounts: &[String]) -> Result<Vec<String>, String> {
+    let mut removed = Vec::new();
+    let users = accounts.iter().filter_map(|a| a.strip_prefix("user ").map(|u| ("user", "passwd", "userdel", u)));
+    let groups = accounts.iter().filter_map(|a| a.strip_prefix("group ").map(|g| ("group", "group", "groupdel", g)));
+    for (kind, db, tool, name) in users.chain(groups) {
+        if !account_exists(root, db, name) {
+            continue;
+        }
+        let mut cmd = Command::new(tool);
+        if root != Path::new("/") {
+            cmd.arg("--root").arg(root);
+        }
+        cmd.args(["--", name]);
+        run(&mut cmd)?;
+        removed.push(format!("{kind} {name}"));
+    }
+    Ok(removed)
+}
+
 fn run(cmd: &mut Command) -> Result<(), String> {
     let shown = format!("{cmd:?}").replace('"', "");
     match cmd.output() {

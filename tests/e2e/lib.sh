@@ -177,6 +177,28 @@ PY
     chmod -R a+rX "$1"
 }
 
+# write_env_app DIR GREETING: DIR/app.py, an app of one's own started from its
+# shebang, answering $GREETING (from its env file DIR/env) on $PORT and
+# logging each request to stdout; the directory is root's, readable by all.
+write_env_app() {
+    mkdir -p "$1"
+    cat >"$1/app.py" <<'PY'
+#!/usr/bin/env python3
+import http.server, os, sys
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        body = (os.environ.get("GREETING", "no greeting") + " from " + os.getcwd() + "\n").encode()
+        self.send_response(200); self.end_headers(); self.wfile.write(body)
+        print("served", self.path, flush=True)
+    def log_message(self, *a): pass
+print("pyapp listening on", os.environ["PORT"], flush=True)
+http.server.HTTPServer(("127.0.0.1", int(os.environ["PORT"])), H).serve_forever()
+PY
+    printf 'GREETING=%s\n' "$2" >"$1/env"
+    chmod 755 "$1/app.py"
+    chmod -R a+rX "$1"
+}
+
 # app_recipe FILE NAME PORT COMMAND...: a single-instance recipe running
 # COMMAND as nobody, ready when PORT listens (within $READY, 10s by default).
 app_recipe() {

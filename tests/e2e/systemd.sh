@@ -16,7 +16,7 @@ for tool in mmdebstrap systemd-nspawn nsenter; do
     command -v "$tool" >/dev/null || { echo "$tool is missing: .ci/run installs it"; exit 1; }
 done
 
-PACKAGES=systemd,systemd-sysv,dbus,procps,curl,redis-server,nginx-light,mariadb-server,memcached
+PACKAGES=systemd,systemd-sysv,dbus,procps,curl,redis-server,nginx-light,mariadb-server,memcached,python3
 CACHE=/var/tmp/initkit-e2e-rootfs-cache
 NSPAWN_PID=
 CGROUPS_BEFORE=$(find /sys/fs/cgroup -mindepth 1 -maxdepth 3 -type d 2>/dev/null | sort)
@@ -46,6 +46,7 @@ systemd_cleanup() {
     [ -f /var/lib/initkit/installed/redis.json ] && "$INITKIT" uninstall redis --force >/dev/null 2>&1
     [ -f /var/lib/initkit/installed/ikghost.json ] && "$INITKIT" uninstall ikghost --force >/dev/null 2>&1
     getent passwd ikghost >/dev/null && { userdel ikghost; groupdel ikghost; } 2>/dev/null
+    [ -f /var/lib/initkit/installed/ikpyapp.json ] && "$INITKIT" uninstall ikpyapp --force --purge >/dev/null 2>&1
     e2e_cleanup
 }
 trap systemd_cleanup EXIT
@@ -236,6 +237,32 @@ for port in 6379 11211 80; do
     check "nothing listens on $port any more" wait_until 5 bash -c "! nsenter -t $L -a bash -c 'exec 3<>/dev/tcp/127.0.0.1/$port' 2>/dev/null"
 done
 
+echo "== an app of one's own: initkit new, then install --create-user, under systemd"
+write_env_app "$R/srv/pyapp" "hello from the env file"
+expect_rc "initkit new pyapp --cwd /srv/pyapp --env-file env --port 18510 -- ./app.py" 0 \
+    in_ct initkit new pyapp --cwd /srv/pyapp --env-file env --port 18510 --out /srv/pyapp/pyapp.toml -- ./app.py
+check "new: the user is one named after the app" grep -qx 'user = "pyapp"' "$R/srv/pyapp/pyapp.toml"
+expect_rc "initkit install pyapp.toml --create-user --start" 0 in_ct initkit install /srv/pyapp/pyapp.toml --create-user --start
+check "install made the system user" grep -q "created the system user pyapp" <<<"$OUT"
+check "pyapp answers with its env file's greeting, from its directory" wait_until 10 bash -c "[ \"\$(nsenter -t $L -a curl -s --max-time 2 http://127.0.0.1:18510/)\" = 'hello from the env file from /srv/pyapp' ]"
+check "pyapp runs as pyapp" test "$(user_of "$(main_pid pyapp)")" = pyapp
+old=$(main_pid pyapp)
+case $old in ''|0|*[!0-9]*) fail "pyapp has a main pid" "got '$old'" ;; *) in_ct kill -9 "$old" ;; esac
+check "systemd restarts pyapp after kill -9" wait_until 15 bash -c "p=\$(nsenter -t $L -a systemctl show -p MainPID --value pyapp); [ -n \"\$p\" ] && [ \"\$p\" != 0 ] && [ \"\$p\" != $old ]"
+check "pyapp answers again" wait_until 10 bash -c "nsenter -t $L -a curl -s --max-time 2 http://127.0.0.1:18510/ | grep -q 'hello from the env file'"
+check "the journal has the app's own lines" bash -c "nsenter -t $L -a journalctl -u pyapp --no-pager -o cat | grep -q 'pyapp listening on 18510'"
+expect_rc "initkit uninstall pyapp (no --purge)" 0 in_ct initkit uninstall pyapp
+check "uninstall keeps the user it made and says so" grep -q "kept the system user pyapp initkit made (--purge removes it)" <<<"$OUT"
+check "the user pyapp still exists" in_ct getent passwd pyapp
+expect_rc "initkit install pyapp.toml again (the user exists: nothing to create)" 0 in_ct initkit install /srv/pyapp/pyapp.toml
+expect_rc "initkit uninstall pyapp --purge" 0 in_ct initkit uninstall pyapp --purge
+check "the user is kept: this install did not make it" in_ct getent passwd pyapp
+in_ct userdel pyapp
+expect_rc "initkit install pyapp.toml --create-user" 0 in_ct initkit install /srv/pyapp/pyapp.toml --create-user
+expect_rc "initkit uninstall pyapp --purge" 0 in_ct initkit uninstall pyapp --purge
+check "uninstall --purge removed the user it made" grep -q "removed  the system user pyapp initkit made (--purge)" <<<"$OUT"
+check "no user pyapp is left" bash -c "! nsenter -t $L -a getent passwd pyapp"
+
 echo "== recipe fields under systemd: dependency order, a timer, a socket"
 F=$R/root/ikf
 mkdir -p "$F" "$R/run/ikf-fields"
@@ -354,6 +381,21 @@ if getent passwd ikghost >/dev/null; then fail "the host has no user ikghost" "r
     expect_rc "uninstall --purge" 0 "$INITKIT" uninstall ikghost --purge
     check "it is stopped" wait_until 5 bash -c '! pgrep -u ikghost'
     userdel ikghost 2>/dev/null; groupdel ikghost 2>/dev/null
+fi
+
+echo "== an app of one's own under SysV on the host: new, install --create-user, uninstall --purge"
+APPDIR=$WORK/pyapp-host
+if getent passwd ikpyapp >/dev/null; then fail "the host has no user ikpyapp" "refusing to touch it"; else
+    write_env_app "$APPDIR" "hello on the host"
+    expect_rc "initkit new ikpyapp --cwd DIR --env-file env --port 18511 -- ./app.py" 0 \
+        "$INITKIT" new ikpyapp --cwd "$APPDIR" --env-file env --port 18511 --out "$APPDIR/ikpyapp.toml" -- ./app.py
+    chmod 711 "$WORK"
+    expect_rc "initkit install --target sysv --create-user --start" 0 "$INITKIT" install "$APPDIR/ikpyapp.toml" --target sysv --create-user --start
+    check "ikpyapp answers with its greeting, from its directory" wait_until 10 bash -c "[ \"\$(curl -s --max-time 2 http://127.0.0.1:18511/)\" = 'hello on the host from $APPDIR' ]"
+    check "it runs as ikpyapp" wait_until 5 bash -c '[ "$(ps -o user= -C python3 | grep -c ikpyapp)" -ge 1 ]'
+    expect_rc "uninstall ikpyapp --purge" 0 "$INITKIT" uninstall ikpyapp --purge
+    check "it is stopped" wait_until 5 bash -c '! curl -s --max-time 1 http://127.0.0.1:18511/'
+    check "uninstall --purge removed the user initkit made" bash -c '! getent passwd ikpyapp'
 fi
 
 e2e_summary
