@@ -42,7 +42,29 @@ pub fn values(
     values
 }
 
-/// A command with every variable substituted.
+/// A command with every variable substituted; a `{name...}` argument is the
+/// value's words (none for an empty value), split at blanks as data.
 pub fn argv(command: &[Template], values: &BTreeMap<String, String>) -> Vec<String> {
-    command.iter().map(|t| t.substitute(&|v| values.get(v).cloned())).collect()
+    command
+        .iter()
+        .flat_map(|t| match t.words() {
+            Some(var) => values.get(var).map(|v| v.split_whitespace().map(str::to_owned).collect()).unwrap_or_default(),
+            None => vec![t.substitute(&|v| values.get(v).cloned())],
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_split_setting_gives_its_words_and_none_when_empty() {
+        let cmd: Vec<Template> =
+            ["/usr/sbin/nginx", "-t", "{OPTS...}", "-c{conf}"].iter().map(|t| Template::parse(t).unwrap()).collect();
+        let mut values = BTreeMap::from([("OPTS".to_owned(), String::new()), ("conf".to_owned(), "/a b".to_owned())]);
+        assert_eq!(argv(&cmd, &values), ["/usr/sbin/nginx", "-t", "-c/a b"]);
+        values.insert("OPTS".into(), " -g  'x;' ".into());
+        assert_eq!(argv(&cmd, &values), ["/usr/sbin/nginx", "-t", "-g", "'x;'", "-c/a b"]);
+    }
 }

@@ -212,7 +212,7 @@ for s in redis-server memcached nginx; do
 done
 check "redis-server answers PING on 6379" wait_until 10 ping_ct 6379
 check "redis-server's main process runs as redis" test "$(user_of "$(main_pid redis-server)")" = redis
-check "memcached answers on 11211" wait_until 10 bash -c "nsenter -t $L -a bash -c 'exec 3<>/dev/tcp/127.0.0.1/11211 && printf \"version\r\n\" >&3 && timeout 2 head -c 20 <&3' | grep -q ^VERSION"
+check "memcached answers on 11211" wait_until 10 bash -c "nsenter -t $L -a bash -c 'exec 3<>/dev/tcp/127.0.0.1/11211 && printf \"version\r\n\" >&3 && timeout 2 head -1 <&3' | grep -q ^VERSION"
 check "memcached's daemon runs as memcache" wait_until 5 bash -c "[ \"\$(nsenter -t $L -a ps -o user= -C memcached | sort -u | tr -d ' ')\" = memcache ]"
 check "nginx serves on 80" wait_until 10 bash -c "[ \"\$(nsenter -t $L -a curl -s -o /dev/null -w '%{http_code}' --max-time 2 http://127.0.0.1/)\" = 200 ]"
 pid=$(main_pid nginx)
@@ -265,7 +265,10 @@ check "no user pyapp is left" bash -c "! nsenter -t $L -a getent passwd pyapp"
 
 echo "== recipe fields under systemd: dependency order, a timer, a socket"
 F=$R/root/ikf
-mkdir -p "$F" "$R/run/ikf-fields"
+mkdir -p "$F"
+# The container's /run is its own tmpfs: made and read from inside.
+in_ct mkdir -p /run/ikf-fields
+order() { in_ct cat /run/ikf-fields/order 2>/dev/null; }
 # ikf_recipe NAME LINE [TOML...]: a root task appending LINE to /run/ikf-fields/order.
 ikf_recipe() {
     local name=$1 line=$2
@@ -287,10 +290,10 @@ for n in ikf-dep ikf-base ikf-tick ikf-sock; do
 done
 check "ikf-dep's unit requires and orders after ikf-base" bash -c "grep -qx 'Requires=ikf-base.service' '$R/etc/systemd/system/ikf-dep.service' && grep -q '^After=.*ikf-base.service' '$R/etc/systemd/system/ikf-dep.service'"
 expect_rc "systemctl start ikf-dep (only the dependent)" 0 in_ct systemctl start ikf-dep
-check "systemd ran ikf-base first, then ikf-dep" test "$(tr '\n' ' ' <"$R/run/ikf-fields/order")" = "base dep "
+check "systemd ran ikf-base first, then ikf-dep" test "$(order | tr '\n' ' ')" = "base dep "
 check "both remain active" test "$(in_ct systemctl is-active ikf-base ikf-dep | tr '\n' ' ')" = "active active "
 expect_rc "systemctl start ikf-tick.timer" 0 in_ct systemctl start ikf-tick.timer
-check "the timer ran the task twice within 15 s" wait_until 15 bash -c "[ \"\$(grep -c tick '$R/run/ikf-fields/order')\" -ge 2 ]"
+check "the timer ran the task twice within 15 s" wait_until 15 bash -c "[ \"\$(nsenter -t $L -a grep -c tick /run/ikf-fields/order)\" -ge 2 ]"
 check "the task is not left running between runs" wait_until 5 bash -c "[ \"\$(nsenter -t $L -a systemctl show -p SubState --value ikf-tick.service)\" = dead ]"
 expect_rc "systemctl start ikf-sock.socket" 0 in_ct systemctl start ikf-sock.socket
 check "no ikf-sock service is started before a connection" test -z "$(in_ct systemctl list-units --all --no-legend 'ikf-sock@*')"
@@ -301,6 +304,7 @@ for n in ikf-dep ikf-base ikf-tick ikf-sock; do
     expect_rc "initkit uninstall $n" 0 in_ct initkit uninstall "$n" --purge
 done
 check "no ikf-* unit is left" bash -c "! ls '$R'/etc/systemd/system/ikf-* 2>/dev/null | grep -q ."
+in_ct rm -rf /run/ikf-fields
 
 stop_container
 pass "container stopped"

@@ -64,6 +64,27 @@ fn entry_unit(name: &str, instance: Option<&str>, suffix: &str) -> String {
     format!("{}.{suffix}", service_name(name, instance))
 }
 
+/// The units an action works on. A socket-activated service is started by
+/// its socket, and stopped with it (else the next connection starts it
+/// again; with `Accept=yes`, every connection's instance); a task on a
+/// schedule is started by arming its timer, and stopped with it.
+fn units_for(recipe: &Recipe, name: &str, instance: Option<&str>, action: Action) -> Vec<String> {
+    let service = unit_name(name, instance);
+    let entry = entry_suffix(recipe.schedule.is_some(), recipe.socket.is_some());
+    if entry == "service" {
+        return vec![service];
+    }
+    let entry = entry_unit(name, instance, entry);
+    let accept = recipe.socket.as_ref().is_some_and(|s| s.accept);
+    let served = if accept { format!("{}@*.service", service_name(name, instance)) } else { service };
+    match action {
+        Action::Start | Action::Restart => vec![entry],
+        Action::Stop => vec![entry, served],
+        Action::Reload if accept => Vec::new(),
+        Action::Reload => vec![served],
+    }
+}
+
 fn running() -> bool {
     Path::new("/run/systemd/system").exists()
 }
@@ -71,7 +92,11 @@ fn running() -> bool {
 impl Driver for Systemd {
     fn act(&self, ctx: &Ctx<'_>, action: Action, instances: &[Option<String>]) -> i32 {
         let mut args = vec![action.verb().to_owned()];
-        args.extend(instances.iter().map(|i| unit_name(ctx.name, i.as_deref())));
+        args.extend(instances.iter().flat_map(|i| units_for(ctx.recipe, ctx.name, i.as_deref(), action)));
+        if args.len() == 1 {
+            // Nothing to act on: each connection of an `Accept=yes` socket is its own, fresh instance.
+            return 0;
+        }
         native("systemctl", &args)
     }
 
@@ -223,6 +248,23 @@ mod tests {
             ]
         );
         assert!(wanted.iter().all(|l| l.1 == "/etc/systemd/system/t.service"));
+    }
+
+    #[test]
+    fn a_socket_or_a_timer_is_what_starts_and_stops_with_its_service() {
+        let recipe = |extra: &str| crate::recipe::parse_recipe(Path::new("t.toml"), &format!("{BASE}{extra}")).unwrap();
+        let accept = recipe("[socket]\nstream = [\"127.0.0.1:7000\"]\naccept = true\n");
+        assert_eq!(units_for(&accept, "t", None, Action::Start), ["t.socket"]);
+        assert_eq!(units_for(&accept, "t", None, Action::Stop), ["t.socket", "t@*.service"]);
+        assert!(units_for(&accept, "t", None, Action::Reload).is_empty());
+        let socket = recipe("[socket]\nstream = [\"127.0.0.1:7000\"]\n");
+        assert_eq!(units_for(&socket, "t", None, Action::Stop), ["t.socket", "t.service"]);
+        assert_eq!(units_for(&socket, "t", None, Action::Reload), ["t.service"]);
+        let timed = recipe("type = \"oneshot\"\n[schedule]\nevery = \"1h\"\n");
+        assert_eq!(units_for(&timed, "t", None, Action::Restart), ["t.timer"]);
+        assert_eq!(units_for(&timed, "t", None, Action::Stop), ["t.timer", "t.service"]);
+        let plain = recipe("");
+        assert_eq!(units_for(&plain, "t", Some("a"), Action::Stop), ["t@a.service"]);
     }
 
     #[test]
