@@ -134,11 +134,6 @@ pub fn detect(file: &str, text: &str) -> Option<Format> {
     None
 }
 
-/// A located problem for a format whose importer is not written yet.
-pub fn not_built(src: &Source, what: &str) -> Vec<Problem> {
-    vec![Problem { file: src.file.clone(), line: 1, message: format!("importing {what} is not built yet") }]
-}
-
 /// Unit types that are not services: in a directory they are skipped (a
 /// target or a mount is not a daemon); named alone they are refused.
 const NOT_SERVICES: [&str; 10] =
