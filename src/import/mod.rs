@@ -158,6 +158,9 @@ pub fn recipe_name(stem: &str) -> String {
 
 /// Imports one source; every problem of a file that cannot be read is returned at once.
 pub fn import(src: &Source, format: Format) -> Result<Vec<Imported>, Vec<Problem>> {
+    if src.text.starts_with("bplist") {
+        return Err(vec![Problem { file: src.file.clone(), line: 1, message: plist::binary_message(&src.file) }]);
+    }
     let format = match format {
         Format::Auto => detect(&src.file, &src.text).ok_or_else(|| {
             vec![Problem {
