@@ -52,7 +52,7 @@ impl<'a> Job<'a> {
         match k {
             "Label" => {}
             "Program" => match e.node.as_str() {
-                Some(p) => self.program = Some((p.to_owned(), e.node.line)),
+                Some(p) => self.program = Some((p.to_owned(), e.line)),
                 None => self.problem(e.node.line, format!("Program is {}, not a path", e.node.value.kind())),
             },
             "ProgramArguments" => self.arguments(e),
@@ -244,6 +244,7 @@ impl<'a> Job<'a> {
 
     pub(super) fn environment(&mut self, e: &Entry) {
         let Some(vars) = e.node.as_dict() else { return self.wrong(e, "a dictionary of names and strings") };
+        let mut kept = 0;
         for v in vars {
             let setting = format!("EnvironmentVariables.{}", v.key);
             let name_ok = v.key.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
@@ -261,12 +262,18 @@ impl<'a> Job<'a> {
                     self.r.dropped(self.file, v.line, &setting, format!("{}, not a string", v.node.value.kind()));
                 }
                 Some(value) => match check(Kind::Line, value) {
-                    Ok(()) => self.d.set(&["run", "environment"], &v.key, lit(value)),
+                    Ok(()) => {
+                        self.d.set(&["run", "environment"], &v.key, lit(value));
+                        kept += 1;
+                    }
                     Err(why) => self.r.dropped(self.file, v.line, &setting, format!("an environment value {why}")),
                 },
             }
         }
-        self.r.carried(self.file, e.line, &e.key);
+        // What is not kept has its own line; an empty table loses nothing.
+        if kept > 0 || vars.is_empty() {
+            self.r.carried(self.file, e.line, &e.key);
+        }
     }
 
     pub(super) fn umask(&mut self, e: &Entry) {

@@ -16,7 +16,10 @@ impl Job<'_> {
                 self.wrong(e, "a dictionary of limits");
                 continue;
             };
-            self.r.carried(f, e.line, &e.key);
+            // Each limit is reported on its own line; an empty table loses nothing.
+            if limits.is_empty() {
+                self.r.carried(f, e.line, &e.key);
+            }
             for l in limits {
                 let setting = format!("{}.{}", e.key, l.key);
                 let Some(i) = RESOURCES.iter().position(|(k, _)| *k == l.key) else {
