@@ -9,6 +9,8 @@ mod limits;
 mod restart;
 mod sockets;
 
+use std::collections::HashMap;
+
 use super::{
     Source,
     draft::{Draft, lit},
@@ -34,13 +36,16 @@ pub fn import(src: &Source) -> Result<(String, Draft, Report), Vec<Problem>> {
         }]);
     };
     let mut job = Job::new(src, keys, root.line);
+    // The last of two same keys counts, as launchd reads them.
+    let last: HashMap<&str, usize> = keys.iter().enumerate().map(|(i, e)| (e.key.as_str(), i)).collect();
     for (i, e) in keys.iter().enumerate() {
-        // The last of two same keys counts, as launchd reads them.
-        if let Some(later) = keys[i + 1..].iter().find(|l| l.key == e.key) {
-            job.r.dropped(job.file, e.line, &e.key, format!("given again on line {}: the last one counts", later.line));
-            continue;
+        match last.get(e.key.as_str()) {
+            Some(&j) if j != i => {
+                let line = keys[j].line;
+                job.r.dropped(job.file, e.line, &e.key, format!("given again on line {line}: the last one counts"));
+            }
+            _ => job.key(e),
         }
-        job.key(e);
     }
     job.finish()
 }
