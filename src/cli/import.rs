@@ -126,6 +126,9 @@ fn read_text(path: &Path) -> Result<String, String> {
         return Err(format!("{} bytes: larger than any unit or script ({MAX_BYTES} at most)", meta.len()));
     }
     let bytes = fs::read(path).map_err(|e| format!("cannot read: {e}"))?;
+    if bytes.starts_with(b"bplist") {
+        return Err(import::plist::binary_message(&path.display().to_string()));
+    }
     if bytes.contains(&0) {
         return Err("a binary file, not a text one".into());
     }

@@ -5,6 +5,7 @@ pub mod draft;
 pub mod ini;
 pub mod launchd;
 pub mod openrc;
+pub mod plist;
 pub mod procfile;
 pub mod report;
 pub mod rundir;
@@ -134,11 +135,6 @@ pub fn detect(file: &str, text: &str) -> Option<Format> {
     None
 }
 
-/// A located problem for a format whose importer is not written yet.
-pub fn not_built(src: &Source, what: &str) -> Vec<Problem> {
-    vec![Problem { file: src.file.clone(), line: 1, message: format!("importing {what} is not built yet") }]
-}
-
 /// Unit types that are not services: in a directory they are skipped (a
 /// target or a mount is not a daemon); named alone they are refused.
 const NOT_SERVICES: [&str; 10] =
@@ -163,6 +159,9 @@ pub fn recipe_name(stem: &str) -> String {
 
 /// Imports one source; every problem of a file that cannot be read is returned at once.
 pub fn import(src: &Source, format: Format) -> Result<Vec<Imported>, Vec<Problem>> {
+    if src.text.starts_with("bplist") {
+        return Err(vec![Problem { file: src.file.clone(), line: 1, message: plist::binary_message(&src.file) }]);
+    }
     let format = match format {
         Format::Auto => detect(&src.file, &src.text).ok_or_else(|| {
             vec![Problem {

@@ -10,7 +10,7 @@ use super::{
     features::{self, Feature},
     values::defaults,
 };
-use crate::recipe::{Recipe, Template};
+use crate::recipe::{Recipe, RestartPolicy, Template};
 
 pub struct Launchd;
 
@@ -132,9 +132,14 @@ fn render(recipe: &Recipe, options: &Options, instance: Option<&str>) -> Artifac
     d.insert("StandardOutPath".into(), Value::String(log.clone()));
     d.insert("StandardErrorPath".into(), Value::String(log));
     d.insert("RunAtLoad".into(), Value::Boolean(true));
-    // Restart after a crash, not after a clean exit (Restart=on-failure).
-    let keep_alive: Dictionary = [("SuccessfulExit".to_owned(), Value::Boolean(false))].into_iter().collect();
-    d.insert("KeepAlive".into(), Value::Dictionary(keep_alive));
+    // `always`: after every end (KeepAlive true); otherwise after a failure,
+    // not after a clean exit (Restart=on-failure); the other policies are refused.
+    if recipe.restart.policy == RestartPolicy::Always {
+        d.insert("KeepAlive".into(), Value::Boolean(true));
+    } else {
+        let keep_alive: Dictionary = [("SuccessfulExit".to_owned(), Value::Boolean(false))].into_iter().collect();
+        d.insert("KeepAlive".into(), Value::Dictionary(keep_alive));
+    }
     // launchd sends SIGTERM, then SIGKILL after ExitTimeOut seconds.
     d.insert("ExitTimeOut".into(), int(recipe.stop.timeout_ms.div_ceil(1000)));
     let mut xml = Vec::new();
