@@ -3,8 +3,8 @@
 
 use super::{
     Artifact, Backend, Options, Practice, Support, facts,
-    features::{self, Feature},
     facts::Stamp,
+    features::{self, Feature},
     service_dir::{Logger, log_dir, log_run, script},
     shell::{
         WRAPPER_MAIN,

@@ -4,8 +4,8 @@
 
 use super::{
     Artifact, Backend, Options, Practice, Support, facts,
-    features::{self, Feature},
     facts::Stamp,
+    features::{self, Feature},
     service_dir::{Logger, current_log, finish, log_dir, log_run, script, script_with},
     shell::{
         RUNIT_CHECK, RUNIT_CONTROL, RUNIT_RUN,

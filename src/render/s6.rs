@@ -4,8 +4,8 @@
 
 use super::{
     Artifact, Backend, Options, Practice, Support, facts,
-    features::{self, Feature},
     facts::Stamp,
+    features::{self, Feature},
     service_dir::{Logger, finish, log_dir, log_run, script_with},
     shell::{
         WRAPPER_MAIN,
