@@ -259,7 +259,10 @@ fn new_resolves_an_apps_script_shim_and_directory_and_says_so() {
     };
     exe(&h.join(".pyenv/shims/python3"), "#!/bin/sh\nexit 1\n");
     // The fake manager selects /bin/sh for `python3` in the app's directory only.
-    exe(&h.join(".pyenv/bin/pyenv"), "#!/bin/sh\n[ \"$1 $2\" = 'which python3' ] && [ -f .python-version ] && echo /bin/sh\n");
+    exe(
+        &h.join(".pyenv/bin/pyenv"),
+        "#!/bin/sh\n[ \"$1 $2\" = 'which python3' ] && [ -f .python-version ] && echo /bin/sh\n",
+    );
     fs::write(h.join("app/.python-version"), "3.11\n").unwrap();
     exe(&h.join("app/app.py"), "#!/usr/bin/env sh\necho hi\n");
     let path = format!("{}:/usr/bin:/bin", h.join(".pyenv/shims").display());
@@ -283,19 +286,36 @@ fn new_resolves_an_apps_script_shim_and_directory_and_says_so() {
     assert!(notes.contains(&format!("it runs in {} (the current directory", app.display())), "{notes}");
     assert!(notes.contains("it runs as the user `pyapp`"), "{notes}");
     // The shim's manager naming nothing is an error, not a recipe with the shim in it.
-    let o = initkit().args(["new", "pyapp", "--", "python3", "app.py"]).current_dir(h).env("PATH", &path).output().unwrap();
+    let o =
+        initkit().args(["new", "pyapp", "--", "python3", "app.py"]).current_dir(h).env("PATH", &path).output().unwrap();
     assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
     assert!(stderr(&o).contains("did not name a program"), "{}", stderr(&o));
     // A script named directly keeps its `#!`; the note names the interpreter the service's PATH finds.
     let o = initkit()
-        .args(["new", "shapp", "--user", "nobody", "--cwd", app.to_str().unwrap(), "--env-file", "env", "--", "./app.py"])
+        .args([
+            "new",
+            "shapp",
+            "--user",
+            "nobody",
+            "--cwd",
+            app.to_str().unwrap(),
+            "--env-file",
+            "env",
+            "--",
+            "./app.py",
+        ])
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", stderr(&o));
     let text = stdout(&o);
     assert!(text.contains(&format!("command = [\"{}\"]", app.join("app.py").display())), "{text}");
     assert!(text.contains(&format!("environment_file = \"{}\"", app.join("env").display())), "{text}");
-    assert!(stderr(&o).contains("its `#!` line runs it with /usr/bin/sh") || stderr(&o).contains("its `#!` line runs it with /bin/sh"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("its `#!` line runs it with /usr/bin/sh")
+            || stderr(&o).contains("its `#!` line runs it with /bin/sh"),
+        "{}",
+        stderr(&o)
+    );
     assert!(stderr(&o).contains("does not exist yet"), "{}", stderr(&o));
 }
 

@@ -432,8 +432,11 @@ pub fn run_uninstall(args: &UninstallArgs) -> Result<(), CliError> {
             .flat_map(|r| [Some(format!("user {}", r.run.user)), r.run.group.map(|g| format!("group {g}"))])
             .flatten()
             .collect();
-        let (shared, own): (Vec<String>, Vec<String>) =
-            m.created_accounts.iter().cloned().partition(|a| others.contains(a) || others.contains(&a.replacen("group ", "user ", 1)));
+        let (shared, own): (Vec<String>, Vec<String>) = m
+            .created_accounts
+            .iter()
+            .cloned()
+            .partition(|a| others.contains(a) || others.contains(&a.replacen("group ", "user ", 1)));
         for a in &shared {
             outcome.notes.push(format!("kept the system {a} initkit made: another installed service runs as it"));
         }

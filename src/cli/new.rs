@@ -269,7 +269,9 @@ pub fn run(args: &NewArgs) -> Result<(), CliError> {
         let d = dir.display().to_string();
         if ["/home", "/root", "/run/user"].iter().any(|h| d == *h || d.starts_with(&format!("{h}/"))) {
             sd["allow"] = value(Array::from_iter(["home"]));
-            notes.push(format!("{d} is under a home directory: systemd's sandbox lets the service in (systemd.allow = [\"home\"])"));
+            notes.push(format!(
+                "{d} is under a home directory: systemd's sandbox lets the service in (systemd.allow = [\"home\"])"
+            ));
         }
         sd["write_paths"] = value(Array::from_iter([literal(&d)]));
         doc["systemd"] = Item::Table(sd);
