@@ -158,6 +158,25 @@ fn examples() -> Vec<(&'static str, String)> {
     let v = serde_json::to_value(&reports).unwrap();
     assert_keys("configtest", &v, &["instance", "message", "result", "service"]);
     out.push(("configtest", serde_json::to_string_pretty(&v).unwrap() + "\n"));
+
+    // logs reads under --root: an instance's multilog file (daemontools),
+    // its TAI64N stamps decoded, shown here in UTC.
+    let logs_root = tempfile::tempdir().unwrap();
+    let lr = logs_root.path().to_str().unwrap();
+    let o = run(&["install", "memcached@main", "--root", lr, "--target", "daemontools"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let log = logs_root.path().join("var/log/initkit/memcached/main/current");
+    fs::create_dir_all(log.parent().unwrap()).unwrap();
+    fs::write(
+        &log,
+        "@4000000065a4f0861dcd6500 server listening (tcp) on 127.0.0.1:11211\n@4000000065a4f09600000000 <28 new auto-negotiating client connection\n",
+    )
+    .unwrap();
+    let o = initkit().args(["logs", "memcached", "--json", "--root", lr]).env("TZ", "UTC").output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v = json(&o);
+    assert_keys("logs", &v, &["text", "time"]);
+    out.push(("logs", String::from_utf8_lossy(&o.stdout).into_owned()));
     out
 }
 

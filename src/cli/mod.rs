@@ -6,6 +6,7 @@ mod enable;
 mod import;
 mod install;
 mod list;
+mod logs;
 mod new;
 mod operate;
 mod output;
@@ -119,6 +120,10 @@ enum Command {
     Status(Report),
     /// Run the recipe's config test for each instance.
     Configtest(Report),
+    /// An instance's log, from where its init system keeps it (the journal, a
+    /// console log, the supervisor's or logger's file): the last lines, or
+    /// those since a time, then followed as they are written.
+    Logs(logs::LogsArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -165,6 +170,7 @@ pub fn main() -> ExitCode {
             Err(CliError::msg("configtest needs a service: `initkit configtest NAME[@INSTANCE]`"))
         }
         Command::Configtest(t) => operate::run(&t.specs, operate::Action::Configtest, t.json),
+        Command::Logs(args) => logs::run(&args),
     };
     match result {
         Ok(()) | Err(CliError::BrokenPipe) => ExitCode::SUCCESS,

@@ -68,7 +68,7 @@ pub fn run(specs: &[String], action: Action, json: bool) -> Result<(), CliError>
         match manifest::load(root, &name) {
             Ok(Some(m)) => targets.push((m, instance)),
             Ok(None) => {
-                errors.push_str(&not_installed(&name));
+                errors.push_str(&not_installed(root, &name));
                 worst = worst.max(if action == Action::Status { 4 } else { 5 });
             }
             Err(e) => {
@@ -129,11 +129,11 @@ pub struct TestReport {
     pub message: String,
 }
 
-/// Why `name` cannot be acted on, and the closest name that could.
-fn not_installed(name: &str) -> String {
-    let installed: Vec<String> = manifest::load_all(Path::new("/"))
-        .map(|(all, _)| all.into_iter().map(|m| m.recipe).collect())
-        .unwrap_or_default();
+/// Why `name` cannot be acted on (nothing under `root` records it), and the
+/// closest name that could.
+pub(super) fn not_installed(root: &Path, name: &str) -> String {
+    let installed: Vec<String> =
+        manifest::load_all(root).map(|(all, _)| all.into_iter().map(|m| m.recipe).collect()).unwrap_or_default();
     let in_catalogue = resolve::catalogue().ok().is_some_and(|c| c.get(name).is_some());
     let hint = suggest::hint(name, installed.iter().map(String::as_str));
     if in_catalogue {
@@ -141,6 +141,16 @@ fn not_installed(name: &str) -> String {
     } else {
         format!("error: nothing named `{name}` is installed, and no recipe has that name{hint}\n")
     }
+}
+
+/// Why `NAME@i` names nothing installed: the instances that are, and the closest.
+pub(super) fn unknown_instance(m: &Manifest, i: &str) -> String {
+    let installed = if m.instances.is_empty() { "none".to_owned() } else { m.instances.join(", ") };
+    format!(
+        "error: `{}@{i}` is not an installed instance (installed: {installed}){}\n",
+        m.recipe,
+        suggest::hint(i, m.instances.iter().map(String::as_str))
+    )
 }
 
 /// Runs `action` on the installed service `m`: one instance, or all of them;
@@ -153,15 +163,7 @@ pub fn run_manifest(
 ) -> Result<Vec<TestReport>, CliError> {
     let instances: Vec<Option<String>> = match instance {
         Some(i) if !m.instances.iter().any(|x| x == i) => {
-            let installed = if m.instances.is_empty() { "none".to_owned() } else { m.instances.join(", ") };
-            return Err(CliError::exit(
-                if action == Action::Status { 4 } else { 2 },
-                format!(
-                    "error: `{}@{i}` is not an installed instance (installed: {installed}){}\n",
-                    m.recipe,
-                    suggest::hint(i, m.instances.iter().map(String::as_str))
-                ),
-            ));
+            return Err(CliError::exit(if action == Action::Status { 4 } else { 2 }, unknown_instance(m, i)));
         }
         Some(i) => vec![Some(i.to_owned())],
         None if m.instances.is_empty() => vec![None],

@@ -1,11 +1,13 @@
 //! The host half of each init system: driving it (act and status), enabling
-//! at boot, telling it about a change, and how to recognise it. One
+//! at boot, telling it about a change, where its logs are, and how to
+//! recognise it. One
 //! implementation per target under `drivers/`, chosen by one exhaustive match.
 
 use super::{
     action::{Action, Status},
     drivers,
     error::Result,
+    logs::LogSource,
     manifest::{LinkRecord, Manifest},
 };
 use crate::{
@@ -74,6 +76,10 @@ pub trait Driver: Sync {
     fn disable_natively(&self, _m: &mut Manifest, _instance: Option<&str>) -> bool {
         false
     }
+    /// Where the log of `instance` (or of the service) is on the host: the
+    /// journal's unit, or the file the init system or its logger writes
+    /// (needs no recipe, which only root may read).
+    fn log_source(&self, m: &Manifest, instance: Option<&str>) -> LogSource;
     /// How to recognise it.
     fn signs(&self) -> Signs;
 }

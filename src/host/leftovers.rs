@@ -10,7 +10,7 @@ use super::{
 };
 use crate::{
     recipe::Recipe,
-    render::{Layout, values::defaults},
+    render::{Layout, facts, values::defaults},
 };
 
 /// The directories and logs of `instance` (every instance in `instances`
@@ -22,7 +22,7 @@ pub fn find(root: &Path, recipe: &Recipe, instances: &[String], instance: Option
         None if instances.is_empty() => vec![None],
         None => instances.iter().map(|i| Some(i.as_str())).collect(),
     };
-    let console = format!("{}/initkit/{}", layout.log(), recipe.name);
+    let console = facts::log_dir(&layout, &recipe.name);
     let mut paths = Vec::new();
     for i in &scope {
         let values = defaults(recipe, &layout, *i);
@@ -32,7 +32,7 @@ pub fn find(root: &Path, recipe: &Recipe, instances: &[String], instance: Option
             }
         }
         if instance.is_some() {
-            paths.push(format!("{console}/{}.log", i.unwrap_or(&recipe.name)));
+            paths.push(facts::console_log(&layout, &recipe.name, *i));
         }
     }
     if instance.is_none() {

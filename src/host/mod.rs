@@ -11,6 +11,8 @@ pub mod fsops;
 pub mod install;
 pub mod leftovers;
 pub mod lock;
+pub mod log_time;
+pub mod logs;
 pub mod manifest;
 pub mod preconditions;
 pub mod program;

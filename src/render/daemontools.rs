@@ -3,8 +3,9 @@
 
 use super::{
     Artifact, Backend, Options, Practice, Support, facts,
+    facts::Stamp,
     features::{self, Feature},
-    service_dir::{log_dir, log_run, script},
+    service_dir::{Logger, log_dir, log_run, script},
     shell::{
         WRAPPER_MAIN,
         generated::{Drop, Exec},
@@ -16,6 +17,9 @@ pub struct Daemontools;
 
 /// Where daemontools keeps definitions, and the scan directory enabled ones are linked into.
 pub const DIRS: (&str, &str) = ("/etc/daemontools/sv", "/etc/service");
+
+/// multilog, each line stamped with a TAI64N label (`t`), ten archives of 1 MB kept.
+pub const LOGGER: Logger = Logger { command: "multilog t n10 s1000000", stamp: Stamp::Tai64n };
 
 impl Backend for Daemontools {
     fn name(&self) -> &'static str {
@@ -38,7 +42,7 @@ impl Backend for Daemontools {
             Artifact::new(
                 format!("{dir}/log/run"),
                 0o755,
-                log_run(&log_dir(recipe, options, instance), "multilog t n10 s1000000"),
+                log_run(&log_dir(&options.layout, &recipe.name, instance), LOGGER),
             ),
         ]
     }

@@ -1,6 +1,6 @@
 //! Facts every stage agrees on, each in one place: where a service's pidfiles,
-//! locks and environment live, what its units and services are called, and
-//! how long a stop may take.
+//! locks, environment and logs live, what its units and services are called,
+//! and how long a stop may take.
 
 use super::{Flavor, Layout};
 use crate::recipe::{Recipe, Template};
@@ -136,6 +136,35 @@ pub fn exit_file(name: &str, instance: Option<&str>) -> String {
     format!("/run/initkit/{name}/{}.exit", instance.unwrap_or(name))
 }
 
+/// The directory of initkit's logs of a service: the console logs of its
+/// scripts, its supervisors' log directories, launchd's output.
+pub fn log_dir(layout: &Layout, name: &str) -> String {
+    format!("{}/initkit/{name}", layout.log())
+}
+
+/// The file an instance's output goes to where no logger of the init
+/// system's takes it: the console log the SysV and OpenRC scripts write
+/// (`ik_load` in shell/lib.sh builds the same path from `CONSOLE_LOG_DIR`,
+/// which is [`log_dir`]), and launchd's `StandardOutPath`.
+pub fn console_log(layout: &Layout, name: &str, instance: Option<&str>) -> String {
+    format!("{}/{}.log", log_dir(layout, name), instance.unwrap_or(name))
+}
+
+/// How a log marks the time of each line: what `initkit logs` decodes and
+/// filters `--since` by. The loggers' flags that make them are beside it
+/// (`LOGGER` in runit.rs, s6.rs and daemontools.rs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stamp {
+    /// None: each line is as the daemon wrote it.
+    None,
+    /// A TAI64N label and a space, `@4000000065a4f0b21dcd6500 ` (multilog's `t`).
+    Tai64n,
+    /// UTC, `2024-01-15_10:20:30.12345 ` (svlogd's `-tt`).
+    Utc,
+    /// Local time, `2024-01-15 10:20:30.123456789  ` (s6-log's `T`).
+    Local,
+}
+
 /// The root-only file of the recipe's literal environment values.
 pub fn env_file(recipe: &Recipe, layout: &Layout) -> String {
     format!("{}/initkit/env/{}", layout.etc(), recipe.name)
@@ -194,4 +223,19 @@ pub fn yes_pattern() -> String {
         })
         .collect::<Vec<_>>()
         .join("|")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_scripts_write_their_console_log_where_initkit_logs_reads_it() {
+        let lib = include_str!("shell/lib.sh");
+        assert!(lib.contains("console_log=\"$CONSOLE_LOG_DIR/$instance.log\""), "an instance's console log");
+        assert!(lib.contains("console_log=\"$CONSOLE_LOG_DIR/$NAME.log\""), "the service's console log");
+        let layout = Layout::default();
+        assert_eq!(console_log(&layout, "redis", Some("a")), format!("{}/a.log", log_dir(&layout, "redis")));
+        assert_eq!(console_log(&layout, "nginx", None), "/var/log/initkit/nginx/nginx.log");
+    }
 }

@@ -6,7 +6,7 @@ use plist::{Dictionary, Value};
 
 use super::{
     Artifact, Backend, Options, Practice, Support,
-    facts::service_name,
+    facts::{console_log, service_name},
     features::{self, Feature},
     values::defaults,
 };
@@ -128,7 +128,7 @@ fn render(recipe: &Recipe, options: &Options, instance: Option<&str>) -> Artifac
         d.insert("SoftResourceLimits".into(), Value::Dictionary(limits.clone()));
         d.insert("HardResourceLimits".into(), Value::Dictionary(limits));
     }
-    let log = format!("{}/initkit/{}/{}.log", options.layout.log(), recipe.name, instance.unwrap_or(&recipe.name));
+    let log = console_log(&options.layout, &recipe.name, instance);
     d.insert("StandardOutPath".into(), Value::String(log.clone()));
     d.insert("StandardErrorPath".into(), Value::String(log));
     d.insert("RunAtLoad".into(), Value::Boolean(true));

@@ -1,10 +1,10 @@
 //! The logrotate snippet for the console logs the SysV script writes.
 
-use super::{Artifact, Options};
+use super::{Artifact, Options, facts};
 use crate::recipe::Recipe;
 
 pub fn render(recipe: &Recipe, options: &Options) -> Artifact {
-    let dir = format!("{}/initkit/{}", options.layout.log(), recipe.name);
+    let dir = facts::log_dir(&options.layout, &recipe.name);
     // copytruncate: the daemon holds its stdout open and cannot be told to reopen it.
     let content = format!(
         "# Console output of {name}, written by /etc/init.d/{name} (rendered by initkit).\n\

@@ -10,7 +10,7 @@ pub mod logrotate;
 pub mod openrc;
 pub mod runit;
 pub mod s6;
-mod service_dir;
+pub mod service_dir;
 pub mod settings_file;
 pub mod sh;
 pub mod shell;

@@ -4,8 +4,9 @@
 
 use super::{
     Artifact, Backend, Options, Practice, Support, facts,
+    facts::Stamp,
     features::{self, Feature},
-    service_dir::{finish, log_dir, log_run, script, script_with},
+    service_dir::{Logger, current_log, finish, log_dir, log_run, script, script_with},
     shell::{
         RUNIT_CHECK, RUNIT_CONTROL, RUNIT_RUN,
         generated::{Drop, Exec},
@@ -17,6 +18,9 @@ pub struct Runit;
 
 /// Where runit keeps definitions, and the scan directory enabled ones are linked into.
 pub const DIRS: (&str, &str) = ("/etc/sv", "/etc/service");
+
+/// svlogd, each line stamped with UTC (`-tt`: `2024-01-15_10:20:30.12345`).
+pub const LOGGER: Logger = Logger { command: "svlogd -tt", stamp: Stamp::Utc };
 
 impl Backend for Runit {
     fn name(&self) -> &'static str {
@@ -31,7 +35,7 @@ impl Backend for Runit {
         // runsv runs ./run in a session of its own already.
         let exec = Exec { drop: Drop::Chpst, setsid: false, dies_with_parent: false };
         let dir = format!("{}{}/{}", options.layout.root, DIRS.0, facts::service_name(&recipe.name, instance));
-        let logs = log_dir(recipe, options, instance);
+        let (layout, name) = (&options.layout, &recipe.name);
         let mut out = vec![
             Artifact::new(
                 format!("{dir}/run"),
@@ -49,10 +53,10 @@ impl Backend for Runit {
                     instance,
                     "runit stop hook (control/t)",
                     RUNIT_CONTROL,
-                    vec![("RUNIT_LOG", format!("{logs}/current"))],
+                    vec![("RUNIT_LOG", current_log(layout, name, instance))],
                 ),
             ),
-            Artifact::new(format!("{dir}/log/run"), 0o755, log_run(&logs, "svlogd -tt")),
+            Artifact::new(format!("{dir}/log/run"), 0o755, log_run(&log_dir(layout, name, instance), LOGGER)),
         ];
         if recipe.ready.is_some() {
             // `sv start` and `sv check` wait until ./check succeeds.

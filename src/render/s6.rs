@@ -4,8 +4,9 @@
 
 use super::{
     Artifact, Backend, Options, Practice, Support, facts,
+    facts::Stamp,
     features::{self, Feature},
-    service_dir::{finish, log_dir, log_run, script_with},
+    service_dir::{Logger, finish, log_dir, log_run, script_with},
     shell::{
         WRAPPER_MAIN,
         generated::{Drop, Exec},
@@ -17,6 +18,10 @@ pub struct S6;
 
 /// Where s6 keeps definitions, and the scan directory enabled ones are linked into.
 pub const DIRS: (&str, &str) = ("/etc/s6/sv", "/etc/s6/service");
+
+/// s6-log, each line stamped with local time (`T`: `2024-01-15 10:20:30.123456789`
+/// and two spaces), ten archives of 1 MB kept (`n10 s1000000`).
+pub const LOGGER: Logger = Logger { command: "s6-log -b n10 s1000000 T", stamp: Stamp::Local };
 
 /// The fd s6 reads readiness from.
 const NOTIFY_FD: u8 = 3;
@@ -54,7 +59,7 @@ impl Backend for S6 {
             Artifact::new(
                 format!("{dir}/log/run"),
                 0o755,
-                log_run(&log_dir(recipe, options, instance), "s6-log -b n10 s1000000 T"),
+                log_run(&log_dir(&options.layout, &recipe.name, instance), LOGGER),
             ),
         ];
         if notify {

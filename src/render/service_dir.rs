@@ -3,8 +3,8 @@
 //! them, and their log directories.
 
 use super::{
-    Options, facts,
-    facts::Settings,
+    Layout, Options, facts,
+    facts::{Settings, Stamp},
     sh,
     shell::{
         Script,
@@ -49,9 +49,23 @@ pub fn script_with(
     Script { header, consts, generated: generated::functions(recipe, options, exec, instance), main, setup: "" }.build()
 }
 
+/// A supervisor's logger: the command its `log/run` execs on the log
+/// directory, and how that command stamps each line.
+#[derive(Debug, Clone, Copy)]
+pub struct Logger {
+    pub command: &'static str,
+    pub stamp: Stamp,
+}
+
 /// Where an instance's supervisor log lives.
-pub fn log_dir(recipe: &Recipe, options: &Options, instance: Option<&str>) -> String {
-    format!("{}/initkit/{}/{}", options.layout.log(), recipe.name, instance.unwrap_or(&recipe.name))
+pub fn log_dir(layout: &Layout, name: &str, instance: Option<&str>) -> String {
+    format!("{}/{}", facts::log_dir(layout, name), instance.unwrap_or(name))
+}
+
+/// The file the logger is writing in an instance's log directory (svlogd,
+/// s6-log and multilog all call it `current`, and rotate it to `@TAI64N.s`).
+pub fn current_log(layout: &Layout, name: &str, instance: Option<&str>) -> String {
+    format!("{}/current", log_dir(layout, name, instance))
 }
 
 /// The `finish` script: logs how the instance ended; the supervisor restarts it.
@@ -76,7 +90,7 @@ pub fn finish(recipe: &Recipe, instance: Option<&str>, record: bool) -> String {
 }
 
 /// A log run script: makes the directory and execs the logger on it.
-pub fn log_run(dir: &str, logger: &str) -> String {
+pub fn log_run(dir: &str, logger: Logger) -> String {
     let l = sh::quote(dir);
-    format!("#!/bin/sh\nmkdir -p {l}\nexec {logger} {l}\n")
+    format!("#!/bin/sh\nmkdir -p {l}\nexec {} {l}\n", logger.command)
 }

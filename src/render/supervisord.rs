@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use super::{
-    Artifact, Backend, Options, Practice, Support, facts,
+    Artifact, Backend, Layout, Options, Practice, Support, facts,
     features::{self, Feature},
     service_dir::script_with,
     shell::{
@@ -18,6 +18,11 @@ pub struct Supervisord;
 
 /// Debian's supervisord configuration (it includes conf.d/*.conf).
 pub const CONF: &str = "/etc/supervisor/supervisord.conf";
+
+/// The `stdout_logfile` of an instance's program (stderr is redirected into it).
+pub fn stdout_logfile(layout: &Layout, name: &str, instance: Option<&str>) -> String {
+    format!("{}/supervisor/initkit-{}.log", layout.log(), facts::service_name(name, instance))
+}
 
 /// Text in supervisord's INI: `%` starts an expansion there, so it is doubled,
 /// and a control character (refused by validation already) becomes a space.
@@ -50,9 +55,9 @@ impl Backend for Supervisord {
             "[program:{program}]\ncommand={run}\nautostart=true\nautorestart=true\nstartsecs=1\nstartretries=5\n\
              ; TERM goes to the run script only, which runs the hooks and stops the daemon; KILL goes to all.\n\
              stopsignal=TERM\nstopwaitsecs={}\nstopasgroup=false\nkillasgroup=true\n\
-             redirect_stderr=true\nstdout_logfile={}/supervisor/initkit-{program}.log\nstdout_logfile_maxbytes=10MB\nstdout_logfile_backups=5\n",
+             redirect_stderr=true\nstdout_logfile={}\nstdout_logfile_maxbytes=10MB\nstdout_logfile_backups=5\n",
             facts::stop_budget_ms(recipe) / 1000 + 5,
-            options.layout.log(),
+            stdout_logfile(&options.layout, &recipe.name, instance),
         );
         vec![
             Artifact::new(format!("{etc}/supervisor/conf.d/initkit-{program}.conf"), 0o644, conf),

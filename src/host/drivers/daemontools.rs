@@ -8,11 +8,17 @@ use crate::{
     host::{
         action::{Action, State, Status},
         driver::{Ctx, Driver, Signs},
-        manifest::LinkRecord,
+        logs::LogSource,
+        manifest::{LinkRecord, Manifest},
         run::{native, number_after, pidfile_pid, recorded_exit, stdout_of},
     },
     recipe::Recipe,
-    render::{Flavor, daemontools::DIRS, facts},
+    render::{
+        Flavor, Layout,
+        daemontools::{DIRS, LOGGER},
+        facts,
+        service_dir::current_log,
+    },
 };
 
 use super::runit::scan_link;
@@ -91,6 +97,11 @@ impl Driver for Daemontools {
 
     fn enable_links(&self, recipe: &Recipe, _: Flavor, instance: Option<&str>) -> Vec<LinkRecord> {
         scan_link(DIRS, &recipe.name, instance)
+    }
+
+    /// multilog's `current` in the instance's log directory.
+    fn log_source(&self, m: &Manifest, instance: Option<&str>) -> LogSource {
+        LogSource::File { path: current_log(&Layout::default(), &m.recipe, instance), stamp: LOGGER.stamp }
     }
 
     fn signs(&self) -> Signs {

@@ -7,11 +7,16 @@ use crate::{
         action::{Action, State, Status},
         config_test::reload_command,
         driver::{Ctx, Driver, Signs},
+        logs::LogSource,
         manifest::{LinkRecord, Manifest},
         run::{native, number_after, stdout_of},
     },
     recipe::{Recipe, Reload},
-    render::{Flavor, Target, launchd::label},
+    render::{
+        Flavor, Layout, Target,
+        facts::{Stamp, console_log},
+        launchd::label,
+    },
 };
 
 pub struct Launchd;
@@ -71,6 +76,11 @@ impl Driver for Launchd {
     /// Always: a daemon with RunAtLoad starts at boot.
     fn enabled(&self, _: &std::path::Path, _: &Manifest, _: Option<&str>) -> bool {
         true
+    }
+
+    /// The plist's StandardOutPath (StandardErrorPath is the same file), unstamped.
+    fn log_source(&self, m: &Manifest, instance: Option<&str>) -> LogSource {
+        LogSource::File { path: console_log(&Layout::default(), &m.recipe, instance), stamp: Stamp::None }
     }
 
     fn signs(&self) -> Signs {

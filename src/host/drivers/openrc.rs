@@ -9,11 +9,15 @@ use crate::{
         action::{Action, State, Status},
         driver::{Ctx, Driver, Signs},
         error::Result,
+        logs::LogSource,
         manifest::{LinkRecord, Manifest},
         run::{native, pidfile_pid, process_uptime, stdout_of, which},
     },
     recipe::Recipe,
-    render::{Flavor, facts},
+    render::{
+        Flavor, Layout,
+        facts::{self, Stamp},
+    },
 };
 
 pub struct Openrc;
@@ -125,6 +129,11 @@ impl Driver for Openrc {
     fn enabled(&self, root: &Path, m: &Manifest, instance: Option<&str>) -> bool {
         m.links.iter().any(|l| l.instance.as_deref() == instance && l.path.starts_with("/etc/runlevels/"))
             || crate::host::manifest::under(root, "/etc/runlevels/default").join(service(&m.recipe, instance)).exists()
+    }
+
+    /// The console log, as SysV's: the script is built on the same library.
+    fn log_source(&self, m: &Manifest, instance: Option<&str>) -> LogSource {
+        LogSource::File { path: facts::console_log(&Layout::default(), &m.recipe, instance), stamp: Stamp::None }
     }
 
     fn signs(&self) -> Signs {

@@ -6,11 +6,16 @@ use crate::{
     host::{
         action::{Action, State, Status},
         driver::{Ctx, Driver, Signs},
-        manifest::LinkRecord,
+        logs::LogSource,
+        manifest::{LinkRecord, Manifest},
         run::{native, number_after, recorded_exit, stdout_of},
     },
     recipe::{Recipe, Reload, signal::Signal},
-    render::{Flavor, Target, facts, runit::DIRS},
+    render::{
+        Flavor, Layout, Target, facts,
+        runit::{DIRS, LOGGER},
+        service_dir::current_log,
+    },
 };
 
 pub struct Runit;
@@ -107,6 +112,11 @@ impl Driver for Runit {
 
     fn enable_links(&self, recipe: &Recipe, _: Flavor, instance: Option<&str>) -> Vec<LinkRecord> {
         scan_link(DIRS, &recipe.name, instance)
+    }
+
+    /// svlogd's `current` in the instance's log directory.
+    fn log_source(&self, m: &Manifest, instance: Option<&str>) -> LogSource {
+        LogSource::File { path: current_log(&Layout::default(), &m.recipe, instance), stamp: LOGGER.stamp }
     }
 
     fn signs(&self) -> Signs {

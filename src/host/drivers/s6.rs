@@ -5,11 +5,16 @@ use crate::{
     host::{
         action::{Action, State, Status},
         driver::{Ctx, Driver, Signs},
-        manifest::LinkRecord,
+        logs::LogSource,
+        manifest::{LinkRecord, Manifest},
         run::{native, pidfile_pid, recorded_exit, stdout_of},
     },
     recipe::Recipe,
-    render::{Flavor, facts, s6::DIRS},
+    render::{
+        Flavor, Layout, facts,
+        s6::{DIRS, LOGGER},
+        service_dir::current_log,
+    },
 };
 
 use super::runit::scan_link;
@@ -69,6 +74,11 @@ impl Driver for S6 {
 
     fn enable_links(&self, recipe: &Recipe, _: Flavor, instance: Option<&str>) -> Vec<LinkRecord> {
         scan_link(DIRS, &recipe.name, instance)
+    }
+
+    /// s6-log's `current` in the instance's log directory.
+    fn log_source(&self, m: &Manifest, instance: Option<&str>) -> LogSource {
+        LogSource::File { path: current_log(&Layout::default(), &m.recipe, instance), stamp: LOGGER.stamp }
     }
 
     fn signs(&self) -> Signs {

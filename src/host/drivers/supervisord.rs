@@ -9,11 +9,16 @@ use crate::{
         action::{Action, State, Status},
         driver::{Ctx, Driver, Signs},
         error::Result,
+        logs::LogSource,
         manifest::{LinkRecord, Manifest},
         run::{native, number_after, pidfile_pid, recorded_exit, stdout_of, which},
     },
     recipe::Recipe,
-    render::{Flavor, facts, supervisord::CONF},
+    render::{
+        Flavor, Layout,
+        facts::{self, Stamp},
+        supervisord::{CONF, stdout_logfile},
+    },
 };
 
 pub struct Supervisord;
@@ -91,6 +96,12 @@ impl Driver for Supervisord {
     /// Always: supervisord starts every program in conf.d.
     fn enabled(&self, _: &std::path::Path, _: &Manifest, _: Option<&str>) -> bool {
         true
+    }
+
+    /// The program's `stdout_logfile` (stderr is redirected into it);
+    /// supervisord stamps nothing.
+    fn log_source(&self, m: &Manifest, instance: Option<&str>) -> LogSource {
+        LogSource::File { path: stdout_logfile(&Layout::default(), &m.recipe, instance), stamp: Stamp::None }
     }
 
     fn signs(&self) -> Signs {

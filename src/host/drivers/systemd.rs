@@ -1,5 +1,6 @@
 //! systemd: `systemctl` acts, `systemctl show` reports, links in
-//! `multi-user.target.wants` enable, `daemon-reload` follows a change.
+//! `multi-user.target.wants` enable, `daemon-reload` follows a change, the
+//! journal (`journalctl`) holds the logs.
 
 use std::path::Path;
 
@@ -8,6 +9,7 @@ use crate::{
         action::{Action, State, Status, describe_exit},
         driver::{Ctx, Driver, Signs},
         error::Result,
+        logs::{Line, LogQuery, LogSource},
         manifest::{LinkRecord, Manifest},
         run::{native, stdout_of, uptime_seconds_now},
     },
@@ -83,6 +85,56 @@ fn units_for(recipe: &Recipe, name: &str, instance: Option<&str>, action: Action
         Action::Reload if accept => Vec::new(),
         Action::Reload => vec![served],
     }
+}
+
+/// The unit whose journal is the log of `instance`: its own; for a
+/// template installed without instances (an `Accept=yes` socket's service,
+/// one unit per connection), every unit made from it.
+pub fn journal_unit(m: &Manifest, instance: Option<&str>) -> String {
+    let template = format!("/{}@.service", m.recipe);
+    match instance {
+        None if m.files.iter().any(|f| f.path.ends_with(&template)) => format!("{}@*.service", m.recipe),
+        i => unit_name(&m.recipe, i),
+    }
+}
+
+/// The `journalctl` arguments that show `query` of `unit`'s journal (the
+/// journal files under `root` when it is not `/`). Each value is one
+/// `--option=value` argument, so a `--since` of `-1h` is never an option.
+pub fn journal_args(unit: &str, root: &Path, query: &LogQuery) -> Vec<String> {
+    let mut args = vec![
+        "--no-pager".to_owned(),
+        format!("--unit={unit}"),
+        format!("--output={}", if query.json { "json" } else { "short-iso" }),
+        format!("--lines={}", query.lines),
+    ];
+    if query.follow {
+        args.push("--follow".to_owned());
+    }
+    if let Some(since) = &query.since {
+        args.push(format!("--since={since}"));
+    }
+    if root != Path::new("/") {
+        args.push(format!("--root={}", root.display()));
+    }
+    args
+}
+
+/// One entry of `journalctl --output=json`: its time and message (a
+/// message that is not UTF-8 comes as an array of bytes).
+pub fn parse_journal_entry(json: &str) -> Option<Line> {
+    let entry: serde_json::Value = serde_json::from_str(json).ok()?;
+    let micros: i128 = entry.get("__REALTIME_TIMESTAMP")?.as_str()?.parse().ok()?;
+    let time = time::OffsetDateTime::from_unix_timestamp_nanos(micros * 1000).ok();
+    let text = match entry.get("MESSAGE") {
+        Some(serde_json::Value::String(s)) => s.clone(),
+        Some(serde_json::Value::Array(bytes)) => {
+            let bytes: Vec<u8> = bytes.iter().filter_map(|b| u8::try_from(b.as_u64()?).ok()).collect();
+            String::from_utf8_lossy(&bytes).into_owned()
+        }
+        _ => String::new(),
+    };
+    Some(Line { time, text })
 }
 
 fn running() -> bool {
@@ -169,6 +221,10 @@ impl Driver for Systemd {
         m.links.iter().any(|l| l.instance.as_deref() == instance)
     }
 
+    fn log_source(&self, m: &Manifest, instance: Option<&str>) -> LogSource {
+        LogSource::Journal { unit: journal_unit(m, instance) }
+    }
+
     fn after_change(&self, _: &mut Manifest, _: bool) -> Result<bool> {
         if running() {
             native("systemctl", &["daemon-reload".to_owned()]);
@@ -214,6 +270,55 @@ mod tests {
         assert_eq!(parse_show(&fixture("systemctl-show-activating-auto-restart.txt")).0, State::Starting);
         assert_eq!(parse_show(&fixture("systemctl-show-inactive-stopped.txt")), (State::Stopped, None, None));
         assert_eq!(parse_show(&fixture("systemctl-show-no-such-unit-loadstate.txt")).0, State::Unknown);
+    }
+
+    fn query(lines: usize, follow: bool, since: Option<&str>, json: bool) -> LogQuery {
+        LogQuery { lines, follow, since: since.map(str::to_owned), json }
+    }
+
+    #[test]
+    fn journalctl_is_asked_for_the_instances_unit_with_each_value_one_argument() {
+        let root = Path::new("/");
+        assert_eq!(
+            journal_args("redis@a.service", root, &query(20, false, None, false)),
+            ["--no-pager", "--unit=redis@a.service", "--output=short-iso", "--lines=20"]
+        );
+        assert_eq!(
+            journal_args("nginx.service", Path::new("/srv/image"), &query(5, true, Some("-1h; rm -rf /"), true)),
+            [
+                "--no-pager",
+                "--unit=nginx.service",
+                "--output=json",
+                "--lines=5",
+                "--follow",
+                "--since=-1h; rm -rf /",
+                "--root=/srv/image"
+            ]
+        );
+        let mut m = Manifest::new("redis", crate::render::Target::Systemd, Flavor::Debian);
+        assert_eq!(journal_unit(&m, None), "redis.service");
+        m.files.push(crate::host::manifest::FileRecord {
+            path: "/etc/systemd/system/redis@.service".into(),
+            hash: String::new(),
+            backup: None,
+            instance: None,
+            mode: None,
+        });
+        assert_eq!(journal_unit(&m, Some("a")), "redis@a.service");
+        assert_eq!(journal_unit(&m, None), "redis@*.service", "an Accept=yes service: every connection's unit");
+    }
+
+    #[test]
+    fn journal_entries_read_as_lines() {
+        let line = parse_journal_entry(
+            r#"{"__REALTIME_TIMESTAMP":"1705308284500000","MESSAGE":"Ready to accept connections"}"#,
+        )
+        .unwrap();
+        assert_eq!(line.time.map(time::OffsetDateTime::unix_timestamp), Some(1_705_308_284));
+        assert_eq!(line.text, "Ready to accept connections");
+        let bytes = parse_journal_entry(r#"{"__REALTIME_TIMESTAMP":"0","MESSAGE":[104,105,255]}"#).unwrap();
+        assert_eq!(bytes.text, "hi\u{fffd}");
+        assert_eq!(parse_journal_entry("not json"), None);
     }
 
     fn links_of(toml: &str, instance: Option<&str>) -> Vec<(String, String)> {

@@ -8,11 +8,15 @@ use crate::{
         action::{Action, State, Status},
         driver::{Ctx, Driver, Signs},
         error::Result,
+        logs::LogSource,
         manifest::{self, LinkRecord, Manifest},
         run::{native, pidfile_pid, process_uptime},
     },
     recipe::Recipe,
-    render::{Flavor, facts},
+    render::{
+        Flavor, Layout,
+        facts::{self, Stamp},
+    },
 };
 
 pub struct Sysv;
@@ -130,6 +134,12 @@ impl Driver for Sysv {
     /// Registered with update-rc.d or chkconfig, or its rc links made.
     fn enabled(&self, _: &Path, m: &Manifest, _: Option<&str>) -> bool {
         m.registered_with.is_some() || !m.links.is_empty()
+    }
+
+    /// The console log the script sends the daemon's output to: its lines
+    /// as the daemon wrote them.
+    fn log_source(&self, m: &Manifest, instance: Option<&str>) -> LogSource {
+        LogSource::File { path: facts::console_log(&Layout::default(), &m.recipe, instance), stamp: Stamp::None }
     }
 
     fn signs(&self) -> Signs {

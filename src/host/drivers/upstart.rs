@@ -7,11 +7,12 @@ use crate::{
         action::{Action, State, Status},
         config_test::reload_command,
         driver::{Ctx, Driver, Signs},
+        logs::LogSource,
         manifest::{LinkRecord, Manifest},
         run::{native, number_after, stdout_of},
     },
     recipe::{Recipe, Reload},
-    render::{Flavor, Target, upstart::reload_is_hup},
+    render::{Flavor, Target, facts::Stamp, upstart::reload_is_hup},
 };
 
 pub struct Upstart;
@@ -29,6 +30,16 @@ pub fn parse_status(text: &str) -> (State, Option<u64>) {
         State::Unknown
     };
     (state, number_after(first, "process "))
+}
+
+/// Where `console log` has Upstart write a job's output: `/var/log/upstart/JOB.log`,
+/// `JOB-INSTANCE.log` for an instance (init's `job_process_log_path`; the `/`
+/// it would remap cannot be in a recipe or instance name).
+pub fn job_log(name: &str, instance: Option<&str>) -> String {
+    match instance {
+        Some(i) => format!("/var/log/upstart/{name}-{i}.log"),
+        None => format!("/var/log/upstart/{name}.log"),
+    }
 }
 
 fn job_args(verb: &str, name: &str, instance: Option<&str>) -> Vec<String> {
@@ -86,6 +97,11 @@ impl Driver for Upstart {
     /// Always: a job starts by its `start on`.
     fn enabled(&self, _: &std::path::Path, _: &Manifest, _: Option<&str>) -> bool {
         true
+    }
+
+    /// The job's console log, unstamped.
+    fn log_source(&self, m: &Manifest, instance: Option<&str>) -> LogSource {
+        LogSource::File { path: job_log(&m.recipe, instance), stamp: Stamp::None }
     }
 
     fn signs(&self) -> Signs {

@@ -86,7 +86,7 @@ pub fn consts(recipe: &Recipe, options: &Options, settings: &facts::Settings) ->
         ("MULTI", if recipe.instances.is_some() { "1" } else { "0" }.to_owned()),
         ("DEFAULT_INSTANCE", recipe.instances.as_ref().and_then(|i| i.default.clone()).unwrap_or_default()),
         ("PID_DIR", facts::pid_dir(recipe, layout)),
-        ("CONSOLE_LOG_DIR", format!("{}/initkit/{name}", layout.log())),
+        ("CONSOLE_LOG_DIR", facts::log_dir(layout, name)),
         ("LOCK_FILE", if flavor == Flavor::Rhel { format!("{}/{name}", layout.lock()) } else { String::new() }),
         ("RUN_USER", recipe.run.user.clone()),
         ("RUN_GROUP", recipe.run.group.clone().unwrap_or_default()),
