@@ -4,7 +4,8 @@
 //! field, or rendered into artifacts that read back, in their own language,
 //! exactly like the same recipe with plain markers in place of the values:
 //! same lines, same directives, same commands, same words, and each marker's
-//! word decodes to the hostile value byte for byte.
+//! word decodes to the hostile value byte for byte. The same holds for the
+//! paths of `[conditions]` and `[conditions.any]` on the targets that test them.
 
 mod common;
 
@@ -599,4 +600,131 @@ fn a_fixed_hostile_recipe_renders_as_data() {
 fn case_fields() -> Vec<(&'static str, Kind, &'static str)> {
     let mut runner = proptest::test_runner::TestRunner::deterministic();
     case().new_tree(&mut runner).unwrap().current().fields.into_iter().map(|f| (f.path, f.kind, f.prefix)).collect()
+}
+
+/// The condition paths of a recipe (`[conditions]` and `[conditions.any]`,
+/// plain and negated), each a hostile path: literal text, no template.
+fn condition_fields() -> impl Strategy<Value = Case> {
+    (any::<bool>(), prop::collection::vec(path(), 7)).prop_map(|(rhel, values)| {
+        let paths = [
+            ("conditions.path_exists[0]", "/srv/"),
+            ("conditions.path_exists[1]", "!/srv/"),
+            ("conditions.directory_not_empty[0]", "/srv/"),
+            ("conditions.path_is_mount_point[0]", "!/srv/"),
+            ("conditions.any.path_is_read_write[0]", "/srv/"),
+            ("conditions.any.path_is_read_write[1]", "!/srv/"),
+            ("conditions.any.path_is_symbolic_link[0]", "/srv/"),
+        ];
+        let fields = paths
+            .iter()
+            .zip(values)
+            .map(|((path, prefix), value)| Field { path, kind: Kind::Path, prefix, value })
+            .collect();
+        Case { instances: false, rhel, fields }
+    })
+}
+
+fn conditions_toml(text: &dyn Fn(usize) -> String) -> String {
+    let list = |items: &[usize]| {
+        let mut a = Array::new();
+        for i in items {
+            a.push(text(*i));
+        }
+        value(a)
+    };
+    let mut doc = DocumentMut::new();
+    doc["name"] = value("probe");
+    doc["summary"] = value("a probe");
+    let mut c = Table::new();
+    c["path_exists"] = list(&[0, 1]);
+    c["directory_not_empty"] = list(&[2]);
+    c["path_is_mount_point"] = list(&[3]);
+    let mut any = Table::new();
+    any["path_is_read_write"] = list(&[4, 5]);
+    any["path_is_symbolic_link"] = list(&[6]);
+    c["any"] = any.into();
+    doc["conditions"] = c.into();
+    let mut run = Table::new();
+    run["command"] = value(Array::from_iter(["/usr/bin/probe"]));
+    run["user"] = value("probe");
+    doc["run"] = run.into();
+    doc.to_string()
+}
+
+/// Returns whether the case rendered (true) or was refused as it must be (false).
+fn check_conditions(case: &Case) -> Result<bool, String> {
+    let hostile = conditions_toml(&|i| case.fields[i].full());
+    let bad: Vec<&Field> = case.fields.iter().filter(|f| text::check(f.kind, &f.full()).is_err()).collect();
+    let recipe = match parse_recipe(Path::new("probe.toml"), &hostile) {
+        Ok(r) => r,
+        Err(e) => {
+            if bad.is_empty() {
+                return Err(format!("a recipe with only valid paths was refused:\n{e}\n{hostile}"));
+            }
+            for f in &bad {
+                if !e.diagnostics.iter().any(|d| d.field == f.path && d.span.is_some()) {
+                    return Err(format!("{} holds a bad path but no diagnostic names it:\n{e}", f.path));
+                }
+            }
+            return Ok(false);
+        }
+    };
+    if !bad.is_empty() {
+        return Err(format!("{bad:?} hold text a path refuses, yet the recipe validated"));
+    }
+    let (marks, marked) = Marks::new(case);
+    let marker_recipe = parse_recipe(Path::new("probe.toml"), &conditions_toml(&|i| marked[i].clone()))
+        .map_err(|e| format!("markers refused: {e}"))?;
+    let flavor = if case.rhel { Flavor::Rhel } else { Flavor::Debian };
+    let options = Options { flavor, ..Options::default() };
+    for target in Target::ALL {
+        let rendered = render(&recipe, target, &options);
+        if !matches!(target, Target::Systemd | Target::Sysv | Target::Openrc) {
+            // The supervisors refuse conditions, whatever their text.
+            if rendered.is_ok() {
+                return Err(format!("{} rendered conditions it cannot test", target.name()));
+            }
+            continue;
+        }
+        let h = rendered.map_err(|e| e.to_string())?;
+        let m = render(&marker_recipe, target, &options).map_err(|e| e.to_string())?;
+        same_len("artifacts", &h, &m)?;
+        for (a, b) in h.iter().zip(&m) {
+            compare(a, b, &marks).map_err(|e| format!("{} {}: {}: {e}", target.name(), flavor.name(), a.path))?;
+        }
+    }
+    Ok(true)
+}
+
+#[test]
+fn hostile_condition_paths_are_refused_or_stay_data() {
+    let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
+        cases: cases() / 10,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    });
+    let rendered = std::cell::Cell::new(0u32);
+    let result = runner.run(&condition_fields(), |c| {
+        match check_conditions(&c) {
+            Ok(true) => rendered.set(rendered.get() + 1),
+            Ok(false) => {}
+            Err(e) => return Err(TestCaseError::fail(format!("{e}\n{c:?}"))),
+        }
+        Ok(())
+    });
+    if let Err(e) = result {
+        panic!("{e}");
+    }
+    assert!(rendered.get() * 2 > cases() / 10, "only {} of {} cases rendered", rendered.get(), cases() / 10);
+}
+
+#[test]
+fn a_fixed_hostile_condition_path_renders_as_data() {
+    let nasty = "it's \"$(touch /tmp/ik-pwned)\" `id` ${HOME} %i %% | ! ; # [Unit] ConditionPathExists=|/ ]]> ü";
+    let mut runner = proptest::test_runner::TestRunner::deterministic();
+    let mut case = condition_fields().new_tree(&mut runner).unwrap().current();
+    for f in &mut case.fields {
+        f.value = nasty.to_owned();
+    }
+    assert_eq!(check_conditions(&case), Ok(true));
 }

@@ -544,7 +544,7 @@ fn an_output_directory_that_cannot_be_made_is_named_in_the_error() {
 }
 
 #[test]
-fn a_lone_triggering_condition_is_a_plain_one_and_several_are_reported() {
+fn a_lone_triggering_condition_is_a_plain_one_and_several_are_any_of() {
     let dir = tempfile::tempdir().unwrap();
     let one = "[Unit]\nConditionPathExists=|/etc/x.conf\n[Service]\nExecStart=/usr/bin/x\n";
     let two =
@@ -553,8 +553,11 @@ fn a_lone_triggering_condition_is_a_plain_one_and_several_are_reported() {
     fs::write(dir.path().join("two.service"), two).unwrap();
     let imports = import_json_in(dir.path(), &["."]);
     let [(one, _), (two, t)] = imports.as_slice() else { panic!("two recipes: {imports:?}") };
-    let paths = |r: &Recipe| r.conditions.paths.iter().map(|c| (c.negate, c.path.clone())).collect::<Vec<_>>();
-    assert_eq!(paths(one), [(false, "/etc/x.conf".to_owned())]);
-    assert!(paths(two).is_empty());
-    assert_eq!(entry(t, "[Unit] ConditionPathExists").1, "dropped");
+    let values =
+        |list: &[initkit::recipe::Condition]| list.iter().map(initkit::recipe::Condition::value).collect::<Vec<_>>();
+    assert_eq!(values(&one.conditions.all), ["/etc/x.conf"]);
+    assert!(one.conditions.any.is_empty());
+    assert!(two.conditions.all.is_empty());
+    assert_eq!(values(&two.conditions.any), ["/etc/x.conf", "/etc/y.conf"]);
+    assert_eq!(entry(t, "[Unit] ConditionPathExists"), ("./two.service:3".into(), "carried".into()));
 }

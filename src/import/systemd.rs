@@ -10,6 +10,8 @@ use super::{
 };
 use crate::recipe::{Dep, duration::format_duration};
 
+mod conditions;
+
 /// Directives of initkit's own hardening: the recipe's systemd section
 /// renders its own set, scored against `exposure_max`.
 const HARDENING: &[&str] = &[
@@ -139,7 +141,8 @@ pub fn import(src: &Source) -> Result<(String, Draft, Report), Vec<Problem>> {
         idle_io: false,
         pidfile: None,
         before: Vec::new(),
-        triggering: 0,
+        triggering: [0, 0],
+        any: Vec::new(),
     };
     // A later assignment replaces an earlier one (drop-ins); empty resets a list.
     let mut merged: Vec<Entry> = Vec::new();
@@ -153,19 +156,13 @@ pub fn import(src: &Source) -> Result<(String, Draft, Report), Vec<Problem>> {
         }
         merged.push(e);
     }
-    m.triggering = merged
-        .iter()
-        .filter(|e| {
-            e.section == "Unit"
-                && (e.key.starts_with("Condition") || e.key.starts_with("Assert"))
-                && e.value.starts_with('|')
-        })
-        .count();
+    m.triggering = conditions::triggering(&merged);
     // The source says which facilities it needs; none unless it does.
     m.d.set_list::<&str>(&[], "needs", &[]);
     for e in &merged {
         m.entry(e);
     }
+    m.lone_trigger();
     // Without ProtectSystem=strict the unit let its daemon write under /var and /run.
     if !merged.iter().any(|e| e.section == "Service" && e.key == "ProtectSystem" && e.value == "strict") {
         super::sandbox::open_for_unsandboxed(&mut m.d, &mut m.r, &src.file, 1);
@@ -331,8 +328,11 @@ struct Mapper {
     /// `ExecStartPre=` steps, written once the config test is known (a step
     /// that is the config test is the gate's, not a second run of it).
     before: Vec<(String, usize, String, Vec<String>, bool)>,
-    /// How many `|` (triggering) conditions the unit has: one alone is a plain condition.
-    triggering: usize,
+    /// How many `|` (triggering) conditions and assertions the unit has:
+    /// one alone is a plain one.
+    triggering: [usize; 2],
+    /// The triggering conditions carried into `[conditions.any]`.
+    any: Vec<crate::recipe::Condition>,
 }
 
 #[allow(clippy::many_single_char_names)]
@@ -723,35 +723,6 @@ impl Mapper {
         } else {
             approximated.retain(|u| *u != "network.target");
             self.r.dropped(f, l, key, format!("not unit names initkit takes: {}", approximated.join(" ")));
-        }
-    }
-
-    fn condition(&mut self, f: &str, l: usize, key: &str, k: &str, v: &str) {
-        // `|`: the start needs one of the triggering conditions to hold.
-        let v = match v.strip_prefix('|') {
-            Some(rest) if self.triggering == 1 => rest,
-            Some(_) => {
-                return self.r.dropped(
-                    f,
-                    l,
-                    key,
-                    "one of several triggering (`|`) conditions, any of which will do; a recipe's conditions all hold",
-                );
-            }
-            None => v,
-        };
-        let test =
-            crate::recipe::PathTest::ALL.iter().find(|(_, _, sd)| *sd == k || sd.replace("Condition", "Assert") == k);
-        match test {
-            Some((_, recipe_key, _)) if v.trim_start_matches('!').starts_with('/') && !v.contains(['%', '{', '}']) => {
-                self.d.push(&["conditions"], recipe_key, v);
-                if k.starts_with("Assert") {
-                    self.r.approximated(f, l, key, "an unmet assertion skips the start instead of failing it");
-                } else {
-                    self.r.carried(f, l, key);
-                }
-            }
-            _ => self.r.dropped(f, l, key, "initkit tests paths only (exists, directory, not empty, executable)"),
         }
     }
 

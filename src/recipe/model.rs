@@ -1,7 +1,8 @@
 //! The validated recipe: what a service needs, with every value checked and parsed.
 
 use super::{
-    relations::{Conditions, Depends},
+    condition::Conditions,
+    relations::Depends,
     schedule::{Schedule, Socket},
     signal::Signal,
     template::Template,

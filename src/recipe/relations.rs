@@ -1,6 +1,5 @@
-//! How a service stands to others and to the machine: ordering and
-//! dependencies, the names it also answers to, and the conditions under which
-//! it starts at all.
+//! How a service stands to other services and units: ordering and
+//! dependencies, and the targets that start it.
 
 use std::fmt;
 
@@ -139,74 +138,6 @@ impl Depends {
         out
     }
 }
-
-/// What a start condition tests about a path.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PathTest {
-    Exists,
-    IsDirectory,
-    FileNotEmpty,
-    FileIsExecutable,
-    DirectoryNotEmpty,
-}
-
-impl PathTest {
-    /// Each test with its recipe key and systemd's `Condition…=` name.
-    pub const ALL: [(PathTest, &'static str, &'static str); 5] = [
-        (PathTest::Exists, "path_exists", "ConditionPathExists"),
-        (PathTest::IsDirectory, "path_is_directory", "ConditionPathIsDirectory"),
-        (PathTest::FileNotEmpty, "file_not_empty", "ConditionFileNotEmpty"),
-        (PathTest::FileIsExecutable, "file_is_executable", "ConditionFileIsExecutable"),
-        (PathTest::DirectoryNotEmpty, "directory_not_empty", "ConditionDirectoryNotEmpty"),
-    ];
-
-    pub fn key(self) -> &'static str {
-        Self::ALL.iter().find(|(t, _, _)| *t == self).map_or("", |e| e.1)
-    }
-
-    pub fn systemd(self) -> &'static str {
-        Self::ALL.iter().find(|(t, _, _)| *t == self).map_or("", |e| e.2)
-    }
-
-    /// What holds, in words, for messages.
-    pub fn describe(self) -> &'static str {
-        match self {
-            PathTest::Exists => "exists",
-            PathTest::IsDirectory => "is a directory",
-            PathTest::FileNotEmpty => "is a file that is not empty",
-            PathTest::FileIsExecutable => "is an executable file",
-            PathTest::DirectoryNotEmpty => "is a directory that is not empty",
-        }
-    }
-}
-
-/// One start condition on a path; `negate` is systemd's leading `!`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Condition {
-    pub test: PathTest,
-    pub negate: bool,
-    pub path: String,
-}
-
-/// `[conditions]`: when one does not hold, a start is skipped (not failed),
-/// as systemd's `Condition…=` does.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Conditions {
-    pub paths: Vec<Condition>,
-    /// A setting (a `[vars]` name) whose value must say yes (`yes`, `true`,
-    /// `1`, `on`, in any case) for the service to start: the `ENABLED=`
-    /// switch of Debian's `/etc/default` files.
-    pub setting: Option<String>,
-}
-
-impl Conditions {
-    pub fn is_empty(&self) -> bool {
-        self.paths.is_empty() && self.setting.is_none()
-    }
-}
-
-/// The values a setting switch takes as yes (compared without case).
-pub const YES: [&str; 4] = ["yes", "true", "1", "on"];
 
 /// A systemd target the service is started by at boot (`multi-user.target`).
 pub fn is_target(text: &str) -> bool {

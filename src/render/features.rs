@@ -5,7 +5,7 @@
 //! a note that says how.
 
 use super::{Support, Target};
-use crate::recipe::{Dep, Recipe, RestartPolicy, RunKind, StopMode};
+use crate::recipe::{Dep, Probe, Recipe, RestartPolicy, RunKind, StopMode};
 
 /// A recipe field (or a value of one) that not every init system has.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,6 +19,11 @@ pub enum Feature {
     Aliases,
     WantedBy,
     PathConditions,
+    AnyConditions,
+    Virtualization,
+    Capability,
+    KernelCommandLine,
+    AcPower,
     SettingSwitch,
     Oneshot,
     RemainAfterExit,
@@ -47,7 +52,7 @@ pub enum Feature {
 }
 
 impl Feature {
-    pub const ALL: [Feature; 34] = [
+    pub const ALL: [Feature; 39] = [
         Feature::Ordering,
         Feature::Requirements,
         Feature::StopPropagation,
@@ -57,6 +62,11 @@ impl Feature {
         Feature::Aliases,
         Feature::WantedBy,
         Feature::PathConditions,
+        Feature::AnyConditions,
+        Feature::Virtualization,
+        Feature::Capability,
+        Feature::KernelCommandLine,
+        Feature::AcPower,
         Feature::SettingSwitch,
         Feature::Oneshot,
         Feature::RemainAfterExit,
@@ -96,6 +106,11 @@ impl Feature {
             Feature::Aliases => "aliases",
             Feature::WantedBy => "wanted_by (another target)",
             Feature::PathConditions => "conditions.path_exists and the like",
+            Feature::AnyConditions => "[conditions.any] (one of them suffices)",
+            Feature::Virtualization => "conditions.virtualization",
+            Feature::Capability => "conditions.capability",
+            Feature::KernelCommandLine => "conditions.kernel_command_line",
+            Feature::AcPower => "conditions.ac_power",
             Feature::SettingSwitch => "conditions.setting",
             Feature::Oneshot => "run.type = \"oneshot\"",
             Feature::RemainAfterExit => "run.remain",
@@ -180,7 +195,13 @@ pub fn used(recipe: &Recipe) -> Vec<Feature> {
     add(!d.mounts.is_empty(), Feature::Mounts);
     add(!recipe.aliases.is_empty(), Feature::Aliases);
     add(recipe.wanted_by != ["multi-user.target"], Feature::WantedBy);
-    add(!recipe.conditions.paths.is_empty(), Feature::PathConditions);
+    let probes: Vec<&Probe> = recipe.conditions.iter().map(|c| &c.probe).collect();
+    add(probes.iter().any(|p| matches!(p, Probe::Path(..))), Feature::PathConditions);
+    add(!recipe.conditions.any.is_empty(), Feature::AnyConditions);
+    add(probes.iter().any(|p| matches!(p, Probe::Virtualization(_))), Feature::Virtualization);
+    add(probes.iter().any(|p| matches!(p, Probe::Capability(_))), Feature::Capability);
+    add(probes.iter().any(|p| matches!(p, Probe::KernelCommandLine(_))), Feature::KernelCommandLine);
+    add(probes.iter().any(|p| matches!(p, Probe::AcPower)), Feature::AcPower);
     add(recipe.conditions.setting.is_some(), Feature::SettingSwitch);
     match &recipe.run.kind {
         RunKind::Oneshot { remain } => {
@@ -274,9 +295,13 @@ pub fn supervised(feature: Feature) -> Support {
         Feature::Mounts => Support::Approx("started once the boot has mounted what it mounts"),
         Feature::Aliases => Support::No("a service directory has one name"),
         Feature::WantedBy => Support::Approx("started with every other service"),
-        Feature::PathConditions | Feature::SettingSwitch => {
-            Support::No("a skipped start would be retried by the supervisor forever")
-        }
+        Feature::PathConditions
+        | Feature::AnyConditions
+        | Feature::Virtualization
+        | Feature::Capability
+        | Feature::KernelCommandLine
+        | Feature::AcPower
+        | Feature::SettingSwitch => Support::No("a skipped start would be retried by the supervisor forever"),
         Feature::Oneshot | Feature::RemainAfterExit | Feature::Schedule => {
             Support::No("a supervisor keeps a process running; a task runs under systemd or SysV")
         }
@@ -316,6 +341,15 @@ pub fn scripted(feature: Feature, deps: Support, propagation: Support, aliases: 
         Feature::Aliases => aliases,
         Feature::WantedBy => Support::Approx("started in the default runlevels, like every service"),
         Feature::PathConditions | Feature::SettingSwitch => Support::Initkit("start is skipped, exit 0"),
+        Feature::AnyConditions => Support::Initkit("`if { …; } || { …; }`: skipped unless one holds"),
+        Feature::Virtualization => Support::Approx(
+            "systemd-detect-virt where installed; else a guess from the files containers and hypervisors leave, as docs/recipes.md lists",
+        ),
+        Feature::Capability => Support::Initkit("the bit in CapBnd of /proc/self/status"),
+        Feature::KernelCommandLine => {
+            Support::Initkit("the words of /proc/cmdline, or of PID 1's command line in a container")
+        }
+        Feature::AcPower => Support::Initkit("/sys/class/power_supply: a mains supply online, or none"),
         Feature::Oneshot => Support::Initkit("start runs the task to its end"),
         Feature::RemainAfterExit => Support::Initkit("status 0 until stop"),
         Feature::Forking => Support::Initkit("its pidfile read once, the PID checked against the launch"),

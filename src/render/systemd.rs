@@ -41,6 +41,11 @@ impl Backend for Systemd {
             Feature::Aliases => Support::Native("Alias="),
             Feature::WantedBy => Support::Native("WantedBy="),
             Feature::PathConditions => Support::Native("Condition…="),
+            Feature::AnyConditions => Support::Native("triggering `|` Condition…="),
+            Feature::Virtualization => Support::Native("ConditionVirtualization="),
+            Feature::Capability => Support::Native("ConditionCapability="),
+            Feature::KernelCommandLine => Support::Native("ConditionKernelCommandLine="),
+            Feature::AcPower => Support::Native("ConditionACPower="),
             Feature::SettingSwitch => Support::Native("ExecCondition="),
             Feature::Oneshot => Support::Native("Type=oneshot"),
             Feature::RemainAfterExit => Support::Native("RemainAfterExit=yes"),
@@ -228,8 +233,10 @@ fn unit_section(recipe: &Recipe, s: &mut String) {
         let paths: Vec<String> = d.mounts.iter().map(|m| m.replace('%', "%%")).collect();
         let _ = writeln!(s, "RequiresMountsFor={}", paths.join(" "));
     }
-    for c in &recipe.conditions.paths {
-        let _ = writeln!(s, "{}={}{}", c.test.systemd(), if c.negate { "!" } else { "" }, c.path.replace('%', "%%"));
+    // `|`: of the triggering conditions, one holding is enough (systemd has one such group).
+    let conditions = &recipe.conditions;
+    for (trigger, c) in conditions.all.iter().map(|c| ("", c)).chain(conditions.any.iter().map(|c| ("|", c))) {
+        let _ = writeln!(s, "{}={trigger}{}", c.probe.key().systemd(), systemd_escape::text(&c.value()));
     }
     if let (Some(burst), Some(interval)) = (recipe.restart.burst, recipe.restart.interval_ms) {
         let _ = writeln!(s, "StartLimitBurst={burst}\nStartLimitIntervalSec={}", seconds(interval));

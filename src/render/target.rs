@@ -144,6 +144,8 @@ impl Support {
             Support::Approx(h) => ("approx", h),
             Support::No(h) => ("no", h),
         };
+        // A Markdown table cell: a `|` of the text (systemd's triggering prefix) is escaped.
+        let how = how.replace('|', "\\|");
         if how.is_empty() { word.to_owned() } else { format!("{word} ({how})") }
     }
 }

@@ -543,7 +543,7 @@ fn exec(x: &mut Reader<'_>) {
     }
 }
 
-/// `ik_conditions`: the settings switch; path tests are reported.
+/// `ik_conditions`: the settings switch; the other conditions are reported.
 fn conditions(x: &mut Reader<'_>) {
     let file = x.file.clone();
     for st in x.body("ik_conditions") {
@@ -558,7 +558,7 @@ fn conditions(x: &mut Reader<'_>) {
                 &file,
                 st.line,
                 "condition",
-                "a path condition of initkit's script: not read back; add it to [conditions]",
+                "a condition of initkit's script: not read back; add it to [conditions]",
             );
         }
     }

@@ -4,6 +4,7 @@ use std::path::Path;
 
 use toml_edit::{Document, Item};
 
+mod conditions;
 mod relations;
 mod run;
 mod scope;
@@ -116,7 +117,7 @@ fn read_recipe(r: &mut Reader<'_>, root: Tbl<'_>) -> Option<Recipe> {
     scope.vars = vars.iter().map(|v| v.name.clone()).collect();
     let conditions = r
         .table(root, "conditions", "conditions")
-        .map(|t| relations::read_conditions(r, t, &scope.vars))
+        .map(|t| conditions::read_conditions(r, t, &scope.vars))
         .unwrap_or_default();
 
     let systemd_table = r.table(root, "systemd", "systemd");

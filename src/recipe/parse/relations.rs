@@ -1,11 +1,11 @@
-//! `needs`, `aliases`, `wanted_by`, `[depends]` and `[conditions]`: how the
-//! service stands to the machine and to other services.
+//! `needs`, `aliases`, `wanted_by` and `[depends]`: how the service stands
+//! to the machine's facilities and to other services.
 
 use super::super::{
     model::Facility,
     name::is_recipe_name,
     read::{Reader, Tbl, join},
-    relations::{Condition, Conditions, Dep, Depends, PathTest, RELATIONS, is_target},
+    relations::{Dep, Depends, RELATIONS, is_target},
     text::Kind,
 };
 
@@ -95,41 +95,4 @@ pub fn read_depends(r: &mut Reader<'_>, t: Tbl<'_>, name: Option<&str>) -> Depen
         }
     }
     depends
-}
-
-pub fn read_conditions(r: &mut Reader<'_>, t: Tbl<'_>, vars: &[String]) -> Conditions {
-    let mut keys: Vec<&str> = PathTest::ALL.iter().map(|(_, k, _)| *k).collect();
-    keys.push("setting");
-    r.deny_unknown(t, &keys);
-    let mut conditions = Conditions::default();
-    for (test, key, _) in PathTest::ALL {
-        for (i, (text, span)) in r.strings(t, key, Kind::Path).unwrap_or_default().into_iter().enumerate() {
-            let (negate, path) = match text.strip_prefix('!') {
-                Some(p) => (true, p.to_owned()),
-                None => (false, text.clone()),
-            };
-            if path.starts_with('/') {
-                conditions.paths.push(Condition { test, negate, path });
-            } else {
-                r.error(
-                    &format!("{}[{i}]", join(t.path, key)),
-                    span,
-                    "must be an absolute path, with `!` before it for \"does not\"",
-                );
-            }
-        }
-    }
-    if let Some((setting, span)) = r.string(t, "setting", false, Kind::Line) {
-        if vars.contains(&setting) {
-            conditions.setting = Some(setting);
-        } else {
-            r.error_help(
-                "conditions.setting",
-                span,
-                format!("`{setting}` is not a variable of this recipe"),
-                "declare it under [vars] with its default, for example ENABLED = \"yes\"",
-            );
-        }
-    }
-    conditions
 }

@@ -1,12 +1,13 @@
 //! The shell functions written for one recipe: its settings and their
 //! defaults, its directories, the exec chain, its environment, the config
-//! test, the pre-stop steps, readiness and reload; and the constants the
-//! library reads. Every value goes through `sh::word` or `sh::quote`.
+//! test, the pre-stop steps, readiness and reload (the start conditions are
+//! in [`super::conditions`]); and the constants the library reads. Every
+//! value goes through `sh::word` or `sh::quote`.
 
 use std::fmt::Write as _;
 
 use crate::{
-    recipe::{Hook, HookAction, PathTest, ReadyCheck, Recipe, Reload, RunKind, Template, Test},
+    recipe::{Hook, HookAction, ReadyCheck, Recipe, Reload, RunKind, Template, Test},
     render::{Flavor, Options, facts, seconds, sh},
 };
 
@@ -254,7 +255,7 @@ pub fn functions(recipe: &Recipe, options: &Options, exec: Exec, instance: Optio
     s.push_str("}\n\n");
     take("ik_do_reload", &mut s);
 
-    s.push_str(&conditions(recipe));
+    s.push_str(&super::conditions::function(recipe, &sh_var));
     take("ik_conditions", &mut s);
     for (name, phase, hooks) in [
         ("ik_before_start", "before start", &recipe.start.before),
@@ -298,41 +299,6 @@ pub fn functions(recipe: &Recipe, options: &Options, exec: Exec, instance: Optio
     s.push_str(&instance_load(instance));
     take("ik_instance_load", &mut s);
     out
-}
-
-/// `ik_conditions`: 0 when every start condition holds; otherwise 1, with
-/// the one that does not in `$ik_unmet`.
-fn conditions(recipe: &Recipe) -> String {
-    let mut s = String::from("ik_conditions() {\n    ik_unmet=''\n");
-    for c in &recipe.conditions.paths {
-        let p = sh::quote(&c.path);
-        let test = match c.test {
-            PathTest::Exists => format!("[ -e {p} ]"),
-            PathTest::IsDirectory => format!("[ -d {p} ]"),
-            PathTest::FileNotEmpty => format!("[ -f {p} ] && [ -s {p} ]"),
-            PathTest::FileIsExecutable => format!("[ -f {p} ] && [ -x {p} ]"),
-            PathTest::DirectoryNotEmpty => format!("[ -n \"$(ls -A -- {p} 2>/dev/null)\" ]"),
-        };
-        let (bang, not) = if c.negate { ("! ", "not ") } else { ("", "") };
-        let unmet = sh::quote(&format!(
-            "{} {}{}",
-            c.path,
-            if c.negate { "" } else { "is not: " },
-            if c.negate { format!("must {not}be: {}", c.test.describe()) } else { c.test.describe().to_owned() }
-        ));
-        let _ = writeln!(s, "    if {bang}{{ {test}; }}; then :; else ik_unmet={unmet}; return 1; fi");
-    }
-    if let Some(var) = &recipe.conditions.setting {
-        let _ = writeln!(
-            s,
-            "    case ${{{v}}} in\n        {pat}) ;;\n        *) ik_unmet={msg}; return 1 ;;\n    esac",
-            v = sh_var(var),
-            pat = facts::yes_pattern(),
-            msg = sh::quote(&format!("{var} is not one of {} in the settings", crate::recipe::YES.join(", ")))
-        );
-    }
-    s.push_str("    return 0\n}\n\n");
-    s
 }
 
 /// A function that runs the start or stop steps of one phase, in order.

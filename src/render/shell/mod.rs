@@ -8,6 +8,7 @@
 //! check script is a dozen lines, not the whole library, and shellcheck runs
 //! with no file-wide suppression.
 
+mod conditions;
 pub mod generated;
 
 use std::collections::BTreeSet;
@@ -15,7 +16,7 @@ use std::collections::BTreeSet;
 use super::sh;
 
 /// The library every script draws from, in the order functions are emitted.
-const LIBRARY: [&str; 2] = [include_str!("lib.sh"), include_str!("actions.sh")];
+const LIBRARY: [&str; 3] = [include_str!("lib.sh"), include_str!("conditions.sh"), include_str!("actions.sh")];
 
 /// The mains, one per kind of script.
 pub const SYSV_MAIN: &str = include_str!("sysv.sh");

@@ -1,0 +1,76 @@
+//! `[conditions]` and `[conditions.any]`: the tests a start needs, each
+//! value checked here (an absolute path, a capability Linux has, a
+//! virtualization systemd detects, one kernel command-line word).
+
+use super::super::{
+    condition::{Condition, Conditions, Key},
+    read::{Reader, Tbl, join},
+    text::Kind,
+};
+
+pub fn read_conditions(r: &mut Reader<'_>, t: Tbl<'_>, vars: &[String]) -> Conditions {
+    let mut keys: Vec<&str> = Key::ALL.iter().map(|k| k.key()).collect();
+    keys.extend(["any", "setting"]);
+    r.deny_unknown(t, &keys);
+    let all = read_group(r, t);
+    let any = r.table(t, "any", "conditions.any").map(|a| read_any(r, t, a)).unwrap_or_default();
+    let mut setting = None;
+    if let Some((name, span)) = r.string(t, "setting", false, Kind::Line) {
+        if vars.contains(&name) {
+            setting = Some(name);
+        } else {
+            r.error_help(
+                "conditions.setting",
+                span,
+                format!("`{name}` is not a variable of this recipe"),
+                "declare it under [vars] with its default, for example ENABLED = \"yes\"",
+            );
+        }
+    }
+    Conditions { all, any, setting }
+}
+
+/// `[conditions.any]`: systemd has one group of triggering conditions, so a
+/// recipe has one; it says something only with two or more in it.
+fn read_any(r: &mut Reader<'_>, parent: Tbl<'_>, t: Tbl<'_>) -> Vec<Condition> {
+    let keys: Vec<&str> = Key::ALL.iter().map(|k| k.key()).collect();
+    r.deny_unknown(t, &keys);
+    let before = r.diagnostics.len();
+    let group = read_group(r, t);
+    let span = parent.inner.get_key_value("any").and_then(|(k, _)| k.span());
+    if group.len() < 2 && r.diagnostics.len() == before {
+        let (message, help) = if group.is_empty() {
+            ("`any` holds no condition", "list the alternatives, any one of which lets the service start")
+        } else {
+            (
+                "`any` holds one condition, which must then hold like any other",
+                "move it to [conditions], or add the alternatives",
+            )
+        };
+        r.error_help("conditions.any", span, message, help);
+    }
+    group
+}
+
+/// The conditions of one table, in [`Key::ALL`] order.
+fn read_group(r: &mut Reader<'_>, t: Tbl<'_>) -> Vec<Condition> {
+    let mut out = Vec::new();
+    for key in Key::ALL {
+        let name = key.key();
+        let kind = match key {
+            Key::AcPower => {
+                out.extend(r.bool(t, name).map(Condition::ac_power));
+                continue;
+            }
+            Key::Path(_) => Kind::Path,
+            Key::Virtualization | Key::Capability | Key::KernelCommandLine => Kind::Line,
+        };
+        for (i, (text, span)) in r.strings(t, name, kind).unwrap_or_default().into_iter().enumerate() {
+            match key.parse(&text) {
+                Ok(condition) => out.push(condition),
+                Err(e) => r.error(&format!("{}[{i}]", join(t.path, name)), span, e),
+            }
+        }
+    }
+    out
+}
