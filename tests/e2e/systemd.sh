@@ -251,6 +251,8 @@ case $old in ''|0|*[!0-9]*) fail "pyapp has a main pid" "got '$old'" ;; *) in_ct
 check "systemd restarts pyapp after kill -9" wait_until 15 bash -c "p=\$(nsenter -t $L -a systemctl show -p MainPID --value pyapp); [ -n \"\$p\" ] && [ \"\$p\" != 0 ] && [ \"\$p\" != $old ]"
 check "pyapp answers again" wait_until 10 bash -c "nsenter -t $L -a curl -s --max-time 2 http://127.0.0.1:18510/ | grep -q 'hello from the env file'"
 check "the journal has the app's own lines" bash -c "nsenter -t $L -a journalctl -u pyapp --no-pager -o cat | grep -q 'pyapp listening on 18510'"
+expect_rc "initkit logs pyapp -n 50 (the journal)" 0 in_ct initkit logs pyapp -n 50
+check "logs shows the app's own lines" grep -q "pyapp listening on 18510" <<<"$OUT"
 expect_rc "initkit uninstall pyapp (no --purge)" 0 in_ct initkit uninstall pyapp
 check "uninstall keeps the user it made and says so" grep -q "kept the system user pyapp initkit made (--purge removes it)" <<<"$OUT"
 check "the user pyapp still exists" in_ct getent passwd pyapp
@@ -397,6 +399,7 @@ if getent passwd ikpyapp >/dev/null; then fail "the host has no user ikpyapp" "r
     expect_rc "initkit install --target sysv --create-user --start" 0 "$INITKIT" install "$APPDIR/ikpyapp.toml" --target sysv --create-user --start
     check "ikpyapp answers with its greeting, from its directory" wait_until 10 bash -c "[ \"\$(curl -s --max-time 2 http://127.0.0.1:18511/)\" = 'hello on the host from $APPDIR' ]"
     check "it runs as ikpyapp" wait_until 5 bash -c '[ "$(ps -o user= -C python3 | grep -c ikpyapp)" -ge 1 ]'
+    check "logs shows the app's own lines (the script's console log)" wait_until 5 bash -c "'$INITKIT' logs ikpyapp -n 20 | grep -q 'pyapp listening on 18511'"
     expect_rc "uninstall ikpyapp --purge" 0 "$INITKIT" uninstall ikpyapp --purge
     check "it is stopped" wait_until 5 bash -c '! curl -s --max-time 1 http://127.0.0.1:18511/'
     check "uninstall --purge removed the user initkit made" bash -c '! getent passwd ikpyapp'
