@@ -492,6 +492,12 @@ fn timer(recipe: &Recipe, options: &Options) -> Option<Artifact> {
     }
     if let Some(every) = schedule.every_ms {
         let _ = writeln!(s, "OnBootSec={0}\nOnUnitActiveSec={0}", seconds_unit(every));
+        // systemd fires a timer within a minute of its time unless told
+        // otherwise: a short interval gets a tenth of itself.
+        let accuracy = (every / 10).max(1);
+        if accuracy < 60_000 {
+            let _ = writeln!(s, "AccuracySec={}", seconds_unit(accuracy));
+        }
     }
     if schedule.persistent {
         s.push_str("Persistent=yes\n");
