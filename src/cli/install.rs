@@ -147,6 +147,10 @@ fn recipe_and_instances(specs: &[String]) -> Result<(Recipe, String, Vec<String>
     let (recipe, first, text) = resolve::recipe_with_text(&specs[0])?;
     let mut instances: Vec<String> = first.into_iter().collect();
     for spec in &specs[1..] {
+        if let Some(instance) = resolve::same_recipe_instance(&specs[0], spec) {
+            instances.extend(instance?);
+            continue;
+        }
         let (other, instance, _) = resolve::recipe_with_text(spec)?;
         if other.name != recipe.name {
             return Err(CliError::msg(format!(

@@ -47,6 +47,28 @@ pub fn recipe_with_text(spec: &str) -> Result<(Recipe, Option<String>, String), 
     Ok((entry.parse()?, instance, entry.text.clone()))
 }
 
+/// The instance `spec` names when it names the recipe `first` did (`NAME@B`
+/// after `NAME@A`, `./app.toml@B` after `./app.toml@A`), so the recipe is
+/// not read and parsed again for each instance; `None` when `spec` is to be
+/// resolved on its own. A bad instance name is the error resolving would give.
+pub fn same_recipe_instance(first: &str, spec: &str) -> Option<Result<Option<String>, CliError>> {
+    match (file_spec(first), file_spec(spec)) {
+        (None, None) => {
+            let ServiceSpec { name, instance } = match ServiceSpec::parse(spec) {
+                Ok(s) => s,
+                Err(e) => return Some(Err(CliError::msg(e.to_string()))),
+            };
+            let ServiceSpec { name: first_name, .. } = ServiceSpec::parse(first).ok()?;
+            (name == first_name).then_some(Ok(instance))
+        }
+        (Some((path, _)), Some((other, instance))) if path == other => Some(match instance {
+            Some(i) => check_instance_name(i).map(|()| Some(i.to_owned())).map_err(|e| CliError::msg(e.to_string())),
+            None => Ok(None),
+        }),
+        _ => None,
+    }
+}
+
 /// A spec that names a file (a `/` before any `@`, or a `.toml` extension;
 /// a catalogue name has neither), and the instance after its last `@`:
 /// `./app.toml@a`. A path that exists is taken whole, so a template unit
@@ -80,4 +102,27 @@ pub fn no_such_recipe(name: &str, catalogue: &Catalogue) -> CliError {
         suggest::hint(name, catalogue.names()),
         catalogue.names().join(", ")
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::same_recipe_instance;
+
+    fn same(first: &str, spec: &str) -> Option<Result<Option<String>, String>> {
+        same_recipe_instance(first, spec).map(|r| r.map_err(|e| e.to_string()))
+    }
+
+    #[test]
+    fn an_instance_of_the_same_recipe_is_not_resolved_again() {
+        assert_eq!(same("redis@a", "redis@b"), Some(Ok(Some("b".to_owned()))));
+        assert_eq!(same("redis", "redis@b"), Some(Ok(Some("b".to_owned()))));
+        assert_eq!(same("/no/such/app.toml@a", "/no/such/app.toml@b"), Some(Ok(Some("b".to_owned()))));
+        // Another recipe, or a file against a name, is resolved on its own (and refused there).
+        assert_eq!(same("redis@a", "memcached@b"), None);
+        assert_eq!(same("/no/such/app.toml@a", "redis@b"), None);
+        assert_eq!(same("/no/such/app.toml@a", "/no/such/other.toml@b"), None);
+        // A bad instance is the error resolving gives.
+        assert!(same("redis@a", "redis@a/b").is_some_and(|r| r.is_err()));
+        assert!(same("/no/such/app.toml@a", "/no/such/app.toml@-x").is_some_and(|r| r.is_err()));
+    }
 }
