@@ -5,6 +5,7 @@
 //! and time), idempotently.
 
 use std::{
+    collections::HashSet,
     fs,
     path::{Path, PathBuf},
 };
@@ -14,6 +15,7 @@ use super::{
     error::{HostError, Result},
     fsops::{self, Attrs, Existing},
     manifest::{self, Backup, FileRecord, LinkRecord, Manifest, Pending, Saved, hash, host_path, under},
+    sets::SetsByInstance,
     settings,
 };
 use crate::{
@@ -110,11 +112,6 @@ impl Setting {
         };
         Some(Setting { instance, key: key.to_owned(), value: value.to_owned() })
     }
-
-    /// Whether it applies to `instance`'s settings file.
-    fn applies_to(&self, instance: Option<&str>) -> bool {
-        self.instance.is_none() || self.instance.as_deref() == instance
-    }
 }
 
 /// Checks `--set` values against the recipe and the instances installed:
@@ -122,9 +119,10 @@ impl Setting {
 pub fn check_sets(recipe: &Recipe, target: Target, instances: &[String], sets: &[Setting]) -> Vec<String> {
     let mut problems = Vec::new();
     let known: Vec<&str> = recipe.vars.iter().map(|v| v.name.as_str()).collect();
+    let installing: HashSet<&str> = instances.iter().map(String::as_str).collect();
     for Setting { instance, key, value } in sets {
         if let Some(i) = instance
-            && !instances.contains(i)
+            && !installing.contains(i.as_str())
         {
             let why = if instances.is_empty() {
                 format!("recipe `{}` has no instances", recipe.name)
@@ -222,13 +220,14 @@ pub fn plan(req: &Request<'_>, previous: Option<Manifest>, salvaged: &[(String, 
     } else {
         req.instances.iter().cloned().map(Some).collect()
     };
+    let by_instance = SetsByInstance::new(&req.sets);
     for instance in &settings_targets {
         let path = settings::files(req.recipe, req.target, req.flavor, instance.as_deref()).pop().unwrap_or_default();
         let existing = match fsops::existing(&under(&req.root, &path))? {
             Existing::File(b) => Some(String::from_utf8_lossy(&b).into_owned()),
             _ => None,
         };
-        let sets: Vec<&Setting> = req.sets.iter().filter(|s| s.applies_to(instance.as_deref())).collect();
+        let sets = by_instance.get(instance.as_deref());
         let new = match (&existing, instance) {
             (Some(text), _) if sets.is_empty() => text.clone(),
             (Some(text), _) => merge_settings(text, &sets),

@@ -12,6 +12,7 @@ use std::{
 use super::{
     install::Request,
     manifest::under,
+    sets::SetsByInstance,
     settings::{argv, values},
 };
 use crate::recipe::ReadyCheck;
@@ -89,9 +90,10 @@ pub fn missing(req: &Request<'_>, installed: &[String], free_ports: bool) -> Vec
     }
     let instances: Vec<Option<String>> =
         if req.instances.is_empty() { vec![None] } else { req.instances.iter().cloned().map(Some).collect() };
+    let by_instance = SetsByInstance::new(&req.sets);
     for instance in &instances {
         let mut vals = values(req.recipe, root, req.target, req.flavor, instance.as_deref());
-        for s in req.sets.iter().filter(|s| s.instance.is_none() || s.instance == *instance) {
+        for s in by_instance.get(instance.as_deref()) {
             vals.insert(s.key.clone(), s.value.clone());
         }
         let program = run.executable.clone().or_else(|| argv(&run.command, &vals).into_iter().next());
