@@ -5,7 +5,7 @@
 //! and time), idempotently.
 
 use std::{
-    collections::HashSet,
+    collections::{HashMap, HashSet},
     fs,
     path::{Path, PathBuf},
 };
@@ -241,11 +241,12 @@ pub fn plan(req: &Request<'_>, previous: Option<Manifest>, salvaged: &[(String, 
         wanted.push((path, SETTINGS_MODE, new, instance.clone()));
     }
 
+    let records = by_path(previous.iter().flat_map(|m| &m.files), |f| &f.path);
     let mut files = Vec::new();
     for (path, mode, new, instance) in wanted {
         let abs = under(&req.root, &path);
         let current = fsops::existing(&abs)?;
-        let recorded = previous.as_ref().and_then(|m| m.files.iter().find(|f| f.path == path));
+        let recorded = records.get(path.as_str()).copied();
         let salvaged_hash = salvaged.iter().find(|(p, _)| *p == path).map(|(_, h)| h.clone());
         let is_settings = settings::files(req.recipe, req.target, req.flavor, instance.as_deref()).contains(&path);
         let mut foreign = None;
@@ -315,11 +316,12 @@ pub fn plan(req: &Request<'_>, previous: Option<Manifest>, salvaged: &[(String, 
             wanted_links.extend(drv.enable_links(req.recipe, req.flavor, instance));
         }
     }
+    let recorded_links = by_path(previous.iter().flat_map(|m| &m.links), |l| &l.path);
     let mut links = Vec::new();
     for link in wanted_links {
         let abs = under(&req.root, &link.path);
         let current = fsops::existing(&abs)?;
-        let recorded = previous.as_ref().is_some_and(|m| m.links.iter().any(|l| l.path == link.path));
+        let recorded = recorded_links.contains_key(link.path.as_str());
         let (exists, foreign) = match &current {
             Existing::Link(t) if t == Path::new(&link.target) => (true, None),
             Existing::Nothing => (false, None),
@@ -445,8 +447,10 @@ pub fn apply(req: &Request<'_>, plan: &Plan, state_dirs: &[PathBuf]) -> Result<M
 
     // The intent: every record this change will make, before the first write.
     let mut pending = Pending::default();
+    let records = by_path(&m.files, |r| &r.path);
+    let link_records = by_path(&m.links, |r| &r.path);
     for f in plan.files.iter().filter(|f| f.change != Change::Unchanged || f.adopt) {
-        let previous_backup = m.files.iter().find(|r| r.path == f.path).and_then(|r| r.backup.clone());
+        let previous_backup = records.get(f.path.as_str()).and_then(|r| r.backup.clone());
         let backup = previous_backup.or_else(|| f.foreign.as_ref().map(|x| planned_backup(x, &f.path)));
         pending.files.push(FileRecord {
             path: f.path.clone(),
@@ -459,10 +463,8 @@ pub fn apply(req: &Request<'_>, plan: &Plan, state_dirs: &[PathBuf]) -> Result<M
     }
     for l in plan.links.iter().filter(|l| !l.exists) {
         let mut link = l.link.clone();
-        link.backup = m
-            .links
-            .iter()
-            .find(|r| r.path == link.path)
+        link.backup = link_records
+            .get(link.path.as_str())
             .and_then(|r| r.backup.clone())
             .or_else(|| l.foreign.as_ref().map(|x| planned_backup(x, &link.path)));
         pending.dirs.extend(missing_dirs(root, &link.path));
@@ -476,17 +478,16 @@ pub fn apply(req: &Request<'_>, plan: &Plan, state_dirs: &[PathBuf]) -> Result<M
         Ok(()) => {
             // The result: the records, and nothing pending.
             m.pending = None;
-            for rec in pending.files {
-                m.files.retain(|r| r.path != rec.path);
-                m.files.push(rec);
-            }
+            replace_records(&mut m.files, pending.files);
+            let mut linked: HashSet<String> = m.links.iter().map(|l| l.path.clone()).collect();
             for link in pending.links {
-                if !m.links.iter().any(|l| l.path == link.path) {
+                if linked.insert(link.path.clone()) {
                     m.links.push(link);
                 }
             }
+            let mut known: HashSet<String> = m.instances.iter().cloned().collect();
             for i in &req.instances {
-                if !m.instances.contains(i) {
+                if known.insert(i.clone()) {
                     m.instances.push(i.clone());
                 }
             }
@@ -501,6 +502,29 @@ pub fn apply(req: &Request<'_>, plan: &Plan, state_dirs: &[PathBuf]) -> Result<M
             Err(e)
         }
     }
+}
+
+/// Records by path, the first of each: one lookup per planned file instead
+/// of a scan of the whole record (an install of many instances has many).
+fn by_path<'a, T: 'a>(
+    records: impl IntoIterator<Item = &'a T>,
+    path: impl Fn(&T) -> &String,
+) -> HashMap<&'a str, &'a T> {
+    let mut map = HashMap::new();
+    for r in records {
+        map.entry(path(r).as_str()).or_insert(r);
+    }
+    map
+}
+
+/// `files` with each of `new` in place of the record of its path: the
+/// others in their order, then the new ones (the last of a path wins), as
+/// removing and appending them one at a time would leave it.
+fn replace_records(files: &mut Vec<FileRecord>, new: Vec<FileRecord>) {
+    let last: HashMap<&str, usize> = new.iter().enumerate().map(|(at, r)| (r.path.as_str(), at)).collect();
+    files.retain(|r| !last.contains_key(r.path.as_str()));
+    let keep: Vec<bool> = new.iter().enumerate().map(|(at, r)| last[r.path.as_str()] == at).collect();
+    files.extend(new.into_iter().zip(keep).filter_map(|(r, k)| k.then_some(r)));
 }
 
 fn write_all(req: &Request<'_>, plan: &Plan, pending: &Pending, m: &mut Manifest) -> Result<()> {
@@ -526,4 +550,29 @@ fn write_all(req: &Request<'_>, plan: &Plan, pending: &Pending, m: &mut Manifest
         fsops::symlink_atomic(Path::new(&l.link.target), &abs, None)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{FileRecord, replace_records};
+
+    fn rec(path: &str, hash: &str) -> FileRecord {
+        FileRecord { path: path.to_owned(), hash: hash.to_owned(), backup: None, instance: None, mode: None }
+    }
+
+    #[test]
+    fn records_are_replaced_as_one_at_a_time_would() {
+        let old = vec![rec("/a", "1"), rec("/b", "1"), rec("/c", "1")];
+        let new = vec![rec("/b", "2"), rec("/d", "2"), rec("/b", "3")];
+        let mut one_at_a_time = old.clone();
+        for r in new.clone() {
+            one_at_a_time.retain(|f| f.path != r.path);
+            one_at_a_time.push(r);
+        }
+        let mut files = old;
+        replace_records(&mut files, new);
+        assert_eq!(files, one_at_a_time);
+        let order: Vec<(&str, &str)> = files.iter().map(|f| (f.path.as_str(), f.hash.as_str())).collect();
+        assert_eq!(order, [("/a", "1"), ("/c", "1"), ("/d", "2"), ("/b", "3")]);
+    }
 }
