@@ -91,6 +91,8 @@ pub fn missing(req: &Request<'_>, installed: &[String], free_ports: bool) -> Vec
     let instances: Vec<Option<String>> =
         if req.instances.is_empty() { vec![None] } else { req.instances.iter().cloned().map(Some).collect() };
     let by_instance = SetsByInstance::new(&req.sets);
+    // Read once, when a port is to be checked: one reading costs what the host's sockets cost.
+    let mut listeners = None;
     for instance in &instances {
         let mut vals = values(req.recipe, root, req.target, req.flavor, instance.as_deref());
         for s in by_instance.get(instance.as_deref()) {
@@ -110,8 +112,10 @@ pub fn missing(req: &Request<'_>, installed: &[String], free_ports: bool) -> Vec
         {
             let addr = t.substitute(&|v| vals.get(v).cloned());
             if let Some(port) = addr.rsplit(':').next().and_then(|p| p.parse::<u16>().ok())
-                && let Ok(holder) = listening(port)
+                && let Some(inodes) =
+                    listeners.get_or_insert_with(|| super::run::listeners(Path::new("/proc/net"))).get(&port)
             {
+                let holder = holder(inodes);
                 out.push(Missing::Port { instance: instance.clone(), port, holder });
             }
         }
@@ -142,16 +146,6 @@ fn executable_missing(root: &Path, program: &str) -> Option<Missing> {
     }
     let found = PATH.iter().any(|dir| runnable(&under(root, &format!("{dir}/{program}"))));
     (!found).then(|| Missing::Executable { name: program.to_owned(), at: PathBuf::new() })
-}
-
-/// Who listens on TCP `port` on the running host: `Err(())` when the port
-/// is free, `Ok(None)` when its holder cannot be named.
-fn listening(port: u16) -> Result<Option<String>, ()> {
-    let inodes = super::run::listening_sockets(Path::new("/proc/net"), port);
-    if inodes.is_empty() {
-        return Err(());
-    }
-    Ok(holder(&inodes))
 }
 
 /// The process holding one of the socket inodes, as `PID n (comm)`.

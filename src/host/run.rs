@@ -52,18 +52,28 @@ pub fn pidfile_pid(path: &str) -> Option<u32> {
 /// The sockets listening on TCP `port` (any address) in the network
 /// namespace whose `/proc/.../net` is `net`, as `socket:[INODE]` link texts.
 pub fn listening_sockets(net: &std::path::Path, port: u16) -> Vec<String> {
-    let needle = format!(":{port:04X}");
-    let mut sockets = Vec::new();
+    listeners(net).remove(&port).unwrap_or_default()
+}
+
+/// Every listening TCP socket in the namespace whose `/proc/.../net` is
+/// `net`, by port: the kernel writes the whole table at each read (on a busy
+/// host, a read costs tens of milliseconds), so ports to check are looked up
+/// in one reading, not one reading each.
+pub fn listeners(net: &std::path::Path) -> std::collections::HashMap<u16, Vec<String>> {
+    let mut by_port: std::collections::HashMap<u16, Vec<String>> = std::collections::HashMap::new();
     for table in ["tcp", "tcp6"] {
         let Ok(text) = fs::read_to_string(net.join(table)) else { continue };
         for line in text.lines().skip(1) {
-            let f: Vec<&str> = line.split_whitespace().collect();
-            if f.len() > 9 && f[3] == "0A" && f[1].ends_with(&needle) {
-                sockets.push(format!("socket:[{}]", f[9]));
+            // sl local_address rem_address st tx_queue:rx_queue tr:tm->when retrnsmt uid timeout inode
+            let mut f = line.split_whitespace();
+            let (Some(local), Some(state), Some(inode)) = (f.nth(1), f.nth(1), f.nth(5)) else { continue };
+            let port = local.rsplit_once(':').and_then(|(_, p)| u16::from_str_radix(p, 16).ok());
+            if let (Some(port), "0A") = (port, state) {
+                by_port.entry(port).or_default().push(format!("socket:[{inode}]"));
             }
         }
     }
-    sockets
+    by_port
 }
 
 /// How a supervised daemon last ended, as its wrapper recorded it.
@@ -76,4 +86,29 @@ pub fn recorded_exit(name: &str, instance: Option<&str>) -> Option<String> {
 pub fn number_after(text: &str, marker: &str) -> Option<u64> {
     let rest = &text[text.find(marker)? + marker.len()..];
     rest.trim_start().split(|c: char| !c.is_ascii_digit()).next()?.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{listeners, listening_sockets};
+
+    #[test]
+    fn listeners_are_read_by_port_from_both_tables() {
+        let net = tempfile::tempdir().unwrap();
+        let head = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n";
+        let tcp = format!(
+            "{head}   0: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000   0        0 111 1 0 100 0 0 10 0\n   1: 0100007F:1F90 0100007F:D2F0 01 00000000:00000000 00:00000000 00000000   0        0 222 1 0 100 0 0 10 0\n   2: 00000000:0050 00000000:0000 0A 00000000:00000000 00:00000000 00000000   0        0 333 1 0 100 0 0 10 0\n"
+        );
+        let tcp6 = format!(
+            "{head}   0: 00000000000000000000000000000000:1F90 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000   0        0 444 1 0 100 0 0 10 0\n"
+        );
+        std::fs::write(net.path().join("tcp"), tcp).unwrap();
+        std::fs::write(net.path().join("tcp6"), tcp6).unwrap();
+        let all = listeners(net.path());
+        assert_eq!(all[&8080], ["socket:[111]", "socket:[444]"]);
+        assert_eq!(all[&80], ["socket:[333]"]);
+        assert_eq!(all.len(), 2);
+        assert_eq!(listening_sockets(net.path(), 8080), ["socket:[111]", "socket:[444]"]);
+        assert!(listening_sockets(net.path(), 53).is_empty());
+    }
 }
