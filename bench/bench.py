@@ -1,22 +1,47 @@
 #!/usr/bin/env python3
 """initkit's benchmark: ratios side by side in one run, not asserted timings.
 
-1. render: wall time per invocation of `initkit render` for every catalogue
-   recipe x target (process start included);
-2. stop latency: time from the daemon's exit until `/etc/init.d/... stop`
-   returns, for initkit's script and Debian's;
-3. restart window: how long the port refuses connections during a restart,
-   for initkit's script, Debian's script, and the bare limit (signal, wait for
-   exit on /proc, exec).
+Run as root on Debian with redis, memcached and nginx installed, and no
+systemd running: bench/run.sh. Every daemon it starts listens on a port from
+BENCH_PORT_BASE (default 19700) to base+99, Debian's own included (each of
+Debian's scripts runs in a private mount namespace where its daemon's config
+file is a copy with that port); nothing on the host is changed.
 
-Run as root on Debian with the daemons installed: bench/run.sh.
+What it prints, in this order (times in ms; "Nx" a ratio within this run):
+
+1. `render, per invocation`: median and max wall time of `initkit render`
+   for 7 catalogue recipes x 2 targets (process start included).
+2. Per daemon (redis, memcached, nginx):
+   - `restart window`: the longest time the port refused connections during
+     a restart, median of BENCH_RUNS, for the bare limit (signal, wait for
+     exit on /proc, exec), initkit's SysV script and Debian's, each with its
+     ratio to the limit and `probe every A ms, max B ms`: the median and
+     largest interval between two connection probes inside the windows, the
+     resolution of that figure (non-blocking connects, each given 1 ms to
+     complete; BENCH_PROBE_MS, default 0.5, sets the pace);
+   - `stop`: from the daemon's exit until the script's `stop` returns.
+3. `scale` (bench/scale.py): one table, a row per command and size (N = 10,
+   100, 1000 instances; 10, 50, 200 installed services for list): wall time,
+   time per instance, growth (time per instance over that at the smallest N;
+   above 1 grows faster than N), CPU time (user + system, the command and
+   what it waited for) and peak RSS.
+4. `TCP readiness probes` (bench/sockets.py): a row per number of listening
+   sockets held (0, 20,000, 100,000): one probe for a free port and a held
+   one; probes a second and CPU share of the SysV script's wait and the
+   systemd unit's wait; `install --dry-run --start` of 1 and 10 instances.
+
+BENCH_RUNS=N (default 5) sets the runs of 1 and 2; see scale.py and
+sockets.py for theirs. On a shared machine the numbers are noisy; compare
+the ratios within one run.
 """
-import glob, os, shutil, signal, socket, statistics, subprocess, sys, tempfile, threading, time
+import errno, glob, os, re, select, shutil, signal, socket, struct, subprocess, sys, tempfile, threading, time
 
-INITKIT = sys.argv[1] if len(sys.argv) > 1 else "target/release/initkit"
-RUNS = int(os.environ.get("BENCH_RUNS", "5"))
-STARTED = []  # (kind, value) to stop at the end, whatever happens
+from common import INITKIT, PORT_BASE, RUNS, STARTED, median, ms, sh
+import scale, sockets
+
 RECIPES = ["haproxy", "mariadb", "memcached", "nginx", "php-fpm", "postgresql", "redis"]
+PROBE_PERIOD = float(os.environ.get("BENCH_PROBE_MS", "0.5")) / 1000
+PROBE_WAIT_MS = 1  # a connect that has not completed by then counts as refused
 
 
 def gone(pid):
@@ -29,13 +54,21 @@ def gone(pid):
 
 
 def port_open(port):
+    """A non-blocking connect, given PROBE_WAIT_MS to complete (loopback
+    answers at once; a full backlog hangs, and counts as refused). Closed
+    with a reset, so thousands of probes leave no TIME_WAIT behind."""
     s = socket.socket()
-    s.settimeout(0.005)  # loopback answers at once; a hang counts as refused, in 5 ms steps
+    s.setblocking(False)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     try:
-        s.connect(("127.0.0.1", port))
-        return True
-    except OSError:
-        return False
+        err = s.connect_ex(("127.0.0.1", port))
+        if err == errno.EINPROGRESS:
+            p = select.poll()
+            p.register(s, select.POLLOUT)
+            if not p.poll(PROBE_WAIT_MS):
+                return False
+            err = s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+        return err == 0
     finally:
         s.close()
 
@@ -48,17 +81,21 @@ def wait_for(cond, timeout=20.0):
         time.sleep(0.002)
 
 
-def sh(*cmd, check=True):
-    return subprocess.run(cmd, check=check, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-
 def restart_window(port, action):
-    """The longest stretch the port refused connections while `action` ran."""
+    """The longest stretch the port refused connections while `action` ran,
+    and the intervals between the probes inside that stretch."""
     samples, done = [], threading.Event()
 
     def monitor():
+        due = time.monotonic()
         while not done.is_set():
             samples.append((time.monotonic(), port_open(port)))
+            due += PROBE_PERIOD
+            pause = due - time.monotonic()
+            if pause > 0:
+                time.sleep(pause)
+            else:
+                due = time.monotonic()
 
     t = threading.Thread(target=monitor)
     t.start()
@@ -67,16 +104,18 @@ def restart_window(port, action):
     time.sleep(0.01)
     done.set()
     t.join()
-    worst, last_ok = 0.0, None
+    worst, last_ok, gaps = 0.0, None, []
     down_since = None
-    for at, ok in samples:
+    for k, (at, ok) in enumerate(samples):
         if ok:
-            if down_since is not None and last_ok is not None:
-                worst = max(worst, at - last_ok)
+            if down_since is not None and last_ok is not None and at - last_ok >= worst:
+                worst = at - last_ok
+                inside = [t for t, _ in samples if last_ok <= t <= at]
+                gaps = [b - a for a, b in zip(inside, inside[1:])]
             last_ok, down_since = at, None
         elif down_since is None:
             down_since = at
-    return worst
+    return worst, gaps
 
 
 def stop_latency(pid, cmd):
@@ -91,14 +130,6 @@ def stop_latency(pid, cmd):
     if exited is None:
         exited = returned
     return returned - exited
-
-
-def ms(x):
-    return f"{x * 1000:8.1f} ms"
-
-
-def median(xs):
-    return statistics.median(xs) if xs else float("nan")
 
 
 def bench_render():
@@ -130,12 +161,37 @@ class Ours:
     def pid(self):
         (pidfile,) = glob.glob(f"{self.root}/run/initkit/{self.name}/*.pid")
         with open(pidfile) as f:
-            return int(f.read())
+            return int(f.read().split()[0])
 
 
-def debian_pid(pidfile):
-    with open(pidfile) as f:
-        return int(f.read().split()[0])
+class Debian:
+    """Debian's init script for a daemon, run each time in a private mount
+    namespace where the daemon's config file is `config` (a copy on our port)."""
+
+    def __init__(self, script, original, config, pidfile, port):
+        self.script, self.original, self.config, self.pidfile, self.port = script, original, config, pidfile, port
+
+    def argv(self, action):
+        return ["unshare", "--mount", "--propagation", "private", "sh", "-c",
+                'mount --bind "$1" "$2" && exec "$3" "$4"', "bench", self.config, self.original, self.script, action]
+
+    def run(self, action, check=True):
+        return sh(*self.argv(action), check=check)
+
+    def pid(self):
+        with open(self.pidfile) as f:
+            return int(f.read().split()[0])
+
+
+def debian_config(conf, original, edit):
+    """A copy of a Debian config file, changed by `edit`, readable by the daemon's user."""
+    with open(original) as f:
+        text = edit(f.read())
+    path = os.path.join(conf, "debian-" + os.path.basename(original))
+    with open(path, "w") as f:
+        f.write(text)
+    os.chmod(path, 0o644)
+    return path
 
 
 def bare_restart(pid, argv, port, user=None):
@@ -150,12 +206,18 @@ def bare_restart(pid, argv, port, user=None):
     return p.pid
 
 
-def bench_daemon(label, ours, our_port, debian_script, debian_pidfile, debian_port, bare_argv, bare_user, bare_port):
+def windows(port, action):
+    """RUNS restart windows, and the intervals between probes inside them."""
+    runs = [restart_window(port, action) for _ in range(RUNS)]
+    return [w for w, _ in runs], [g for _, gaps in runs for g in gaps]
+
+
+def bench_daemon(label, ours, our_port, debian, bare_argv, bare_user, bare_port):
     rows = {}
     # initkit's script
     sh(ours.script, "start")
     wait_for(lambda: port_open(our_port))
-    rows["initkit"] = [restart_window(our_port, lambda: sh(ours.script, "restart")) for _ in range(RUNS)]
+    rows["initkit"] = windows(our_port, lambda: sh(ours.script, "restart"))
     stops_ours = []
     for _ in range(RUNS):
         pid = ours.pid()
@@ -163,36 +225,35 @@ def bench_daemon(label, ours, our_port, debian_script, debian_pidfile, debian_po
         sh(ours.script, "start")
     sh(ours.script, "stop")
     # Debian's script
-    STARTED.append(("debian", debian_script))
-    sh(debian_script, "start")
-    wait_for(lambda: port_open(debian_port))
-    rows["Debian"] = [restart_window(debian_port, lambda: sh(debian_script, "restart")) for _ in range(RUNS)]
+    STARTED.append(("debian", debian))
+    debian.run("start")
+    wait_for(lambda: port_open(debian.port))
+    rows["Debian"] = windows(debian.port, lambda: debian.run("restart"))
     stops_debian = []
     for _ in range(RUNS):
-        wait_for(lambda: os.path.exists(debian_pidfile))
-        pid = debian_pid(debian_pidfile)
-        stops_debian.append(stop_latency(pid, [debian_script, "stop"]))
-        sh(debian_script, "start")
-        wait_for(lambda: port_open(debian_port))
-    sh(debian_script, "stop", check=False)
+        wait_for(lambda: os.path.exists(debian.pidfile))
+        stops_debian.append(stop_latency(debian.pid(), debian.argv("stop")))
+        debian.run("start")
+        wait_for(lambda: port_open(debian.port))
+    debian.run("stop", check=False)
     # the bare limit
     pre = ["setpriv", f"--reuid={bare_user}", f"--regid={bare_user}", "--init-groups", "--"] if bare_user else []
     p = subprocess.Popen(pre + bare_argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     STARTED.append(("pid", p.pid))
     wait_for(lambda: port_open(bare_port))
-    pid, windows = p.pid, []
-    for _ in range(RUNS):
-        holder = {}
-        windows.append(restart_window(bare_port, lambda: holder.update(pid=bare_restart(pid, bare_argv, bare_port, bare_user))))
-        pid = holder["pid"]
-    rows["bare limit"] = windows
+    holder = {"pid": p.pid}
+    rows["bare limit"] = windows(
+        bare_port, lambda: holder.update(pid=bare_restart(holder["pid"], bare_argv, bare_port, bare_user)))
+    pid = holder["pid"]
     os.kill(pid, signal.SIGTERM)
     wait_for(lambda: gone(pid))
-    limit = median(rows["bare limit"])
+    limit = median(rows["bare limit"][0])
     print(f"\n{label}: restart window (port refusing connections), median of {RUNS}")
     for who in ("bare limit", "initkit", "Debian"):
-        m = median(rows[who])
-        print(f"  {who:11} {ms(m)}   {m / limit if limit > 0 else float('nan'):6.1f}x the limit")
+        m, gaps = median(rows[who][0]), rows[who][1]
+        ratio = m / limit if limit > 0 else float("nan")
+        print(f"  {who:11} {ms(m)}   {ratio:6.1f}x the limit   "
+              f"(probe every {median(gaps) * 1000:.2f} ms, max {max(gaps, default=float('nan')) * 1000:.2f} ms)")
     so, sd = median(stops_ours), median(stops_debian)
     print(f"{label}: stop, from the daemon's exit until the script returns, median of {RUNS}")
     print(f"  initkit     {ms(so)}\n  Debian      {ms(sd)}   ({sd / so if so > 0 else float('nan'):.0f}x initkit's)")
@@ -206,25 +267,39 @@ def main():
     bench_render()
     conf = tempfile.mkdtemp(prefix="initkit-bench-conf.")
     os.chmod(conf, 0o777)
-    redis = Ours("redis", "port=17201\n")
-    bench_daemon("redis", redis, 17201, "/etc/init.d/redis-server", "/run/redis/redis-server.pid", 6379,
-                 ["/usr/bin/redis-server", "/etc/redis/redis.conf", "--port", "17202", "--daemonize", "no", "--logfile", "",
-                  "--pidfile", "", "--dir", conf], "redis", 17202)
-    mem = Ours("memcached", "port=17211\n")
-    bench_daemon("memcached", mem, 17211, "/etc/init.d/memcached", "/run/memcached/memcached.pid", 11211,
-                 ["/usr/bin/memcached", "-p", "17212", "-U", "0", "-l", "127.0.0.1"], "memcache", 17212)
+    STARTED.append(("dir", conf))
+    base = PORT_BASE
+    redis = Ours("redis", f"port={base + 1}\n")
+    debian_redis = Debian("/etc/init.d/redis-server", "/etc/redis/redis.conf",
+                          debian_config(conf, "/etc/redis/redis.conf",
+                                        lambda t: re.sub(r"(?m)^port \d+$", f"port {base + 3}", t)),
+                          "/run/redis/redis-server.pid", base + 3)
+    bench_daemon("redis", redis, base + 1, debian_redis,
+                 ["/usr/bin/redis-server", "/etc/redis/redis.conf", "--port", str(base + 2), "--daemonize", "no",
+                  "--logfile", "", "--pidfile", "", "--dir", conf], "redis", base + 2)
+    mem = Ours("memcached", f"port={base + 11}\n")
+    debian_mem = Debian("/etc/init.d/memcached", "/etc/memcached.conf",
+                        debian_config(conf, "/etc/memcached.conf",
+                                      lambda t: re.sub(r"(?m)^-p \d+$", f"-p {base + 13}", t)),
+                        "/run/memcached/memcached.pid", base + 13)
+    bench_daemon("memcached", mem, base + 11, debian_mem,
+                 ["/usr/bin/memcached", "-p", str(base + 12), "-U", "0", "-l", "127.0.0.1"], "memcache", base + 12)
     nginx_conf = f"{conf}/nginx.conf"
-    with open(nginx_conf, "w") as f:
-        f.write(f"worker_processes 1; pid {conf}/nginx.pid; error_log {conf}/error.log;\n"
-                "events { worker_connections 64; }\n"
-                f"http {{ access_log off; client_body_temp_path {conf}/tmp; server {{ listen 127.0.0.1:PORT; return 200; }} }}\n")
-    text = open(nginx_conf).read()
+    text = (f"worker_processes 1; pid {conf}/nginx.pid; error_log {conf}/error.log;\n"
+            "events { worker_connections 64; }\n"
+            f"http {{ access_log off; client_body_temp_path {conf}/tmp; server {{ listen 127.0.0.1:PORT; return 200; }} }}\n")
     ours_conf, bare_conf = f"{conf}/ours.conf", f"{conf}/bare.conf"
-    open(ours_conf, "w").write(text.replace("PORT", "17221"))
-    open(bare_conf, "w").write(text.replace("PORT", "17222").replace("nginx.pid", "bare.pid"))
-    nginx = Ours("nginx", f"config={ours_conf}\nport=17221\n")
-    bench_daemon("nginx", nginx, 17221, "/etc/init.d/nginx", "/run/nginx.pid", 80,
-                 ["/usr/sbin/nginx", "-c", bare_conf, "-g", "daemon off;"], None, 17222)
+    open(ours_conf, "w").write(text.replace("PORT", str(base + 21)))
+    open(bare_conf, "w").write(text.replace("PORT", str(base + 22)).replace("nginx.pid", "bare.pid"))
+    # Debian's script reads the pidfile's path from /etc/nginx/nginx.conf, which is this one in its namespace.
+    open(nginx_conf, "w").write(text.replace("PORT", str(base + 23)).replace(f"{conf}/nginx.pid", "/run/nginx.pid"))
+    os.chmod(nginx_conf, 0o644)
+    nginx = Ours("nginx", f"config={ours_conf}\nport={base + 21}\n")
+    debian_nginx = Debian("/etc/init.d/nginx", "/etc/nginx/nginx.conf", nginx_conf, "/run/nginx.pid", base + 23)
+    bench_daemon("nginx", nginx, base + 21, debian_nginx,
+                 ["/usr/sbin/nginx", "-c", bare_conf, "-g", "daemon off;"], None, base + 22)
+    scale.main()
+    sockets.main()
 
 
 def cleanup():
@@ -234,7 +309,9 @@ def cleanup():
             sh(what.script, "stop", check=False)
             shutil.rmtree(what.root, ignore_errors=True)
         elif kind == "debian":
-            sh(what, "stop", check=False)
+            what.run("stop", check=False)
+        elif kind == "dir":
+            shutil.rmtree(what, ignore_errors=True)
         elif not gone(what):
             try:
                 os.kill(what, signal.SIGKILL)

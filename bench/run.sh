@@ -3,4 +3,4 @@
 set -eu
 cd "$(dirname "$0")/.."
 cargo build --release --quiet
-exec python3 bench/bench.py target/release/initkit
+exec python3 bench/bench.py "${CARGO_TARGET_DIR:-target}/release/initkit"
