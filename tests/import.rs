@@ -4,6 +4,8 @@
 
 mod common;
 
+use common::report_entry;
+
 use std::{fs, path::Path, process::Output};
 
 use initkit::{
@@ -51,17 +53,6 @@ fn command(r: &Recipe) -> Vec<String> {
     r.run.command.iter().map(ToString::to_string).collect()
 }
 
-/// The report's last entry for a setting (the one that took effect): `(file:line, outcome)`.
-fn entry(import: &serde_json::Value, setting: &str) -> (String, String) {
-    let e = import["report"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .rfind(|e| e["setting"] == setting)
-        .unwrap_or_else(|| panic!("no report entry for {setting}: {import:#}"));
-    (format!("{}:{}", e["file"].as_str().unwrap(), e["line"]), e["outcome"].as_str().unwrap().to_owned())
-}
-
 #[test]
 fn a_unit_and_its_drop_in_become_one_recipe_with_each_setting_reported() {
     let imports = import_json(&["web.service"]);
@@ -69,7 +60,7 @@ fn a_unit_and_its_drop_in_become_one_recipe_with_each_setting_reported() {
     // The drop-in resets ExecStart and sets a longer stop timeout.
     assert_eq!(command(r), ["/usr/sbin/webd", "-c", "{CONF}", "--verbose", "{OPTS...}"]);
     assert_eq!(r.stop.timeout_ms, 45_000);
-    assert_eq!(entry(i, "[Service] ExecStart").0, "web.service.d/override.conf:3");
+    assert_eq!(report_entry(i, "[Service] ExecStart").0, "web.service.d/override.conf:3");
     assert_eq!(r.run.user, "webd");
     assert_eq!(r.run.kind, RunKind::Notify);
     // The settings the command names default to the unit's Environment=.
@@ -87,11 +78,15 @@ fn a_unit_and_its_drop_in_become_one_recipe_with_each_setting_reported() {
         .map(|e| (e["line"].as_u64().unwrap(), e["outcome"].as_str().unwrap()))
         .collect();
     assert_eq!(reloads, [(17, "approximated"), (18, "carried")]);
-    assert_eq!(entry(i, "[Service] ExecStartPre"), ("web.service:15".into(), "approximated".into()), "the check, once");
+    assert_eq!(
+        report_entry(i, "[Service] ExecStartPre"),
+        ("web.service:15".into(), "approximated".into()),
+        "the check, once"
+    );
     assert!(r.start.before.is_empty(), "{:?}", r.start.before);
-    assert_eq!(entry(i, "[Service] FileDescriptorStoreMax"), ("web.service:22".into(), "dropped".into()));
-    assert_eq!(entry(i, "[Service] ProtectSystem").1, "approximated");
-    assert_eq!(entry(i, "[Unit] Requires").1, "carried");
+    assert_eq!(report_entry(i, "[Service] FileDescriptorStoreMax"), ("web.service:22".into(), "dropped".into()));
+    assert_eq!(report_entry(i, "[Service] ProtectSystem").1, "approximated");
+    assert_eq!(report_entry(i, "[Unit] Requires").1, "carried");
     assert_eq!(i["dropped"], 1, "{i:#}");
 }
 
@@ -109,8 +104,8 @@ fn an_lsb_script_becomes_a_recipe_from_its_header_and_start_stop_daemon() {
     assert_eq!(r.run.kind, RunKind::Foreground, "--background --make-pidfile: initkit knows the PID");
     assert_eq!(r.stop.timeout_ms, 30_000, "--retry=TERM/30/KILL/5");
     assert!(matches!(&r.reload, Some(Reload::Signal(s)) if s.name() == "HUP"));
-    assert_eq!(entry(i, "action `rotate`"), ("legacyd:32".into(), "dropped".into()));
-    assert_eq!(entry(i, "PIDFILE").1, "approximated");
+    assert_eq!(report_entry(i, "action `rotate`"), ("legacyd:32".into(), "dropped".into()));
+    assert_eq!(report_entry(i, "PIDFILE").1, "approximated");
 }
 
 /// A start-stop-daemon call that ends in redirections keeps its arguments:
@@ -124,7 +119,7 @@ fn redirections_that_end_a_start_stop_daemon_call_are_reported_not_run() {
     fs::write(dir.path().join("logd"), script).unwrap();
     let (recipe, json) = import_json_in(dir.path(), &["logd"]).remove(0);
     assert_eq!(command(&recipe), ["/usr/sbin/logd", "-c", "/etc/logd.conf", "--fg"]);
-    assert_eq!(entry(&json, "start-stop-daemon redirection"), ("logd:7".to_owned(), "approximated".to_owned()));
+    assert_eq!(report_entry(&json, "start-stop-daemon redirection"), ("logd:7".to_owned(), "approximated".to_owned()));
     assert!(json.to_string().contains(">>/var/log/logd.out 2>&1`: the script's redirection"), "{json:#}");
     // `> FILE` with a blank and `< /dev/null` are redirections too.
     fs::write(dir.path().join("logd"), script.replace(">>/var/log/logd.out 2>&1", "> /dev/null < /dev/null")).unwrap();
@@ -138,14 +133,14 @@ fn a_units_watchdog_is_carried_and_rendered_back() {
     let unit = "[Service]\nType=notify\nExecStart=/usr/sbin/pingd\nWatchdogSec=20\n";
     fs::write(dir.path().join("pingd.service"), unit).unwrap();
     let (recipe, json) = import_json_in(dir.path(), &["pingd.service"]).remove(0);
-    assert_eq!(entry(&json, "[Service] WatchdogSec"), ("pingd.service:4".to_owned(), "carried".to_owned()));
+    assert_eq!(report_entry(&json, "[Service] WatchdogSec"), ("pingd.service:4".to_owned(), "carried".to_owned()));
     assert_eq!(recipe.systemd.watchdog_ms, Some(20_000));
     let back = &render(&recipe, Target::Systemd, &common::options_for(&recipe)).unwrap()[0];
     assert!(back.content.contains("WatchdogSec=20s\n") && !back.content.contains("NotifyAccess"), "{}", back.content);
     // Off is what no watchdog says.
     fs::write(dir.path().join("pingd.service"), unit.replace("=20", "=0")).unwrap();
     let (recipe, json) = import_json_in(dir.path(), &["pingd.service"]).remove(0);
-    assert_eq!(entry(&json, "[Service] WatchdogSec").1, "carried");
+    assert_eq!(report_entry(&json, "[Service] WatchdogSec").1, "carried");
     assert_eq!(recipe.systemd.watchdog_ms, None);
 }
 
@@ -173,9 +168,9 @@ fn names_a_script_sets_only_in_a_loop_are_guessed_and_reported() {
         "{:?}",
         r.run.kind
     );
-    assert_eq!(entry(&json, "$NAME"), ("cached:9".into(), "approximated".into()));
-    assert_eq!(entry(&json, "$PIDFILE"), ("cached:10".into(), "approximated".into()));
-    assert_eq!(entry(&json, "`for` loop"), ("cached:8".into(), "approximated".into()));
+    assert_eq!(report_entry(&json, "$NAME"), ("cached:9".into(), "approximated".into()));
+    assert_eq!(report_entry(&json, "$PIDFILE"), ("cached:10".into(), "approximated".into()));
+    assert_eq!(report_entry(&json, "`for` loop"), ("cached:8".into(), "approximated".into()));
     assert!(json.to_string().contains("taken as `cached`"), "{json:#}");
     // A NAME the top level sets wins, and nothing is guessed.
     fs::write(dir.path().join("cached"), script.replace("CONFIGS=(cached)", "NAME=other")).unwrap();
@@ -194,7 +189,7 @@ fn an_unsandboxed_source_gets_an_open_sandbox_and_a_units_own_is_carried() {
     assert_eq!(r.run.user, "legacy");
     assert_eq!(r.systemd.allow, [Relax::Writes]);
     assert!(r.systemd.capabilities.is_empty(), "not root: no capabilities");
-    assert_eq!(entry(&json, "sandbox"), ("legacyd:1".into(), "approximated".into()));
+    assert_eq!(report_entry(&json, "sandbox"), ("legacyd:1".into(), "approximated".into()));
     let dir = tempfile::tempdir().unwrap();
     let unit = "[Service]\nExecStart=/usr/sbin/rootd\n";
     fs::write(dir.path().join("rootd.service"), unit).unwrap();
@@ -208,7 +203,7 @@ fn an_unsandboxed_source_gets_an_open_sandbox_and_a_units_own_is_carried() {
     assert_eq!(r.systemd.capabilities, ["CAP_NET_RAW"]);
     assert_eq!(r.systemd.write_paths.iter().map(ToString::to_string).collect::<Vec<_>>(), ["/var/spool/rootd"]);
     assert!(r.systemd.allow.is_empty(), "a strict unit stays strict");
-    assert_eq!(entry(&json, "[Service] CapabilityBoundingSet").1, "carried");
+    assert_eq!(report_entry(&json, "[Service] CapabilityBoundingSet").1, "carried");
     let out = tempfile::tempdir().unwrap();
     let o = run(&["convert", "legacyd", "--to", "systemd", "--out", out.path().to_str().unwrap()]);
     assert!(o.status.success(), "{}", stderr(&o));
@@ -231,14 +226,14 @@ fn an_init_scripts_config_test_becomes_the_check() {
     let words: Vec<String> = check.command().unwrap().iter().map(ToString::to_string).collect();
     assert_eq!(words, ["/usr/sbin/webd", "-t", "{DAEMON_OPTS...}"]);
     assert_eq!(check.user.as_deref(), Some("root"));
-    assert_eq!(entry(&json, "config test"), ("webd:8".to_owned(), "carried".to_owned()));
-    assert_eq!(entry(&json, "action `configtest`").1, "approximated");
+    assert_eq!(report_entry(&json, "config test"), ("webd:8".to_owned(), "carried".to_owned()));
+    assert_eq!(report_entry(&json, "action `configtest`").1, "approximated");
     // Without the test function, nothing else is taken for one.
     let bare = script.replace("test_config() {", "other() {").replace("configtest) test_config", "configtest) other");
     fs::write(dir.path().join("webd"), bare).unwrap();
     let (recipe, json) = import_json_in(dir.path(), &["webd"]).remove(0);
     assert!(recipe.check.is_none(), "{:?}", recipe.check);
-    assert_eq!(entry(&json, "action `configtest`").1, "dropped");
+    assert_eq!(report_entry(&json, "action `configtest`").1, "dropped");
 }
 
 #[test]
@@ -251,7 +246,7 @@ fn a_procfile_gives_a_recipe_per_process_and_leaves_the_release_phase_out() {
     assert_eq!(web.run.working_directory.as_ref().map(ToString::to_string).as_deref(), Some(FIXTURES));
     let env: Vec<(String, String)> = web.run.environment.iter().map(|(k, v)| (k.clone(), v.to_string())).collect();
     assert_eq!(env, [("PORT".to_owned(), "{instance}".to_owned())]);
-    assert_eq!(entry(i, "release"), ("Procfile:4".into(), "dropped".into()));
+    assert_eq!(report_entry(i, "release"), ("Procfile:4".into(), "dropped".into()));
     // A program the Procfile runs through a shell is no catalogue daemon.
     assert!(i["catalogue"].is_null(), "{i:#}");
 }
@@ -275,7 +270,7 @@ fn supervisord_programs_become_recipes() {
     assert_eq!(queue.stop.timeout_ms, 15_000);
     assert_eq!(queue.run.environment.len(), 2);
     assert_eq!(mailer.name, "mailer");
-    assert_eq!(entry(m, "startsecs"), ("supervisord.conf:16".into(), "approximated".into()));
+    assert_eq!(report_entry(m, "startsecs"), ("supervisord.conf:16".into(), "approximated".into()));
 }
 
 #[test]
@@ -488,14 +483,14 @@ fn a_services_timer_and_socket_beside_it_become_its_schedule_and_socket() {
     let schedule = scrub.schedule.as_ref().expect("the timer became the schedule");
     assert_eq!(schedule.calendar.as_deref(), Some("Sun *-*-* 03:10:00"));
     assert!(schedule.persistent);
-    assert_eq!(entry(&s, "[Timer] OnCalendar"), ("./scrub.timer:4".into(), "carried".into()));
+    assert_eq!(report_entry(&s, "[Timer] OnCalendar"), ("./scrub.timer:4".into(), "carried".into()));
     let (echo, _) = by_name("echo");
     let socket = echo.socket.as_ref().expect("the socket unit became the socket");
     assert_eq!(socket.stream, ["127.0.0.1:7777", "/run/echo.sock"]);
     assert!(!socket.accept);
     let (web, w) = by_name("web");
     assert!(web.schedule.is_none());
-    assert_eq!(entry(&w, "[Timer] OnCalendar").1, "dropped");
+    assert_eq!(report_entry(&w, "[Timer] OnCalendar").1, "dropped");
     // The companions are not imported on their own.
     assert_eq!(imports.len(), 3, "{imports:?}");
 }
@@ -516,10 +511,10 @@ fn an_upstart_job_becomes_a_recipe_from_its_stanzas() {
     assert_eq!(r.stop.timeout_ms, 20_000);
     assert_eq!(r.run.success_codes, [3]);
     assert_eq!(r.restart.burst, Some(10));
-    assert_eq!(entry(i, "normal exit"), ("queued.conf:16".into(), "approximated".into()));
-    assert_eq!(entry(i, "kill signal"), ("queued.conf:14".into(), "carried".into()));
-    assert_eq!(entry(i, "pre-start").0, "queued.conf:22");
-    assert_eq!(entry(i, "start on").1, "approximated");
+    assert_eq!(report_entry(i, "normal exit"), ("queued.conf:16".into(), "approximated".into()));
+    assert_eq!(report_entry(i, "kill signal"), ("queued.conf:14".into(), "carried".into()));
+    assert_eq!(report_entry(i, "pre-start").0, "queued.conf:22");
+    assert_eq!(report_entry(i, "start on").1, "approximated");
     assert!(r.needs.iter().any(|n| format!("{n:?}") == "Network"), "{:?}", r.needs);
 }
 
@@ -559,5 +554,5 @@ fn a_lone_triggering_condition_is_a_plain_one_and_several_are_any_of() {
     assert!(one.conditions.any.is_empty());
     assert!(two.conditions.all.is_empty());
     assert_eq!(values(&two.conditions.any), ["/etc/x.conf", "/etc/y.conf"]);
-    assert_eq!(entry(t, "[Unit] ConditionPathExists"), ("./two.service:3".into(), "carried".into()));
+    assert_eq!(report_entry(t, "[Unit] ConditionPathExists"), ("./two.service:3".into(), "carried".into()));
 }

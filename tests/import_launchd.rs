@@ -7,6 +7,8 @@
 
 mod common;
 
+use common::report_entry;
+
 use std::{fs, path::Path, process::Output};
 
 use initkit::{
@@ -55,17 +57,6 @@ fn command(r: &Recipe) -> Vec<String> {
 
 fn env(r: &Recipe, name: &str) -> Option<String> {
     r.run.environment.iter().find(|(k, _)| k == name).and_then(|(_, v)| v.as_literal())
-}
-
-/// The report's entry for a setting: `(file:line, outcome)`.
-fn entry(import: &serde_json::Value, setting: &str) -> (String, String) {
-    let e = import["report"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .rfind(|e| e["setting"] == setting)
-        .unwrap_or_else(|| panic!("no report entry for {setting}: {import:#}"));
-    (format!("{}:{}", e["file"].as_str().unwrap(), e["line"]), e["outcome"].as_str().unwrap().to_owned())
 }
 
 fn why(import: &serde_json::Value, setting: &str) -> String {
@@ -122,12 +113,12 @@ fn a_daemon_kept_alive_at_load_becomes_a_recipe_that_restarts_after_every_end() 
         ("HardResourceLimits.Stack", 39, "dropped"),
         ("StandardErrorPath", 42, "approximated"),
     ] {
-        assert_eq!(entry(&i, setting), (format!("{f}:{line}"), outcome.to_owned()), "{setting}");
+        assert_eq!(report_entry(&i, setting), (format!("{f}:{line}"), outcome.to_owned()), "{setting}");
     }
     assert_eq!(why(&i, "HardResourceLimits.NumberOfFiles"), "one value for the soft and the hard limit: 4096");
     assert!(why(&i, "StandardErrorPath").contains("`/usr/local/var/log/nginx/error.log` is not written"));
     assert_eq!((i["carried"].as_u64(), i["approximated"].as_u64(), i["dropped"].as_u64()), (Some(8), Some(5), Some(1)));
-    assert_eq!(entry(&i, "sandbox").1, "approximated", "launchd has no sandbox: systemd's is opened");
+    assert_eq!(report_entry(&i, "sandbox").1, "approximated", "launchd has no sandbox: systemd's is opened");
 }
 
 #[test]
@@ -159,7 +150,7 @@ fn an_app_with_its_environment_and_working_directory_becomes_a_recipe() {
         ("MachServices", 49, "dropped"),
         ("Disabled", 54, "carried"),
     ] {
-        assert_eq!(entry(&i, setting), (format!("{f}:{line}"), outcome.to_owned()), "{setting}");
+        assert_eq!(report_entry(&i, setting), (format!("{f}:{line}"), outcome.to_owned()), "{setting}");
     }
     assert_eq!(why(&i, "Program"), "runs with its own path as argv[0], not `node`");
     assert!(why(&i, "StandardOutPath").contains("/var/log/initkit/com-example-api/com-example-api.log under launchd"));
@@ -185,7 +176,7 @@ fn a_calendar_job_becomes_a_task_on_a_schedule_with_its_timer() {
         ("WatchPaths", 39, "dropped"),
         ("StandardOutPath", 43, "approximated"),
     ] {
-        assert_eq!(entry(&i, setting), (format!("{f}:{line}"), outcome.to_owned()), "{setting}");
+        assert_eq!(report_entry(&i, setting), (format!("{f}:{line}"), outcome.to_owned()), "{setting}");
     }
     let artifacts = render(&r, Target::Systemd, &common::options_for(&r)).unwrap();
     let timer = artifacts.iter().find(|a| Path::new(&a.path).extension().is_some_and(|e| e == "timer")).unwrap();
@@ -207,7 +198,7 @@ fn an_inetd_style_socket_becomes_a_socket_that_accepts_each_connection() {
         ("inetdCompatibility", 28, "carried"),
         ("HardResourceLimits.CPU", 35, "dropped"),
     ] {
-        assert_eq!(entry(&i, setting), (format!("{f}:{line}"), outcome.to_owned()), "{setting}");
+        assert_eq!(report_entry(&i, setting), (format!("{f}:{line}"), outcome.to_owned()), "{setting}");
     }
     let artifacts = render(&r, Target::Systemd, &common::options_for(&r)).unwrap();
     let unit = artifacts.iter().find(|a| Path::new(&a.path).extension().is_some_and(|e| e == "socket")).unwrap();

@@ -4,6 +4,8 @@
 
 mod common;
 
+use common::report_entry;
+
 use std::{fs, path::Path, process::Output};
 
 use initkit::{
@@ -34,17 +36,6 @@ fn import_json(path: &str) -> (Recipe, serde_json::Value) {
 
 fn strings<T: ToString>(v: &[T]) -> Vec<String> {
     v.iter().map(ToString::to_string).collect()
-}
-
-/// The report's last entry for a setting: `(file:line, outcome)`.
-fn entry(import: &serde_json::Value, setting: &str) -> (String, String) {
-    let e = import["report"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .rfind(|e| e["setting"] == setting)
-        .unwrap_or_else(|| panic!("no report entry for {setting}: {import:#}"));
-    (format!("{}:{}", e["file"].as_str().unwrap(), e["line"]), e["outcome"].as_str().unwrap().to_owned())
 }
 
 fn vars(r: &Recipe) -> Vec<(String, String)> {
@@ -132,13 +123,13 @@ fn a_daemon_with_its_conf_d_becomes_a_recipe_whose_settings_are_conf_d_values() 
             ("STATSD_OPTS".into(), "--workers 2 --flush-interval=10s".into())
         ]
     );
-    assert_eq!(entry(&i, "STATSD_OPTS"), ("conf.d/statsd-lite:7".into(), "carried".into()));
+    assert_eq!(report_entry(&i, "STATSD_OPTS"), ("conf.d/statsd-lite:7".into(), "carried".into()));
     // `${STATSD_USER:-statsd}` with conf.d's line commented out: the default.
     assert_eq!((r.run.user.as_str(), r.run.group.as_deref()), ("statsd", Some("statsd")));
-    assert_eq!(entry(&i, "command_user"), ("init.d/statsd-lite:11".into(), "carried".into()));
+    assert_eq!(report_entry(&i, "command_user"), ("init.d/statsd-lite:11".into(), "carried".into()));
     assert_eq!(r.run.kind, RunKind::Foreground, "command_background: initkit knows the PID");
-    assert_eq!(entry(&i, "pidfile"), ("init.d/statsd-lite:13".into(), "approximated".into()));
-    assert_eq!(entry(&i, "output_log").1, "approximated");
+    assert_eq!(report_entry(&i, "pidfile"), ("init.d/statsd-lite:13".into(), "approximated".into()));
+    assert_eq!(report_entry(&i, "output_log").1, "approximated");
     assert_eq!(r.stop.timeout_ms, 20_000);
     assert_eq!(r.stop.signal.name(), "TERM");
     assert_eq!(needs(&r), ["network", "syslog"]);
@@ -149,7 +140,7 @@ fn a_daemon_with_its_conf_d_becomes_a_recipe_whose_settings_are_conf_d_values() 
         (r.directories.state.as_ref().map(ToString::to_string), r.directories.logs.as_ref().map(ToString::to_string));
     assert_eq!(dirs, (Some("statsd-lite".into()), Some("statsd-lite".into())), "checkpath -d");
     assert_eq!(r.directories.mode, Some(0o750));
-    assert_eq!(entry(&i, "checkpath"), ("init.d/statsd-lite:26".into(), "carried".into()));
+    assert_eq!(report_entry(&i, "checkpath"), ("init.d/statsd-lite:26".into(), "carried".into()));
     assert_eq!(i["dropped"], 0, "{i:#}");
 }
 
@@ -163,17 +154,17 @@ fn a_supervise_daemon_script_restarts_within_its_respawn_limits() {
     assert_eq!(r.run.kind, RunKind::Foreground);
     assert_eq!(format!("{:?}", r.restart.policy), "Always");
     assert_eq!((r.restart.delay_ms, r.restart.burst), (5_000, Some(3)));
-    assert_eq!(entry(&i, "respawn_period"), ("init.d/pushgate:16".into(), "carried".into()));
+    assert_eq!(report_entry(&i, "respawn_period"), ("init.d/pushgate:16".into(), "carried".into()));
     // supervise_daemon_args: the nice level and an environment variable.
     assert_eq!(r.run.nice, Some(5));
     assert_eq!(r.run.environment.len(), 1);
-    assert_eq!(entry(&i, "supervise_daemon_args --env").1, "carried");
+    assert_eq!(report_entry(&i, "supervise_daemon_args --env").1, "carried");
     // depend(): a facility, a wanted service, another name; conf.d's rc_need.
     assert_eq!(needs(&r), ["local-fs", "network", "names"]);
     assert_eq!((deps(&r.depends.wants), deps(&r.depends.after)), (vec!["redis".to_owned()], vec!["redis".to_owned()]));
     assert_eq!(r.aliases, ["push-gateway"]);
-    assert_eq!(entry(&i, "rc_need"), ("conf.d/pushgate:5".into(), "carried".into()));
-    assert_eq!(entry(&i, "action `rotate`"), ("init.d/pushgate:29".into(), "dropped".into()));
+    assert_eq!(report_entry(&i, "rc_need"), ("conf.d/pushgate:5".into(), "carried".into()));
+    assert_eq!(report_entry(&i, "action `rotate`"), ("init.d/pushgate:29".into(), "dropped".into()));
     assert_eq!(i["dropped"], 1, "{i:#}");
 }
 
@@ -192,9 +183,9 @@ fn checkconfig_reload_and_hooks_become_the_check_the_reload_signal_and_steps() {
     let Some(Test::Command(check)) = r.check.as_ref().map(|c| &c.test) else { panic!("{:?}", r.check) };
     assert_eq!(strings(check), ["/usr/sbin/webcache", "-t", "-f", "{WEBCACHE_CONF}"], "${{command}} filled in");
     assert_eq!(r.check.as_ref().unwrap().user.as_deref(), Some("root"), "openrc-run runs checkconfig as root");
-    assert_eq!(entry(&i, "checkconfig()"), ("init.d/webcache:26".into(), "carried".into()));
+    assert_eq!(report_entry(&i, "checkconfig()"), ("init.d/webcache:26".into(), "carried".into()));
     assert!(matches!(&r.reload, Some(Reload::Signal(s)) if s.name() == "HUP"), "{:?}", r.reload);
-    assert_eq!(entry(&i, "reload()"), ("init.d/webcache:50".into(), "carried".into()));
+    assert_eq!(report_entry(&i, "reload()"), ("init.d/webcache:50".into(), "carried".into()));
     assert_eq!((r.stop.signal.name(), r.stop.timeout_ms), ("QUIT", 30_000));
     assert_eq!(needs(&r), ["network", "local-fs", "names", "syslog"]);
     assert_eq!((deps(&r.depends.after), deps(&r.depends.before)), (vec!["bootmisc".into()], vec!["nginx".into()]));
@@ -204,11 +195,11 @@ fn checkconfig_reload_and_hooks_become_the_check_the_reload_signal_and_steps() {
     assert_eq!(before, [vec!["/usr/sbin/webcache-migrate".to_owned(), "--quiet".to_owned()]]);
     let after: Vec<Vec<String>> = r.stop.after.iter().map(hook_argv).collect();
     assert_eq!(after, [vec!["/bin/sh".to_owned(), "-c".into(), "rm -f /run/webcache/webcache.sock".into()]]);
-    assert_eq!(entry(&i, "start_pre() checkconfig"), ("init.d/webcache:31".into(), "carried".into()));
-    assert_eq!(entry(&i, "start_pre() `if`"), ("init.d/webcache:30".into(), "dropped".into()));
-    assert_eq!(entry(&i, "stop_post()").1, "approximated");
+    assert_eq!(report_entry(&i, "start_pre() checkconfig"), ("init.d/webcache:31".into(), "carried".into()));
+    assert_eq!(report_entry(&i, "start_pre() `if`"), ("init.d/webcache:30".into(), "dropped".into()));
+    assert_eq!(report_entry(&i, "stop_post()").1, "approximated");
     // Shell at the top of the script is reported with its line.
-    assert_eq!(entry(&i, "`[`"), ("init.d/webcache:55".into(), "dropped".into()));
+    assert_eq!(report_entry(&i, "`[`"), ("init.d/webcache:55".into(), "dropped".into()));
 }
 
 fn hook_argv(h: &initkit::recipe::Hook) -> Vec<String> {
@@ -243,12 +234,12 @@ fn shell_code_in_values_stays_out_of_the_recipe() {
     fs::write(dir.path().join("conf.d/x"), "X_OPTS='--name \"{a b}\" `rm -rf /`'\n").unwrap();
     let (r, i) = import_json_in(dir.path(), "init.d/x");
     assert_eq!(strings(&r.run.command), ["/usr/bin/x"]);
-    assert_eq!(entry(&i, "command_args"), ("init.d/x:3".into(), "dropped".into()));
+    assert_eq!(report_entry(&i, "command_args"), ("init.d/x:3".into(), "dropped".into()));
     assert_eq!(r.run.user, "root");
-    assert_eq!(entry(&i, "command_user"), ("init.d/x:4".into(), "dropped".into()));
+    assert_eq!(report_entry(&i, "command_user"), ("init.d/x:4".into(), "dropped".into()));
     assert!(r.reload.is_none());
-    assert_eq!(entry(&i, "reload()").1, "dropped");
-    assert_eq!(entry(&i, "X_OPTS"), ("conf.d/x:1".into(), "dropped".into()), "read by nothing carried");
+    assert_eq!(report_entry(&i, "reload()").1, "dropped");
+    assert_eq!(report_entry(&i, "X_OPTS"), ("conf.d/x:1".into(), "dropped".into()), "read by nothing carried");
 }
 
 /// Lines in the shape of an openrc-run script, with hostile values.

@@ -6,6 +6,8 @@
 
 mod common;
 
+use common::report_entry;
+
 use std::{path::Path, process::Output};
 
 use initkit::{
@@ -38,17 +40,6 @@ fn import_dir(dir: &str) -> (Recipe, serde_json::Value) {
 
 fn command(r: &Recipe) -> Vec<String> {
     r.run.command.iter().map(ToString::to_string).collect()
-}
-
-/// The report's entry for a setting: `(file:line, outcome)`.
-fn entry(import: &serde_json::Value, setting: &str) -> (String, String) {
-    let e = import["report"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .rfind(|e| e["setting"] == setting)
-        .unwrap_or_else(|| panic!("no report entry for {setting}: {import:#}"));
-    (format!("{}:{}", e["file"].as_str().unwrap(), e["line"]), e["outcome"].as_str().unwrap().to_owned())
 }
 
 /// A rendered service directory as the CLI reads it: its run file with the others beside it.
@@ -146,12 +137,12 @@ fn a_runit_directory_with_chpst_env_and_conf_becomes_a_recipe() {
     // Text is data: braces stay literal and `$(…)` is a value, never run.
     assert_eq!(env("GITEA_BANNER").as_deref(), Some("a {{braced}} \"value\" $(not run)"));
     assert_eq!(env("GITEA_CUSTOM"), None);
-    assert_eq!(entry(&i, "chpst -o"), ("runit/gitea/run:7".into(), "carried".into()));
-    assert_eq!(entry(&i, "PORT"), ("runit/gitea/conf:2".into(), "carried".into()));
-    assert_eq!(entry(&i, "UNUSED_TUNABLE"), ("runit/gitea/conf:4".into(), "dropped".into()));
-    assert_eq!(entry(&i, "GITEA_CUSTOM"), ("runit/gitea/env/GITEA_CUSTOM:1".into(), "approximated".into()));
-    assert_eq!(entry(&i, "down"), ("runit/gitea/down:1".into(), "approximated".into()));
-    assert_eq!(entry(&i, "exec 2>&1"), ("runit/gitea/run:3".into(), "carried".into()));
+    assert_eq!(report_entry(&i, "chpst -o"), ("runit/gitea/run:7".into(), "carried".into()));
+    assert_eq!(report_entry(&i, "PORT"), ("runit/gitea/conf:2".into(), "carried".into()));
+    assert_eq!(report_entry(&i, "UNUSED_TUNABLE"), ("runit/gitea/conf:4".into(), "dropped".into()));
+    assert_eq!(report_entry(&i, "GITEA_CUSTOM"), ("runit/gitea/env/GITEA_CUSTOM:1".into(), "approximated".into()));
+    assert_eq!(report_entry(&i, "down"), ("runit/gitea/down:1".into(), "approximated".into()));
+    assert_eq!(report_entry(&i, "exec 2>&1"), ("runit/gitea/run:3".into(), "carried".into()));
 }
 
 #[test]
@@ -166,13 +157,13 @@ fn a_runit_directory_with_log_run_and_finish_keeps_its_steps_and_restart_pace() 
     assert_eq!(r.stop.after.len(), 1);
     let deps: Vec<String> = r.depends.requires.iter().map(ToString::to_string).collect();
     assert_eq!(deps, ["dnscrypt-proxy"]);
-    assert_eq!(entry(&i, "sv start dnscrypt-proxy"), ("runit/unbound/run:3".into(), "carried".into()));
-    assert_eq!(entry(&i, "setup command"), ("runit/unbound/run:5".into(), "approximated".into()));
-    assert_eq!(entry(&i, "sleep (restart delay)"), ("runit/unbound/finish:5".into(), "carried".into()));
-    assert_eq!(entry(&i, "finish command"), ("runit/unbound/finish:3".into(), "approximated".into()));
-    assert_eq!(entry(&i, "finish line"), ("runit/unbound/finish:4".into(), "dropped".into()));
-    assert_eq!(entry(&i, "log/run"), ("runit/unbound/log/run:1".into(), "approximated".into()));
-    assert_eq!(entry(&i, "down-signal"), ("runit/unbound/down-signal:1".into(), "carried".into()));
+    assert_eq!(report_entry(&i, "sv start dnscrypt-proxy"), ("runit/unbound/run:3".into(), "carried".into()));
+    assert_eq!(report_entry(&i, "setup command"), ("runit/unbound/run:5".into(), "approximated".into()));
+    assert_eq!(report_entry(&i, "sleep (restart delay)"), ("runit/unbound/finish:5".into(), "carried".into()));
+    assert_eq!(report_entry(&i, "finish command"), ("runit/unbound/finish:3".into(), "approximated".into()));
+    assert_eq!(report_entry(&i, "finish line"), ("runit/unbound/finish:4".into(), "dropped".into()));
+    assert_eq!(report_entry(&i, "log/run"), ("runit/unbound/log/run:1".into(), "approximated".into()));
+    assert_eq!(report_entry(&i, "down-signal"), ("runit/unbound/down-signal:1".into(), "carried".into()));
     assert_eq!(i["catalogue"], "unbound");
 }
 
@@ -205,15 +196,15 @@ fn an_s6_execline_directory_with_notification_fd_and_dependencies_becomes_a_reci
     let deps: Vec<String> = r.depends.requires.iter().map(ToString::to_string).collect();
     assert_eq!(deps, ["network-online"]);
     assert_eq!(r.start.before.len(), 1, "foreground {{ mkdir … }} is a setup step");
-    assert_eq!(entry(&i, "fdmove -c 2 1"), ("s6/prometheus-node/run:3".into(), "carried".into()));
-    assert_eq!(entry(&i, "s6-softlimit -m"), ("s6/prometheus-node/run:6".into(), "dropped".into()));
-    assert_eq!(entry(&i, "notification-fd"), ("s6/prometheus-node/notification-fd:1".into(), "carried".into()));
+    assert_eq!(report_entry(&i, "fdmove -c 2 1"), ("s6/prometheus-node/run:3".into(), "carried".into()));
+    assert_eq!(report_entry(&i, "s6-softlimit -m"), ("s6/prometheus-node/run:6".into(), "dropped".into()));
+    assert_eq!(report_entry(&i, "notification-fd"), ("s6/prometheus-node/notification-fd:1".into(), "carried".into()));
     assert_eq!(
-        entry(&i, "dependency s6rc-fdholder"),
+        report_entry(&i, "dependency s6rc-fdholder"),
         ("s6/prometheus-node/dependencies.d/s6rc-fdholder:1".into(), "dropped".into())
     );
-    assert_eq!(entry(&i, "max-death-tally"), ("s6/prometheus-node/max-death-tally:1".into(), "dropped".into()));
-    assert_eq!(entry(&i, "type"), ("s6/prometheus-node/type:1".into(), "carried".into()));
+    assert_eq!(report_entry(&i, "max-death-tally"), ("s6/prometheus-node/max-death-tally:1".into(), "dropped".into()));
+    assert_eq!(report_entry(&i, "type"), ("s6/prometheus-node/type:1".into(), "carried".into()));
 }
 
 #[test]

@@ -267,7 +267,7 @@ pub fn run(args: &NewArgs) -> Result<(), CliError> {
         // The app's own directory is where it keeps its files: the sandbox lets it write there.
         let mut sd = Table::new();
         let d = dir.display().to_string();
-        if ["/home", "/root", "/run/user"].iter().any(|h| d == *h || d.starts_with(&format!("{h}/"))) {
+        if crate::render::systemd::hidden_by_protect_home(&d) {
             sd["allow"] = value(Array::from_iter(["home"]));
             notes.push(format!(
                 "{d} is under a home directory: systemd's sandbox lets the service in (systemd.allow = [\"home\"])"

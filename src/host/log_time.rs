@@ -43,19 +43,23 @@ pub fn from_local(wall: PrimitiveDateTime) -> OffsetDateTime {
     wall.assume_offset(local_offset(first))
 }
 
-/// `2024-01-15 10:20:30.123`, in local time: how a stamped line is shown.
-pub fn shown(t: OffsetDateTime) -> String {
-    let l = t.to_offset(local_offset(t));
+/// `2024-01-15` and `10:20:30` of `l`, joined by `sep`.
+fn date_time(l: OffsetDateTime, sep: char) -> String {
     format!(
-        "{:04}-{:02}-{:02} {:02}:{:02}:{:02}.{:03}",
+        "{:04}-{:02}-{:02}{sep}{:02}:{:02}:{:02}",
         l.year(),
         u8::from(l.month()),
         l.day(),
         l.hour(),
         l.minute(),
-        l.second(),
-        l.millisecond()
+        l.second()
     )
+}
+
+/// `2024-01-15 10:20:30.123`, in local time: how a stamped line is shown.
+pub fn shown(t: OffsetDateTime) -> String {
+    let l = t.to_offset(local_offset(t));
+    format!("{}.{:03}", date_time(l, ' '), l.millisecond())
 }
 
 /// `2024-01-15T10:20:30.123456+01:00`, in local time: the JSON form.
@@ -63,18 +67,7 @@ pub fn rfc3339(t: OffsetDateTime) -> String {
     let l = t.to_offset(local_offset(t));
     let (h, m, _) = l.offset().as_hms();
     let sign = if l.offset().is_negative() { '-' } else { '+' };
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}{sign}{:02}:{:02}",
-        l.year(),
-        u8::from(l.month()),
-        l.day(),
-        l.hour(),
-        l.minute(),
-        l.second(),
-        l.microsecond(),
-        h.unsigned_abs(),
-        m.unsigned_abs()
-    )
+    format!("{}.{:06}{sign}{:02}:{:02}", date_time(l, 'T'), l.microsecond(), h.unsigned_abs(), m.unsigned_abs())
 }
 
 /// The stamp `stamp` says a line begins with, read, and the rest of the

@@ -22,9 +22,8 @@ const ROOT_CAPABILITIES: &[&str] = &[
 /// capabilities above, reported as the approximation it is.
 pub fn open_for_unsandboxed(d: &mut Draft, r: &mut Report, file: &str, line: usize) {
     let root = d.get_str(&["run"], "user").is_none_or(|u| u == "root");
-    let home = d
-        .get_str(&["run"], "working_directory")
-        .is_some_and(|w| ["/home", "/root", "/run/user"].iter().any(|h| w == *h || w.starts_with(&format!("{h}/"))));
+    let home =
+        d.get_str(&["run"], "working_directory").is_some_and(|w| crate::render::systemd::hidden_by_protect_home(&w));
     d.push(&["systemd"], "allow", "writes");
     if home {
         d.push(&["systemd"], "allow", "home");

@@ -479,9 +479,8 @@ fn top_level_assignments(lines: &[&str]) -> Vec<(usize, String, String)> {
 /// default) when nothing gives it one. Each with its line and why.
 fn guesses(lines: &[&str], top: &[(usize, String, String)], stem: &str) -> Vec<(usize, String, String, &'static str)> {
     let mut out: Vec<(usize, String, String, &'static str)> = Vec::new();
-    let known = |k: &str, out: &[(usize, String, String, &'static str)]| {
-        top.iter().any(|(_, n, _)| n == k) || out.iter().any(|(_, n, _, _)| n == k)
-    };
+    // What is known so far, to fill guesses in with: the top level, then each guess.
+    let mut env: Vec<(usize, String, String)> = top.to_vec();
     let indented: Vec<(usize, String, String)> = lines
         .iter()
         .enumerate()
@@ -499,17 +498,17 @@ fn guesses(lines: &[&str], top: &[(usize, String, String)], stem: &str) -> Vec<(
             .position(|l| l.trim_start().strip_prefix(k).is_some_and(|r| r.starts_with('=')))
             .map_or(1, |i| i + 1)
     };
-    if !known("NAME", &out) && indented.iter().all(|(_, k, v)| k != "NAME" || v.contains('$')) {
+    if !top.iter().any(|(_, n, _)| n == "NAME") && indented.iter().all(|(_, k, v)| k != "NAME" || v.contains('$')) {
         out.push((first_line("NAME"), "NAME".into(), stem.to_owned(), "NAME is set where the import cannot follow"));
+        env.push((first_line("NAME"), "NAME".into(), stem.to_owned()));
     }
     for (l, k, v) in &indented {
-        if known(k, &out) {
+        if env.iter().any(|(_, n, _)| n == k) {
             continue;
         }
-        let env: Vec<(usize, String, String)> =
-            out.iter().map(|(l, k, v, _)| (*l, k.clone(), v.clone())).chain(top.iter().cloned()).collect();
         let value = expand(v, &env);
         if !value.contains(['$', '`']) {
+            env.push((*l, k.clone(), value.clone()));
             out.push((*l, k.clone(), value, "set inside a loop, a branch or a function"));
         }
     }

@@ -133,6 +133,15 @@ fn exec(recipe: &Recipe, argv: &[Template]) -> String {
 
 /// The shell and its name that run a config test quietly: `/bin/sh -c
 /// QUIET_CHECK initkit-check CMD…` (an import takes CMD back out).
+/// What `ProtectHome=yes` hides from a service: a working directory in one
+/// of these needs `systemd.allow = ["home"]`.
+const PROTECTED_HOMES: [&str; 3] = ["/home", "/root", "/run/user"];
+
+/// Whether `path` is in a tree `ProtectHome=yes` hides.
+pub fn hidden_by_protect_home(path: &str) -> bool {
+    PROTECTED_HOMES.iter().any(|h| path.strip_prefix(h).is_some_and(|rest| rest.is_empty() || rest.starts_with('/')))
+}
+
 pub const QUIET_CHECK: [&str; 4] = ["/bin/sh", "-c", "exec \"$@\" >/dev/null", "initkit-check"];
 
 /// A config test for an Exec line: stdout (often a long report) dropped, stderr

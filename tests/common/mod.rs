@@ -67,3 +67,15 @@ pub fn feature_recipes() -> Vec<Recipe> {
 pub fn initkit() -> Command {
     Command::new(env!("CARGO_BIN_EXE_initkit"))
 }
+
+/// An import's report entry for a setting, the last one (the one that took
+/// effect): `(file:line, outcome)`, from `import --json`.
+pub fn report_entry(import: &serde_json::Value, setting: &str) -> (String, String) {
+    let e = import["report"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .rfind(|e| e["setting"] == setting)
+        .unwrap_or_else(|| panic!("no report entry for {setting}: {import:#}"));
+    (format!("{}:{}", e["file"].as_str().unwrap(), e["line"]), e["outcome"].as_str().unwrap().to_owned())
+}

@@ -96,7 +96,10 @@ if [ -n "$L" ] && wait_until 60 booted; then pass "systemd is running ($(in_ct s
 in_ct systemctl --failed --no-legend | sed 's/^/        failed unit: /'
 ping_ct() { [ "$(in_ct redis-cli -p "$1" ping 2>/dev/null)" = PONG ]; }
 main_pid() { in_ct systemctl show -p MainPID --value "$1"; }
+# new_main_pid UNIT OLD: UNIT has a main process, and not OLD.
+new_main_pid() { local p; p=$(main_pid "$1"); [ -n "$p" ] && [ "$p" != 0 ] && [ "$p" != "$2" ]; }
 http() { in_ct curl -s -o /dev/null -w '%{http_code}' --max-time 2 http://127.0.0.1/; }
+serves() { [ "$(http)" = 200 ]; }
 
 echo "== redis: two enabled instances"
 check "redis@a is enabled" test "$(in_ct systemctl is-enabled redis@a)" = enabled
@@ -111,7 +114,7 @@ expect_rc "initkit start of an unknown instance" 2 in_ct initkit start redis@zzz
 old=$(main_pid redis@a)
 # Never signal without a real PID: `kill -9 0` would hit this suite's own process group.
 case $old in ''|0|*[!0-9]*) fail "redis@a has a main pid" "got '$old'" ;; *) in_ct kill -9 "$old" ;; esac
-check "systemd restarts redis@a after kill -9" wait_until 15 bash -c "p=\$(nsenter -t $L -a systemctl show -p MainPID --value redis@a); [ -n \"\$p\" ] && [ \"\$p\" != 0 ] && [ \"\$p\" != $old ]"
+check "systemd restarts redis@a after kill -9" wait_until 15 new_main_pid redis@a "$old"
 check "redis@a answers again" wait_until 10 ping_ct 17001
 old=$(main_pid redis@b)
 expect_rc "initkit restart redis@b" 0 in_ct initkit restart redis@b
@@ -172,7 +175,7 @@ check "memcached@m has a new main pid" test "$(main_pid memcached@m)" != "$m"
 expect_rc "initkit uninstall memcached" 0 in_ct initkit uninstall memcached
 
 echo "== nginx: a broken config never takes it down"
-check "nginx serves" wait_until 10 bash -c "[ \"\$(nsenter -t $L -a curl -s -o /dev/null -w '%{http_code}' --max-time 2 http://127.0.0.1/)\" = 200 ]"
+check "nginx serves" wait_until 10 serves
 pid=$(main_pid nginx)
 printf 'this is not nginx config;\n' >>"$R/etc/nginx/nginx.conf"
 expect_rc "initkit restart nginx with a broken config refuses" 6 in_ct initkit restart nginx
@@ -214,7 +217,7 @@ check "redis-server answers PING on 6379" wait_until 10 ping_ct 6379
 check "redis-server's main process runs as redis" test "$(user_of "$(main_pid redis-server)")" = redis
 check "memcached answers on 11211" wait_until 10 bash -c "nsenter -t $L -a bash -c 'exec 3<>/dev/tcp/127.0.0.1/11211 && printf \"version\r\n\" >&3 && timeout 2 head -1 <&3' | grep -q ^VERSION"
 check "memcached's daemon runs as memcache" wait_until 5 bash -c "[ \"\$(nsenter -t $L -a ps -o user= -C memcached | sort -u | tr -d ' ')\" = memcache ]"
-check "nginx serves on 80" wait_until 10 bash -c "[ \"\$(nsenter -t $L -a curl -s -o /dev/null -w '%{http_code}' --max-time 2 http://127.0.0.1/)\" = 200 ]"
+check "nginx serves on 80" wait_until 10 serves
 pid=$(main_pid nginx)
 expect_rc "initkit reload nginx (the script's HUP, after its nginx -t)" 0 in_ct initkit reload nginx
 check "nginx kept its main pid across the reload" test "$(main_pid nginx)" = "$pid"
@@ -225,10 +228,10 @@ sed -i '/this is not nginx config/d' "$R/etc/nginx/nginx.conf"
 for s in redis-server memcached nginx; do
     old=$(main_pid "$s")
     expect_rc "initkit restart $s" 0 in_ct initkit restart "$s"
-    check "$s has a new main pid" wait_until 10 bash -c "p=\$(nsenter -t $L -a systemctl show -p MainPID --value $s); [ -n \"\$p\" ] && [ \"\$p\" != 0 ] && [ \"\$p\" != $old ]"
+    check "$s has a new main pid" wait_until 10 new_main_pid "$s" "$old"
 done
 check "redis-server answers after the restart" wait_until 10 ping_ct 6379
-check "nginx serves after the restart" wait_until 10 bash -c "[ \"\$(nsenter -t $L -a curl -s -o /dev/null -w '%{http_code}' --max-time 2 http://127.0.0.1/)\" = 200 ]"
+check "nginx serves after the restart" wait_until 10 serves
 for s in redis-server memcached nginx; do
     expect_rc "initkit uninstall $s (stops it)" 0 in_ct initkit uninstall "$s"
     check "$s's unit is gone from /etc" test ! -e "$R/etc/systemd/system/$s.service"
@@ -248,7 +251,7 @@ check "pyapp answers with its env file's greeting, from its directory" wait_unti
 check "pyapp runs as pyapp" test "$(user_of "$(main_pid pyapp)")" = pyapp
 old=$(main_pid pyapp)
 case $old in ''|0|*[!0-9]*) fail "pyapp has a main pid" "got '$old'" ;; *) in_ct kill -9 "$old" ;; esac
-check "systemd restarts pyapp after kill -9" wait_until 15 bash -c "p=\$(nsenter -t $L -a systemctl show -p MainPID --value pyapp); [ -n \"\$p\" ] && [ \"\$p\" != 0 ] && [ \"\$p\" != $old ]"
+check "systemd restarts pyapp after kill -9" wait_until 15 new_main_pid pyapp "$old"
 check "pyapp answers again" wait_until 10 bash -c "nsenter -t $L -a curl -s --max-time 2 http://127.0.0.1:18510/ | grep -q 'hello from the env file'"
 check "the journal has the app's own lines" bash -c "nsenter -t $L -a journalctl -u pyapp --no-pager -o cat | grep -q 'pyapp listening on 18510'"
 expect_rc "initkit logs pyapp -n 50 (the journal)" 0 in_ct initkit logs pyapp -n 50
