@@ -177,6 +177,35 @@ fn examples() -> Vec<(&'static str, String)> {
     let v = json(&o);
     assert_keys("logs", &v, &["text", "time"]);
     out.push(("logs", String::from_utf8_lossy(&o.stdout).into_owned()));
+
+    // history reads the records under --root: two known good configs of
+    // redis@a (as a restart that came back ready writes them), the newer in use.
+    let conf = "/etc/redis/a.conf";
+    fs::create_dir_all(root.path().join("etc/redis")).unwrap();
+    fs::write(root.path().join(&conf[1..]), "port 7001\nmaxmemory 64mb\n").unwrap();
+    for (time_ms, content) in
+        [(1_705_308_284_500_u64, "port 7001\n"), (1_705_311_000_000, "port 7001\nmaxmemory 64mb\n")]
+    {
+        let dir = root.path().join(format!("var/lib/initkit/good/redis/a/{time_ms}"));
+        fs::create_dir_all(&dir).unwrap();
+        fs::write(dir.join("0"), content).unwrap();
+        let record = serde_json::json!({
+            "time_ms": time_ms,
+            "files": [{"path": conf, "hash": initkit::host::manifest::hash(content.as_bytes()), "uid": 0, "gid": 0, "mode": 0o644}],
+        });
+        fs::write(dir.join("record.json"), record.to_string()).unwrap();
+    }
+    let o = initkit().args(["history", "redis@a", "--json", "--root", r]).env("TZ", "UTC").output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v = json(&o);
+    assert_keys("history", &v, &["files", "in_use", "time"]);
+    assert_keys("history files", &v[0]["files"], &["gid", "hash", "mode", "path", "uid"]);
+    assert_eq!((v[0]["in_use"].clone(), v[1]["in_use"].clone()), (Value::Bool(true), Value::Bool(false)));
+    out.push(("history", String::from_utf8_lossy(&o.stdout).into_owned()));
+    // The text form shows the change from the older to the newer as a diff.
+    let o = initkit().args(["history", "redis@a", "--root", r]).env("TZ", "UTC").output().unwrap();
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains("2 known good configs") && text.contains("+maxmemory 64mb"), "{text}");
     out
 }
 

@@ -228,10 +228,10 @@ pub fn run_install(args: &InstallArgs) -> Result<(), CliError> {
     if args.start {
         // Only what this command installed starts, not the service's other instances.
         if req.instances.is_empty() {
-            operate::run_manifest(&m, operate::Action::Start, None, false)?;
+            operate::run_manifest(&m, operate::Action::Start, None, false, false)?;
         }
         for i in &req.instances {
-            operate::run_manifest(&m, operate::Action::Start, Some(i), false)?;
+            operate::run_manifest(&m, operate::Action::Start, Some(i), false, false)?;
         }
     }
     Ok(())
@@ -398,7 +398,7 @@ pub fn run_uninstall(args: &UninstallArgs) -> Result<(), CliError> {
         .map(|recipe| leftovers::find(&args.root, &recipe, &m.instances, instance))
         .unwrap_or_default();
     if live {
-        if let Err(e) = operate::run_manifest(&m, operate::Action::Stop, instance, false) {
+        if let Err(e) = operate::run_manifest(&m, operate::Action::Stop, instance, false, false) {
             let why = e.to_string();
             if !args.force {
                 return Err(CliError::msg(format!(

@@ -77,7 +77,7 @@ pub fn run(args: &LogsArgs) -> Result<(), CliError> {
 
 /// The instance whose log is meant: the one named (installed), the only
 /// one installed, or none for a service without instances.
-fn which_instance(m: &Manifest, instance: Option<String>) -> Result<Option<String>, CliError> {
+pub(super) fn which_instance(m: &Manifest, instance: Option<String>) -> Result<Option<String>, CliError> {
     match (instance, m.instances.as_slice()) {
         (Some(i), installed) if !installed.contains(&i) => Err(CliError::exit(2, unknown_instance(m, &i))),
         (Some(i), _) => Ok(Some(i)),

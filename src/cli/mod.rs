@@ -1,8 +1,10 @@
 //! The command line: clap structures and the dispatch to one module per command.
 
+mod change;
 mod check;
 mod detect;
 mod enable;
+mod history;
 mod import;
 mod install;
 mod list;
@@ -111,10 +113,12 @@ enum Command {
     Start(Specs),
     /// Stop services.
     Stop(Specs),
-    /// Test the config, then restart; a failing test changes nothing.
-    Restart(Specs),
-    /// Test the config, then reload; a failing test changes nothing.
-    Reload(Specs),
+    /// Test the config, then restart; a failing test changes nothing. Each
+    /// instance is then watched until ready, and its config recorded as the
+    /// last known good when it is.
+    Restart(Changes),
+    /// Test the config, then reload, then watch as restart does.
+    Reload(Changes),
     /// Every installed service (or those named): target, enabled, state, PID,
     /// uptime; the exit code is LSB's status code of the worst.
     Status(Report),
@@ -124,6 +128,9 @@ enum Command {
     /// console log, the supervisor's or logger's file): the last lines, or
     /// those since a time, then followed as they are written.
     Logs(logs::LogsArgs),
+    /// An instance's known good configs (recorded when a start, restart or
+    /// reload came back ready), newest first, with what changed.
+    History(history::HistoryArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -131,6 +138,17 @@ struct Specs {
     /// `NAME` (every installed instance) or `NAME@INSTANCE`; several may be given.
     #[arg(required = true)]
     specs: Vec<String>,
+}
+
+#[derive(clap::Args, Debug)]
+struct Changes {
+    /// `NAME` (every installed instance) or `NAME@INSTANCE`; several may be given.
+    #[arg(required = true)]
+    specs: Vec<String>,
+    /// When an instance does not come back ready, put its last known good
+    /// config back and restart it (the exit code is still 7).
+    #[arg(long)]
+    rollback: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -163,14 +181,15 @@ pub fn main() -> ExitCode {
         Command::Disable(args) => enable::run(&args, false),
         Command::Start(t) => operate::run(&t.specs, operate::Action::Start, false),
         Command::Stop(t) => operate::run(&t.specs, operate::Action::Stop, false),
-        Command::Restart(t) => operate::run(&t.specs, operate::Action::Restart, false),
-        Command::Reload(t) => operate::run(&t.specs, operate::Action::Reload, false),
+        Command::Restart(t) => operate::run_with(&t.specs, operate::Action::Restart, false, t.rollback),
+        Command::Reload(t) => operate::run_with(&t.specs, operate::Action::Reload, false, t.rollback),
         Command::Status(t) => operate::run(&t.specs, operate::Action::Status, t.json),
         Command::Configtest(t) if t.specs.is_empty() => {
             Err(CliError::msg("configtest needs a service: `initkit configtest NAME[@INSTANCE]`"))
         }
         Command::Configtest(t) => operate::run(&t.specs, operate::Action::Configtest, t.json),
         Command::Logs(args) => logs::run(&args),
+        Command::History(args) => history::run(&args),
     };
     match result {
         Ok(()) | Err(CliError::BrokenPipe) => ExitCode::SUCCESS,

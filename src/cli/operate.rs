@@ -3,10 +3,10 @@
 
 use std::path::Path;
 
-use super::{CliError, output::print, resolve, status, suggest};
+use super::{CliError, change, output::print, resolve, status, suggest};
 use crate::{
     host::{
-        action,
+        action::{self, State},
         config_test::{Check, config_test},
         driver::{Ctx, driver},
         lock::Lock,
@@ -51,6 +51,12 @@ impl Action {
 /// all its instances); the exit code is the worst of them. `status` with no
 /// spec shows everything installed.
 pub fn run(specs: &[String], action: Action, json: bool) -> Result<(), CliError> {
+    run_with(specs, action, json, false)
+}
+
+/// [`run`], and with `rollback` a restart or reload that does not come back
+/// ready puts the last known good config back and restarts.
+pub fn run_with(specs: &[String], action: Action, json: bool, rollback: bool) -> Result<(), CliError> {
     let root = Path::new("/");
     let mut targets: Vec<(Manifest, Option<String>)> = Vec::new();
     let mut errors = String::new();
@@ -85,7 +91,7 @@ pub fn run(specs: &[String], action: Action, json: bool) -> Result<(), CliError>
     }
     let mut reports = Vec::new();
     for (m, instance) in &targets {
-        match run_manifest(m, action, instance.as_deref(), json) {
+        match run_manifest(m, action, instance.as_deref(), json, rollback) {
             Ok(report) => reports.extend(report),
             Err(CliError::Exit(code, message)) => {
                 errors.push_str(&message);
@@ -160,6 +166,7 @@ pub fn run_manifest(
     action: Action,
     instance: Option<&str>,
     json: bool,
+    rollback: bool,
 ) -> Result<Vec<TestReport>, CliError> {
     let instances: Vec<Option<String>> = match instance {
         Some(i) if !m.instances.iter().any(|x| x == i) => {
@@ -234,8 +241,23 @@ pub fn run_manifest(
 
     let Some(host_action) = action.host() else { return Ok(Vec::new()) };
     let ctx = Ctx { name: &m.recipe, recipe: &recipe, flavor: m.flavor };
-    match driver(m.target).act(&ctx, host_action, &instances) {
-        0 => Ok(Vec::new()),
-        code => Err(CliError::exit(code, String::new())),
+    // A start records only what it started: a running daemon may hold an older config than its files.
+    let stopped: Vec<Option<String>> = if action == Action::Start {
+        instances
+            .iter()
+            .filter(|i| driver(m.target).status(&m.recipe, i.as_deref()).state != State::Running)
+            .cloned()
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let code = driver(m.target).act(&ctx, host_action, &instances);
+    let touched = change::Touched { root, manifest: m, recipe: &recipe, instances: &instances };
+    match (action, code) {
+        (Action::Restart | Action::Reload, code) => change::verified(&touched, action.native(), code, rollback)?,
+        (Action::Start, 0) => change::started(&change::Touched { instances: &stopped, ..touched }),
+        (_, 0) => {}
+        (_, code) => return Err(CliError::exit(code, String::new())),
     }
+    Ok(Vec::new())
 }

@@ -1,11 +1,13 @@
 //! What a service leaves behind that uninstall does not remove by itself:
-//! its state, log and runtime directories and initkit's console logs, which
-//! `uninstall` names as kept and `uninstall --purge` removes.
+//! its state, log and runtime directories, initkit's console logs and its
+//! known good configs, which `uninstall` names as kept and `uninstall
+//! --purge` removes.
 
 use std::{fs, path::Path};
 
 use super::{
     error::{HostError, Result},
+    good,
     manifest::under,
 };
 use crate::{
@@ -33,10 +35,12 @@ pub fn find(root: &Path, recipe: &Recipe, instances: &[String], instance: Option
         }
         if instance.is_some() {
             paths.push(facts::console_log(&layout, &recipe.name, *i));
+            paths.push(good::dir(Path::new("/"), &recipe.name, *i).display().to_string());
         }
     }
     if instance.is_none() {
         paths.push(console);
+        paths.push(good::service_dir(Path::new("/"), &recipe.name).display().to_string());
     }
     paths.dedup();
     paths.retain(|p| fs::symlink_metadata(under(root, p)).is_ok());

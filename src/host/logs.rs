@@ -281,6 +281,41 @@ impl Follower {
     }
 }
 
+/// The last `n` lines of an instance's log under `root`, as shown to a
+/// person, for an error message: empty when there is no log or it cannot
+/// be read (the message says where it is).
+pub fn recent(root: &Path, source: &LogSource, n: usize) -> Vec<String> {
+    match source {
+        LogSource::Journal { unit } => {
+            let query = LogQuery { lines: n, follow: false, since: None, json: false };
+            std::process::Command::new("journalctl")
+                .args(super::drivers::systemd::journal_args(unit, root, &query))
+                .stdin(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .output()
+                .ok()
+                .filter(|o| o.status.success())
+                .map(|o| String::from_utf8_lossy(&o.stdout).lines().map(str::to_owned).collect())
+                .unwrap_or_default()
+        }
+        LogSource::File { path, stamp } => {
+            let path = super::manifest::under(root, path);
+            let Ok(mut file) = open(&path) else { return Vec::new() };
+            tail(&mut file, &path, *stamp, n, None)
+                .map(|t| t.lines.iter().map(|raw| Line::read(*stamp, raw).shown()).collect())
+                .unwrap_or_default()
+        }
+    }
+}
+
+/// Where a person reads the log `source` names.
+pub fn described(source: &LogSource) -> String {
+    match source {
+        LogSource::Journal { unit } => format!("journalctl -u {unit}"),
+        LogSource::File { path, .. } => path.clone(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::io::{Cursor, Write};

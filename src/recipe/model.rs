@@ -372,6 +372,10 @@ pub enum HookAction {
 pub struct Ready {
     pub check: ReadyCheck,
     pub timeout_ms: u64,
+    /// How long the process must stay up, as the same process, once the
+    /// probe passes (a daemon that listens, then fails on the rest of its
+    /// config: nginx keeps its first port while it retries a taken one).
+    pub settle_ms: u64,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -372,19 +372,26 @@ fn unit(recipe: &Recipe, options: &Options) -> Artifact {
     if let Some(ready) = &recipe.ready {
         // Active only once ready: later units and `systemctl start` wait for it. The
         // probe gives up as soon as the main process is gone, not at the end of its budget.
+        // Then, with a settle time, it must still run that much later.
+        let settle = match ready.settle_ms {
+            0 => String::new(),
+            ms => format!("; sleep {}; kill -0 \"$m\"", seconds(ms)),
+        };
         let wait = match &ready.check {
             ReadyCheck::Tcp(addr) => format!(
                 "/bin/sh -c {} initkit-ready $MAINPID {}",
-                exec_literal(READY_TCP_SCRIPT),
+                exec_literal(&format!("{READY_TCP_SCRIPT}{settle}")),
                 exec_word(addr, &|v| piece(recipe, v))
             ),
             ReadyCheck::Command(c) => format!(
                 "/bin/sh -c {} initkit-ready $MAINPID {}",
-                exec_literal("m=$1; shift; until \"$@\" >/dev/null 2>&1; do kill -0 \"$m\" || exit 1; sleep 0.1; done"),
+                exec_literal(&format!(
+                    "m=$1; shift; until \"$@\" >/dev/null 2>&1; do kill -0 \"$m\" || exit 1; sleep 0.1; done{settle}"
+                )),
                 exec(recipe, c)
             ),
         };
-        let _ = writeln!(s, "ExecStartPost=/usr/bin/timeout {} {wait}", seconds(ready.timeout_ms));
+        let _ = writeln!(s, "ExecStartPost=/usr/bin/timeout {} {wait}", seconds(ready.timeout_ms + ready.settle_ms));
     }
     for hook in &recipe.start.after {
         let _ = writeln!(s, "ExecStartPost={}", step(recipe, hook, false));

@@ -366,6 +366,11 @@ pub fn import(src: &Source) -> Result<(String, Draft, Report), Vec<Problem>> {
                 if let Some((_, ms)) = constant(text, "READY_TIMEOUT_MS") {
                     x.d.set(&["ready"], "timeout", format_duration(ms.parse().unwrap_or(10_000)));
                 }
+                if let Some(ms) = constant(text, "READY_SETTLE_MS").and_then(|(_, ms)| ms.parse::<u64>().ok())
+                    && ms > 0
+                {
+                    x.d.set(&["ready"], "settle", format_duration(ms));
+                }
                 x.r.carried(&file, st.line, "ready");
             }
             Some(Err(e)) => x.problem(st.line, e),

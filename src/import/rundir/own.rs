@@ -261,6 +261,14 @@ pub fn read(scripts: &[(&str, Parsed)], d: &mut Draft, r: &mut Report) {
             d.set(&["ready"], "timeout", format_duration(ms));
             r.carried(f, n, "READY_TIMEOUT_MS");
         }
+        if (d.has(&["ready"], "tcp") || d.has(&["ready"], "command"))
+            && let Some((f, n, ms)) = find_const("READY_SETTLE_MS")
+            && let Ok(ms) = ms.parse::<u64>()
+            && ms > 0
+        {
+            d.set(&["ready"], "settle", format_duration(ms));
+            r.carried(f, n, "READY_SETTLE_MS");
+        }
     }
     if let Some((f, body)) = find_body("ik_do_reload") {
         for l in body {

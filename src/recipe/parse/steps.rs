@@ -174,8 +174,9 @@ pub fn read_stop(r: &mut Reader<'_>, t: Tbl<'_>, scope: &Scope) -> Option<Stop> 
 }
 
 pub fn read_ready(r: &mut Reader<'_>, t: Tbl<'_>, scope: &Scope) -> Option<Ready> {
-    r.deny_unknown(t, &["tcp", "command", "timeout"]);
+    r.deny_unknown(t, &["tcp", "command", "timeout", "settle"]);
     let timeout_ms = r.duration(t, "timeout", false).unwrap_or(10_000);
+    let settle_ms = r.duration(t, "settle", false).unwrap_or(0);
     let check = match (t.inner.contains_key("tcp"), t.inner.contains_key("command")) {
         (true, false) => {
             let (tcp, span) = r.template(t, "tcp", true, Kind::Path)?;
@@ -192,7 +193,7 @@ pub fn read_ready(r: &mut Reader<'_>, t: Tbl<'_>, scope: &Scope) -> Option<Ready
             return None;
         }
     };
-    Some(Ready { check, timeout_ms })
+    Some(Ready { check, timeout_ms, settle_ms })
 }
 
 pub fn read_restart(r: &mut Reader<'_>, t: Tbl<'_>, task: bool) -> Option<Restart> {

@@ -107,6 +107,7 @@ pub fn consts(recipe: &Recipe, options: &Options, settings: &facts::Settings) ->
         ("LEFTOVER_MS", facts::LEFTOVER_MS.to_string()),
         ("READY_TIMEOUT_MS", recipe.ready.as_ref().map_or(10_000, |r| r.timeout_ms).to_string()),
         ("SETTLE_MS", facts::SETTLE_MS.to_string()),
+        ("READY_SETTLE_MS", recipe.ready.as_ref().map_or(0, |r| r.settle_ms).to_string()),
         ("TRIAL_SETUP", facts::TRIAL_SETUP.to_owned()),
         ("TRIAL_SETTLE_MS", facts::TRIAL_SETTLE_MS.to_string()),
         (

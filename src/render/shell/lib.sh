@@ -330,7 +330,8 @@ ik_hook() {
 }
 
 # ik_wait_ready PID START: 0 once the process is ready (and still the one
-# started), 1 if it exited, 2 if the readiness budget ran out.
+# started, READY_SETTLE_MS later too), 1 if it exited, 2 if the readiness
+# budget ran out.
 ik_wait_ready() {
     ik_now
     # shellcheck disable=SC2034 # read by ik_ready when the recipe has nothing to probe
@@ -340,7 +341,12 @@ ik_wait_ready() {
     while :; do
         ik_ours "$1" "$2" || return 1
         # Ready counts only if it is still this process: another could answer the probe.
-        if ik_ready && ik_ours "$1" "$2"; then return 0; fi
+        if ik_ready && ik_ours "$1" "$2"; then
+            [ "$READY_SETTLE_MS" -gt 0 ] || return 0
+            # It must stay up a while: some daemons listen, then fail on the rest.
+            if ik_wait_gone "$1" "$READY_SETTLE_MS" || ! ik_ours "$1" "$2"; then return 1; fi
+            return 0
+        fi
         ik_now
         [ "$now" -ge "$ik_ready_deadline" ] && return 2
         ik_pause

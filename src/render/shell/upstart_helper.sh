@@ -19,7 +19,10 @@ case ${1:-} in
             ik_now
             [ "$now" -ge "$ik_ready_deadline" ] && exit 1
             sleep 0.05
-        done ;;
+        done
+        # It must stay up a while: some daemons listen, then fail on the rest.
+        [ "$READY_SETTLE_MS" -gt 0 ] && sleep "$((READY_SETTLE_MS / 1000)).$(printf %03d $((READY_SETTLE_MS % 1000)))"
+        ik_ready ;;
     before-stop)
         # shellcheck disable=SC2034 # where the pre-stop steps log, when the recipe has any
         console_log=/dev/stdout
