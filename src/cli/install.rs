@@ -434,11 +434,13 @@ pub fn run_uninstall(args: &UninstallArgs) -> Result<(), CliError> {
             .filter(|o| o.recipe != name)
             .filter_map(|o| {
                 let recipe = parse_recipe(Path::new("x.toml"), &manifest::recipe_text(&args.root, &o).ok()?).ok()?;
-                let runs_as = [Some(format!("user {}", recipe.run.user)), recipe.run.group.map(|g| format!("group {g}"))];
+                let runs_as =
+                    [Some(format!("user {}", recipe.run.user)), recipe.run.group.map(|g| format!("group {g}"))];
                 Some((o, runs_as.into_iter().flatten().collect()))
             })
             .collect();
-        let uses = |runs_as: &[String], a: &String| runs_as.contains(a) || runs_as.contains(&a.replacen("group ", "user ", 1));
+        let uses =
+            |runs_as: &[String], a: &String| runs_as.contains(a) || runs_as.contains(&a.replacen("group ", "user ", 1));
         let (shared, own): (Vec<String>, Vec<String>) =
             m.created_accounts.iter().cloned().partition(|a| others.iter().any(|(_, runs_as)| uses(runs_as, a)));
         for a in &shared {

@@ -290,7 +290,9 @@ pub fn run(args: &NewArgs) -> Result<(), CliError> {
     }
     let name = args.name.clone().unwrap_or_default();
     if !is_recipe_name(&name) {
-        return Err(CliError::msg(format!("`{name}` is not a recipe name: use lowercase letters, digits, `-` and `_`")));
+        return Err(CliError::msg(format!(
+            "`{name}` is not a recipe name: use lowercase letters, digits, `-` and `_`"
+        )));
     }
     let here = std::env::current_dir()?;
     let cwd = given_cwd(args, &here)?;

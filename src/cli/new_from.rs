@@ -59,7 +59,9 @@ pub fn run(args: &NewArgs, from: &Path) -> Result<(), CliError> {
         return Err(CliError::msg(format!("`{app}` is not a recipe name: use lowercase letters, digits, `-` and `_`")));
     }
     if args.name.is_none() {
-        notes.push(format!("the app is `{app}`, its directory's name: each recipe is {app}-TYPE (give NAME to change it)"));
+        notes.push(format!(
+            "the app is `{app}`, its directory's name: each recipe is {app}-TYPE (give NAME to change it)"
+        ));
     }
     let counts = formation(args.formation.as_deref(), &entries)?;
     let base = args.port.unwrap_or(BASE_PORT);
@@ -91,7 +93,8 @@ pub fn run(args: &NewArgs, from: &Path) -> Result<(), CliError> {
         // foreman: the base, 100 more for each process type before it, one more for each instance.
         let step = u16::try_from(index).ok().and_then(|i| i.checked_mul(TYPE_STEP));
         let Some(port) = step.and_then(|s| base.checked_add(s)).filter(|p| p.checked_add(count - 1).is_some()) else {
-            problems.push(at(format!("no port for `{}`: {base} + {TYPE_STEP} a process type is past 65535", entry.kind)));
+            problems
+                .push(at(format!("no port for `{}`: {base} + {TYPE_STEP} a process type is past 65535", entry.kind)));
             continue;
         };
         let (command, mut own) = match command(entry, &cwd, search.as_deref(), bin.is_some()) {
@@ -121,6 +124,9 @@ pub fn run(args: &NewArgs, from: &Path) -> Result<(), CliError> {
         let text = new::recipe_text(args, &service, &here, &mut own)?;
         written.push(Written { service, text, notes: own });
     }
+    if written.is_empty() && problems.is_empty() {
+        problems.push(Problem { file: file.clone(), line: 1, message: "no process type to run".into() });
+    }
     let out_dir = args.out.as_deref();
     let mut refused: Vec<String> = problems.iter().map(|p| format!("error: {p}")).collect();
     for w in &written {
@@ -149,9 +155,11 @@ pub fn run(args: &NewArgs, from: &Path) -> Result<(), CliError> {
     }
     match out_dir {
         None if written.len() == 1 => print(&written[0].text),
-        None => print(&written.iter().fold(String::new(), |acc, w| {
-            format!("{acc}# ==> {}.toml <==\n{}\n", w.service.name, w.text)
-        })),
+        None => print(
+            &written
+                .iter()
+                .fold(String::new(), |acc, w| format!("{acc}# ==> {}.toml <==\n{}\n", w.service.name, w.text)),
+        ),
         Some(dir) => {
             std::fs::create_dir_all(dir)?;
             for w in &written {

@@ -27,7 +27,10 @@ pub fn entries(file: &str, text: &str, scripts: &[String], server_js: bool) -> (
         }
         Some(_) => problems.push(problem(line_of(text, "start"), "`scripts.start` is not a command".into())),
         None if server_js => {
-            notes.push("package.json has no `scripts.start`: the web process runs `node server.js`, as `npm start` does".into());
+            notes.push(
+                "package.json has no `scripts.start`: the web process runs `node server.js`, as `npm start` does"
+                    .into(),
+            );
             out.push(Entry { kind: "web".into(), command: "node server.js".into(), line: 1 });
         }
         None => problems.push(problem(
@@ -111,7 +114,10 @@ mod tests {
         let got: Vec<String> = problems.iter().map(ToString::to_string).collect();
         assert_eq!(
             got,
-            ["p.json:1: `scripts.start` is not a command", "p.json:1: --script nope: package.json has no `scripts.nope`"]
+            [
+                "p.json:1: `scripts.start` is not a command",
+                "p.json:1: --script nope: package.json has no `scripts.nope`"
+            ]
         );
         let (_, _, problems) = entries("p.json", "{\n  \"scripts\": {\n", &[], false);
         assert_eq!(problems.len(), 1);

@@ -57,9 +57,9 @@ pub fn entries(file: &str, text: &str) -> (Vec<Entry>, Vec<Problem>) {
 /// What sh reads as more than words: keywords and builtins, which are no
 /// program to find (`cd`, `export`, `if`...).
 const SHELL_WORDS: &[&str] = &[
-    "!", "{", "}", "case", "do", "done", "elif", "else", "esac", "fi", "for", "if", "in", "then", "until", "while", ".",
-    ":", "alias", "bg", "break", "cd", "command", "continue", "eval", "exit", "export", "fc", "fg", "getopts", "hash",
-    "jobs", "read", "readonly", "return", "set", "shift", "source", "times", "trap", "type", "ulimit", "umask",
+    "!", "{", "}", "case", "do", "done", "elif", "else", "esac", "fi", "for", "if", "in", "then", "until", "while",
+    ".", ":", "alias", "bg", "break", "cd", "command", "continue", "eval", "exit", "export", "fc", "fg", "getopts",
+    "hash", "jobs", "read", "readonly", "return", "set", "shift", "source", "times", "trap", "type", "ulimit", "umask",
     "unalias", "unset", "wait",
 ];
 
