@@ -307,6 +307,7 @@ fn package_json_start_is_the_web_process_run_without_npm() {
         )
     );
     let err = stderr(&o);
+    assert!(err.contains("note: the scripts run as `npm start` runs them, without npm: a plain command is the service's process (`node server.js` is node with the app's script), its program found in node_modules/.bin first; npm's `npm_package_*` settings are not given\n"), "{err}");
     assert!(err.contains("note: package.json:4: `prestart` (npm run build) is not run: the service runs the `start` script's command alone; run it before installing\n"), "{err}");
 
     // --script is package.json's; a script that is not there is a problem with the file's name.
@@ -340,69 +341,19 @@ fn package_json_without_a_start_script_runs_server_js_as_npm_does() {
 
 // --- hostile text -----------------------------------------------------------
 
-/// Pieces of hostile text, as in tests/hostile_text.rs, without what ends a
-/// Procfile line (a newline) or what no recipe argument holds.
-const PIECES: &[&str] = &[
-    "'",
-    "\"",
-    "`",
-    "$",
-    "$(touch /tmp/ik-pwned)",
-    "`id`",
-    "${HOME}",
-    "$PORT",
-    "${PORT}",
-    "$$",
-    "%",
-    "%i",
-    "%%",
-    "\\",
-    "\\\\",
-    "\\n",
-    ";",
-    "&&",
-    "|",
-    "#",
-    "# c",
-    "[Service]",
-    "ExecStartPre=/bin/true",
-    "end script",
-    "exec ",
-    "<",
-    ">",
-    "]]>",
-    "=",
-    "{",
-    "}",
-    "{port}",
-    "~",
-    "-",
-    "*",
-    "?",
-    "!",
-    "(",
-    ")",
-    "ü",
-    "✓",
-    "\u{202e}",
-    " ",
-    "\t",
-    "a",
-    "Z",
-    "0",
-    ":",
-    ",",
-    ".",
-    "/",
-];
+/// Pieces of hostile text (those of tests/hostile_text.rs, with what a
+/// Procfile gives a meaning) that no Procfile line ends with.
+fn pieces() -> Vec<&'static str> {
+    common::PIECES.iter().copied().chain(["$PORT", "${PORT}", "{port}", "\t"]).collect()
+}
 
 fn hostile(max: usize) -> impl Strategy<Value = String> {
-    prop::collection::vec(prop::sample::select(PIECES), 0..max).prop_map(|v| v.concat())
+    prop::collection::vec(prop::sample::select(pieces()), 0..max).prop_map(|v| v.concat())
 }
 
 /// Hostile text for a name: a `:` would end the name and begin the command.
 fn name_text(max: usize) -> impl Strategy<Value = String> {
-    let pieces: Vec<&str> = PIECES.iter().copied().filter(|p| !p.contains(':')).collect();
+    let pieces: Vec<&str> = pieces().into_iter().filter(|p| !p.contains(':')).collect();
     prop::collection::vec(prop::sample::select(pieces), 0..max).prop_map(|v| v.concat())
 }
 

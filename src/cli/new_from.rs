@@ -51,6 +51,13 @@ pub fn run(args: &NewArgs, from: &Path) -> Result<(), CliError> {
     if entries.is_empty() && problems.is_empty() {
         problems.push(Problem { file: file.clone(), line: 1, message: "no process types: not a Procfile".into() });
     }
+    if npm {
+        // npm would stay the app's parent, and a stop or a crash would reach npm first.
+        notes.push(
+            "the scripts run as `npm start` runs them, without npm: a plain command is the service's process (`node server.js` is node with the app's script), its program found in node_modules/.bin first; npm's `npm_package_*` settings are not given"
+                .into(),
+        );
+    }
     let app = match &args.name {
         Some(name) => name.clone(),
         None => import::recipe_name(&dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()),
