@@ -197,7 +197,7 @@ SH
         env PATH=/usr/bin:/bin "$INITKIT" new ikfrom --from "$FROM_DIR/app/Procfile" --port 19801 --out "$FROM_DIR/recipes"
     check "it wrote one recipe per process type" test "$(ls "$FROM_DIR/recipes")" = "$(printf 'ikfrom-web.toml\nikfrom-worker.toml')"
     check "new says web's port" grep -q "ikfrom-web: PORT=19801 (foreman's port for it); a start waits until it listens there" <<<"$OUT"
-    check "the recipes check clean" "$INITKIT" check "$FROM_DIR/recipes/ikfrom-web.toml" "$FROM_DIR/recipes/ikfrom-worker.toml"
+    expect_rc "the recipes check clean" 0 "$INITKIT" check "$FROM_DIR/recipes/ikfrom-web.toml" "$FROM_DIR/recipes/ikfrom-worker.toml"
     expect_rc "install ikfrom-web --create-user --start" 0 \
         "$INITKIT" install "$FROM_DIR/recipes/ikfrom-web.toml" --target sysv --create-user --start
     check "install made the user ikfrom" grep -q "created the system user ikfrom" <<<"$OUT"
