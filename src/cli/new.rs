@@ -52,8 +52,8 @@ pub struct NewArgs {
     pub(super) restart_delay: Option<String>,
     /// A TCP port the service listens on: the app gets it as `PORT` (as foreman
     /// gives it) and a start waits until something listens there. With --from,
-    /// the first process type's port, foreman's way: each next type 100 more
-    /// [default with --from: 5000].
+    /// the first process type's port, foreman's way: each next type 100 more,
+    /// waited on for a type whose command reads `$PORT` [default with --from: 5000].
     #[arg(long)]
     pub(super) port: Option<u16>,
     /// A command that succeeds once the service is ready (shell-like quoting).
