@@ -11,7 +11,10 @@ mod common;
 
 use std::path::Path;
 
-use common::lex::{self, IniLine, Tok, UnitLine};
+use common::{
+    PIECES,
+    lex::{self, IniLine, Tok, UnitLine},
+};
 use initkit::{
     import::upstart,
     recipe::{
@@ -23,61 +26,6 @@ use initkit::{
 use proptest::{prelude::*, strategy::ValueTree};
 use toml_edit::{Array, ArrayOfTables, DocumentMut, InlineTable, Table, value};
 
-/// Pieces hostile text is made of: what ends lines, quotes, expands,
-/// comments, escapes, or reads as a directive or stanza in some language.
-const PIECES: &[&str] = &[
-    "'",
-    "\"",
-    "`",
-    "$",
-    "$(touch /tmp/ik-pwned)",
-    "`id`",
-    "${HOME}",
-    "$$",
-    "%",
-    "%i",
-    "%n",
-    "%%",
-    "\\",
-    "\\\\",
-    "\\n",
-    ";",
-    "&&",
-    "|",
-    "#",
-    "# c",
-    "[Service]",
-    "ExecStartPre=/bin/true",
-    "[program:x]",
-    "end script",
-    "exec ",
-    "<",
-    ">",
-    "]]>",
-    "&amp;",
-    "=",
-    "{",
-    "}",
-    "~",
-    "-",
-    "@",
-    "*",
-    "?",
-    "!",
-    "(",
-    ")",
-    "ü",
-    "✓",
-    "\u{202e}",
-    " ",
-    "a",
-    "Z",
-    "0",
-    ":",
-    ",",
-    ".",
-    "/",
-];
 /// What validation must refuse in one-line fields, and some of it in every field.
 const CONTROL: &[&str] = &["\n", "\r", "\t", "\0", "\u{1b}[2J", "\u{7f}", "\u{85}"];
 

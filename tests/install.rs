@@ -213,8 +213,9 @@ fn what_an_image_lacks_is_a_warning_read_from_its_own_files() {
     assert_eq!(err(&o), "", "nothing is missing any more");
 }
 
-#[test]
-fn create_user_makes_a_system_account_in_the_root() {
+/// A host root with account databases of root alone, when this test run can
+/// make accounts in it (root, with useradd); `None`, said loudly, otherwise.
+fn accounts_root() -> Option<tempfile::TempDir> {
     let has_useradd = Command::new("useradd").arg("--help").output().is_ok();
     let is_root = fs::read_to_string("/proc/self/status")
         .unwrap()
@@ -223,15 +224,22 @@ fn create_user_makes_a_system_account_in_the_root() {
     if !(has_useradd && is_root) {
         assert!(std::env::var("CI").is_err(), "CI runs as root with useradd");
         eprintln!("SKIPPED: --create-user needs root and useradd");
-        return;
+        return None;
     }
     let root = host();
-    let r = root.path().to_str().unwrap();
     let etc = root.path().join("etc");
     fs::write(etc.join("passwd"), "root:x:0:0::/root:/bin/sh\n").unwrap();
     fs::write(etc.join("group"), "root:x:0:\n").unwrap();
     fs::write(etc.join("shadow"), "").unwrap();
     fs::write(etc.join("gshadow"), "").unwrap();
+    Some(root)
+}
+
+#[test]
+fn create_user_makes_a_system_account_in_the_root() {
+    let Some(root) = accounts_root() else { return };
+    let r = root.path().to_str().unwrap();
+    let etc = root.path().join("etc");
     let o = run(&["install", "redis@a", "--root", r, "--create-user"]);
     assert!(o.status.success(), "{}", err(&o));
     assert!(out(&o).contains("note  created the system group redis"), "{}", out(&o));
@@ -241,6 +249,41 @@ fn create_user_makes_a_system_account_in_the_root() {
     assert!(line.ends_with(":/nonexistent:/usr/sbin/nologin"), "{line}");
     assert!(fs::read_to_string(etc.join("group")).unwrap().lines().any(|l| l.starts_with("redis:")));
     assert!(!err(&o).contains("user `redis`"), "{}", err(&o));
+}
+
+/// Two services of one app run as one user (`new --from` writes them so):
+/// the account initkit made for the first goes with the last one uninstalled.
+#[test]
+fn an_account_two_services_share_goes_with_the_last_one() {
+    let Some(root) = accounts_root() else { return };
+    let r = root.path().to_str().unwrap();
+    let etc = root.path().join("etc");
+    let has_user = || fs::read_to_string(etc.join("passwd")).unwrap().lines().any(|l| l.starts_with("shop:"));
+    for kind in ["web", "worker"] {
+        let recipe = root.path().join(format!("shop-{kind}.toml"));
+        fs::write(
+            &recipe,
+            format!(
+                "name = \"shop-{kind}\"\nsummary = \"s\"\n[run]\ncommand = [\"/bin/sleep\", \"9\"]\nuser = \"shop\"\n"
+            ),
+        )
+        .unwrap();
+        let o = run(&["install", recipe.to_str().unwrap(), "--root", r, "--target", "sysv", "--create-user"]);
+        assert!(o.status.success(), "{}", err(&o));
+        assert_eq!(out(&o).contains("note  created the system user shop"), kind == "web", "{}", out(&o));
+    }
+    let o = run(&["uninstall", "shop-web", "--root", r, "--purge"]);
+    assert!(o.status.success(), "{}", err(&o));
+    assert!(
+        out(&o).contains("note  kept the system user shop initkit made: `shop-worker` runs as it too, and uninstalling that one removes it (with --purge)\n"),
+        "{}",
+        out(&o)
+    );
+    assert!(has_user(), "shop-worker still runs as shop");
+    let o = run(&["uninstall", "shop-worker", "--root", r, "--purge"]);
+    assert!(o.status.success(), "{}", err(&o));
+    assert!(out(&o).contains("  removed  the system user shop initkit made (--purge)\n"), "{}", out(&o));
+    assert!(!has_user(), "the last service took the account with it");
 }
 
 #[test]

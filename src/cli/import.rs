@@ -117,7 +117,7 @@ fn problem(path: &Path, message: String) -> Problem {
     Problem { file: path.display().to_string(), line: 1, message }
 }
 
-fn read_text(path: &Path) -> Result<String, String> {
+pub(super) fn read_text(path: &Path) -> Result<String, String> {
     let meta = fs::metadata(path).map_err(|e| format!("cannot read: {e}"))?;
     if !meta.is_file() {
         return Err("not a regular file".into());

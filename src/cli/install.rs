@@ -425,24 +425,35 @@ pub fn run_uninstall(args: &UninstallArgs) -> Result<(), CliError> {
     }
     // The accounts initkit made go with the whole service, when asked to.
     if instance.is_none() && outcome.kept.is_empty() && !m.created_accounts.is_empty() {
-        // An account another installed service runs as stays, whoever made it.
-        let others: Vec<String> = manifest::load_all(&args.root)
+        // An account another installed service runs as stays, whoever made
+        // it, and passes to that service's record: it goes with the last one.
+        let mut others: Vec<(manifest::Manifest, Vec<String>)> = manifest::load_all(&args.root)
             .map(|(all, _)| all)
             .unwrap_or_default()
-            .iter()
+            .into_iter()
             .filter(|o| o.recipe != name)
-            .filter_map(|o| manifest::recipe_text(&args.root, o).ok())
-            .filter_map(|t| parse_recipe(Path::new("x.toml"), &t).ok())
-            .flat_map(|r| [Some(format!("user {}", r.run.user)), r.run.group.map(|g| format!("group {g}"))])
-            .flatten()
+            .filter_map(|o| {
+                let recipe = parse_recipe(Path::new("x.toml"), &manifest::recipe_text(&args.root, &o).ok()?).ok()?;
+                let runs_as =
+                    [Some(format!("user {}", recipe.run.user)), recipe.run.group.map(|g| format!("group {g}"))];
+                Some((o, runs_as.into_iter().flatten().collect()))
+            })
             .collect();
-        let (shared, own): (Vec<String>, Vec<String>) = m
-            .created_accounts
-            .iter()
-            .cloned()
-            .partition(|a| others.contains(a) || others.contains(&a.replacen("group ", "user ", 1)));
+        let uses =
+            |runs_as: &[String], a: &String| runs_as.contains(a) || runs_as.contains(&a.replacen("group ", "user ", 1));
+        let (shared, own): (Vec<String>, Vec<String>) =
+            m.created_accounts.iter().cloned().partition(|a| others.iter().any(|(_, runs_as)| uses(runs_as, a)));
         for a in &shared {
-            outcome.notes.push(format!("kept the system {a} initkit made: another installed service runs as it"));
+            if let Some((heir, _)) = others.iter_mut().find(|(_, runs_as)| uses(runs_as, a)) {
+                if !heir.created_accounts.contains(a) {
+                    heir.created_accounts.push(a.clone());
+                    manifest::save(&args.root, heir)?;
+                }
+                outcome.notes.push(format!(
+                    "kept the system {a} initkit made: `{}` runs as it too, and uninstalling that one removes it (with --purge)",
+                    heir.recipe
+                ));
+            }
         }
         m.created_accounts = own;
     }

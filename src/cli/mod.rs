@@ -10,6 +10,7 @@ mod install;
 mod list;
 mod logs;
 mod new;
+mod new_from;
 mod operate;
 mod output;
 mod render;

@@ -5,6 +5,7 @@ pub mod draft;
 pub mod ini;
 pub mod launchd;
 pub mod openrc;
+pub mod package_json;
 pub mod plist;
 pub mod procfile;
 pub mod report;

@@ -135,10 +135,16 @@ pub fn template(word: &Word) -> String {
 /// As [`template`], with the variable that names the instance (a
 /// Procfile's `$PORT`, an Upstart job's `instance $X`) as `{instance}`.
 pub fn template_with_instance(word: &Word, instance: Option<&str>) -> String {
+    template_naming(word, instance, "{instance}")
+}
+
+/// As [`template`], with the variable `var` written as the template `to`
+/// (a Procfile's `$PORT` as `{port}` in a recipe of `new`).
+pub fn template_naming(word: &Word, var: Option<&str>, to: &str) -> String {
     word.iter()
         .map(|p| match p {
             Piece::Lit(l) => lit(l),
-            Piece::Var { name, .. } if Some(name.as_str()) == instance => "{instance}".to_owned(),
+            Piece::Var { name, .. } if Some(name.as_str()) == var => to.to_owned(),
             Piece::Var { name, split: true } => format!("{{{name}...}}"),
             Piece::Var { name, split: false } => format!("{{{name}}}"),
         })

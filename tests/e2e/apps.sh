@@ -5,13 +5,35 @@
 # shape), one that never becomes ready; and processes that must never be
 # taken for the service: a look-alike started by hand, a recycled PID.
 # Concurrency: ten parallel starts, then ten parallel stops, of one instance.
+# A Procfile of two process types made into two recipes by `new --from`,
+# installed on the host with --create-user --start, and uninstalled again.
 # Usage: tests/e2e/apps.sh [PATH-TO-INITKIT]   (as root)
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=lib.sh
 . "$here/lib.sh"
-INITKIT=${1:-$here/../../target/release/initkit}
-e2e_traps
+INITKIT=$(readlink -f "${1:-$here/../../target/release/initkit}")
+# The `new --from` block installs on the host itself, as ikfrom-web and
+# ikfrom-worker running as the user ikfrom, in /tmp/h-from: whatever of it is
+# left goes, the processes by the PIDs their pidfiles name.
+FROM_NAMES="ikfrom-web ikfrom-worker"
+FROM_DIR=/tmp/h-from
+FROM_OWNS_USER=
+from_cleanup() {
+    local n pidfile pid
+    for n in $FROM_NAMES; do
+        [ -f "/var/lib/initkit/installed/$n.json" ] && "$INITKIT" uninstall "$n" --force --purge >/dev/null 2>&1
+        for pidfile in "/run/initkit/$n"/*.pid; do
+            [ -f "$pidfile" ] || continue
+            pid=$(cut -d' ' -f1 "$pidfile")
+            [ -n "$pid" ] && kill -9 -- "-$pid" "$pid" 2>/dev/null
+        done
+    done
+    [ -n "$FROM_OWNS_USER" ] && getent passwd ikfrom >/dev/null && { userdel ikfrom; groupdel ikfrom; } 2>/dev/null
+    rm -rf -- "$FROM_DIR"
+}
+trap 'from_cleanup; e2e_cleanup' EXIT
+trap 'exit 1' INT TERM HUP PIPE
 
 if [ "$(id -u)" != 0 ]; then echo "the apps end-to-end suite needs root"; exit 1; fi
 if [ -d /run/systemd/system ]; then echo "/run/systemd/system exists: refusing to run SysV tests here"; exit 1; fi
@@ -150,5 +172,61 @@ expect_rc "start with a planted console log link is refused" 1 "$S" start a
 check "the refusal names the link" grep -q "is a symlink" <<<"$OUT"
 check "the link's target was not written" test ! -e "$A/victim"
 rm -f "$A/var/log/initkit/pyshebang/a.log"
+
+echo "== a Procfile of two process types: new --from, install --create-user --start, uninstall --purge"
+if getent passwd ikfrom >/dev/null; then fail "the host has no user ikfrom" "refusing to touch it"; else
+    FROM_OWNS_USER=1
+    rm -rf -- "$FROM_DIR"
+    mkdir -p "$FROM_DIR/app" "$FROM_DIR/beat"
+    chmod 755 "$FROM_DIR" "$FROM_DIR/app"
+    # The worker's heartbeat goes where its user may write; the app directory is root's.
+    chmod 1777 "$FROM_DIR/beat"
+    printf 'ok\n' >"$FROM_DIR/app/index.html"
+    cat >"$FROM_DIR/app/worker.sh" <<'SH'
+#!/bin/sh
+n=0
+while :; do n=$((n + 1)); echo "$n" >../beat/heartbeat; sleep 0.1; done
+SH
+    chmod 755 "$FROM_DIR/app/worker.sh"
+    # foreman's ports: web gets --port (19801), the next type 100 more (19901,
+    # only a value in the worker's environment: it listens on nothing).
+    # shellcheck disable=SC2016 # $PORT is the Procfile's, for the service's shell-free argv
+    printf '%s\n' '# two process types' 'web: python3 -m http.server $PORT --bind 127.0.0.1' 'worker: ./worker.sh' >"$FROM_DIR/app/Procfile"
+    # PATH without a version manager: the service's user must reach the interpreter.
+    expect_rc "new ikfrom --from Procfile --port 19801 --out DIR" 0 \
+        env PATH=/usr/bin:/bin "$INITKIT" new ikfrom --from "$FROM_DIR/app/Procfile" --port 19801 --out "$FROM_DIR/recipes"
+    check "it wrote one recipe per process type" test "$(ls "$FROM_DIR/recipes")" = "$(printf 'ikfrom-web.toml\nikfrom-worker.toml')"
+    check "new says web's port" grep -q "ikfrom-web: PORT=19801 (foreman's port for it); a start waits until it listens there" <<<"$OUT"
+    expect_rc "the recipes check clean" 0 "$INITKIT" check "$FROM_DIR/recipes/ikfrom-web.toml" "$FROM_DIR/recipes/ikfrom-worker.toml"
+    expect_rc "install ikfrom-web --create-user --start" 0 \
+        "$INITKIT" install "$FROM_DIR/recipes/ikfrom-web.toml" --target sysv --create-user --start
+    check "install made the user ikfrom" grep -q "created the system user ikfrom" <<<"$OUT"
+    expect_rc "install ikfrom-worker --create-user --start" 0 \
+        "$INITKIT" install "$FROM_DIR/recipes/ikfrom-worker.toml" --target sysv --create-user --start
+    check "web answers HTTP on 19801" wait_until 10 answers 19801
+    web_pid=$(cut -d' ' -f1 /run/initkit/ikfrom-web/ikfrom-web.pid 2>/dev/null)
+    worker_pid=$(cut -d' ' -f1 /run/initkit/ikfrom-worker/ikfrom-worker.pid 2>/dev/null)
+    check "web runs as ikfrom" test "$(ps -o user= -p "${web_pid:-0}")" = ikfrom
+    check "the worker runs as ikfrom" test "$(ps -o user= -p "${worker_pid:-0}")" = ikfrom
+    check "the worker's heartbeat is written" wait_until 5 test -s "$FROM_DIR/beat/heartbeat"
+    beat=$(cat "$FROM_DIR/beat/heartbeat" 2>/dev/null)
+    check "the worker's heartbeat advances" wait_until 5 bash -c "[ \"\$(cat '$FROM_DIR/beat/heartbeat')\" -gt '${beat:-0}' ]"
+    expect_rc "status ikfrom-web says running" 0 "$INITKIT" status ikfrom-web
+    uid=$(id -u ikfrom)
+    expect_rc "uninstall ikfrom-web --purge" 0 "$INITKIT" uninstall ikfrom-web --purge
+    check "the user stays while the worker runs as it" grep -q "kept the system user ikfrom initkit made: \`ikfrom-worker\` runs as it too" <<<"$OUT"
+    check "web is stopped" wait_until 5 bash -c '! curl -s --max-time 1 http://127.0.0.1:19801/'
+    check "web's process is gone" wait_until 5 gone "${web_pid:-0}"
+    beat=$(cat "$FROM_DIR/beat/heartbeat" 2>/dev/null)
+    check "the worker still beats" wait_until 5 bash -c "[ \"\$(cat '$FROM_DIR/beat/heartbeat')\" -gt '${beat:-0}' ]"
+    expect_rc "uninstall ikfrom-worker --purge" 0 "$INITKIT" uninstall ikfrom-worker --purge
+    check "the last uninstall removed the user initkit made" grep -q "removed  the system user ikfrom initkit made (--purge)" <<<"$OUT"
+    check "the worker's process is gone" wait_until 5 gone "${worker_pid:-0}"
+    check "nothing runs as ikfrom's uid any more" wait_until 5 bash -c "! pgrep -U '$uid' >/dev/null"
+    check "nothing of the app runs" wait_until 5 none_left "$FROM_DIR/app/worker.sh"
+    check "the user ikfrom is gone" bash -c '! getent passwd ikfrom'
+    check "the group ikfrom is gone" bash -c '! getent group ikfrom'
+    check "the scripts are gone" test ! -e /etc/init.d/ikfrom-web -a ! -e /etc/init.d/ikfrom-worker
+fi
 
 e2e_summary
