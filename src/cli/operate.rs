@@ -1,16 +1,15 @@
 //! `initkit start|stop|restart|reload|status|configtest`: one front-end for every
 //! init system, with the config test in front of restart and reload.
 
-use std::path::Path;
-
 use super::{CliError, output::print, resolve, status, suggest};
 use crate::{
     host::{
         action,
         config_test::{Check, config_test},
-        driver::{Ctx, driver},
+        driver::{Ctx, driver_of},
         lock::Lock,
         manifest::{self, Manifest},
+        scope::Place,
         settings,
     },
     recipe::{ServiceSpec, parse_recipe},
@@ -50,8 +49,7 @@ impl Action {
 /// Runs `action` on every service and instance the specs name (`NAME` alone:
 /// all its instances); the exit code is the worst of them. `status` with no
 /// spec shows everything installed.
-pub fn run(specs: &[String], action: Action, json: bool) -> Result<(), CliError> {
-    let root = Path::new("/");
+pub fn run(root: &Place, specs: &[String], action: Action, json: bool) -> Result<(), CliError> {
     let mut targets: Vec<(Manifest, Option<String>)> = Vec::new();
     let mut errors = String::new();
     let mut worst = 0;
@@ -131,7 +129,7 @@ pub struct TestReport {
 
 /// Why `name` cannot be acted on (nothing under `root` records it), and the
 /// closest name that could.
-pub(super) fn not_installed(root: &Path, name: &str) -> String {
+pub(super) fn not_installed(root: &Place, name: &str) -> String {
     let installed: Vec<String> =
         manifest::load_all(root).map(|(all, _)| all.into_iter().map(|m| m.recipe).collect()).unwrap_or_default();
     let in_catalogue = resolve::catalogue().ok().is_some_and(|c| c.get(name).is_some());
@@ -179,7 +177,7 @@ pub fn run_manifest(
         };
     }
     // Status needs no recipe (a user who cannot read it still sees the state); the rest do.
-    let root = Path::new("/");
+    let root = &Place::of(m)?;
     let text = manifest::recipe_text(root, m)?;
     let recipe = parse_recipe(&manifest::recipe_path(root, &m.recipe)?, &text)?;
     // One action on a service at a time; the config test and the action belong together.
@@ -198,7 +196,7 @@ pub fn run_manifest(
         let mut failures = String::new();
         let mut report = Vec::new();
         for i in &instances {
-            let values = settings::values(&recipe, Path::new("/"), m.target, m.flavor, i.as_deref());
+            let values = settings::values(&recipe, root, m.target, m.flavor, i.as_deref());
             let row = |result, message: &str| TestReport {
                 service: label(i),
                 instance: i.clone(),
@@ -234,7 +232,7 @@ pub fn run_manifest(
 
     let Some(host_action) = action.host() else { return Ok(Vec::new()) };
     let ctx = Ctx { name: &m.recipe, recipe: &recipe, flavor: m.flavor };
-    match driver(m.target).act(&ctx, host_action, &instances) {
+    match driver_of(m).act(&ctx, host_action, &instances) {
         0 => Ok(Vec::new()),
         code => Err(CliError::exit(code, String::new())),
     }

@@ -20,8 +20,9 @@ use crate::render::facts::Stamp;
 /// Where the log of an instance is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LogSource {
-    /// The systemd journal, for this unit (a `journalctl --unit` pattern).
-    Journal { unit: String },
+    /// The systemd journal, for this unit (a `journalctl --unit` pattern;
+    /// `--user-unit` for a user's).
+    Journal { unit: String, user: bool },
     /// A file (a host path), each line stamped as `stamp` says.
     File { path: String, stamp: Stamp },
 }
