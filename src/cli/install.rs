@@ -311,7 +311,10 @@ fn install_locked(
     if let Some(u) = &place.user
         && u.name != req.recipe.run.user
     {
-        notes.push(format!("runs as {} (a user's service runs as its user; the recipe names `{}`)", u.name, req.recipe.run.user));
+        notes.push(format!(
+            "runs as {} (a user's service runs as its user; the recipe names `{}`)",
+            u.name, req.recipe.run.user
+        ));
     }
     let (previous, salvaged) = match manifest::load(place, name) {
         Ok(Some(mut m)) => {

@@ -3,11 +3,7 @@
 use super::{CliError, output::print, resolve};
 use crate::{
     catalogue::Source,
-    host::{
-        driver::driver_of,
-        manifest::Manifest,
-        scope::Place,
-    },
+    host::{driver::driver_of, manifest::Manifest, scope::Place},
 };
 
 /// `initkit list --installed`: what the manifests of `place` record.

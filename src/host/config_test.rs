@@ -48,7 +48,8 @@ pub fn reload_command(
     instance: Option<&str>,
 ) -> i32 {
     let Some(crate::recipe::Reload::Command(command)) = &recipe.reload else { return 3 };
-    let values = settings::values(recipe, &super::scope::Place::system(std::path::Path::new("/")), target, flavor, instance);
+    let values =
+        settings::values(recipe, &super::scope::Place::system(std::path::Path::new("/")), target, flavor, instance);
     let argv = settings::argv(command, &values);
     match as_user(&recipe.run.user, &argv).status() {
         Ok(s) => s.code().unwrap_or(1),

@@ -47,7 +47,8 @@ pub trait Driver: Sync {
     fn status(&self, name: &str, instance: Option<&str>) -> Status;
     /// The links that enable `instance` (or the whole service) at boot (a
     /// user's at login, with `layout.user`).
-    fn enable_links(&self, recipe: &Recipe, layout: &Layout, flavor: Flavor, instance: Option<&str>) -> Vec<LinkRecord>;
+    fn enable_links(&self, recipe: &Recipe, layout: &Layout, flavor: Flavor, instance: Option<&str>)
+    -> Vec<LinkRecord>;
     /// Links an instance needs to exist at all, not only to start at boot.
     fn instance_links(&self, _recipe: &Recipe, _instance: &str) -> Vec<LinkRecord> {
         Vec::new()

@@ -225,7 +225,8 @@ pub fn plan(req: &Request<'_>, previous: Option<Manifest>, salvaged: &[(String, 
     };
     let by_instance = SetsByInstance::new(&req.sets);
     for instance in &settings_targets {
-        let path = settings::files(req.recipe, req.target, layout, req.flavor, instance.as_deref()).pop().unwrap_or_default();
+        let path =
+            settings::files(req.recipe, req.target, layout, req.flavor, instance.as_deref()).pop().unwrap_or_default();
         let existing = match fsops::existing(&under(&req.place.root, &path))? {
             Existing::File(b) => Some(String::from_utf8_lossy(&b).into_owned()),
             _ => None,
@@ -251,7 +252,8 @@ pub fn plan(req: &Request<'_>, previous: Option<Manifest>, salvaged: &[(String, 
         let current = fsops::existing(&abs)?;
         let recorded = records.get(path.as_str()).copied();
         let salvaged_hash = salvaged.iter().find(|(p, _)| *p == path).map(|(_, h)| h.clone());
-        let is_settings = settings::files(req.recipe, req.target, layout, req.flavor, instance.as_deref()).contains(&path);
+        let is_settings =
+            settings::files(req.recipe, req.target, layout, req.flavor, instance.as_deref()).contains(&path);
         let mut foreign = None;
         let (change, old) = match &current {
             Existing::Nothing => (Change::Create, None),

@@ -20,7 +20,6 @@ use super::{
     scope::Place,
 };
 
-
 /// A held lock; dropping it releases it.
 #[derive(Debug)]
 pub struct Lock {

@@ -27,7 +27,6 @@ use crate::{
     render::{Flavor, Target},
 };
 
-
 /// What stood at a path before initkit replaced it, and how to put it back.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(tag = "kind", rename_all = "lowercase")]

@@ -92,7 +92,11 @@ impl Place {
 /// An absolute path from the variable `name`, if it holds one (the XDG
 /// specification says a relative one is to be ignored).
 fn absolute_var(name: &str) -> Option<String> {
-    env::var(name).ok().filter(|v| v.starts_with('/')).map(|v| v.trim_end_matches('/').to_owned()).filter(|v| !v.is_empty())
+    env::var(name)
+        .ok()
+        .filter(|v| v.starts_with('/'))
+        .map(|v| v.trim_end_matches('/').to_owned())
+        .filter(|v| !v.is_empty())
 }
 
 /// The user this process runs as, and that user's directories.

@@ -149,7 +149,9 @@ pub enum RenderError {
     BadInstance(String),
     #[error("{target} runs one service per instance: name one, as `{name}@INSTANCE`")]
     NeedsInstance { target: &'static str, name: String },
-    #[error("{0} has no per-user services initkit can write: --user works with systemd (a user manager) and launchd (a LaunchAgent)")]
+    #[error(
+        "{0} has no per-user services initkit can write: --user works with systemd (a user manager) and launchd (a LaunchAgent)"
+    )]
     NoUserServices(&'static str),
     #[error("{target} cannot render what recipe `{name}` asks for:\n  {}", .fields.join("\n  "))]
     Unsupported { target: &'static str, name: String, fields: Vec<String> },

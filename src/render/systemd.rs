@@ -403,7 +403,8 @@ fn unit(recipe: &Recipe, options: &Options) -> Artifact {
     if let Some(reload) = &recipe.reload {
         if let Some((check, command)) = recipe.check.as_ref().and_then(|c| Some((c, c.command()?))) {
             // The test runs first: a failing config fails the reload and the daemon keeps its old one.
-            let _ = writeln!(s, "ExecReload={}{}", as_user(recipe, check.user.as_deref()), quiet(recipe, user, command));
+            let _ =
+                writeln!(s, "ExecReload={}{}", as_user(recipe, check.user.as_deref()), quiet(recipe, user, command));
         }
         match reload {
             Reload::Signal(signal) => {

@@ -40,7 +40,8 @@ pub fn refusals(recipe: &Recipe) -> Vec<String> {
     if recipe.run.io.is_some_and(|(class, _)| class == IoClass::Realtime) {
         out.push("run.io: the realtime class needs root".to_owned());
     }
-    let hooks = recipe.start.before.iter().chain(&recipe.start.after).chain(&recipe.stop.before).chain(&recipe.stop.after);
+    let hooks =
+        recipe.start.before.iter().chain(&recipe.start.after).chain(&recipe.stop.before).chain(&recipe.stop.after);
     let other = |u: &Option<String>| u.as_ref().filter(|u| **u != recipe.run.user).cloned();
     for user in hooks.filter_map(|h| other(&h.user)).chain(recipe.check.as_ref().and_then(|c| other(&c.user))) {
         out.push(format!("a step runs as `{user}`: a user's service runs everything as that user"));

@@ -252,7 +252,8 @@ impl Driver for Systemd {
         if root == Path::new("/") && self.runs() {
             let has = |end: &str| m.files.iter().any(|f| f.path.ends_with(end));
             let suffix = entry_suffix(has(".timer"), has(".socket"));
-            let said = stdout_of("systemctl", &self.systemctl(&["is-enabled", &entry_unit(&m.recipe, instance, suffix)]));
+            let said =
+                stdout_of("systemctl", &self.systemctl(&["is-enabled", &entry_unit(&m.recipe, instance, suffix)]));
             return matches!(said.trim(), "enabled" | "enabled-runtime");
         }
         m.links.iter().any(|l| l.instance.as_deref() == instance)
@@ -360,7 +361,11 @@ mod tests {
 
     fn links_of(toml: &str, instance: Option<&str>) -> Vec<(String, String)> {
         let recipe = crate::recipe::parse_recipe(Path::new("t.toml"), toml).expect("the recipe parses");
-        SYSTEM.enable_links(&recipe, &Layout::default(), Flavor::Debian, instance).into_iter().map(|l| (l.path, l.target)).collect()
+        SYSTEM
+            .enable_links(&recipe, &Layout::default(), Flavor::Debian, instance)
+            .into_iter()
+            .map(|l| (l.path, l.target))
+            .collect()
     }
 
     const BASE: &str =
