@@ -215,3 +215,12 @@ fn as_root_on_the_running_host_a_user_install_is_refused() {
     let o = as_user("/root").args(["status", "--user"]).output().unwrap();
     assert!(text(&o.stderr).contains("this is root"), "{}", text(&o.stderr));
 }
+
+#[test]
+fn the_targets_with_user_services_are_those_docs_targets_md_lists() {
+    let doc = fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/targets.md")).unwrap();
+    let listed = doc.lines().find_map(|l| l.strip_prefix("<!-- per-user: ")?.strip_suffix(" -->")).unwrap();
+    let declared: Vec<&str> =
+        initkit::render::Target::ALL.iter().filter(|t| t.backend().per_user()).map(|t| t.name()).collect();
+    assert_eq!(listed, declared.join(" "));
+}
