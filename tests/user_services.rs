@@ -127,6 +127,17 @@ fn what_needs_privilege_is_refused_all_at_once() {
 }
 
 #[test]
+fn a_trial_start_needs_root_so_a_users_recipe_with_one_is_refused() {
+    let o = as_user("/home/u").args(["render", "redis@a", "--target", "systemd", "--user"]).output().unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        text(&o.stderr).contains("\n  check: a trial start needs root (its namespaces and copy-on-write layers)"),
+        "{}",
+        text(&o.stderr)
+    );
+}
+
+#[test]
 fn a_target_without_user_services_is_refused_and_launchd_gets_a_launch_agent() {
     let dir = tempfile::tempdir().unwrap();
     let path = recipe(dir.path(), APP);

@@ -1,7 +1,7 @@
 //! Per-user services: where one user's service manager keeps units, settings
 //! and state, and what a service of an unprivileged user cannot have.
 
-use crate::recipe::{IoClass, Recipe};
+use crate::recipe::{IoClass, Recipe, Test};
 
 /// One user's directories, as absolute host paths (resolved from `HOME` and
 /// the XDG variables by the host stage; a renderer only reads them).
@@ -45,6 +45,12 @@ pub fn refusals(recipe: &Recipe) -> Vec<String> {
     let other = |u: &Option<String>| u.as_ref().filter(|u| **u != recipe.run.user).cloned();
     for user in hooks.filter_map(|h| other(&h.user)).chain(recipe.check.as_ref().and_then(|c| other(&c.user))) {
         out.push(format!("a step runs as `{user}`: a user's service runs everything as that user"));
+    }
+    if recipe.check.as_ref().is_some_and(|c| c.test == Test::Trial) {
+        out.push(
+            "check: a trial start needs root (its namespaces and copy-on-write layers); give a config-test command, or none"
+                .to_owned(),
+        );
     }
     out.dedup();
     out

@@ -35,7 +35,7 @@ if in_ct getent passwd ikuser >/dev/null; then fail "the container has no user i
     check "enabled: the link in default.target.wants" test -L "$R/home/ikuser/.config/systemd/user/default.target.wants/ikweb.service"
     check "systemctl --user says it is enabled" test "$(as_ikuser systemctl --user is-enabled ikweb.service)" = enabled
     check "the manifest is in ~/.local/state/initkit" test -f "$R/home/ikuser/.local/state/initkit/installed/ikweb.json"
-    check "the files are ikuser's" test "$(stat -c %U "$UNIT" "$R/home/ikuser/.local/state/initkit/installed/ikweb.json" | sort -u)" = ikuser
+    check "the files are ikuser's" test "$(in_ct stat -c %U /home/ikuser/.config/systemd/user/ikweb.service /home/ikuser/.local/state/initkit/installed/ikweb.json | sort -u)" = ikuser
     check "ikweb answers HTTP on 19851" wait_until 10 user_serves
     old=$(user_pid)
     check "its main process runs as ikuser" bash -c '[ "$(nsenter -t "$1" -a ps -o user= -p "$2" | tr -d " ")" = ikuser ]' _ "$L" "$old"
