@@ -24,6 +24,11 @@ if in_ct getent passwd ikuser >/dev/null; then fail "the container has no user i
     expect_rc "install --user without a user manager is refused" 1 as_ikuser initkit install --user /tmp/h-user/ikweb.toml
     check "the refusal names lingering" grep -q "loginctl enable-linger ikuser" <<<"$OUT"
     check "nothing was written for ikuser" test ! -e "$R/home/ikuser/.config/systemd/user/ikweb.service"
+    # This minimal rootfs has no libpam-systemd, whose pam_systemd gives a
+    # user's manager its XDG_RUNTIME_DIR; a drop-in does the same.
+    in_ct mkdir -p /etc/systemd/system/user@.service.d
+    printf '[Service]\nEnvironment=XDG_RUNTIME_DIR=/run/user/%%i\n' | in_ct tee /etc/systemd/system/user@.service.d/initkit-e2e.conf >/dev/null
+    in_ct systemctl daemon-reload
     check "loginctl enable-linger ikuser" in_ct loginctl enable-linger ikuser
     check "ikuser's manager runs" wait_until 20 in_ct test -S "/run/user/$IKUID/systemd/private"
     expect_rc "initkit install --user --enable --start, as ikuser" 0 as_ikuser initkit install --user /tmp/h-user/ikweb.toml --enable --start
@@ -61,6 +66,8 @@ if in_ct getent passwd ikuser >/dev/null; then fail "the container has no user i
     check "initkit's record is gone" test ! -e "$R/home/ikuser/.local/state/initkit"
     check "systemctl --user no longer knows ikweb" bash -c '[ "$(nsenter -t "$1" -a runuser -u ikuser -- env XDG_RUNTIME_DIR="/run/user/$2" systemctl --user show -p LoadState --value ikweb.service)" = not-found ]' _ "$L" "$IKUID"
     in_ct loginctl disable-linger ikuser
+    in_ct rm -rf /etc/systemd/system/user@.service.d
+    in_ct systemctl daemon-reload
     in_ct rm -rf /tmp/h-user
     wait_until 10 bash -c '! nsenter -t "$1" -a pgrep -u ikuser >/dev/null' _ "$L"
     in_ct userdel -r ikuser 2>/dev/null
