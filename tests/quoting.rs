@@ -121,7 +121,7 @@ fn run_case(probe: &Path, case: &Case) {
     let text = doc.to_string();
     let recipe = parse_recipe(Path::new("probe.toml"), &text).unwrap_or_else(|e| panic!("{e}\n{text}"));
 
-    let options = Options { layout: Layout { root: prefix.clone() }, ..Options::default() };
+    let options = Options { layout: Layout { root: prefix.clone(), ..Layout::default() }, ..Options::default() };
     // The script, its logrotate snippet and the root-only environment file.
     let artifacts = render(&recipe, Target::Sysv, &options).unwrap();
     for a in &artifacts {

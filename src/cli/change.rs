@@ -2,16 +2,17 @@
 //! its config recorded as the last known good when it did, and with
 //! `--rollback` the last known good put back and restarted when it did not.
 
-use std::{collections::BTreeMap, path::Path};
+use std::collections::BTreeMap;
 
 use super::CliError;
 use crate::{
     host::{
         action::Action as HostAction,
-        driver::{Ctx, driver},
+        driver::{Ctx, driver_of},
         good::{self, Record},
         log_time, logs,
         manifest::Manifest,
+        scope::Place,
         settings,
         verify::{self, Instance},
     },
@@ -26,7 +27,7 @@ const LOG_LINES: usize = 10;
 
 /// The instances a change touched, with their settings' values.
 pub struct Touched<'a> {
-    pub root: &'a Path,
+    pub root: &'a Place,
     pub manifest: &'a Manifest,
     pub recipe: &'a Recipe,
     pub instances: &'a [Option<String>],
@@ -42,7 +43,14 @@ impl Touched<'_> {
     }
 
     fn config_files(&self, instance: Option<&str>, values: &BTreeMap<String, String>) -> Vec<String> {
-        good::config_files(self.recipe, values, self.manifest.target, self.manifest.flavor, instance)
+        good::config_files(
+            self.recipe,
+            values,
+            self.manifest.target,
+            &self.root.layout(),
+            self.manifest.flavor,
+            instance,
+        )
     }
 
     /// Records the instance's config as its last known good; a failure to
@@ -75,7 +83,7 @@ pub fn started(t: &Touched<'_>) {
 /// the readiness error and their log's last lines, and with `rollback`
 /// given back their last known good config and restarted.
 pub fn verified(t: &Touched<'_>, verb: &str, code: i32, rollback: bool) -> Result<(), CliError> {
-    let drv = driver(t.manifest.target);
+    let drv = driver_of(t.manifest);
     let values: Vec<BTreeMap<String, String>> = t.instances.iter().map(|i| t.values(i.as_deref())).collect();
     let watched: Vec<Instance<'_>> =
         t.instances.iter().zip(&values).map(|(i, v)| Instance { instance: i.as_deref(), values: v }).collect();
@@ -108,8 +116,8 @@ pub fn verified(t: &Touched<'_>, verb: &str, code: i32, rollback: bool) -> Resul
 
 /// The last lines of the instance's log, indented, under where it is.
 fn log_tail(t: &Touched<'_>, instance: Option<&str>) -> String {
-    let source = driver(t.manifest.target).log_source(t.manifest, instance);
-    let lines = logs::recent(t.root, &source, LOG_LINES);
+    let source = driver_of(t.manifest).log_source(t.manifest, instance);
+    let lines = logs::recent(&t.root.root, &source, LOG_LINES);
     if lines.is_empty() {
         return format!("  (its log, {}, has nothing to show)\n", logs::described(&source));
     }
@@ -148,7 +156,7 @@ fn rolled_back(t: &Touched<'_>, instance: Option<&str>, values: &BTreeMap<String
         restored.aside.map_or_else(String::new, |d| format!("; the versions that failed are kept in {}", d.display()))
     );
     let ctx = Ctx { name: &t.manifest.recipe, recipe: t.recipe, flavor: t.manifest.flavor };
-    let drv = driver(t.manifest.target);
+    let drv = driver_of(t.manifest);
     let code = drv.act(&ctx, HostAction::Restart, &[instance.map(str::to_owned)]);
     let again = verify::came_back(drv, t.recipe, &t.manifest.recipe, &[Instance { instance, values }], code != 0);
     match again.into_iter().next().unwrap_or(Ok(())) {

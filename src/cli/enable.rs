@@ -2,12 +2,12 @@
 //! way (the links the init system reads; update-rc.d or rc-update on a running
 //! host that has them), recorded in the manifest like everything initkit does.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use super::{CliError, output::print, suggest};
+use super::{CliError, output::print, suggest, user};
 use crate::{
     host::{
-        driver::driver,
+        driver::driver_of,
         enable,
         install::{self, Request},
         lock::Lock,
@@ -24,16 +24,20 @@ pub struct EnableArgs {
     /// The root initkit installed into (a chroot or image).
     #[arg(long, default_value = "/")]
     root: PathBuf,
+    /// The calling user's services (installed with `install --user`): started at login.
+    #[arg(long)]
+    user: bool,
 }
 
 pub fn run(args: &EnableArgs, on: bool) -> Result<(), CliError> {
+    let place = user::place(&args.root, args.user)?;
     let root = &args.root;
-    let live = root == Path::new("/");
-    let lock = Lock::root(root, if on { "enabling services" } else { "disabling services" })?;
+    let live = place.live();
+    let lock = Lock::root(&place, if on { "enabling services" } else { "disabling services" })?;
     let mut report = String::new();
     for spec in &args.specs {
         let ServiceSpec { name, instance } = ServiceSpec::parse(spec).map_err(|e| CliError::msg(e.to_string()))?;
-        let Some(mut m) = manifest::load(root, &name)? else {
+        let Some(mut m) = manifest::load(&place, &name)? else {
             return Err(CliError::msg(format!("`{name}` is not installed under {}", root.display())));
         };
         if let Some(i) = &instance
@@ -45,7 +49,7 @@ pub fn run(args: &EnableArgs, on: bool) -> Result<(), CliError> {
                 suggest::hint(i, m.instances.iter().map(String::as_str))
             )));
         }
-        let drv = driver(m.target);
+        let drv = driver_of(&m);
         if let Some(i) = &instance
             && drv.enables_once()
         {
@@ -58,11 +62,11 @@ pub fn run(args: &EnableArgs, on: bool) -> Result<(), CliError> {
             )));
         }
         if !on {
-            for path in enable::disable(root, &mut m, instance.as_deref())? {
+            for path in enable::disable(&place, &mut m, instance.as_deref())? {
                 report.push_str(&format!(" unlinked  {path}\n"));
             }
             if live && drv.disable_natively(&mut m, instance.as_deref()) {
-                manifest::save(root, &m)?;
+                manifest::save(&place, &m)?;
             }
             if live {
                 drv.after_change(&mut m, false)?;
@@ -84,8 +88,8 @@ pub fn run(args: &EnableArgs, on: bool) -> Result<(), CliError> {
             }
             continue;
         }
-        let text = manifest::recipe_text(root, &m)?;
-        let recipe = parse_recipe(&manifest::recipe_path(root, &name)?, &text)?;
+        let text = manifest::recipe_text(&place, &m)?;
+        let recipe = parse_recipe(&manifest::recipe_path(&place, &name)?, &text)?;
         let instances = match &instance {
             Some(i) => vec![i.clone()],
             None => m.instances.clone(),
@@ -97,7 +101,7 @@ pub fn run(args: &EnableArgs, on: bool) -> Result<(), CliError> {
             instances,
             target: m.target,
             flavor: m.flavor,
-            root: root.clone(),
+            place: place.clone(),
             sets: Vec::new(),
             enable: !by_tool,
             force: false,

@@ -2,9 +2,9 @@
 //! configs, newest first, with their times, which one is in use, and what
 //! changed from one to the next.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use super::{CliError, change, logs::which_instance, operate::not_installed, output::print};
+use super::{CliError, change, logs::which_instance, operate::not_installed, output::print, user};
 use crate::{
     host::{
         good::{self, Record},
@@ -24,6 +24,9 @@ pub struct HistoryArgs {
     /// Read the manifest and the records under this root (a chroot or image).
     #[arg(long, default_value = "/")]
     root: PathBuf,
+    /// The calling user's services (installed with `install --user`).
+    #[arg(long)]
+    user: bool,
 }
 
 /// One record as `history --json` shows it.
@@ -36,11 +39,12 @@ struct Shown<'a> {
 
 pub fn run(args: &HistoryArgs) -> Result<(), CliError> {
     let ServiceSpec { name, instance } = ServiceSpec::parse(&args.spec).map_err(|e| CliError::msg(e.to_string()))?;
-    let Some(m) = manifest::load(&args.root, &name)? else {
-        return Err(CliError::exit(5, not_installed(&args.root, &name)));
+    let place = user::place(&args.root, args.user)?;
+    let Some(m) = manifest::load(&place, &name)? else {
+        return Err(CliError::exit(5, not_installed(&place, &name)));
     };
     let instance = which_instance(&m, instance)?;
-    let records = good::records(&args.root, &m.recipe, instance.as_deref());
+    let records = good::records(&place, &m.recipe, instance.as_deref());
     // The newest record the files now match is the one in use.
     let newest_matching = records.iter().position(|r| good::matches_under(&args.root, r));
     let in_use: Vec<bool> = (0..records.len()).map(|k| Some(k) == newest_matching).collect();
@@ -53,18 +57,17 @@ pub fn run(args: &HistoryArgs) -> Result<(), CliError> {
         return print(&(serde_json::to_string_pretty(&shown).unwrap_or_default() + "\n"));
     }
     let label = instance.as_ref().map_or_else(|| m.recipe.clone(), |i| format!("{}@{i}", m.recipe));
-    let kept = good::dir(Path::new("/"), &m.recipe, instance.as_deref());
+    let kept = format!("{}/{}", good::service_path(&place, &m.recipe), instance.as_deref().unwrap_or("_"));
     if records.is_empty() {
         return print(&format!(
-            "{label}: no known good config recorded yet (one is recorded each time a start, restart or reload comes back ready; kept in {})\n",
-            kept.display()
+            "{label}: no known good config recorded yet (one is recorded each time a start, restart or reload comes back ready; kept in {kept})\n"
         ));
     }
     let mut text = format!(
         "{label}: {} known good config{}, newest first (kept in {})\n",
         records.len(),
         if records.len() == 1 { "" } else { "s" },
-        kept.display()
+        kept
     );
     if !in_use[0] {
         text.push_str("\nnow: the files differ from the newest known good one (not yet known good):\n");

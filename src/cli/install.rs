@@ -2,17 +2,18 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{CliError, operate, output::print, resolve, suggest};
+use super::{CliError, operate, output::print, resolve, suggest, user};
 use crate::{
     host::{
         detect::{Detection, detect, detect_host},
-        driver::driver,
+        driver::{driver, driver_of},
         error::HostError,
         install::{self, Change, Request, Setting},
         leftovers,
         lock::Lock,
         manifest,
         preconditions::{self, Missing},
+        scope::Place,
         uninstall::{self, uninstall},
     },
     recipe::{Recipe, ServiceSpec, parse_recipe},
@@ -73,6 +74,14 @@ pub struct InstallArgs {
     /// Make the recipe's user and group as system accounts when they do not exist.
     #[arg(long)]
     create_user: bool,
+    /// A service of the calling user, without root: a systemd user unit in
+    /// ~/.config/systemd/user, run by the user's own manager, as that user.
+    #[arg(long)]
+    user: bool,
+    /// With --user: enable lingering (`loginctl enable-linger`), so the
+    /// user's manager, and the service, run from boot without a login.
+    #[arg(long, requires = "user")]
+    linger: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -89,6 +98,9 @@ pub struct UninstallArgs {
     /// console logs (its data: there is no undo).
     #[arg(long)]
     purge: bool,
+    /// A service of the calling user (installed with `install --user`).
+    #[arg(long)]
+    user: bool,
 }
 
 fn check_root(root: &Path) -> Result<(), CliError> {
@@ -175,7 +187,13 @@ fn recipe_and_instances(specs: &[String]) -> Result<(Recipe, String, Vec<String>
 
 pub fn run_install(args: &InstallArgs) -> Result<(), CliError> {
     check_root(&args.root)?;
-    let live = args.root == Path::new("/");
+    let place = user::place(&args.root, args.user)?;
+    let live = place.live();
+    if args.user && args.create_user {
+        return Err(CliError::msg(
+            "--create-user makes system accounts, and a user's service runs as that user: drop one of them",
+        ));
+    }
     let (recipe, text, instances) = recipe_and_instances(&args.specs)?;
     let mut sets = Vec::new();
     for pair in &args.sets {
@@ -189,6 +207,7 @@ pub fn run_install(args: &InstallArgs) -> Result<(), CliError> {
     }
     let target = resolve_target(args.target, &args.root)?;
     let flavor = resolve_flavor(args.flavor, &args.root);
+    let user_notes = if args.dry_run { Vec::new() } else { user::ready(&place, target, args.linger)? };
     // On a live host with update-rc.d or chkconfig, that tool makes the rc links, not initkit.
     let links_by_tool = live && driver(target).enables_natively(flavor);
     let req = Request {
@@ -197,14 +216,14 @@ pub fn run_install(args: &InstallArgs) -> Result<(), CliError> {
         instances,
         target,
         flavor,
-        root: args.root.clone(),
+        place,
         sets,
         enable: args.enable && !links_by_tool,
         force: args.force,
     };
     if args.dry_run {
         // Read only: no lock, nothing written.
-        let previous = manifest::load(&args.root, &recipe.name).or_else(|e| match e {
+        let previous = manifest::load(&req.place, &recipe.name).or_else(|e| match e {
             HostError::DamagedManifest { .. } if args.force => Ok(None),
             e => Err(e),
         })?;
@@ -214,13 +233,13 @@ pub fn run_install(args: &InstallArgs) -> Result<(), CliError> {
         let diff = install::diff(&plan);
         return print(&if diff.is_empty() { "nothing would change\n".to_owned() } else { diff });
     }
-    let lock = Lock::root(&args.root, &format!("installing {}", recipe.name))?;
-    let result = install_locked(args, &req, &lock, live);
+    let lock = Lock::root(&req.place, &format!("installing {}", recipe.name))?;
+    let result = install_locked(args, &req, &lock, live, user_notes);
     let m = match result {
         Ok(m) => m,
         Err(e) => {
             // Nothing was installed: the lock and the directories made for it go again.
-            uninstall::finish(&args.root, &[], lock);
+            uninstall::finish(&req.place, &[], lock);
             return Err(e);
         }
     };
@@ -285,17 +304,26 @@ fn install_locked(
     req: &Request<'_>,
     lock: &Lock,
     live: bool,
+    mut notes: Vec<String>,
 ) -> Result<manifest::Manifest, CliError> {
     let name = &req.recipe.name;
-    let mut notes = Vec::new();
-    let (previous, salvaged) = match manifest::load(&args.root, name) {
+    let place = &req.place;
+    if let Some(u) = &place.user
+        && u.name != req.recipe.run.user
+    {
+        notes.push(format!(
+            "runs as {} (a user's service runs as its user; the recipe names `{}`)",
+            u.name, req.recipe.run.user
+        ));
+    }
+    let (previous, salvaged) = match manifest::load(place, name) {
         Ok(Some(mut m)) => {
-            notes = manifest::recover(&args.root, &mut m)?;
+            notes.extend(manifest::recover(&args.root, &mut m)?);
             (Some(m), Vec::new())
         }
         Ok(None) => (None, Vec::new()),
         Err(HostError::DamagedManifest { .. }) if args.force => {
-            let salvaged = manifest::salvage(&args.root, name)?;
+            let salvaged = manifest::salvage(place, name)?;
             notes.push(format!(
                 "the manifest of `{name}` was damaged; {} path(s) read from it count as initkit's, and a new one is written",
                 salvaged.len()
@@ -336,7 +364,7 @@ fn install_locked(
     })?;
     if !made.is_empty() {
         m.created_accounts.extend(made);
-        manifest::save(&args.root, &m)?;
+        manifest::save(place, &m)?;
     }
     let mut report = notes_text(&notes);
     for f in &plan.files {
@@ -359,7 +387,7 @@ fn install_locked(
     }
     print(&report)?;
     if live {
-        driver(m.target).after_change(&mut m, args.enable)?;
+        driver_of(&m).after_change(&mut m, args.enable)?;
     }
     Ok(m)
 }
@@ -368,15 +396,16 @@ pub fn run_uninstall(args: &UninstallArgs) -> Result<(), CliError> {
     check_root(&args.root)?;
     let ServiceSpec { name, instance } = ServiceSpec::parse(&args.spec).map_err(|e| CliError::msg(e.to_string()))?;
     let instance = instance.as_deref();
-    let lock = Lock::root(&args.root, &format!("uninstalling {name}"))?;
-    let mut m = match manifest::load(&args.root, &name) {
+    let place = user::place(&args.root, args.user)?;
+    let lock = Lock::root(&place, &format!("uninstalling {name}"))?;
+    let mut m = match manifest::load(&place, &name) {
         Ok(Some(m)) => m,
         Ok(None) => {
-            uninstall::finish(&args.root, &[], lock);
-            return Err(CliError::msg(format!("`{name}` is not installed under {}", args.root.display())));
+            uninstall::finish(&place, &[], lock);
+            return Err(CliError::msg(format!("`{name}` is not installed {}", where_installed(&place))));
         }
         Err(HostError::DamagedManifest { .. }) if args.force && instance.is_none() => {
-            let outcome = uninstall::salvage(&args.root, &name, args.force, lock)?;
+            let outcome = uninstall::salvage(&place, &name, args.force, lock)?;
             return report_uninstall(&outcome);
         }
         Err(e) => return Err(e.into()),
@@ -390,12 +419,12 @@ pub fn run_uninstall(args: &UninstallArgs) -> Result<(), CliError> {
             suggest::hint(i, m.instances.iter().map(String::as_str))
         )));
     }
-    let live = args.root == Path::new("/");
+    let live = place.live();
     // What stays behind is worked out from the recipe before its copy goes.
-    let leftovers = manifest::recipe_text(&args.root, &m)
+    let leftovers = manifest::recipe_text(&place, &m)
         .ok()
-        .and_then(|text| parse_recipe(&manifest::recipe_path(&args.root, &name).ok()?, &text).ok())
-        .map(|recipe| leftovers::find(&args.root, &recipe, &m.instances, instance))
+        .and_then(|text| parse_recipe(&manifest::recipe_path(&place, &name).ok()?, &text).ok())
+        .map(|recipe| leftovers::find(&place, &recipe, &m.instances, instance))
         .unwrap_or_default();
     if live {
         if let Err(e) = operate::run_manifest(&m, operate::Action::Stop, instance, false, false) {
@@ -409,11 +438,11 @@ pub fn run_uninstall(args: &UninstallArgs) -> Result<(), CliError> {
             }
             eprintln!("warning: {}: removing it anyway (--force)", why.trim_end());
         }
-        driver(m.target).disable_natively(&mut m, instance);
+        driver_of(&m).disable_natively(&mut m, instance);
     }
-    let mut outcome = uninstall(&args.root, &mut m, instance, args.force, lock)?;
+    let mut outcome = uninstall(&place, &mut m, instance, args.force, lock)?;
     if live {
-        driver(m.target).after_change(&mut m, false)?;
+        driver_of(&m).after_change(&mut m, false)?;
     }
     for path in leftovers {
         if args.purge {
@@ -427,13 +456,13 @@ pub fn run_uninstall(args: &UninstallArgs) -> Result<(), CliError> {
     if instance.is_none() && outcome.kept.is_empty() && !m.created_accounts.is_empty() {
         // An account another installed service runs as stays, whoever made
         // it, and passes to that service's record: it goes with the last one.
-        let mut others: Vec<(manifest::Manifest, Vec<String>)> = manifest::load_all(&args.root)
+        let mut others: Vec<(manifest::Manifest, Vec<String>)> = manifest::load_all(&place)
             .map(|(all, _)| all)
             .unwrap_or_default()
             .into_iter()
             .filter(|o| o.recipe != name)
             .filter_map(|o| {
-                let recipe = parse_recipe(Path::new("x.toml"), &manifest::recipe_text(&args.root, &o).ok()?).ok()?;
+                let recipe = parse_recipe(Path::new("x.toml"), &manifest::recipe_text(&place, &o).ok()?).ok()?;
                 let runs_as =
                     [Some(format!("user {}", recipe.run.user)), recipe.run.group.map(|g| format!("group {g}"))];
                 Some((o, runs_as.into_iter().flatten().collect()))
@@ -447,7 +476,7 @@ pub fn run_uninstall(args: &UninstallArgs) -> Result<(), CliError> {
             if let Some((heir, _)) = others.iter_mut().find(|(_, runs_as)| uses(runs_as, a)) {
                 if !heir.created_accounts.contains(a) {
                     heir.created_accounts.push(a.clone());
-                    manifest::save(&args.root, heir)?;
+                    manifest::save(&place, heir)?;
                 }
                 outcome.notes.push(format!(
                     "kept the system {a} initkit made: `{}` runs as it too, and uninstalling that one removes it (with --purge)",
@@ -471,6 +500,14 @@ pub fn run_uninstall(args: &UninstallArgs) -> Result<(), CliError> {
         }
     }
     report_uninstall(&outcome)
+}
+
+/// Where a service was looked for: under the root, or among a user's.
+fn where_installed(place: &Place) -> String {
+    match &place.user {
+        Some(u) => format!("for {} (--user)", u.name),
+        None => format!("under {}", place.root.display()),
+    }
 }
 
 fn report_uninstall(outcome: &uninstall::Outcome) -> Result<(), CliError> {

@@ -3,12 +3,13 @@
 use super::{CliError, output::print, resolve};
 use crate::{
     catalogue::Source,
-    host::{driver::driver, manifest::Manifest},
+    host::{driver::driver_of, manifest::Manifest, scope::Place},
 };
 
-/// `initkit list --installed`: what the manifests under `root` record.
-pub fn run_installed(root: &std::path::Path, json: bool) -> Result<(), CliError> {
-    let (all, damaged) = crate::host::manifest::load_all(root)?;
+/// `initkit list --installed`: what the manifests of `place` record.
+pub fn run_installed(place: &Place, json: bool) -> Result<(), CliError> {
+    let root = &place.root;
+    let (all, damaged) = crate::host::manifest::load_all(place)?;
     if json {
         let list: Vec<_> = all
             .iter()
@@ -29,7 +30,7 @@ pub fn run_installed(root: &std::path::Path, json: bool) -> Result<(), CliError>
         let instances =
             if m.instances.is_empty() { String::new() } else { format!("  instances: {}", m.instances.join(", ")) };
         let on = enabled(root, m);
-        let enabled = match (m.instances.is_empty() || driver(m.target).enables_once(), on.is_empty()) {
+        let enabled = match (m.instances.is_empty() || driver_of(m).enables_once(), on.is_empty()) {
             (_, true) => "  not enabled".to_owned(),
             (true, false) => "  enabled".to_owned(),
             (false, false) => format!("  enabled: {}", on.join(", ")),
@@ -53,7 +54,7 @@ pub fn run_installed(root: &std::path::Path, json: bool) -> Result<(), CliError>
 /// What starts at boot: the enabled instances, or `[NAME]` for a service
 /// enabled as a whole (empty when nothing is).
 fn enabled(root: &std::path::Path, m: &Manifest) -> Vec<String> {
-    let drv = driver(m.target);
+    let drv = driver_of(m);
     if m.instances.is_empty() || drv.enables_once() {
         return if drv.enabled(root, m, None) { vec![m.recipe.clone()] } else { Vec::new() };
     }

@@ -18,10 +18,11 @@ use super::{
     CliError,
     operate::{not_installed, unknown_instance},
     output::print,
+    user,
 };
 use crate::{
     host::{
-        driver::driver,
+        driver::driver_of,
         drivers::systemd,
         log_time,
         logs::{self, Follower, Line, LogError, LogQuery, LogSource},
@@ -56,6 +57,9 @@ pub struct LogsArgs {
     /// Read the manifest and the log under this root (a chroot or image).
     #[arg(long, default_value = "/")]
     root: PathBuf,
+    /// A service of the calling user (installed with `install --user`): the user's journal.
+    #[arg(long)]
+    user: bool,
 }
 
 pub fn run(args: &LogsArgs) -> Result<(), CliError> {
@@ -64,13 +68,14 @@ pub fn run(args: &LogsArgs) -> Result<(), CliError> {
         return Err(CliError::exit(2, "error: --json prints one document, so it cannot --follow; drop one of them\n"));
     }
     let ServiceSpec { name, instance } = ServiceSpec::parse(&args.spec).map_err(|e| CliError::msg(e.to_string()))?;
-    let Some(m) = manifest::load(&args.root, &name)? else {
-        return Err(CliError::exit(5, not_installed(&args.root, &name)));
+    let place = user::place(&args.root, args.user)?;
+    let Some(m) = manifest::load(&place, &name)? else {
+        return Err(CliError::exit(5, not_installed(&place, &name)));
     };
     let instance = which_instance(&m, instance)?;
     let label = instance.as_ref().map_or_else(|| m.recipe.clone(), |i| format!("{}@{i}", m.recipe));
-    match driver(m.target).log_source(&m, instance.as_deref()) {
-        LogSource::Journal { unit } => journal(&args.root, &unit, &query),
+    match driver_of(&m).log_source(&m, instance.as_deref()) {
+        LogSource::Journal { unit, user } => journal(&args.root, &unit, user, &query),
         LogSource::File { path, stamp } => file(&m, &label, &under(&args.root, &path), stamp, &query),
     }
 }
@@ -95,9 +100,9 @@ pub(super) fn which_instance(m: &Manifest, instance: Option<String>) -> Result<O
 }
 
 /// `journalctl` shows the unit's journal; its exit code is the command's.
-fn journal(root: &Path, unit: &str, query: &LogQuery) -> Result<(), CliError> {
+fn journal(root: &Path, unit: &str, user: bool, query: &LogQuery) -> Result<(), CliError> {
     let mut command = Command::new("journalctl");
-    command.args(systemd::journal_args(unit, root, query));
+    command.args(systemd::journal_args(unit, user, root, query));
     let cannot_run = |e: io::Error| {
         CliError::exit(
             1,

@@ -18,6 +18,7 @@ mod resolve;
 mod show;
 mod status;
 mod suggest;
+mod user;
 
 use std::{path::PathBuf, process::ExitCode};
 
@@ -49,6 +50,9 @@ enum Command {
         installed: bool,
         #[arg(long, default_value = "/")]
         root: PathBuf,
+        /// With --installed: the calling user's services (`install --user`).
+        #[arg(long)]
+        user: bool,
     },
     /// Show a recipe and the file it came from; with `@INSTANCE`, that instance's values.
     Show {
@@ -75,6 +79,10 @@ enum Command {
         /// inside the artifacts changes too (for tests and staging trees).
         #[arg(long)]
         prefix: Option<String>,
+        /// A service of the calling user: a systemd user unit (no User=,
+        /// WantedBy=default.target), or a launchd LaunchAgent.
+        #[arg(long)]
+        user: bool,
     },
     /// Write a recipe for a custom program.
     New(Box<new::NewArgs>),
@@ -139,6 +147,9 @@ struct Specs {
     /// `NAME` (every installed instance) or `NAME@INSTANCE`; several may be given.
     #[arg(required = true)]
     specs: Vec<String>,
+    /// The calling user's services (installed with `install --user`): `systemctl --user`.
+    #[arg(long)]
+    user: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -150,6 +161,9 @@ struct Changes {
     /// config back and restart it (the exit code is still 7).
     #[arg(long)]
     rollback: bool,
+    /// The calling user's services (installed with `install --user`): `systemctl --user`.
+    #[arg(long)]
+    user: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -159,6 +173,21 @@ struct Report {
     /// Print JSON (see docs/json.md).
     #[arg(long)]
     json: bool,
+    /// The calling user's services (installed with `install --user`): `systemctl --user`.
+    #[arg(long)]
+    user: bool,
+}
+
+/// Runs a front-end action on the services the specs name, the system's or
+/// (with `--user`) the calling user's.
+fn operate_in(
+    user: bool,
+    specs: &[String],
+    action: operate::Action,
+    json: bool,
+    rollback: bool,
+) -> Result<(), CliError> {
+    operate::run(&user::place(std::path::Path::new("/"), user)?, specs, action, json, rollback)
 }
 
 /// Runs the command line and returns the process's exit code.
@@ -166,10 +195,12 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::List { json, installed: false, .. } => list::run(json),
-        Command::List { json, installed: true, root } => list::run_installed(&root, json),
+        Command::List { json, installed: true, root, user } => {
+            user::place(&root, user).and_then(|place| list::run_installed(&place, json))
+        }
         Command::Show { name, json } => show::run(&name, json),
-        Command::Render { recipe, target, flavor, out, prefix } => {
-            render::run(&recipe, target, flavor, out.as_deref(), prefix.unwrap_or_default())
+        Command::Render { recipe, target, flavor, out, prefix, user } => {
+            render::run(&recipe, target, flavor, out.as_deref(), prefix.unwrap_or_default(), user)
         }
         Command::New(args) => new::run(&args),
         Command::Check { paths, json } => check::run(&paths, json),
@@ -180,15 +211,15 @@ pub fn main() -> ExitCode {
         Command::Uninstall(args) => install::run_uninstall(&args),
         Command::Enable(args) => enable::run(&args, true),
         Command::Disable(args) => enable::run(&args, false),
-        Command::Start(t) => operate::run(&t.specs, operate::Action::Start, false),
-        Command::Stop(t) => operate::run(&t.specs, operate::Action::Stop, false),
-        Command::Restart(t) => operate::run_with(&t.specs, operate::Action::Restart, false, t.rollback),
-        Command::Reload(t) => operate::run_with(&t.specs, operate::Action::Reload, false, t.rollback),
-        Command::Status(t) => operate::run(&t.specs, operate::Action::Status, t.json),
+        Command::Start(t) => operate_in(t.user, &t.specs, operate::Action::Start, false, false),
+        Command::Stop(t) => operate_in(t.user, &t.specs, operate::Action::Stop, false, false),
+        Command::Restart(t) => operate_in(t.user, &t.specs, operate::Action::Restart, false, t.rollback),
+        Command::Reload(t) => operate_in(t.user, &t.specs, operate::Action::Reload, false, t.rollback),
+        Command::Status(t) => operate_in(t.user, &t.specs, operate::Action::Status, t.json, false),
         Command::Configtest(t) if t.specs.is_empty() => {
             Err(CliError::msg("configtest needs a service: `initkit configtest NAME[@INSTANCE]`"))
         }
-        Command::Configtest(t) => operate::run(&t.specs, operate::Action::Configtest, t.json),
+        Command::Configtest(t) => operate_in(t.user, &t.specs, operate::Action::Configtest, t.json, false),
         Command::Logs(args) => logs::run(&args),
         Command::History(args) => history::run(&args),
     };

@@ -1,16 +1,15 @@
 //! `initkit start|stop|restart|reload|status|configtest`: one front-end for every
 //! init system, with the config test in front of restart and reload.
 
-use std::path::Path;
-
 use super::{CliError, change, output::print, resolve, status, suggest};
 use crate::{
     host::{
         action::{self, State},
         config_test::{Check, config_test},
-        driver::{Ctx, driver},
+        driver::{Ctx, driver_of},
         lock::Lock,
         manifest::{self, Manifest},
+        scope::Place,
         settings,
     },
     recipe::{ServiceSpec, parse_recipe},
@@ -50,14 +49,7 @@ impl Action {
 /// Runs `action` on every service and instance the specs name (`NAME` alone:
 /// all its instances); the exit code is the worst of them. `status` with no
 /// spec shows everything installed.
-pub fn run(specs: &[String], action: Action, json: bool) -> Result<(), CliError> {
-    run_with(specs, action, json, false)
-}
-
-/// [`run`], and with `rollback` a restart or reload that does not come back
-/// ready puts the last known good config back and restarts.
-pub fn run_with(specs: &[String], action: Action, json: bool, rollback: bool) -> Result<(), CliError> {
-    let root = Path::new("/");
+pub fn run(root: &Place, specs: &[String], action: Action, json: bool, rollback: bool) -> Result<(), CliError> {
     let mut targets: Vec<(Manifest, Option<String>)> = Vec::new();
     let mut errors = String::new();
     let mut worst = 0;
@@ -137,7 +129,7 @@ pub struct TestReport {
 
 /// Why `name` cannot be acted on (nothing under `root` records it), and the
 /// closest name that could.
-pub(super) fn not_installed(root: &Path, name: &str) -> String {
+pub(super) fn not_installed(root: &Place, name: &str) -> String {
     let installed: Vec<String> =
         manifest::load_all(root).map(|(all, _)| all.into_iter().map(|m| m.recipe).collect()).unwrap_or_default();
     let in_catalogue = resolve::catalogue().ok().is_some_and(|c| c.get(name).is_some());
@@ -186,7 +178,7 @@ pub fn run_manifest(
         };
     }
     // Status needs no recipe (a user who cannot read it still sees the state); the rest do.
-    let root = Path::new("/");
+    let root = &Place::of(m)?;
     let text = manifest::recipe_text(root, m)?;
     let recipe = parse_recipe(&manifest::recipe_path(root, &m.recipe)?, &text)?;
     // One action on a service at a time; the config test and the action belong together.
@@ -205,7 +197,7 @@ pub fn run_manifest(
         let mut failures = String::new();
         let mut report = Vec::new();
         for i in &instances {
-            let values = settings::values(&recipe, Path::new("/"), m.target, m.flavor, i.as_deref());
+            let values = settings::values(&recipe, root, m.target, m.flavor, i.as_deref());
             let row = |result, message: &str| TestReport {
                 service: label(i),
                 instance: i.clone(),
@@ -245,13 +237,13 @@ pub fn run_manifest(
     let stopped: Vec<Option<String>> = if action == Action::Start {
         instances
             .iter()
-            .filter(|i| driver(m.target).status(&m.recipe, i.as_deref()).state != State::Running)
+            .filter(|i| driver_of(m).status(&m.recipe, i.as_deref()).state != State::Running)
             .cloned()
             .collect()
     } else {
         Vec::new()
     };
-    let code = driver(m.target).act(&ctx, host_action, &instances);
+    let code = driver_of(m).act(&ctx, host_action, &instances);
     let touched = change::Touched { root, manifest: m, recipe: &recipe, instances: &instances };
     match (action, code) {
         (Action::Restart | Action::Reload, code) => change::verified(&touched, action.native(), code, rollback)?,

@@ -4,7 +4,7 @@ use std::{fs, path::Path};
 
 use super::{CliError, output::print, resolve};
 use crate::{
-    host::{detect::detect_host, fsops::write_atomic},
+    host::{detect::detect_host, fsops::write_atomic, scope::calling_user},
     render::{Flavor, Layout, Options, Target, features, render},
 };
 
@@ -14,6 +14,7 @@ pub fn run(
     flavor: Option<Flavor>,
     out: Option<&Path>,
     prefix: String,
+    user: bool,
 ) -> Result<(), CliError> {
     let (recipe, instance) = resolve::recipe(spec)?;
     let detection = (target.is_none() || flavor.is_none()).then(detect_host);
@@ -28,7 +29,9 @@ pub fn run(
         }
     };
     let flavor = flavor.or_else(|| detection.as_ref().and_then(|d| d.family)).unwrap_or_default();
-    let options = Options { flavor, layout: Layout { root: prefix }, instance };
+    // A user's artifacts are for the calling user's directories.
+    let user = if user { Some(calling_user()?) } else { None };
+    let options = Options { flavor, layout: Layout { root: prefix, user }, instance };
     let artifacts = render(&recipe, target, &options)?;
     for note in features::notes(&recipe, target) {
         eprintln!("note: {}: {note}", target.name());

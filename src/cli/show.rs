@@ -6,7 +6,7 @@ use std::{collections::BTreeMap, path::Path};
 use super::{CliError, output::print, resolve};
 use crate::{
     catalogue::Source,
-    host::{manifest, settings},
+    host::{manifest, scope::Place, settings},
     recipe::ServiceSpec,
     render::{Flavor, Target},
 };
@@ -28,10 +28,11 @@ pub fn run(spec: &str, json: bool) -> Result<(), CliError> {
         Source::File(p) => p.display().to_string(),
     };
     // An instance's values: where it is installed, from that target's settings files.
-    let installed = manifest::load(Path::new("/"), &name).ok().flatten();
+    let host = Place::system(Path::new("/"));
+    let installed = manifest::load(&host, &name).ok().flatten();
     let (target, flavor) = installed.as_ref().map_or((Target::Sysv, Flavor::default()), |m| (m.target, m.flavor));
     let values: Option<BTreeMap<String, String>> = instance.as_deref().map(|i| {
-        settings::values(&recipe, Path::new("/"), target, flavor, Some(i))
+        settings::values(&recipe, &host, target, flavor, Some(i))
             .into_iter()
             .filter(|(k, _)| recipe.var(k).is_some())
             .collect()
@@ -55,7 +56,7 @@ pub fn run(spec: &str, json: bool) -> Result<(), CliError> {
         text.push_str(&format!("# (overrides {})\n", describe(o)));
     }
     if let (Some(i), Some(values)) = (&instance, &values) {
-        let files = settings::files(&recipe, target, flavor, Some(i));
+        let files = settings::files(&recipe, target, &host.layout(), flavor, Some(i));
         text.push_str(&format!("# {name}@{i}: its values, from the defaults and {}\n", files.join(", ")));
         for (k, v) in values {
             text.push_str(&format!("#   {k} = {v}\n"));

@@ -4,7 +4,7 @@
 //! on a terminal, JSON with `--json`. The exit code is LSB's, the worst row's.
 
 use super::{CliError, output::print};
-use crate::host::{action::Status, driver::driver, manifest::Manifest};
+use crate::host::{action::Status, driver::driver_of, manifest::Manifest};
 
 /// One row of the overview.
 #[derive(Debug, serde::Serialize)]
@@ -36,7 +36,7 @@ pub fn show(targets: &[(Manifest, Option<String>)], json: bool) -> Result<i32, C
             None if m.instances.is_empty() => vec![None],
             None => m.instances.iter().cloned().map(Some).collect(),
         };
-        let drv = driver(m.target);
+        let drv = driver_of(m);
         for i in instances {
             let status = drv.status(&m.recipe, i.as_deref());
             rows.push(Row {

@@ -5,6 +5,7 @@ use std::{
     collections::BTreeMap,
     fs,
     io::Read,
+    os::unix::fs::MetadataExt,
     process::{Command, Stdio},
     time::{Duration, Instant},
 };
@@ -22,8 +23,11 @@ pub fn gid_of(user: &str) -> Option<String> {
 }
 
 /// A command run as `user` with a clean environment, like the artifacts do.
+/// Unprivileged (a user's own service), initkit cannot become anyone else,
+/// and the service runs as that user too: the command runs as it is.
 fn as_user(user: &str, argv: &[String]) -> Command {
-    let mut cmd = if user == "root" {
+    let unprivileged = fs::metadata("/proc/self").is_ok_and(|m| m.uid() != 0);
+    let mut cmd = if user == "root" || unprivileged {
         Command::new(&argv[0])
     } else {
         let mut c = Command::new("setpriv");
@@ -48,7 +52,8 @@ pub fn reload_command(
     instance: Option<&str>,
 ) -> i32 {
     let Some(crate::recipe::Reload::Command(command)) = &recipe.reload else { return 3 };
-    let values = settings::values(recipe, std::path::Path::new("/"), target, flavor, instance);
+    let values =
+        settings::values(recipe, &super::scope::Place::system(std::path::Path::new("/")), target, flavor, instance);
     let argv = settings::argv(command, &values);
     match as_user(&recipe.run.user, &argv).status() {
         Ok(s) => s.code().unwrap_or(1),

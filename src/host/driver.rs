@@ -12,7 +12,7 @@ use super::{
 };
 use crate::{
     recipe::Recipe,
-    render::{Flavor, Target},
+    render::{Flavor, Layout, Target},
 };
 
 /// What an action needs to know about the installed service.
@@ -45,8 +45,10 @@ pub trait Driver: Sync {
     fn act(&self, ctx: &Ctx<'_>, action: Action, instances: &[Option<String>]) -> i32;
     /// The state of one instance, from the native tool (needs no recipe).
     fn status(&self, name: &str, instance: Option<&str>) -> Status;
-    /// The links that enable `instance` (or the whole service) at boot.
-    fn enable_links(&self, recipe: &Recipe, flavor: Flavor, instance: Option<&str>) -> Vec<LinkRecord>;
+    /// The links that enable `instance` (or the whole service) at boot (a
+    /// user's at login, with `layout.user`).
+    fn enable_links(&self, recipe: &Recipe, layout: &Layout, flavor: Flavor, instance: Option<&str>)
+    -> Vec<LinkRecord>;
     /// Links an instance needs to exist at all, not only to start at boot.
     fn instance_links(&self, _recipe: &Recipe, _instance: &str) -> Vec<LinkRecord> {
         Vec::new()
@@ -87,7 +89,7 @@ pub trait Driver: Sync {
 /// The driver of an init system.
 pub fn driver(target: Target) -> &'static dyn Driver {
     match target {
-        Target::Systemd => &drivers::systemd::Systemd,
+        Target::Systemd => &drivers::systemd::SYSTEM,
         Target::Sysv => &drivers::sysv::Sysv,
         Target::Runit => &drivers::runit::Runit,
         Target::S6 => &drivers::s6::S6,
@@ -96,5 +98,30 @@ pub fn driver(target: Target) -> &'static dyn Driver {
         Target::Openrc => &drivers::openrc::Openrc,
         Target::Upstart => &drivers::upstart::Upstart,
         Target::Launchd => &drivers::launchd::Launchd,
+    }
+}
+
+/// The driver of a user's services on an init system, where initkit can
+/// install and drive them (a user manager); `None` where it cannot.
+pub fn user_driver(target: Target) -> Option<&'static dyn Driver> {
+    match target {
+        Target::Systemd => Some(&drivers::systemd::USER),
+        // A LaunchAgent is rendered only: launchd does not run here.
+        Target::Launchd
+        | Target::Sysv
+        | Target::Runit
+        | Target::S6
+        | Target::Daemontools
+        | Target::Supervisord
+        | Target::Openrc
+        | Target::Upstart => None,
+    }
+}
+
+/// The driver of an installed service: its user's, for a user's service.
+pub fn driver_of(m: &Manifest) -> &'static dyn Driver {
+    match &m.user {
+        Some(_) => user_driver(m.target).unwrap_or_else(|| driver(m.target)),
+        None => driver(m.target),
     }
 }

@@ -7,6 +7,7 @@ use std::{fs, path::Path};
 use super::{
     error::{HostError, Result},
     manifest::{self, LinkRecord, Manifest, under},
+    scope::Place,
 };
 
 /// An enable link (one that makes a service start at boot), as opposed to an
@@ -17,7 +18,8 @@ pub fn is_enable_link(link: &LinkRecord) -> bool {
 
 /// Removes the enable links of `instance` (every instance with `None`) from
 /// the root and the manifest, and saves it; returns the paths removed.
-pub fn disable(root: &Path, m: &mut Manifest, instance: Option<&str>) -> Result<Vec<String>> {
+pub fn disable(place: &Place, m: &mut Manifest, instance: Option<&str>) -> Result<Vec<String>> {
+    let root = &place.root;
     let mut removed = Vec::new();
     let mut kept = Vec::new();
     for link in std::mem::take(&mut m.links) {
@@ -36,6 +38,6 @@ pub fn disable(root: &Path, m: &mut Manifest, instance: Option<&str>) -> Result<
         }
     }
     m.links = kept;
-    manifest::save(root, m)?;
+    manifest::save(place, m)?;
     Ok(removed)
 }

@@ -17,11 +17,12 @@ use super::{
     error::{HostError, Result},
     fsops::{Attrs, write_atomic},
     manifest::{hash, under},
+    scope::Place,
     settings,
 };
 use crate::{
     recipe::Recipe,
-    render::{Flavor, Target},
+    render::{Flavor, Layout, Target},
 };
 
 /// How many records an instance keeps, newest first.
@@ -62,14 +63,15 @@ impl Record {
     }
 }
 
-/// Where a service's records live under `root`.
-pub fn service_dir(root: &Path, name: &str) -> PathBuf {
-    root.join("var/lib/initkit/good").join(name)
+/// Where a service's records live, as a host path: under initkit's state
+/// directory (the system's, or the user's for a `--user` service).
+pub fn service_path(place: &Place, name: &str) -> String {
+    format!("{}/good/{name}", place.state())
 }
 
-/// Where an instance's records live under `root`.
-pub fn dir(root: &Path, name: &str, instance: Option<&str>) -> PathBuf {
-    service_dir(root, name).join(instance.unwrap_or("_"))
+/// Where an instance's records live, under the place's root.
+pub fn dir(place: &Place, name: &str, instance: Option<&str>) -> PathBuf {
+    place.at(&format!("{}/{}", service_path(place, name), instance.unwrap_or("_")))
 }
 
 /// The files that make an instance's configuration: its settings files, its
@@ -79,10 +81,11 @@ pub fn config_files(
     recipe: &Recipe,
     values: &BTreeMap<String, String>,
     target: Target,
+    layout: &Layout,
     flavor: Flavor,
     instance: Option<&str>,
 ) -> Vec<String> {
-    let mut out: Vec<String> = settings::files(recipe, target, flavor, instance);
+    let mut out: Vec<String> = settings::files(recipe, target, layout, flavor, instance);
     if let Some(file) = &recipe.run.environment_file {
         out.push(file.substitute(&|v| values.get(v).cloned()));
     }
@@ -105,8 +108,8 @@ pub fn config_files(
 }
 
 /// Every record of an instance, newest first; unreadable ones are skipped.
-pub fn records(root: &Path, name: &str, instance: Option<&str>) -> Vec<Record> {
-    let base = dir(root, name, instance);
+pub fn records(place: &Place, name: &str, instance: Option<&str>) -> Vec<Record> {
+    let base = dir(place, name, instance);
     let mut out: Vec<Record> = fs::read_dir(&base)
         .into_iter()
         .flatten()
@@ -149,8 +152,8 @@ pub fn diff(old: &Path, new: &Path, old_label: &str, new_label: &str) -> String 
 
 /// Records `files` as the instance's last known good, unless the newest
 /// record already holds exactly them; keeps the newest [`KEEP`].
-pub fn record(root: &Path, name: &str, instance: Option<&str>, files: &[String]) -> Result<Option<Record>> {
-    let existing = records(root, name, instance);
+pub fn record(place: &Place, name: &str, instance: Option<&str>, files: &[String]) -> Result<Option<Record>> {
+    let existing = records(place, name, instance);
     if let Some(last) = existing.first()
         && last.files.iter().map(|f| &f.path).eq(files.iter())
         && matches(last)
@@ -158,7 +161,7 @@ pub fn record(root: &Path, name: &str, instance: Option<&str>, files: &[String])
         return Ok(None);
     }
     let time_ms = now_ms().max(existing.first().map_or(0, |r| r.time_ms + 1));
-    let rdir = dir(root, name, instance).join(time_ms.to_string());
+    let rdir = dir(place, name, instance).join(time_ms.to_string());
     fs::create_dir_all(&rdir).map_err(HostError::io("making", &rdir))?;
     let mut saved = Vec::new();
     for (i, p) in files.iter().enumerate() {
@@ -238,17 +241,21 @@ mod tests {
         let conf = root.path().join("app.conf");
         fs::write(&conf, "port 1\n").unwrap();
         let files = vec![conf.display().to_string()];
-        let first = record(root.path(), "app", Some("a"), &files).unwrap().expect("a first record");
-        assert!(record(root.path(), "app", Some("a"), &files).unwrap().is_none(), "the same files: no new record");
+        let first = record(&Place::system(root.path()), "app", Some("a"), &files).unwrap().expect("a first record");
+        assert!(
+            record(&Place::system(root.path()), "app", Some("a"), &files).unwrap().is_none(),
+            "the same files: no new record"
+        );
         fs::write(&conf, "port 2\n").unwrap();
         assert!(!matches(&first));
-        let second = record(root.path(), "app", Some("a"), &files).unwrap().expect("changed: a new record");
+        let second =
+            record(&Place::system(root.path()), "app", Some("a"), &files).unwrap().expect("changed: a new record");
         assert!(second.time_ms > first.time_ms);
-        assert_eq!(records(root.path(), "app", Some("a")).len(), 2);
+        assert_eq!(records(&Place::system(root.path()), "app", Some("a")).len(), 2);
         fs::write(&conf, "broken\n").unwrap();
         assert_eq!(restore(&second).unwrap().files, files);
         assert_eq!(fs::read_to_string(&conf).unwrap(), "port 2\n");
-        let aside: Vec<_> = fs::read_dir(dir(root.path(), "app", Some("a")))
+        let aside: Vec<_> = fs::read_dir(dir(&Place::system(root.path()), "app", Some("a")))
             .unwrap()
             .flatten()
             .filter(|e| e.file_name().to_string_lossy().starts_with("replaced-"))
@@ -268,7 +275,7 @@ mod tests {
         fs::create_dir_all(root.path().join("etc")).unwrap();
         let conf = root.path().join("etc/app.conf");
         fs::write(&conf, "a\nb\n").unwrap();
-        let r = record(root.path(), "app", None, &[conf.display().to_string()]).unwrap().unwrap();
+        let r = record(&Place::system(root.path()), "app", None, &[conf.display().to_string()]).unwrap().unwrap();
         // The record names the host path; read under another root it is that root's file.
         let mut as_host = r.clone();
         as_host.files[0].path = "/etc/app.conf".to_owned();
@@ -287,9 +294,9 @@ mod tests {
         let files = vec![conf.display().to_string()];
         for n in 0..KEEP + 3 {
             fs::write(&conf, n.to_string()).unwrap();
-            record(root.path(), "s", None, &files).unwrap();
+            record(&Place::system(root.path()), "s", None, &files).unwrap();
         }
-        let all = records(root.path(), "s", None);
+        let all = records(&Place::system(root.path()), "s", None);
         assert_eq!(all.len(), KEEP);
         assert_eq!(fs::read_to_string(all[0].copy(0)).unwrap(), (KEEP + 2).to_string());
     }

@@ -15,6 +15,7 @@ use super::{
     error::{HostError, Result},
     fsops::{self, Attrs, Existing},
     manifest::{self, Backup, FileRecord, LinkRecord, Manifest, Pending, Saved, hash, host_path, under},
+    scope::Place,
     sets::SetsByInstance,
     settings,
 };
@@ -33,7 +34,8 @@ pub struct Request<'a> {
     pub instances: Vec<String>,
     pub target: Target,
     pub flavor: Flavor,
-    pub root: PathBuf,
+    /// The root, and the user whose service it is (none: the system's).
+    pub place: Place,
     pub sets: Vec<Setting>,
     pub enable: bool,
     pub force: bool,
@@ -190,7 +192,8 @@ pub fn plan(req: &Request<'_>, previous: Option<Manifest>, salvaged: &[(String, 
             req.flavor.name()
         ));
     }
-    let options = Options { flavor: req.flavor, ..Options::default() };
+    let options = Options { flavor: req.flavor, layout: req.place.layout(), ..Options::default() };
+    let layout = &options.layout;
     let mut wanted: Vec<(String, u32, String, Option<String>)> = Vec::new();
     // The unit, script or service directories; the settings files come below.
     let render_err = |e: crate::render::RenderError| HostError::Refused(e.to_string());
@@ -222,8 +225,9 @@ pub fn plan(req: &Request<'_>, previous: Option<Manifest>, salvaged: &[(String, 
     };
     let by_instance = SetsByInstance::new(&req.sets);
     for instance in &settings_targets {
-        let path = settings::files(req.recipe, req.target, req.flavor, instance.as_deref()).pop().unwrap_or_default();
-        let existing = match fsops::existing(&under(&req.root, &path))? {
+        let path =
+            settings::files(req.recipe, req.target, layout, req.flavor, instance.as_deref()).pop().unwrap_or_default();
+        let existing = match fsops::existing(&under(&req.place.root, &path))? {
             Existing::File(b) => Some(String::from_utf8_lossy(&b).into_owned()),
             _ => None,
         };
@@ -244,11 +248,12 @@ pub fn plan(req: &Request<'_>, previous: Option<Manifest>, salvaged: &[(String, 
     let records = by_path(previous.iter().flat_map(|m| &m.files), |f| &f.path);
     let mut files = Vec::new();
     for (path, mode, new, instance) in wanted {
-        let abs = under(&req.root, &path);
+        let abs = under(&req.place.root, &path);
         let current = fsops::existing(&abs)?;
         let recorded = records.get(path.as_str()).copied();
         let salvaged_hash = salvaged.iter().find(|(p, _)| *p == path).map(|(_, h)| h.clone());
-        let is_settings = settings::files(req.recipe, req.target, req.flavor, instance.as_deref()).contains(&path);
+        let is_settings =
+            settings::files(req.recipe, req.target, layout, req.flavor, instance.as_deref()).contains(&path);
         let mut foreign = None;
         let (change, old) = match &current {
             Existing::Nothing => (Change::Create, None),
@@ -313,13 +318,13 @@ pub fn plan(req: &Request<'_>, previous: Option<Manifest>, salvaged: &[(String, 
             req.instances.iter().map(|i| Some(i.as_str())).collect()
         };
         for instance in link_instances {
-            wanted_links.extend(drv.enable_links(req.recipe, req.flavor, instance));
+            wanted_links.extend(drv.enable_links(req.recipe, layout, req.flavor, instance));
         }
     }
     let recorded_links = by_path(previous.iter().flat_map(|m| &m.links), |l| &l.path);
     let mut links = Vec::new();
     for link in wanted_links {
-        let abs = under(&req.root, &link.path);
+        let abs = under(&req.place.root, &link.path);
         let current = fsops::existing(&abs)?;
         let recorded = recorded_links.contains_key(link.path.as_str());
         let (exists, foreign) = match &current {
@@ -363,18 +368,18 @@ pub fn diff(plan: &Plan) -> String {
 }
 
 /// Where the thing at host `path` is saved before it is replaced.
-fn backup_path(path: &str) -> String {
+fn backup_path(place: &Place, path: &str) -> String {
     let stamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
-    format!("/{}/{}.{stamp}", manifest::BACKUPS, path.trim_start_matches('/'))
+    format!("{}/{}.{stamp}", place.backups(), path.trim_start_matches('/'))
 }
 
 /// The backup a foreign thing gets: a copy of a file, the target of a link, a
 /// directory moved aside.
-fn planned_backup(foreign: &Foreign, path: &str) -> Backup {
+fn planned_backup(place: &Place, foreign: &Foreign, path: &str) -> Backup {
     let saved = match &foreign.what {
         Existing::Link(target) => Saved::Link { target: target.display().to_string() },
-        Existing::Dir => Saved::Dir { moved_to: backup_path(path) },
-        _ => Saved::File { copy: backup_path(path) },
+        Existing::Dir => Saved::Dir { moved_to: backup_path(place, path) },
+        _ => Saved::File { copy: backup_path(place, path) },
     };
     Backup::new(saved, foreign.attrs)
 }
@@ -395,7 +400,8 @@ fn missing_dirs(root: &Path, path: &str) -> Vec<String> {
 }
 
 /// Saves what a foreign thing at `abs` was, before it is replaced.
-fn make_backup(root: &Path, abs: &Path, backup: &Backup, m: &mut Manifest) -> Result<()> {
+fn make_backup(place: &Place, abs: &Path, backup: &Backup, m: &mut Manifest) -> Result<()> {
+    let root = &place.root;
     match &backup.saved {
         Saved::Link { .. } | Saved::Legacy { .. } => Ok(()),
         Saved::File { copy } => {
@@ -412,7 +418,7 @@ fn make_backup(root: &Path, abs: &Path, backup: &Backup, m: &mut Manifest) -> Re
                     HostError::Refused(format!(
                         "{} is a directory on another file system than {}; move it away yourself",
                         abs.display(),
-                        manifest::BACKUPS
+                        place.backups()
                     ))
                 } else {
                     HostError::io("moving aside", abs)(e)
@@ -436,13 +442,15 @@ fn record_dirs(root: &Path, abs: &Path, m: &mut Manifest) -> Result<()> {
 /// new manifest. `state_dirs` are directories made for initkit's own state
 /// (the lock's), recorded so uninstall removes them.
 pub fn apply(req: &Request<'_>, plan: &Plan, state_dirs: &[PathBuf]) -> Result<Manifest> {
-    let root = &req.root;
+    let place = &req.place;
+    let root = &place.root;
     let mut m = plan.previous.clone().unwrap_or_else(|| Manifest::new(&req.recipe.name, req.target, req.flavor));
+    m.user = place.user.as_ref().map(|u| u.name.clone());
     for d in state_dirs {
         m.created(host_path(root, d));
     }
-    record_dirs(root, &root.join(manifest::DIR).join("x"), &mut m)?;
-    manifest::save_recipe(root, &req.recipe.name, req.recipe_text)?;
+    record_dirs(root, &place.at(&place.installed()).join("x"), &mut m)?;
+    manifest::save_recipe(place, &req.recipe.name, req.recipe_text)?;
     m.recipe_text.clear();
 
     // The intent: every record this change will make, before the first write.
@@ -451,7 +459,7 @@ pub fn apply(req: &Request<'_>, plan: &Plan, state_dirs: &[PathBuf]) -> Result<M
     let link_records = by_path(&m.links, |r| &r.path);
     for f in plan.files.iter().filter(|f| f.change != Change::Unchanged || f.adopt) {
         let previous_backup = records.get(f.path.as_str()).and_then(|r| r.backup.clone());
-        let backup = previous_backup.or_else(|| f.foreign.as_ref().map(|x| planned_backup(x, &f.path)));
+        let backup = previous_backup.or_else(|| f.foreign.as_ref().map(|x| planned_backup(&req.place, x, &f.path)));
         pending.files.push(FileRecord {
             path: f.path.clone(),
             hash: hash(f.new.as_bytes()),
@@ -466,12 +474,12 @@ pub fn apply(req: &Request<'_>, plan: &Plan, state_dirs: &[PathBuf]) -> Result<M
         link.backup = link_records
             .get(link.path.as_str())
             .and_then(|r| r.backup.clone())
-            .or_else(|| l.foreign.as_ref().map(|x| planned_backup(x, &link.path)));
+            .or_else(|| l.foreign.as_ref().map(|x| planned_backup(&req.place, x, &link.path)));
         pending.dirs.extend(missing_dirs(root, &link.path));
         pending.links.push(link);
     }
     m.pending = Some(pending.clone());
-    manifest::save(root, &m)?;
+    manifest::save(place, &m)?;
 
     let result = write_all(req, plan, &pending, &mut m);
     match result {
@@ -491,13 +499,13 @@ pub fn apply(req: &Request<'_>, plan: &Plan, state_dirs: &[PathBuf]) -> Result<M
                     m.instances.push(i.clone());
                 }
             }
-            manifest::save(root, &m)?;
+            manifest::save(place, &m)?;
             Ok(m)
         }
         Err(e) => {
             // Record what was written; if even that fails, the intent on disk lets the next run do it.
             if manifest::recover(root, &mut m).is_ok() {
-                let _ = manifest::save(root, &m);
+                let _ = manifest::save(place, &m);
             }
             Err(e)
         }
@@ -528,14 +536,14 @@ fn replace_records(files: &mut Vec<FileRecord>, new: Vec<FileRecord>) {
 }
 
 fn write_all(req: &Request<'_>, plan: &Plan, pending: &Pending, m: &mut Manifest) -> Result<()> {
-    let root = &req.root;
+    let root = &req.place.root;
     for f in plan.files.iter().filter(|f| f.change != Change::Unchanged) {
         let abs = under(root, &f.path);
         record_dirs(root, &abs, m)?;
         if f.foreign.is_some()
             && let Some(backup) = pending.files.iter().find(|r| r.path == f.path).and_then(|r| r.backup.as_ref())
         {
-            make_backup(root, &abs, backup, m)?;
+            make_backup(&req.place, &abs, backup, m)?;
         }
         fsops::write_atomic(&abs, f.new.as_bytes(), f.mode, None)?;
     }
@@ -545,7 +553,7 @@ fn write_all(req: &Request<'_>, plan: &Plan, pending: &Pending, m: &mut Manifest
         if l.foreign.is_some()
             && let Some(backup) = pending.links.iter().find(|r| r.path == l.link.path).and_then(|r| r.backup.as_ref())
         {
-            make_backup(root, &abs, backup, m)?;
+            make_backup(&req.place, &abs, backup, m)?;
         }
         fsops::symlink_atomic(Path::new(&l.link.target), &abs, None)?;
     }

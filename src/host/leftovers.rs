@@ -9,16 +9,17 @@ use super::{
     error::{HostError, Result},
     good,
     manifest::under,
+    scope::Place,
 };
 use crate::{
     recipe::Recipe,
-    render::{Layout, facts, values::defaults},
+    render::{facts, values::defaults},
 };
 
 /// The directories and logs of `instance` (every instance in `instances`
-/// with `None`) that exist under `root`, as paths on the host.
-pub fn find(root: &Path, recipe: &Recipe, instances: &[String], instance: Option<&str>) -> Vec<String> {
-    let layout = Layout::default();
+/// with `None`) that exist under the place's root, as paths on the host.
+pub fn find(place: &Place, recipe: &Recipe, instances: &[String], instance: Option<&str>) -> Vec<String> {
+    let layout = place.layout();
     let scope: Vec<Option<&str>> = match instance {
         Some(i) => vec![Some(i)],
         None if instances.is_empty() => vec![None],
@@ -35,15 +36,15 @@ pub fn find(root: &Path, recipe: &Recipe, instances: &[String], instance: Option
         }
         if instance.is_some() {
             paths.push(facts::console_log(&layout, &recipe.name, *i));
-            paths.push(good::dir(Path::new("/"), &recipe.name, *i).display().to_string());
+            paths.push(format!("{}/{}", good::service_path(place, &recipe.name), i.unwrap_or("_")));
         }
     }
     if instance.is_none() {
         paths.push(console);
-        paths.push(good::service_dir(Path::new("/"), &recipe.name).display().to_string());
+        paths.push(good::service_path(place, &recipe.name));
     }
     paths.dedup();
-    paths.retain(|p| fs::symlink_metadata(under(root, p)).is_ok());
+    paths.retain(|p| fs::symlink_metadata(place.at(p)).is_ok());
     paths
 }
 

@@ -1,4 +1,4 @@
-//! Advisory locks that serialise initkit's changes: one per root, held while
+//! Advisory locks that serialise initkit's changes: one per root (and user), held while
 //! files and manifests change (install, uninstall, enable), and one per
 //! service, held while the front-end starts, stops, restarts or reloads it.
 //! A second initkit waits, saying who it waits for; nothing is ever lost.
@@ -17,12 +17,8 @@ use std::{
 use super::{
     error::{HostError, Result},
     fsops::create_dirs,
+    scope::Place,
 };
-
-/// Where the root lock lives, relative to the root.
-pub const ROOT_LOCK: &str = "var/lib/initkit/lock";
-/// Where the per-service locks live, relative to the root.
-pub const SERVICE_LOCKS: &str = "run/initkit/locks";
 
 /// A held lock; dropping it releases it.
 #[derive(Debug)]
@@ -98,13 +94,13 @@ impl Lock {
     }
 
     /// The root's lock, for a change to its files and manifests.
-    pub fn root(root: &Path, what: &str) -> Result<Lock> {
-        Lock::acquire(&root.join(ROOT_LOCK), what)
+    pub fn root(place: &Place, what: &str) -> Result<Lock> {
+        Lock::acquire(&place.root_lock(), what)
     }
 
     /// A service's lock, for the front-end's actions on it.
-    pub fn service(root: &Path, name: &str, what: &str) -> Result<Lock> {
-        Lock::acquire(&root.join(SERVICE_LOCKS).join(format!("{name}.lock")), what)
+    pub fn service(place: &Place, name: &str, what: &str) -> Result<Lock> {
+        Lock::acquire(&place.service_locks().join(format!("{name}.lock")), what)
     }
 
     /// Removes the lock file while still holding it (then releases it), so a

@@ -20,8 +20,9 @@ use crate::render::facts::Stamp;
 /// Where the log of an instance is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LogSource {
-    /// The systemd journal, for this unit (a `journalctl --unit` pattern).
-    Journal { unit: String },
+    /// The systemd journal, for this unit (a `journalctl --unit` pattern;
+    /// `--user-unit` for a user's).
+    Journal { unit: String, user: bool },
     /// A file (a host path), each line stamped as `stamp` says.
     File { path: String, stamp: Stamp },
 }
@@ -286,10 +287,10 @@ impl Follower {
 /// be read (the message says where it is).
 pub fn recent(root: &Path, source: &LogSource, n: usize) -> Vec<String> {
     match source {
-        LogSource::Journal { unit } => {
+        LogSource::Journal { unit, user } => {
             let query = LogQuery { lines: n, follow: false, since: None, json: false };
             std::process::Command::new("journalctl")
-                .args(super::drivers::systemd::journal_args(unit, root, &query))
+                .args(super::drivers::systemd::journal_args(unit, *user, root, &query))
                 .stdin(std::process::Stdio::null())
                 .stderr(std::process::Stdio::null())
                 .output()
@@ -311,7 +312,8 @@ pub fn recent(root: &Path, source: &LogSource, n: usize) -> Vec<String> {
 /// Where a person reads the log `source` names.
 pub fn described(source: &LogSource) -> String {
     match source {
-        LogSource::Journal { unit } => format!("journalctl -u {unit}"),
+        LogSource::Journal { unit, user: false } => format!("journalctl -u {unit}"),
+        LogSource::Journal { unit, user: true } => format!("journalctl --user-unit {unit}"),
         LogSource::File { path, .. } => path.clone(),
     }
 }

@@ -1,4 +1,5 @@
-//! The record of what initkit installed, under `/var/lib/initkit/installed`,
+//! The record of what initkit installed, under `/var/lib/initkit/installed`
+//! (a user's under `~/.local/state/initkit/installed`: see [`Place`]),
 //! so uninstall removes exactly those files and restores what they replaced.
 //!
 //! `NAME.json` (0644) lists paths, hashes, links, backups and directories:
@@ -19,15 +20,12 @@ use serde::{Deserialize, Serialize};
 use super::{
     error::{HostError, Result},
     fsops::{self, Attrs, Existing},
+    scope::Place,
 };
 use crate::{
     recipe::check_recipe_name,
     render::{Flavor, Target},
 };
-
-pub const STATE: &str = "var/lib/initkit";
-pub const DIR: &str = "var/lib/initkit/installed";
-pub const BACKUPS: &str = "var/lib/initkit/backups";
 
 /// What stood at a path before initkit replaced it, and how to put it back.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -143,6 +141,9 @@ pub struct Manifest {
     /// uninstall with --purge removes them, and no other.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub created_accounts: Vec<String>,
+    /// The user whose service this is (`install --user`); none for the system's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
 }
 
 impl Manifest {
@@ -159,6 +160,7 @@ impl Manifest {
             recipe_text: String::new(),
             pending: None,
             created_accounts: Vec::new(),
+            user: None,
         }
     }
 
@@ -221,20 +223,20 @@ pub fn host_path(root: &Path, abs: &Path) -> String {
 
 /// The manifest of `recipe`. The name is checked again here, whoever parsed it:
 /// a name that is not a recipe name (`../x`) never becomes a path.
-pub fn path_of(root: &Path, recipe: &str) -> Result<PathBuf> {
+pub fn path_of(place: &Place, recipe: &str) -> Result<PathBuf> {
     check_recipe_name(recipe).map_err(|e| HostError::Refused(e.to_string()))?;
-    Ok(root.join(DIR).join(format!("{recipe}.json")))
+    Ok(place.at(&place.installed()).join(format!("{recipe}.json")))
 }
 
 /// Where the installed recipe's text is kept (root only).
-pub fn recipe_path(root: &Path, recipe: &str) -> Result<PathBuf> {
-    Ok(path_of(root, recipe)?.with_extension("toml"))
+pub fn recipe_path(place: &Place, recipe: &str) -> Result<PathBuf> {
+    Ok(path_of(place, recipe)?.with_extension("toml"))
 }
 
 /// Reads a manifest; a missing one is `None`, a damaged one an error naming
 /// the file and the way out.
-pub fn load(root: &Path, recipe: &str) -> Result<Option<Manifest>> {
-    let path = path_of(root, recipe)?;
+pub fn load(place: &Place, recipe: &str) -> Result<Option<Manifest>> {
+    let path = path_of(place, recipe)?;
     let bytes = match fs::read(&path) {
         Ok(b) => b,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
@@ -249,8 +251,8 @@ pub fn load(root: &Path, recipe: &str) -> Result<Option<Manifest>> {
 }
 
 /// The installed recipe's text: `NAME.toml`, or an old manifest's copy.
-pub fn recipe_text(root: &Path, m: &Manifest) -> Result<String> {
-    let path = recipe_path(root, &m.recipe)?;
+pub fn recipe_text(place: &Place, m: &Manifest) -> Result<String> {
+    let path = recipe_path(place, &m.recipe)?;
     match fs::read_to_string(&path) {
         Ok(text) => Ok(text),
         Err(e) if e.kind() == io::ErrorKind::NotFound && !m.recipe_text.is_empty() => Ok(m.recipe_text.clone()),
@@ -259,8 +261,8 @@ pub fn recipe_text(root: &Path, m: &Manifest) -> Result<String> {
 }
 
 /// Every manifest under `root`, and the problems of those that could not be read.
-pub fn load_all(root: &Path) -> Result<(Vec<Manifest>, Vec<HostError>)> {
-    let dir = root.join(DIR);
+pub fn load_all(place: &Place) -> Result<(Vec<Manifest>, Vec<HostError>)> {
+    let dir = place.at(&place.installed());
     let entries = match fs::read_dir(&dir) {
         Ok(e) => e,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok((Vec::new(), Vec::new())),
@@ -275,7 +277,7 @@ pub fn load_all(root: &Path) -> Result<(Vec<Manifest>, Vec<HostError>)> {
     let mut all = Vec::new();
     let mut problems = Vec::new();
     for name in names {
-        match load(root, &name) {
+        match load(place, &name) {
             Ok(Some(m)) => all.push(m),
             Ok(None) => {}
             Err(e) => problems.push(e),
@@ -285,8 +287,8 @@ pub fn load_all(root: &Path) -> Result<(Vec<Manifest>, Vec<HostError>)> {
 }
 
 /// Writes the manifest (0644: it holds nothing secret).
-pub fn save(root: &Path, manifest: &Manifest) -> Result<()> {
-    let path = path_of(root, &manifest.recipe)?;
+pub fn save(place: &Place, manifest: &Manifest) -> Result<()> {
+    let path = path_of(place, &manifest.recipe)?;
     // Links in path order: the same links make the same record, however they
     // were made (one install, or a disable and an enable).
     let mut sorted = manifest.clone();
@@ -297,14 +299,14 @@ pub fn save(root: &Path, manifest: &Manifest) -> Result<()> {
 }
 
 /// Writes the installed recipe's text, readable by root only.
-pub fn save_recipe(root: &Path, recipe: &str, text: &str) -> Result<()> {
-    fsops::write_atomic(&recipe_path(root, recipe)?, text.as_bytes(), 0o600, None)
+pub fn save_recipe(place: &Place, recipe: &str, text: &str) -> Result<()> {
+    fsops::write_atomic(&recipe_path(place, recipe)?, text.as_bytes(), 0o600, None)
 }
 
 /// Moves a damaged manifest aside (`NAME.json.damaged`) so a new one can be
 /// written; returns where it went.
-pub fn set_aside(root: &Path, recipe: &str) -> Result<PathBuf> {
-    let path = path_of(root, recipe)?;
+pub fn set_aside(place: &Place, recipe: &str) -> Result<PathBuf> {
+    let path = path_of(place, recipe)?;
     let aside = path.with_extension("json.damaged");
     fs::rename(&path, &aside).map_err(HostError::io("moving aside", &path))?;
     Ok(aside)
@@ -312,8 +314,8 @@ pub fn set_aside(root: &Path, recipe: &str) -> Result<PathBuf> {
 
 /// What can still be read from a damaged manifest: every `"path"` with its
 /// `"hash"`, and every backup's location, from the text as far as it goes.
-pub fn salvage(root: &Path, recipe: &str) -> Result<Vec<(String, Option<String>)>> {
-    let path = path_of(root, recipe)?;
+pub fn salvage(place: &Place, recipe: &str) -> Result<Vec<(String, Option<String>)>> {
+    let path = path_of(place, recipe)?;
     let text = fs::read_to_string(&path).map_err(HostError::io("reading", &path))?;
     let strings = |key: &str| -> Vec<(usize, String)> {
         let needle = format!("\"{key}\":");

@@ -18,6 +18,7 @@ pub mod manifest;
 pub mod preconditions;
 pub mod program;
 pub mod run;
+pub mod scope;
 pub mod sets;
 pub mod settings;
 pub mod trial;

@@ -77,13 +77,16 @@ const PATH: [&str; 6] = ["/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr
 /// ready port of each instance not already installed (`installed`), on the
 /// running host.
 pub fn missing(req: &Request<'_>, installed: &[String], free_ports: bool) -> Vec<Missing> {
-    let root = &req.root;
+    let root = &req.place.root;
     let mut out = Vec::new();
     let run = &req.recipe.run;
-    if !account_exists(root, "passwd", &run.user) {
+    // A user's service runs as that user, whatever the recipe names.
+    let system = req.place.user.is_none();
+    if system && !account_exists(root, "passwd", &run.user) {
         out.push(Missing::User(run.user.clone()));
     }
     if let Some(g) = &run.group
+        && system
         && !account_exists(root, "group", g)
     {
         out.push(Missing::Group(g.clone()));
@@ -94,7 +97,7 @@ pub fn missing(req: &Request<'_>, installed: &[String], free_ports: bool) -> Vec
     // Read once, when a port is to be checked: one reading costs what the host's sockets cost.
     let mut listeners = None;
     for instance in &instances {
-        let mut vals = values(req.recipe, root, req.target, req.flavor, instance.as_deref());
+        let mut vals = values(req.recipe, &req.place, req.target, req.flavor, instance.as_deref());
         for s in by_instance.get(instance.as_deref()) {
             vals.insert(s.key.clone(), s.value.clone());
         }

@@ -1,7 +1,9 @@
 //! Per-service and per-instance settings files: `KEY=VALUE` lines, read as data
 //! exactly as the SysV script reads them, and the values they give a recipe's variables.
 
-use std::{collections::BTreeMap, fs, path::Path};
+use std::{collections::BTreeMap, fs};
+
+use super::scope::Place;
 
 use crate::{
     recipe::{Recipe, Template},
@@ -11,8 +13,8 @@ use crate::{
 pub use crate::render::envfile::parse;
 
 /// The files an instance's values come from, in order (later ones win).
-pub fn files(recipe: &Recipe, target: Target, flavor: Flavor, instance: Option<&str>) -> Vec<String> {
-    let settings = target.backend().settings(&recipe.name, &Layout::default(), flavor);
+pub fn files(recipe: &Recipe, target: Target, layout: &Layout, flavor: Flavor, instance: Option<&str>) -> Vec<String> {
+    let settings = target.backend().settings(&recipe.name, layout, flavor);
     let mut files = vec![settings.service.clone()];
     if let Some(instance) = instance {
         files.push(settings.instance(instance));
@@ -20,18 +22,19 @@ pub fn files(recipe: &Recipe, target: Target, flavor: Flavor, instance: Option<&
     files
 }
 
-/// Every variable's value for one instance on the host under `root`: the
-/// built-ins, the recipe's defaults, then the settings files.
+/// Every variable's value for one instance of the services of `place`:
+/// the built-ins, the recipe's defaults, then the settings files.
 pub fn values(
     recipe: &Recipe,
-    root: &Path,
+    place: &Place,
     target: Target,
     flavor: Flavor,
     instance: Option<&str>,
 ) -> BTreeMap<String, String> {
-    let mut values = defaults(recipe, &Layout::default(), instance);
-    for file in files(recipe, target, flavor, instance) {
-        if let Ok(text) = fs::read_to_string(root.join(file.trim_start_matches('/'))) {
+    let layout = place.layout();
+    let mut values = defaults(recipe, &layout, instance);
+    for file in files(recipe, target, &layout, flavor, instance) {
+        if let Ok(text) = fs::read_to_string(place.root.join(file.trim_start_matches('/'))) {
             for (key, value) in parse(&text) {
                 if recipe.var(&key).is_some() {
                     values.insert(key, value);

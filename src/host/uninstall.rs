@@ -10,6 +10,7 @@ use super::{
     fsops::{self, Existing},
     lock::Lock,
     manifest::{self, Manifest, hash, under},
+    scope::Place,
 };
 
 #[derive(Debug, Default)]
@@ -35,7 +36,8 @@ fn remove(path: &Path) -> Result<bool> {
 /// Removes the files of `instance` (or of everything when `None`) from `m`,
 /// then saves the manifest, or deletes it (and initkit's own state, when
 /// nothing else is installed) when nothing is left.
-pub fn uninstall(root: &Path, m: &mut Manifest, instance: Option<&str>, force: bool, lock: Lock) -> Result<Outcome> {
+pub fn uninstall(place: &Place, m: &mut Manifest, instance: Option<&str>, force: bool, lock: Lock) -> Result<Outcome> {
+    let root = &place.root;
     let mut outcome = Outcome { notes: manifest::recover(root, m)?, ..Outcome::default() };
     // The last instance takes the files all instances share (the unit or script) with it.
     let last = instance.is_some() && m.instances.iter().all(|i| Some(i.as_str()) == instance);
@@ -94,11 +96,11 @@ pub fn uninstall(root: &Path, m: &mut Manifest, instance: Option<&str>, force: b
         None => m.instances.clear(),
     }
     if m.files.is_empty() && m.links.is_empty() {
-        remove(&manifest::path_of(root, &m.recipe)?)?;
-        remove(&manifest::recipe_path(root, &m.recipe)?)?;
-        finish(root, &m.created_dirs, lock);
+        remove(&manifest::path_of(place, &m.recipe)?)?;
+        remove(&manifest::recipe_path(place, &m.recipe)?)?;
+        finish(place, &m.created_dirs, lock);
     } else {
-        manifest::save(root, m)?;
+        manifest::save(place, m)?;
     }
     Ok(outcome)
 }
@@ -106,7 +108,8 @@ pub fn uninstall(root: &Path, m: &mut Manifest, instance: Option<&str>, force: b
 /// After the last record is gone: initkit's own state (the lock, its
 /// directories) goes too when nothing else is installed, then the
 /// directories this service created, innermost first, where empty.
-pub fn finish(root: &Path, created_dirs: &[String], lock: Lock) {
+pub fn finish(place: &Place, created_dirs: &[String], lock: Lock) {
+    let root = &place.root;
     let mut dirs: Vec<&String> = created_dirs.iter().collect();
     // Deepest first; a directory something else now uses is not empty and stays.
     dirs.sort_by_key(|d| std::cmp::Reverse(d.matches('/').count()));
@@ -116,13 +119,13 @@ pub fn finish(root: &Path, created_dirs: &[String], lock: Lock) {
         }
     };
     remove_created();
-    let nothing_left = fs::read_dir(root.join(manifest::DIR))
+    let nothing_left = fs::read_dir(place.at(&place.installed()))
         .map_or(true, |mut d| d.all(|e| e.is_ok_and(|e| !e.file_name().to_string_lossy().ends_with(".json"))));
     if nothing_left {
         let created = lock.created.clone();
         lock.remove();
-        for dir in [manifest::DIR, manifest::BACKUPS, manifest::STATE] {
-            let _ = fs::remove_dir(root.join(dir));
+        for dir in [place.installed(), place.backups(), place.state()] {
+            let _ = fs::remove_dir(place.at(&dir));
         }
         for dir in created.iter().rev() {
             let _ = fs::remove_dir(dir);
@@ -135,14 +138,15 @@ pub fn finish(root: &Path, created_dirs: &[String], lock: Lock) {
 /// Uninstalls a service whose manifest is damaged, from what it still names:
 /// each salvaged file whose content still has its recorded hash (or any, with
 /// `force`) is removed, and the damaged manifest with it.
-pub fn salvage(root: &Path, name: &str, force: bool, lock: Lock) -> Result<Outcome> {
+pub fn salvage(place: &Place, name: &str, force: bool, lock: Lock) -> Result<Outcome> {
+    let root = &place.root;
     let mut outcome = Outcome::default();
-    let found = manifest::salvage(root, name)?;
+    let found = manifest::salvage(place, name)?;
     outcome
         .notes
         .push(format!("the manifest of `{name}` is damaged; {} path(s) could still be read from it", found.len()));
     for (p, recorded) in found {
-        if p.starts_with(&format!("/{}", manifest::BACKUPS)) {
+        if p.starts_with(&place.backups()) {
             continue;
         }
         let path = under(root, &p);
@@ -159,9 +163,9 @@ pub fn salvage(root: &Path, name: &str, force: bool, lock: Lock) -> Result<Outco
             _ => outcome.kept.push(p),
         }
     }
-    let damaged = manifest::path_of(root, name)?;
+    let damaged = manifest::path_of(place, name)?;
     remove(&damaged)?;
-    remove(&manifest::recipe_path(root, name)?)?;
-    finish(root, &[], lock);
+    remove(&manifest::recipe_path(place, name)?)?;
+    finish(place, &[], lock);
     Ok(outcome)
 }

@@ -167,7 +167,7 @@ pub enum Stamp {
 
 /// The root-only file of the recipe's literal environment values.
 pub fn env_file(recipe: &Recipe, layout: &Layout) -> String {
-    format!("{}/initkit/env/{}", layout.etc(), recipe.name)
+    format!("{}/env/{}", layout.initkit_config(), recipe.name)
 }
 
 /// A value that refers to a variable is resolved where the service starts;

@@ -1,5 +1,5 @@
-//! launchd: one property list per instance in /Library/LaunchDaemons, written
-//! with a real plist writer. launchd substitutes nothing, so every variable is
+//! launchd: one property list per instance in /Library/LaunchDaemons (a
+//! user's LaunchAgent in ~/Library/LaunchAgents), written with a real plist writer. launchd substitutes nothing, so every variable is
 //! resolved here from the instance's defaults.
 
 use plist::{Dictionary, Value};
@@ -20,6 +20,11 @@ impl Backend for Launchd {
     }
 
     fn per_instance(&self) -> bool {
+        true
+    }
+
+    /// A LaunchAgent: rendered only, launchd cannot run here.
+    fn per_user(&self) -> bool {
         true
     }
 
@@ -92,11 +97,14 @@ fn render(recipe: &Recipe, options: &Options, instance: Option<&str>) -> Artifac
         "ProgramArguments".into(),
         Value::Array(recipe.run.command.iter().map(|a| Value::String(resolve(a))).collect()),
     );
-    if recipe.run.user != "root" {
-        d.insert("UserName".into(), Value::String(recipe.run.user.clone()));
-    }
-    if let Some(group) = &recipe.run.group {
-        d.insert("GroupName".into(), Value::String(group.clone()));
+    // An agent runs as the user whose session loads it.
+    if options.layout.user.is_none() {
+        if recipe.run.user != "root" {
+            d.insert("UserName".into(), Value::String(recipe.run.user.clone()));
+        }
+        if let Some(group) = &recipe.run.group {
+            d.insert("GroupName".into(), Value::String(group.clone()));
+        }
     }
     if let Some(dir) = &recipe.run.working_directory {
         d.insert("WorkingDirectory".into(), Value::String(resolve(dir)));
@@ -147,8 +155,12 @@ fn render(recipe: &Recipe, options: &Options, instance: Option<&str>) -> Artifac
     xml.push(b'\n');
     // Environment values may be secrets, and launchd reads no other file: then root only.
     let mode = if recipe.run.environment.is_empty() { 0o644 } else { 0o600 };
+    let dir = match &options.layout.user {
+        Some(user) => format!("{}/Library/LaunchAgents", user.home),
+        None => "/Library/LaunchDaemons".to_owned(),
+    };
     Artifact::new(
-        format!("{}/Library/LaunchDaemons/{label}.plist", options.layout.root),
+        format!("{}{dir}/{label}.plist", options.layout.root),
         mode,
         String::from_utf8(xml).expect("plist XML is UTF-8"),
     )

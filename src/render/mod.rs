@@ -20,6 +20,7 @@ pub mod systemd_escape;
 pub mod sysv;
 pub mod target;
 pub mod upstart;
+pub mod user;
 pub mod values;
 
 use serde::Serialize;
@@ -52,33 +53,64 @@ impl Flavor {
 }
 
 /// Where the host keeps things. `root` is prefixed to every path; it is empty
-/// on a real host and a scratch directory in tests.
+/// on a real host and a scratch directory in tests. With `user`, the
+/// services are that user's (`initkit install --user`): their units,
+/// settings and directories are in the user's own directories.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Layout {
     pub root: String,
+    pub user: Option<user::UserDirs>,
 }
 
 impl Layout {
     pub fn etc(&self) -> String {
         format!("{}/etc", self.root)
     }
+    /// A service's runtime, state and log directories are under these; a
+    /// user's where systemd 252 (Debian 12) puts them for a user manager:
+    /// `$XDG_RUNTIME_DIR`, `$XDG_CONFIG_HOME`, `$XDG_CONFIG_HOME/log`.
     pub fn run(&self) -> String {
-        format!("{}/run", self.root)
+        match &self.user {
+            Some(u) => format!("{}{}", self.root, u.runtime),
+            None => format!("{}/run", self.root),
+        }
     }
     pub fn state(&self) -> String {
-        format!("{}/var/lib", self.root)
+        match &self.user {
+            Some(u) => format!("{}{}", self.root, u.config),
+            None => format!("{}/var/lib", self.root),
+        }
     }
     pub fn log(&self) -> String {
-        format!("{}/var/log", self.root)
+        match &self.user {
+            Some(u) => format!("{}{}/log", self.root, u.config),
+            None => format!("{}/var/log", self.root),
+        }
     }
     pub fn lock(&self) -> String {
         format!("{}/var/lock/subsys", self.root)
     }
-    /// The directory of per-service settings for a flavour.
+    /// initkit's own configuration: `/etc/initkit`, or the user's `~/.config/initkit`.
+    pub fn initkit_config(&self) -> String {
+        match &self.user {
+            Some(u) => format!("{}{}/initkit", self.root, u.config),
+            None => format!("{}/initkit", self.etc()),
+        }
+    }
+    /// Where systemd reads units: the system's, or the user manager's.
+    pub fn systemd_units(&self) -> String {
+        match &self.user {
+            Some(u) => format!("{}{}/systemd/user", self.root, u.config),
+            None => format!("{}/systemd/system", self.etc()),
+        }
+    }
+    /// The directory of per-service settings for a flavour; a user's are
+    /// in `~/.config/initkit/settings` on every distribution.
     pub fn settings(&self, flavor: Flavor) -> String {
-        match flavor {
-            Flavor::Debian => format!("{}/default", self.etc()),
-            Flavor::Rhel => format!("{}/sysconfig", self.etc()),
+        match (&self.user, flavor) {
+            (Some(_), _) => format!("{}/settings", self.initkit_config()),
+            (None, Flavor::Debian) => format!("{}/default", self.etc()),
+            (None, Flavor::Rhel) => format!("{}/sysconfig", self.etc()),
         }
     }
 }
@@ -117,6 +149,10 @@ pub enum RenderError {
     BadInstance(String),
     #[error("{target} runs one service per instance: name one, as `{name}@INSTANCE`")]
     NeedsInstance { target: &'static str, name: String },
+    #[error(
+        "{0} has no per-user services initkit can write: --user works with systemd (a user manager) and launchd (a LaunchAgent)"
+    )]
+    NoUserServices(&'static str),
     #[error("{target} cannot render what recipe `{name}` asks for:\n  {}", .fields.join("\n  "))]
     Unsupported { target: &'static str, name: String, fields: Vec<String> },
 }
@@ -140,7 +176,13 @@ pub fn artifacts(recipe: &Recipe, target: Target, options: &Options) -> Result<V
         }
         check_instance_name(instance).map_err(|e| RenderError::BadInstance(e.to_string()))?;
     }
-    let refused = features::refusals(recipe, target);
+    let mut refused = features::refusals(recipe, target);
+    if options.layout.user.is_some() {
+        if !target.backend().per_user() {
+            return Err(RenderError::NoUserServices(target.name()));
+        }
+        refused.extend(user::refusals(recipe));
+    }
     if !refused.is_empty() {
         return Err(RenderError::Unsupported { target: target.name(), name: recipe.name.clone(), fields: refused });
     }

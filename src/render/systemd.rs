@@ -22,6 +22,10 @@ impl Backend for Systemd {
         false
     }
 
+    fn per_user(&self) -> bool {
+        true
+    }
+
     fn render(&self, recipe: &Recipe, options: &Options, _: Option<&str>) -> Vec<Artifact> {
         let mut out = vec![unit(recipe, options)];
         out.extend(timer(recipe, options));
@@ -109,26 +113,27 @@ fn facility_units(f: Facility) -> (&'static str, bool) {
     }
 }
 
-/// How each variable appears in the unit.
-fn piece(recipe: &Recipe, name: &str) -> Piece {
-    let dir = |base: &str, t: &Option<Template>| {
-        let rel = t.as_ref().map(|t| path(t, &|v| piece(recipe, v))).unwrap_or_default();
-        Piece::Raw(format!("{base}/{rel}"))
+/// How each variable appears in the unit. A user manager's directories are
+/// where its specifiers say (`%t`, `%S`, `%L`), which differ between systemd versions.
+fn piece(recipe: &Recipe, user: bool, name: &str) -> Piece {
+    let dir = |system: &str, specifier: &str, t: &Option<Template>| {
+        let rel = t.as_ref().map(|t| path(t, &|v| piece(recipe, user, v))).unwrap_or_default();
+        Piece::Raw(format!("{}/{rel}", if user { specifier } else { system }))
     };
     match name {
         "name" => Piece::Text(recipe.name.clone()),
         // %i is the instance exactly as in the unit name: instance names need no
         // escaping, and unlike %I it can never contain `/` (%I turns `-` into `/`).
         "instance" => Piece::Raw("%i".to_owned()),
-        "runtime_dir" => dir("/run", &recipe.directories.runtime),
-        "state_dir" => dir("/var/lib", &recipe.directories.state),
-        "logs_dir" => dir("/var/log", &recipe.directories.logs),
+        "runtime_dir" => dir("/run", "%t", &recipe.directories.runtime),
+        "state_dir" => dir("/var/lib", "%S", &recipe.directories.state),
+        "logs_dir" => dir("/var/log", "%L", &recipe.directories.logs),
         other => Piece::Raw(format!("${{{other}}}")),
     }
 }
 
-fn exec(recipe: &Recipe, argv: &[Template]) -> String {
-    argv.iter().map(|a| exec_word(a, &|v| piece(recipe, v))).collect::<Vec<_>>().join(" ")
+fn exec(recipe: &Recipe, user: bool, argv: &[Template]) -> String {
+    argv.iter().map(|a| exec_word(a, &|v| piece(recipe, user, v))).collect::<Vec<_>>().join(" ")
 }
 
 /// The shell and its name that run a config test quietly: `/bin/sh -c
@@ -146,9 +151,9 @@ pub const QUIET_CHECK: [&str; 4] = ["/bin/sh", "-c", "exec \"$@\" >/dev/null", "
 
 /// A config test for an Exec line: stdout (often a long report) dropped, stderr
 /// (the errors) kept for the journal.
-fn quiet(recipe: &Recipe, argv: &[Template]) -> String {
+fn quiet(recipe: &Recipe, user: bool, argv: &[Template]) -> String {
     let [sh, c, script, name] = QUIET_CHECK;
-    format!("{sh} {c} {} {name} {}", exec_literal(script), exec(recipe, argv))
+    format!("{sh} {c} {} {name} {}", exec_literal(script), exec(recipe, user, argv))
 }
 
 /// Whether a template refers to a recipe variable (which only Exec lines can expand).
@@ -180,22 +185,22 @@ fn unit_file(recipe: &Recipe, suffix: &str) -> String {
 
 /// One step before start, after start or after stop, as an Exec line: within
 /// its budget, as its user, `-` when its failure does not matter.
-fn step(recipe: &Recipe, hook: &Hook, may_fail: bool) -> String {
+fn step(recipe: &Recipe, user: bool, hook: &Hook, may_fail: bool) -> String {
     let ignore = if may_fail || hook.optional { "-" } else { "" };
     let line = match &hook.action {
-        HookAction::Run(c) => format!("/usr/bin/timeout -k 2 {} {}", seconds(hook.timeout_ms), exec(recipe, c)),
+        HookAction::Run(c) => format!("/usr/bin/timeout -k 2 {} {}", seconds(hook.timeout_ms), exec(recipe, user, c)),
         HookAction::Poll { command, interval_ms } => format!(
             "/usr/bin/timeout -k 2 {} /bin/sh -c {} initkit-poll {} {}",
             seconds(hook.timeout_ms),
             exec_literal("i=$1; shift; until \"$@\"; do sleep \"$i\"; done"),
             seconds(*interval_ms),
-            exec(recipe, command)
+            exec(recipe, user, command)
         ),
     };
     format!("{ignore}{}{line}", as_user(recipe, hook.user.as_deref()))
 }
 
-fn unit_section(recipe: &Recipe, s: &mut String) {
+fn unit_section(recipe: &Recipe, user: bool, s: &mut String) {
     let template = recipe.instances.is_some();
     let summary = systemd_escape::text(&recipe.summary);
     let _ = writeln!(s, "[Unit]\nDescription={summary}{}", if template { " (%i)" } else { "" });
@@ -203,9 +208,11 @@ fn unit_section(recipe: &Recipe, s: &mut String) {
         let _ = writeln!(s, "Documentation={}", systemd_escape::text(doc));
     }
     let d = &recipe.depends;
-    let mut after: Vec<String> = recipe.needs.iter().map(|f| facility_units(*f).0.to_owned()).collect();
+    // A user manager cannot see the system's targets (network-online.target and the rest).
+    let needs = if user { &[][..] } else { &recipe.needs[..] };
+    let mut after: Vec<String> = needs.iter().map(|f| facility_units(*f).0.to_owned()).collect();
     let mut wants: Vec<String> =
-        recipe.needs.iter().map(|f| facility_units(*f)).filter(|u| u.1).map(|u| u.0.to_owned()).collect();
+        needs.iter().map(|f| facility_units(*f)).filter(|u| u.1).map(|u| u.0.to_owned()).collect();
     let units = |list: &[Dep]| list.iter().map(Dep::unit).collect::<Vec<_>>();
     for u in units(&d.after) {
         if !after.contains(&u) {
@@ -254,16 +261,18 @@ fn unit_section(recipe: &Recipe, s: &mut String) {
 
 fn unit(recipe: &Recipe, options: &Options) -> Artifact {
     let name = &recipe.name;
+    // A user manager runs everything as its user, and has no system targets.
+    let user = options.layout.user.is_some();
     let template = recipe.instances.is_some();
     let mut s = String::new();
     let _ = writeln!(s, "# Rendered by initkit from the recipe \"{name}\"; change the recipe and render again.");
-    unit_section(recipe, &mut s);
+    unit_section(recipe, user, &mut s);
     s.push_str("\n[Service]\n");
     match &recipe.run.kind {
         RunKind::Foreground => s.push_str("Type=exec\n"),
         RunKind::Notify => s.push_str("Type=notify\n"),
         RunKind::Forking { pidfile } => {
-            let _ = writeln!(s, "Type=forking\nPIDFile={}", path(pidfile, &|v| piece(recipe, v)));
+            let _ = writeln!(s, "Type=forking\nPIDFile={}", path(pidfile, &|v| piece(recipe, user, v)));
         }
         RunKind::Oneshot { remain } => {
             s.push_str("Type=oneshot\n");
@@ -276,12 +285,14 @@ fn unit(recipe: &Recipe, options: &Options) -> Artifact {
         // inetd style: the connection is the service's stdin and stdout.
         s.push_str("StandardInput=socket\nStandardError=journal\n");
     }
-    let _ = writeln!(s, "User={}", recipe.run.user);
-    if let Some(group) = &recipe.run.group {
-        let _ = writeln!(s, "Group={group}");
+    if !user {
+        let _ = writeln!(s, "User={}", recipe.run.user);
+        if let Some(group) = &recipe.run.group {
+            let _ = writeln!(s, "Group={group}");
+        }
     }
     for var in &recipe.vars {
-        let _ = writeln!(s, "Environment={}", environment(&var.name, &var.default, &|v| piece(recipe, v)));
+        let _ = writeln!(s, "Environment={}", environment(&var.name, &var.default, &|v| piece(recipe, user, v)));
     }
     // Literal values are in the root-only environment file (they may be
     // secrets; a unit is world-readable). Environment= cannot refer to other
@@ -294,10 +305,10 @@ fn unit(recipe: &Recipe, options: &Options) -> Artifact {
         if uses_recipe_var(value) {
             via_env.push(
                 exec_word(&Template::literal(&format!("{key}=")), &|_| Piece::Text(String::new()))
-                    + &exec_word(value, &|v| piece(recipe, v)),
+                    + &exec_word(value, &|v| piece(recipe, user, v)),
             );
         } else {
-            let _ = writeln!(s, "Environment={}", environment(key, value, &|v| piece(recipe, v)));
+            let _ = writeln!(s, "Environment={}", environment(key, value, &|v| piece(recipe, user, v)));
         }
     }
     let settings = Systemd.settings(name, &options.layout, options.flavor);
@@ -309,10 +320,10 @@ fn unit(recipe: &Recipe, options: &Options) -> Artifact {
         let _ = writeln!(s, "EnvironmentFile={}", facts::env_file(recipe, &options.layout));
     }
     if let Some(file) = &recipe.run.environment_file {
-        let _ = writeln!(s, "EnvironmentFile=-{}", path(file, &|v| piece(recipe, v)));
+        let _ = writeln!(s, "EnvironmentFile=-{}", path(file, &|v| piece(recipe, user, v)));
     }
     if let Some(dir) = &recipe.run.working_directory {
-        let _ = writeln!(s, "WorkingDirectory={}", path(dir, &|v| piece(recipe, v)));
+        let _ = writeln!(s, "WorkingDirectory={}", path(dir, &|v| piece(recipe, user, v)));
     }
     if let Some(umask) = recipe.run.umask {
         let _ = writeln!(s, "UMask={umask:04o}");
@@ -339,7 +350,7 @@ fn unit(recipe: &Recipe, options: &Options) -> Artifact {
         ("LogsDirectory", &recipe.directories.logs),
     ] {
         if let Some(dir) = dir {
-            let _ = writeln!(s, "{directive}={}", path(dir, &|v| piece(recipe, v)));
+            let _ = writeln!(s, "{directive}={}", path(dir, &|v| piece(recipe, user, v)));
             if let Some(mode) = &mode {
                 let _ = writeln!(s, "{directive}Mode={mode}");
             }
@@ -360,15 +371,15 @@ fn unit(recipe: &Recipe, options: &Options) -> Artifact {
         let _ = writeln!(s, "ExecCondition=/bin/sh -c {} initkit-enabled ${{{var}}}", exec_literal(&script));
     }
     for hook in &recipe.start.before {
-        let _ = writeln!(s, "ExecStartPre={}", step(recipe, hook, false));
+        let _ = writeln!(s, "ExecStartPre={}", step(recipe, user, hook, false));
     }
     // A trial start has no line here: the start itself is the trial, and a
     // restart is tested by the front-end before systemd stops anything.
     if let Some((check, command)) = recipe.check.as_ref().and_then(|c| Some((c, c.command()?))) {
-        let _ = writeln!(s, "ExecStartPre={}{}", as_user(recipe, check.user.as_deref()), quiet(recipe, command));
+        let _ = writeln!(s, "ExecStartPre={}{}", as_user(recipe, check.user.as_deref()), quiet(recipe, user, command));
     }
     let env_prefix = if via_env.is_empty() { String::new() } else { format!("/usr/bin/env {} ", via_env.join(" ")) };
-    let _ = writeln!(s, "ExecStart={env_prefix}{}", exec(recipe, &recipe.run.command));
+    let _ = writeln!(s, "ExecStart={env_prefix}{}", exec(recipe, user, &recipe.run.command));
     if let Some(ready) = &recipe.ready {
         // Active only once ready: later units and `systemctl start` wait for it. The
         // probe gives up as soon as the main process is gone, not at the end of its budget.
@@ -381,32 +392,33 @@ fn unit(recipe: &Recipe, options: &Options) -> Artifact {
             ReadyCheck::Tcp(addr) => format!(
                 "/bin/sh -c {} initkit-ready $MAINPID {}",
                 exec_literal(&format!("{READY_TCP_SCRIPT}{settle}")),
-                exec_word(addr, &|v| piece(recipe, v))
+                exec_word(addr, &|v| piece(recipe, user, v))
             ),
             ReadyCheck::Command(c) => format!(
                 "/bin/sh -c {} initkit-ready $MAINPID {}",
                 exec_literal(&format!(
                     "m=$1; shift; until \"$@\" >/dev/null 2>&1; do kill -0 \"$m\" || exit 1; sleep 0.1; done{settle}"
                 )),
-                exec(recipe, c)
+                exec(recipe, user, c)
             ),
         };
         let _ = writeln!(s, "ExecStartPost=/usr/bin/timeout {} {wait}", seconds(ready.timeout_ms + ready.settle_ms));
     }
     for hook in &recipe.start.after {
-        let _ = writeln!(s, "ExecStartPost={}", step(recipe, hook, false));
+        let _ = writeln!(s, "ExecStartPost={}", step(recipe, user, hook, false));
     }
     if let Some(reload) = &recipe.reload {
         if let Some((check, command)) = recipe.check.as_ref().and_then(|c| Some((c, c.command()?))) {
             // The test runs first: a failing config fails the reload and the daemon keeps its old one.
-            let _ = writeln!(s, "ExecReload={}{}", as_user(recipe, check.user.as_deref()), quiet(recipe, command));
+            let _ =
+                writeln!(s, "ExecReload={}{}", as_user(recipe, check.user.as_deref()), quiet(recipe, user, command));
         }
         match reload {
             Reload::Signal(signal) => {
                 let _ = writeln!(s, "ExecReload=/bin/kill -s {signal} $MAINPID");
             }
             Reload::Command(c) => {
-                let _ = writeln!(s, "ExecReload={}", exec(recipe, c));
+                let _ = writeln!(s, "ExecReload={}", exec(recipe, user, c));
             }
         }
     }
@@ -417,15 +429,15 @@ fn unit(recipe: &Recipe, options: &Options) -> Artifact {
             s,
             "ExecStop=/bin/echo {}\nExecStop={}",
             exec_literal(&format!("initkit: before stop: {}", hook.description)),
-            step(recipe, hook, true)
+            step(recipe, user, hook, true)
         );
     }
     if let Some(command) = &recipe.stop.command {
         // The daemon's own shutdown tool; what is left then gets the stop signal.
-        let _ = writeln!(s, "ExecStop=-{}", exec(recipe, command));
+        let _ = writeln!(s, "ExecStop=-{}", exec(recipe, user, command));
     }
     for hook in &recipe.stop.after {
-        let _ = writeln!(s, "ExecStopPost={}", step(recipe, hook, true));
+        let _ = writeln!(s, "ExecStopPost={}", step(recipe, user, hook, true));
     }
     let stop_budget = facts::stop_budget_ms(recipe);
     let _ = writeln!(s, "KillSignal=SIG{}", recipe.stop.signal);
@@ -474,11 +486,12 @@ fn unit(recipe: &Recipe, options: &Options) -> Artifact {
         }
     }
     s.push('\n');
-    s.push_str(&hardening(recipe));
+    s.push_str(&if user { user_hardening(recipe) } else { hardening(recipe) });
     // A task on a schedule and a socket-activated service are started by
     // their timer and socket, which are the ones enabled.
     if recipe.schedule.is_none() && recipe.socket.is_none() {
-        let _ = writeln!(s, "\n[Install]\nWantedBy={}", recipe.wanted_by.join(" "));
+        let wanted_by = if user { USER_WANTED_BY.to_owned() } else { recipe.wanted_by.join(" ") };
+        let _ = writeln!(s, "\n[Install]\nWantedBy={wanted_by}");
         for alias in &recipe.aliases {
             let _ = writeln!(s, "Alias={alias}{}.service", if template { "@" } else { "" });
         }
@@ -486,7 +499,7 @@ fn unit(recipe: &Recipe, options: &Options) -> Artifact {
             let _ = writeln!(s, "DefaultInstance={default}");
         }
     }
-    Artifact::new(format!("{}/systemd/system/{}", options.layout.etc(), unit_file(recipe, "service")), 0o644, s)
+    Artifact::new(format!("{}/{}", options.layout.systemd_units(), unit_file(recipe, "service")), 0o644, s)
 }
 
 /// `RestartSec=` as systemd writes a time span: whole seconds as `1s`.
@@ -522,7 +535,7 @@ fn timer(recipe: &Recipe, options: &Options) -> Option<Artifact> {
         let _ = writeln!(s, "RandomizedDelaySec={}", seconds_unit(delay));
     }
     s.push_str("\n[Install]\nWantedBy=timers.target\n");
-    Some(Artifact::new(format!("{}/systemd/system/{}", options.layout.etc(), unit_file(recipe, "timer")), 0o644, s))
+    Some(Artifact::new(format!("{}/{}", options.layout.systemd_units(), unit_file(recipe, "timer")), 0o644, s))
 }
 
 /// The `.socket` of a socket-activated service.
@@ -544,7 +557,58 @@ fn socket(recipe: &Recipe, options: &Options) -> Option<Artifact> {
         s.push_str("Accept=yes\n");
     }
     s.push_str("\n[Install]\nWantedBy=sockets.target\n");
-    Some(Artifact::new(format!("{}/systemd/system/{}", options.layout.etc(), unit_file(recipe, "socket")), 0o644, s))
+    Some(Artifact::new(format!("{}/{}", options.layout.systemd_units(), unit_file(recipe, "socket")), 0o644, s))
+}
+
+/// The target a user's service is started with: the user manager's own
+/// (`multi-user.target` and the rest are the system's).
+pub const USER_WANTED_BY: &str = "default.target";
+
+/// The sandbox of a user's service: only what an unprivileged user manager
+/// applies by itself, through `no_new_privs` and seccomp. Everything that
+/// needs a mount namespace (ProtectSystem=, ProtectHome=, PrivateTmp=,
+/// PrivateDevices=, ProtectKernel…=, ProtectProc=, PrivateUsers=) is left
+/// out: a user manager can set those up only in an unprivileged user
+/// namespace, which containers and hardened kernels often refuse (and then
+/// the service fails to start), and ProtectHome= would hide the user's own
+/// files. Capabilities are refused before rendering (see `user::refusals`).
+fn user_hardening(recipe: &Recipe) -> String {
+    let user = true;
+    let sd = &recipe.systemd;
+    let mut s = String::from(
+        "# Hardening: a user's service gets only what an unprivileged user manager applies\n\
+         # without namespaces (no_new_privs and system call filters).\n",
+    );
+    let lines = [
+        ("NoNewPrivileges=yes", true),
+        ("RestrictNamespaces=yes", !sd.allows(Relax::Namespaces)),
+        ("RestrictRealtime=yes", !sd.allows(Relax::Realtime)),
+        ("RestrictSUIDSGID=yes", !sd.allows(Relax::Suid)),
+        ("LockPersonality=yes", true),
+        ("SystemCallArchitectures=native", true),
+        ("SystemCallFilter=@system-service", true),
+        ("SystemCallFilter=~@privileged", !sd.allows(Relax::Privileged)),
+        ("SystemCallErrorNumber=EPERM", true),
+        ("MemoryDenyWriteExecute=yes", sd.memory_deny_write_execute),
+    ];
+    for (line, on) in lines {
+        if on && !sd.allows(Relax::Sessions) {
+            s.push_str(line);
+            s.push('\n');
+        }
+    }
+    if !sd.allows(Relax::Sessions) {
+        let _ = writeln!(
+            s,
+            "RestrictAddressFamilies={}",
+            if sd.address_families.is_empty() { "none".to_owned() } else { sd.address_families.join(" ") }
+        );
+    }
+    for p in &sd.write_paths {
+        // Without ProtectSystem= nothing is read-only; the line says what the service writes.
+        let _ = writeln!(s, "ReadWritePaths=-{}", path(p, &|v| piece(recipe, user, v)));
+    }
+    s
 }
 
 /// The readiness probe: poll /proc for a listener on the port (no nc, no bash).
@@ -553,6 +617,7 @@ until grep -Eqs \"^ *[0-9]+: [0-9A-F]+:$h [0-9A-F]+:[0-9A-F]+ 0A \" /proc/self/n
 do kill -0 \"$m\" || exit 1; sleep 0.05; done";
 
 fn hardening(recipe: &Recipe) -> String {
+    let user = false;
     let sd = &recipe.systemd;
     let root = recipe.run.user == "root";
     let allows = |r: Relax| sd.allows(r);
@@ -635,7 +700,7 @@ fn hardening(recipe: &Recipe) -> String {
     }
     for p in &sd.write_paths {
         // `-`: a path that does not exist yet is skipped rather than failing the start.
-        let _ = writeln!(s, "ReadWritePaths=-{}", path(p, &|v| piece(recipe, v)));
+        let _ = writeln!(s, "ReadWritePaths=-{}", path(p, &|v| piece(recipe, user, v)));
     }
     s
 }

@@ -160,6 +160,11 @@ pub trait Backend: Sync {
     fn reads_env_file(&self) -> bool {
         true
     }
+    /// Whether it runs services of an ordinary user (`install --user`): a
+    /// user manager or agent of its own.
+    fn per_user(&self) -> bool {
+        false
+    }
     /// Where the settings of a service and its instances live.
     fn settings(&self, name: &str, layout: &super::Layout, flavor: super::Flavor) -> super::facts::Settings {
         super::facts::Settings::distribution(name, layout, flavor)

@@ -311,6 +311,7 @@ done
 check "no ikf-* unit is left" bash -c "! ls '$R'/etc/systemd/system/ikf-* 2>/dev/null | grep -q ."
 in_ct rm -rf /run/ikf-fields
 
+. "$here/systemd_user.sh" # a user's own service, with lingering
 stop_container
 pass "container stopped"
 

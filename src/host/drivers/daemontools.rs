@@ -95,7 +95,7 @@ impl Driver for Daemontools {
         Status::new(instance, dir, state, daemon, uptime).with_last_exit(recorded_exit(name, instance))
     }
 
-    fn enable_links(&self, recipe: &Recipe, _: Flavor, instance: Option<&str>) -> Vec<LinkRecord> {
+    fn enable_links(&self, recipe: &Recipe, _: &Layout, _: Flavor, instance: Option<&str>) -> Vec<LinkRecord> {
         scan_link(DIRS, &recipe.name, instance)
     }
 

@@ -68,7 +68,7 @@ impl Driver for Launchd {
         Status::new(instance, service, state, pid.and_then(|p| u32::try_from(p).ok()), None)
     }
 
-    fn enable_links(&self, _: &Recipe, _: Flavor, _: Option<&str>) -> Vec<LinkRecord> {
+    fn enable_links(&self, _: &Recipe, _: &Layout, _: Flavor, _: Option<&str>) -> Vec<LinkRecord> {
         // A daemon in /Library/LaunchDaemons with RunAtLoad starts at boot.
         Vec::new()
     }

@@ -69,7 +69,7 @@ impl Driver for Openrc {
         Status::new(instance, svc, parse_status(code, &text), pid, pid.and_then(process_uptime))
     }
 
-    fn enable_links(&self, recipe: &Recipe, _: Flavor, instance: Option<&str>) -> Vec<LinkRecord> {
+    fn enable_links(&self, recipe: &Recipe, _: &Layout, _: Flavor, instance: Option<&str>) -> Vec<LinkRecord> {
         // What `rc-update add SERVICE default` makes.
         let svc = service(&recipe.name, instance);
         vec![LinkRecord {

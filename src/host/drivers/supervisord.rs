@@ -83,7 +83,7 @@ impl Driver for Supervisord {
         Status::new(instance, program, state, daemon, uptime).with_last_exit(recorded_exit(name, instance))
     }
 
-    fn enable_links(&self, _: &Recipe, _: Flavor, _: Option<&str>) -> Vec<LinkRecord> {
+    fn enable_links(&self, _: &Recipe, _: &Layout, _: Flavor, _: Option<&str>) -> Vec<LinkRecord> {
         // A program in conf.d is enabled by being there.
         Vec::new()
     }

@@ -1,6 +1,8 @@
 //! systemd: `systemctl` acts, `systemctl show` reports, links in
 //! `multi-user.target.wants` enable, `daemon-reload` follows a change, the
-//! journal (`journalctl`) holds the logs.
+//! journal (`journalctl`) holds the logs. A user's services are the same
+//! through the user's manager: `systemctl --user`, links in
+//! `~/.config/systemd/user/default.target.wants`, the user's journal.
 
 use std::path::Path;
 
@@ -15,12 +17,27 @@ use crate::{
     },
     recipe::Recipe,
     render::{
-        Flavor,
+        Flavor, Layout,
         facts::{service_name, unit_name},
+        systemd::USER_WANTED_BY,
     },
 };
 
-pub struct Systemd;
+/// The system's manager, or (with `user`) the calling user's.
+pub struct Systemd {
+    pub user: bool,
+}
+
+pub static SYSTEM: Systemd = Systemd { user: false };
+pub static USER: Systemd = Systemd { user: true };
+
+impl Systemd {
+    /// `systemctl`'s arguments for this manager: `--user` first for a user's.
+    fn systemctl<S: AsRef<str>>(&self, args: &[S]) -> Vec<String> {
+        let scope = self.user.then(|| "--user".to_owned());
+        scope.into_iter().chain(args.iter().map(|a| a.as_ref().to_owned())).collect()
+    }
+}
 
 /// What `systemctl show -p LoadState -p ActiveState -p MainPID -p ActiveEnterTimestampMonotonic` says.
 pub fn parse_show(text: &str) -> (State, Option<u32>, Option<u64>) {
@@ -101,10 +118,12 @@ pub fn journal_unit(m: &Manifest, instance: Option<&str>) -> String {
 /// The `journalctl` arguments that show `query` of `unit`'s journal (the
 /// journal files under `root` when it is not `/`). Each value is one
 /// `--option=value` argument, so a `--since` of `-1h` is never an option.
-pub fn journal_args(unit: &str, root: &Path, query: &LogQuery) -> Vec<String> {
+/// A user's unit is matched with `--user-unit`: the user's own journal files
+/// and any others the user may read.
+pub fn journal_args(unit: &str, user: bool, root: &Path, query: &LogQuery) -> Vec<String> {
     let mut args = vec![
         "--no-pager".to_owned(),
-        format!("--unit={unit}"),
+        if user { format!("--user-unit={unit}") } else { format!("--unit={unit}") },
         format!("--output={}", if query.json { "json" } else { "short-iso" }),
         format!("--lines={}", query.lines),
     ];
@@ -141,6 +160,23 @@ fn running() -> bool {
     Path::new("/run/systemd/system").exists()
 }
 
+/// The socket a user's manager listens on, in the user's runtime directory:
+/// there while it runs (`systemctl --user` talks to it).
+pub fn user_manager_socket(runtime: &str) -> String {
+    format!("{runtime}/systemd/private")
+}
+
+impl Systemd {
+    /// Whether this manager runs: the system's as PID 1, a user's for the
+    /// calling user (its socket in `$XDG_RUNTIME_DIR`).
+    fn runs(&self) -> bool {
+        if !self.user {
+            return running();
+        }
+        std::env::var("XDG_RUNTIME_DIR").is_ok_and(|dir| Path::new(&user_manager_socket(&dir)).exists())
+    }
+}
+
 impl Driver for Systemd {
     fn act(&self, ctx: &Ctx<'_>, action: Action, instances: &[Option<String>]) -> i32 {
         let mut args = vec![action.verb().to_owned()];
@@ -149,14 +185,14 @@ impl Driver for Systemd {
             // Nothing to act on: each connection of an `Accept=yes` socket is its own, fresh instance.
             return 0;
         }
-        native("systemctl", &args)
+        native("systemctl", &self.systemctl(&args))
     }
 
     fn status(&self, name: &str, instance: Option<&str>) -> Status {
         let unit = unit_name(name, instance);
         let text = stdout_of(
             "systemctl",
-            &[
+            &self.systemctl(&[
                 "show",
                 &unit,
                 "-p",
@@ -171,7 +207,7 @@ impl Driver for Systemd {
                 "ExecMainCode",
                 "-p",
                 "ExecMainStatus",
-            ],
+            ]),
         );
         let (state, pid, since) = parse_show(&text);
         #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
@@ -182,7 +218,8 @@ impl Driver for Systemd {
     /// A task on a schedule is enabled by its timer, a socket-activated
     /// service by its socket; any other service by a link in each target's
     /// `.wants` it names (`install.wanted_by`), and one per alias.
-    fn enable_links(&self, recipe: &Recipe, _: Flavor, instance: Option<&str>) -> Vec<LinkRecord> {
+    fn enable_links(&self, recipe: &Recipe, layout: &Layout, _: Flavor, instance: Option<&str>) -> Vec<LinkRecord> {
+        let units = layout.systemd_units();
         let suffix = entry_suffix(recipe.schedule.is_some(), recipe.socket.is_some());
         let name = &recipe.name;
         let template = recipe.instances.is_some();
@@ -190,20 +227,20 @@ impl Driver for Systemd {
         let unit = entry_unit(name, instance, suffix);
         let link = |path: String| LinkRecord {
             path,
-            target: format!("/etc/systemd/system/{file}"),
+            target: format!("{units}/{file}"),
             instance: instance.map(str::to_owned),
             backup: None,
         };
         let targets: Vec<&str> = match suffix {
             "timer" => vec!["timers.target"],
             "socket" => vec!["sockets.target"],
+            _ if layout.user.is_some() => vec![USER_WANTED_BY],
             _ => recipe.wanted_by.iter().map(String::as_str).collect(),
         };
-        let mut links: Vec<LinkRecord> =
-            targets.iter().map(|t| link(format!("/etc/systemd/system/{t}.wants/{unit}"))).collect();
+        let mut links: Vec<LinkRecord> = targets.iter().map(|t| link(format!("{units}/{t}.wants/{unit}"))).collect();
         if suffix == "service" {
             for alias in &recipe.aliases {
-                links.push(link(format!("/etc/systemd/system/{}", entry_unit(alias, instance, "service"))));
+                links.push(link(format!("{units}/{}", entry_unit(alias, instance, "service"))));
             }
         }
         links
@@ -212,22 +249,23 @@ impl Driver for Systemd {
     /// On the running host, systemd's own answer (a package's link to the
     /// same unit name counts); under a root, the links recorded.
     fn enabled(&self, root: &Path, m: &Manifest, instance: Option<&str>) -> bool {
-        if root == Path::new("/") && running() {
+        if root == Path::new("/") && self.runs() {
             let has = |end: &str| m.files.iter().any(|f| f.path.ends_with(end));
             let suffix = entry_suffix(has(".timer"), has(".socket"));
-            let said = stdout_of("systemctl", &["is-enabled", &entry_unit(&m.recipe, instance, suffix)]);
+            let said =
+                stdout_of("systemctl", &self.systemctl(&["is-enabled", &entry_unit(&m.recipe, instance, suffix)]));
             return matches!(said.trim(), "enabled" | "enabled-runtime");
         }
         m.links.iter().any(|l| l.instance.as_deref() == instance)
     }
 
     fn log_source(&self, m: &Manifest, instance: Option<&str>) -> LogSource {
-        LogSource::Journal { unit: journal_unit(m, instance) }
+        LogSource::Journal { unit: journal_unit(m, instance), user: self.user }
     }
 
     fn after_change(&self, _: &mut Manifest, _: bool) -> Result<bool> {
-        if running() {
-            native("systemctl", &["daemon-reload".to_owned()]);
+        if self.runs() {
+            native("systemctl", &self.systemctl(&["daemon-reload"]));
         }
         Ok(false)
     }
@@ -280,11 +318,11 @@ mod tests {
     fn journalctl_is_asked_for_the_instances_unit_with_each_value_one_argument() {
         let root = Path::new("/");
         assert_eq!(
-            journal_args("redis@a.service", root, &query(20, false, None, false)),
+            journal_args("redis@a.service", false, root, &query(20, false, None, false)),
             ["--no-pager", "--unit=redis@a.service", "--output=short-iso", "--lines=20"]
         );
         assert_eq!(
-            journal_args("nginx.service", Path::new("/srv/image"), &query(5, true, Some("-1h; rm -rf /"), true)),
+            journal_args("nginx.service", false, Path::new("/srv/image"), &query(5, true, Some("-1h; rm -rf /"), true)),
             [
                 "--no-pager",
                 "--unit=nginx.service",
@@ -323,7 +361,11 @@ mod tests {
 
     fn links_of(toml: &str, instance: Option<&str>) -> Vec<(String, String)> {
         let recipe = crate::recipe::parse_recipe(Path::new("t.toml"), toml).expect("the recipe parses");
-        Systemd.enable_links(&recipe, Flavor::Debian, instance).into_iter().map(|l| (l.path, l.target)).collect()
+        SYSTEM
+            .enable_links(&recipe, &Layout::default(), Flavor::Debian, instance)
+            .into_iter()
+            .map(|l| (l.path, l.target))
+            .collect()
     }
 
     const BASE: &str =

@@ -75,7 +75,7 @@ impl Driver for Sysv {
         Status::new(instance, script, state_of(code), pid, pid.and_then(process_uptime))
     }
 
-    fn enable_links(&self, recipe: &Recipe, flavor: Flavor, _: Option<&str>) -> Vec<LinkRecord> {
+    fn enable_links(&self, recipe: &Recipe, _: &Layout, flavor: Flavor, _: Option<&str>) -> Vec<LinkRecord> {
         let name = &recipe.name;
         let (dir, start, stop) = match flavor {
             // The LSB header says 2345 start, 016 stop; insserv would order them, 01 is its default.
@@ -111,7 +111,7 @@ impl Driver for Sysv {
         let (t, add, _) = tool(m.flavor, &m.recipe);
         if native(t, &add) == 0 {
             m.registered_with = Some(t.to_owned());
-            manifest::save(Path::new("/"), m)?;
+            manifest::save(&crate::host::scope::Place::system(Path::new("/")), m)?;
             return Ok(true);
         }
         Ok(false)

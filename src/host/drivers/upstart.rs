@@ -12,7 +12,7 @@ use crate::{
         run::{native, number_after, stdout_of},
     },
     recipe::{Recipe, Reload},
-    render::{Flavor, Target, facts::Stamp, upstart::reload_is_hup},
+    render::{Flavor, Layout, Target, facts::Stamp, upstart::reload_is_hup},
 };
 
 pub struct Upstart;
@@ -89,7 +89,7 @@ impl Driver for Upstart {
         Status::new(instance, name.to_owned(), state, pid.and_then(|p| u32::try_from(p).ok()), None)
     }
 
-    fn enable_links(&self, _: &Recipe, _: Flavor, _: Option<&str>) -> Vec<LinkRecord> {
+    fn enable_links(&self, _: &Recipe, _: &Layout, _: Flavor, _: Option<&str>) -> Vec<LinkRecord> {
         // A job starts by its `start on`; instances by NAME-instances.
         Vec::new()
     }

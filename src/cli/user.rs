@@ -1,0 +1,90 @@
+//! `--user`: the calling user's services. Refused as root on the running
+//! host (root's services are the system's: install without --user), and
+//! where no user manager runs; lingering is explained, or enabled with
+//! `--linger`.
+
+use std::{
+    path::Path,
+    thread,
+    time::{Duration, Instant},
+};
+
+use super::CliError;
+use crate::{
+    host::{
+        driver::user_driver,
+        drivers::systemd::user_manager_socket,
+        run::{native, stdout_of},
+        scope::Place,
+    },
+    render::{Target, user::UserDirs},
+};
+
+/// How long a user manager that lingering started gets to come up.
+const MANAGER_WAIT: Duration = Duration::from_secs(10);
+
+/// The system's services under `root`, or (with `user`) the calling user's.
+pub fn place(root: &Path, user: bool) -> Result<Place, CliError> {
+    let place = Place::new(root, user)?;
+    if let Some(u) = &place.user
+        && u.uid == 0
+        && place.live()
+    {
+        return Err(CliError::msg(
+            "--user is for an ordinary user's own services, and this is root: install a system service \
+             (without --user, with the recipe's `user`), or run initkit as that user: \
+             `runuser -u NAME -- env XDG_RUNTIME_DIR=/run/user/UID initkit ... --user`",
+        ));
+    }
+    Ok(place)
+}
+
+/// On the running host, for a user's services: the target has a user
+/// manager initkit drives, and it runs (with `linger`, lingering is enabled
+/// first and its manager waited for). Returns notes for the report.
+pub fn ready(place: &Place, target: Target, linger: bool) -> Result<Vec<String>, CliError> {
+    let Some(user) = place.user.as_ref().filter(|_| place.live()) else { return Ok(Vec::new()) };
+    if user_driver(target).is_none() {
+        return Err(CliError::msg(format!(
+            "{} has no user manager initkit can drive: --user installs systemd user units \
+             (`initkit render --user --target launchd` writes a LaunchAgent)",
+            target.name()
+        )));
+    }
+    let mut notes = Vec::new();
+    if linger && !lingers(user) {
+        if native("loginctl", &["enable-linger".to_owned(), user.name.clone()]) != 0 {
+            return Err(CliError::msg(format!(
+                "`loginctl enable-linger {}` failed (it may need root: `sudo loginctl enable-linger {}`); nothing was written",
+                user.name, user.name
+            )));
+        }
+        notes.push(format!("enabled lingering for {}: the user's manager runs from boot, without a login", user.name));
+    }
+    let socket = user_manager_socket(&user.runtime);
+    let deadline = Instant::now() + if linger { MANAGER_WAIT } else { Duration::ZERO };
+    while !Path::new(&socket).exists() {
+        if Instant::now() >= deadline {
+            return Err(CliError::msg(format!(
+                "no systemd user manager runs for {} ({socket} is missing); nothing was written\n  \
+                 = help: log in as {} (a login starts it), or enable lingering: `loginctl enable-linger {}` \
+                 or `initkit install --user --linger`; under su or runuser, set XDG_RUNTIME_DIR=/run/user/{}",
+                user.name, user.name, user.name, user.uid
+            )));
+        }
+        thread::sleep(Duration::from_millis(100));
+    }
+    if !lingers(user) {
+        notes.push(format!(
+            "lingering is off for {0}: the service runs only while {0} is logged in, and does not start at boot; \
+             `loginctl enable-linger {0}` (or install --linger) keeps it running",
+            user.name
+        ));
+    }
+    Ok(notes)
+}
+
+/// Whether logind keeps the user's manager running without a login.
+fn lingers(user: &UserDirs) -> bool {
+    stdout_of("loginctl", &["show-user", &user.name, "-p", "Linger", "--value"]).trim() == "yes"
+}
