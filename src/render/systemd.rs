@@ -46,6 +46,7 @@ impl Backend for Systemd {
             Feature::Capability => Support::Native("ConditionCapability="),
             Feature::KernelCommandLine => Support::Native("ConditionKernelCommandLine="),
             Feature::AcPower => Support::Native("ConditionACPower="),
+            Feature::Security => Support::Native("ConditionSecurity="),
             Feature::SettingSwitch => Support::Native("ExecCondition="),
             Feature::Oneshot => Support::Native("Type=oneshot"),
             Feature::RemainAfterExit => Support::Native("RemainAfterExit=yes"),
@@ -71,6 +72,7 @@ impl Backend for Systemd {
             Feature::Relax => Support::Native("the sandbox lines it names are left out"),
             Feature::TasksMax => Support::Native("TasksMax="),
             Feature::Watchdog => Support::Native("WatchdogSec="),
+            Feature::FdStore => Support::Native("FileDescriptorStoreMax="),
         }
     }
 
@@ -455,6 +457,9 @@ fn unit(recipe: &Recipe, options: &Options) -> Artifact {
     if !recipe.restart.prevent_codes.is_empty() {
         let codes: Vec<String> = recipe.restart.prevent_codes.iter().map(u8::to_string).collect();
         let _ = writeln!(s, "RestartPreventExitStatus={}", codes.join(" "));
+    }
+    if let Some(max) = recipe.systemd.fd_store_max.filter(|n| *n > 0) {
+        let _ = writeln!(s, "FileDescriptorStoreMax={max}");
     }
     if let Some(max) = recipe.systemd.tasks_max {
         let _ = writeln!(s, "TasksMax={max}");

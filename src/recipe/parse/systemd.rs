@@ -25,6 +25,7 @@ pub fn read_systemd(r: &mut Reader<'_>, t: Option<Tbl<'_>>, scope: &Scope) -> (S
         allow: Vec::new(),
         tasks_max: None,
         watchdog_ms: None,
+        fd_store_max: None,
     };
     let Some(t) = t else { return (systemd, false) };
     r.deny_unknown(
@@ -39,6 +40,7 @@ pub fn read_systemd(r: &mut Reader<'_>, t: Option<Tbl<'_>>, scope: &Scope) -> (S
             "allow",
             "tasks_max",
             "watchdog",
+            "fd_store_max",
         ],
     );
     if let Some(max) = r.float(t, "exposure_max") {
@@ -109,6 +111,7 @@ pub fn read_systemd(r: &mut Reader<'_>, t: Option<Tbl<'_>>, scope: &Scope) -> (S
     }
     systemd.tasks_max = r.unsigned(t, "tasks_max");
     systemd.watchdog_ms = r.duration(t, "watchdog", false);
+    systemd.fd_store_max = r.unsigned(t, "fd_store_max");
     if systemd.watchdog_ms == Some(0) {
         let span = t.inner.get("watchdog").and_then(Item::span);
         r.error("systemd.watchdog", span, "must be longer than 0 (leave it out for no watchdog)");
