@@ -15,8 +15,15 @@ use initkit::{
 
 /// `import --json` of one unit written to a temporary directory.
 fn import_unit(name: &str, unit: &str) -> (Recipe, serde_json::Value) {
+    import_units(name, &[(name, unit)])
+}
+
+/// `import --json` of the unit `name`, with the other units beside it.
+fn import_units(name: &str, units: &[(&str, &str)]) -> (Recipe, serde_json::Value) {
     let dir = tempfile::tempdir().unwrap();
-    fs::write(dir.path().join(name), unit).unwrap();
+    for (file, text) in units {
+        fs::write(dir.path().join(file), text).unwrap();
+    }
     let o = common::initkit().args(["import", "--json", name]).current_dir(dir.path()).output().unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
@@ -130,4 +137,48 @@ fn older_sandbox_names_are_initkits_own_sandbox() {
         import_unit("coturn.service", "[Service]\nExecStart=/usr/bin/turnserver\nInaccessibleDirectories=/home\n");
     assert_eq!(report_entry(&i, "[Service] InaccessibleDirectories").1, "approximated");
     assert_eq!(i["dropped"], 0, "{i:#}");
+}
+
+/// systemd-fsckd's, uwsgi's and epmd's sockets: the mode, owner and IPv6
+/// binding of a socket carried and written back into the `.socket`.
+#[test]
+fn a_sockets_mode_owner_and_ipv6_binding_are_carried() {
+    let socket = "[Socket]\nListenStream=/run/app.sock\nListenStream=[::]:4369\nSocketMode=0660\nSocketUser=www-data\nSocketGroup=www-data\nBindIPv6Only=both\n";
+    let (r, i) =
+        import_units("app.service", &[("app.service", "[Service]\nExecStart=/usr/bin/appd\n"), ("app.socket", socket)]);
+    let s = r.socket.as_ref().unwrap();
+    assert_eq!(
+        (s.mode.as_deref(), s.user.as_deref(), s.group.as_deref(), s.ipv6_only.as_deref()),
+        (Some("0660"), Some("www-data"), Some("www-data"), Some("both"))
+    );
+    for setting in ["SocketMode", "SocketUser", "SocketGroup", "BindIPv6Only"] {
+        assert_eq!(report_entry(&i, &format!("[Socket] {setting}")).1, "carried", "{setting}");
+    }
+    assert_eq!(i["dropped"], 0, "{i:#}");
+    let artifacts = render(&r, Target::Systemd, &common::options_for(&r)).unwrap();
+    let unit = &artifacts.iter().find(|a| a.path.ends_with(".socket")).unwrap().content;
+    assert!(unit.contains("SocketMode=0660\nSocketUser=www-data\nSocketGroup=www-data\nBindIPv6Only=both\n"), "{unit}");
+    // The other targets refuse a socket as before.
+    assert!(render(&r, Target::Sysv, &common::options_for(&r)).is_err());
+    // A socket with no address a recipe listens on (initctl's FIFO) goes, with its settings.
+    let fifo = "[Socket]\nListenFIFO=/run/initctl\nSocketMode=0600\n";
+    let (r, i) =
+        import_units("fifo.service", &[("fifo.service", "[Service]\nExecStart=/usr/bin/f\n"), ("fifo.socket", fifo)]);
+    assert!(r.socket.is_none());
+    assert_eq!(report_entry(&i, "[Socket] SocketMode"), ("fifo.socket:3".to_owned(), "dropped".to_owned()));
+}
+
+/// Every bad socket value at once, each with its field.
+#[test]
+fn bad_socket_values_are_each_reported() {
+    let text = "name = \"x\"\nsummary = \"x\"\n[run]\ncommand = [\"/bin/x\"]\nuser = \"root\"\n[socket]\nstream = [\"/run/x.sock\"]\nmode = \"rw\"\nuser = \"Bad User\"\ngroup = \"g\\n\"\nipv6_only = \"yes\"\n";
+    let e = parse_recipe(Path::new("x.toml"), text).unwrap_err().to_string();
+    for want in [
+        "socket.mode: `rw` is not a file mode: write three or four octal digits, such as \"0660\"",
+        "socket.user: `Bad User` is not a user name",
+        "socket.group:",
+        "socket.ipv6_only: `yes` is not one of default, both, ipv6-only",
+    ] {
+        assert!(e.contains(want), "{want}\n{e}");
+    }
 }

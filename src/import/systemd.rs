@@ -184,6 +184,17 @@ pub fn import(src: &Source) -> Result<(String, Draft, Report), Vec<Problem>> {
             message: "Type=forking without PIDFile=: initkit cannot tell which process is the daemon".into(),
         }]);
     }
+    // A socket a recipe can listen on, or none: its settings go with it.
+    if m.d.has(&[], "socket") && !m.d.has(&["socket"], "stream") && !m.d.has(&["socket"], "datagram") {
+        m.d.remove(&[], "socket");
+        for e in m.r.entries.iter_mut().filter(|e| e.setting.starts_with("[Socket]")) {
+            if matches!(e.outcome, Outcome::Carried) {
+                e.outcome = Outcome::Dropped(
+                    "the socket has no address a recipe listens on (`ListenStream=`, `ListenDatagram=`)".into(),
+                );
+            }
+        }
+    }
     // A schedule starts a task; a socket or a schedule, not both.
     if m.d.has(&[], "schedule") && (!m.oneshot || m.d.has(&[], "socket")) {
         m.d.remove(&[], "schedule");
@@ -387,6 +398,26 @@ impl Mapper {
                 }
             }
             ("Socket", "Accept") => self.boolean(f, l, &key, &["socket"], "accept", v),
+            ("Socket", "SocketMode") => match crate::recipe::schedule::check_mode(v) {
+                Ok(()) => {
+                    self.d.set(&["socket"], "mode", v);
+                    self.r.carried(f, l, &key);
+                }
+                Err(e) => self.r.dropped(f, l, &key, e),
+            },
+            ("Socket", "SocketUser" | "SocketGroup") => {
+                let field = if k == "SocketUser" { "user" } else { "group" };
+                if crate::recipe::is_account_name(v) {
+                    self.d.set(&["socket"], field, v);
+                    self.r.carried(f, l, &key);
+                } else {
+                    self.r.dropped(f, l, &key, format!("`{v}` is not a {field} name a recipe takes"));
+                }
+            }
+            ("Socket", "BindIPv6Only") if crate::recipe::schedule::IPV6_ONLY.contains(&v) => {
+                self.d.set(&["socket"], "ipv6_only", v);
+                self.r.carried(f, l, &key);
+            }
             ("Unit", "Description") => {
                 self.d.set(&[], "summary", v);
                 self.r.carried(f, l, &key);

@@ -541,6 +541,17 @@ fn socket(recipe: &Recipe, options: &Options) -> Option<Artifact> {
     if socket.accept {
         s.push_str("Accept=yes\n");
     }
+    // Validated: octal digits, account names, one of three words.
+    for (key, value) in [
+        ("SocketMode", &socket.mode),
+        ("SocketUser", &socket.user),
+        ("SocketGroup", &socket.group),
+        ("BindIPv6Only", &socket.ipv6_only),
+    ] {
+        if let Some(v) = value {
+            let _ = writeln!(s, "{key}={v}");
+        }
+    }
     s.push_str("\n[Install]\nWantedBy=sockets.target\n");
     Some(Artifact::new(format!("{}/systemd/system/{}", options.layout.etc(), unit_file(recipe, "socket")), 0o644, s))
 }
