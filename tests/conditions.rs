@@ -3,6 +3,8 @@
 //! targets that refuse them, a unit's conditions imported with their lines,
 //! and a recipe's conditions read back from its own unit unchanged.
 
+mod common;
+
 use std::path::Path;
 
 use initkit::{
@@ -345,23 +347,7 @@ ExecStart=/usr/bin/probe
 
 #[test]
 fn a_recipes_conditions_read_back_from_its_unit_unchanged() {
-    let r = recipe(
-        r#"path_exists = ["!/etc/initrd-release", "/srv/it's \"quoted\" $(x) `y` | ! %n"]
-path_is_read_write = ["/proc/sys/net/"]
-capability = ["CAP_SYS_MODULE", "!CAP_SYS_ADMIN"]
-virtualization = ["!container", "kvm", "no"]
-kernel_command_line = ["!nomodeset", "root=/dev/sda1", "50%"]
-ac_power = false
-security = ["!apparmor", "uefi-secureboot"]
-
-[conditions.any]
-directory_not_empty = ["/etc/modules-load.d", "/run/modules-load.d"]
-path_is_symbolic_link = ["/system-update"]
-path_is_mount_point = ["!/proc/sys/fs/binfmt_misc"]
-kernel_command_line = ["modules-load", "!rd.modules_load"]
-ac_power = true
-security = ["selinux"]"#,
-    );
+    let r = recipe(common::EVERY_CONDITION);
     let unit = &render(&r, Target::Systemd, &Options::default()).unwrap()[0];
     let (back, i) = import_unit(&unit.content);
     assert_eq!(back.conditions, r.conditions, "{}\n{}", unit.content, i.recipe);

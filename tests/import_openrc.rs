@@ -322,30 +322,8 @@ fn with_conditions(conditions: &str) -> Recipe {
 /// unchanged, each carried at its line.
 #[test]
 fn a_scripts_conditions_read_back_unchanged() {
-    let mut recipes = vec![with_conditions(
-        r#"path_exists = ["!/etc/initrd-release", "/srv/it's \"quoted\" $(x) `y` | ! %n; then ||"]
-path_is_directory = ["/srv"]
-file_not_empty = ["!/etc/a && [ -s /b ]"]
-file_is_executable = ["/usr/bin/x"]
-path_is_read_write = ["/proc/sys/net/"]
-capability = ["CAP_SYS_MODULE", "!CAP_SYS_ADMIN", "CAP_CHECKPOINT_RESTORE"]
-virtualization = ["!container", "kvm", "no"]
-kernel_command_line = ["!nomodeset", "root=/dev/sda1", "50%"]
-ac_power = false
-security = ["!apparmor", "uefi-secureboot"]
-setting = "ENABLED"
-
-[conditions.any]
-directory_not_empty = ["/etc/modules-load.d", "/run/modules-load.d"]
-path_is_symbolic_link = ["/system-update"]
-path_is_mount_point = ["!/proc/sys/fs/binfmt_misc"]
-kernel_command_line = ["modules-load", "!rd.modules_load"]
-ac_power = true
-security = ["selinux"]
-
-[vars]
-ENABLED = "yes""#,
-    )];
+    let every = format!("setting = \"ENABLED\"\n{}\n\n[vars]\nENABLED = \"yes\"", common::EVERY_CONDITION);
+    let mut recipes = vec![with_conditions(&every)];
     recipes.extend(common::feature_recipes().into_iter().filter(|r| !r.conditions.is_empty()));
     for recipe in recipes {
         let (back, imported) = conditions_back(&recipe);
