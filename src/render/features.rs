@@ -105,7 +105,9 @@ impl Feature {
             Feature::Requirements => "depends.wants / requires / binds_to",
             Feature::StopPropagation => "depends.binds_to / part_of (stopped with them)",
             Feature::Conflicts => "depends.conflicts",
-            Feature::SystemdUnits => "depends on a unit that is not a service",
+            Feature::SystemdUnits => {
+                "depends on a systemd unit that is no recipe (a target, a socket, `NetworkManager.service`)"
+            }
             Feature::Mounts => "depends.mounts",
             Feature::Aliases => "aliases",
             Feature::WantedBy => "wanted_by (another target)",
