@@ -3,6 +3,8 @@
 //! targets that refuse them, a unit's conditions imported with their lines,
 //! and a recipe's conditions read back from its own unit unchanged.
 
+mod common;
+
 use std::path::Path;
 
 use initkit::{
@@ -49,7 +51,7 @@ virtualization = ["!kvmm"]
 kernel_command_line = ["a b"]
 path_exists = ["etc/x"]
 ac_power = "yes"
-security = ["tpm2"]
+security = ["tpm3", "cvm"]
 
 [conditions.any]
 capability = ["cap_net_admin"]
@@ -67,7 +69,16 @@ setting = "ENABLED""#,
         ("conditions.kernel_command_line[0]", word, "\"a b\""),
         ("conditions.path_exists[0]", "must be an absolute path, with `!` before it for \"does not\"", "\"etc/x\""),
         ("conditions.ac_power", "expected a boolean, found a string", "\"yes\""),
-        ("conditions.security", "unknown field `security`", "security"),
+        (
+            "conditions.security[0]",
+            "`tpm3` is not a security test initkit has: use selinux, apparmor, smack, tomoyo, ima, audit, uefi-secureboot, tpm2, measured-uki",
+            "\"tpm3\"",
+        ),
+        (
+            "conditions.security[1]",
+            "`cvm` is not a security test initkit has (`cvm` asks the CPU, which initkit's scripts cannot): use selinux, apparmor, smack, tomoyo, ima, audit, uefi-secureboot, tpm2, measured-uki",
+            "\"cvm\"",
+        ),
         (
             "conditions.any.capability[0]",
             "`cap_net_admin` is not a capability Linux has: write `CAP_NET_ADMIN`",
@@ -113,6 +124,7 @@ kernel_command_line = ["!nomodeset", "50%"]
 path_is_read_write = ["/proc/sys/net/"]
 path_is_mount_point = ["!/proc/sys/fs/binfmt_misc"]
 ac_power = true
+security = ["tpm2", "!selinux"]
 
 [conditions.any]
 directory_not_empty = ["/etc/modules-load.d", "/run/modules-load.d"]
@@ -133,6 +145,8 @@ ac_power = false"#,
             "ConditionKernelCommandLine=!nomodeset",
             "ConditionKernelCommandLine=50%%",
             "ConditionACPower=true",
+            "ConditionSecurity=tpm2",
+            "ConditionSecurity=!selinux",
             "ConditionPathExists=|/a%%ib",
             "ConditionDirectoryNotEmpty=|/etc/modules-load.d",
             "ConditionDirectoryNotEmpty=|/run/modules-load.d",
@@ -150,6 +164,7 @@ fn targets_that_cannot_skip_a_start_refuse_each_kind_with_the_reason() {
         ("virtualization = [\"vm\"]", "conditions.virtualization"),
         ("kernel_command_line = [\"quiet\"]", "conditions.kernel_command_line"),
         ("ac_power = true", "conditions.ac_power"),
+        ("security = [\"apparmor\"]", "conditions.security"),
         ("path_is_mount_point = [\"/srv\"]", "conditions.path_exists and the like"),
         ("[conditions.any]\npath_exists = [\"/a\"]\ncapability = [\"CAP_KILL\"]", "[conditions.any]"),
     ] {
@@ -216,6 +231,7 @@ ConditionPathIsMountPoint=/proc/sys/fs/binfmt_misc
 ConditionPathIsSymbolicLink=!/system-update
 ConditionACPower=true
 AssertCapability=cap_sys_time
+ConditionSecurity=tpm2
 
 [Service]
 Type=oneshot
@@ -233,6 +249,7 @@ ExecStart=/lib/systemd/systemd-modules-load
             "capability=CAP_SYS_MODULE",
             "capability=CAP_SYS_TIME",
             "ac_power=true",
+            "security=tpm2",
         ]
     );
     assert_eq!(
@@ -263,7 +280,19 @@ ExecStart=/lib/systemd/systemd-modules-load
         "[Unit] AssertCapability".to_owned(),
         "Approximated(\"an unmet assertion skips the start instead of failing it\")".to_owned(),
     ));
+    want.push(carried(15, "ConditionSecurity"));
     assert_eq!(report(&i), want);
+}
+
+#[test]
+fn security_is_noted_where_initkit_guesses_it() {
+    let r = recipe("security = [\"tpm2\"]");
+    for target in [Target::Sysv, Target::Openrc] {
+        let notes = initkit::render::features::notes(&r, target);
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert!(notes[0].starts_with("conditions.security: the kernel's files"), "{notes:?}");
+    }
+    assert!(initkit::render::features::notes(&r, Target::Systemd).is_empty());
 }
 
 #[test]
@@ -274,7 +303,7 @@ ConditionCapability=CAP_FLY
 ConditionVirtualization=virtualbox
 ConditionKernelCommandLine=\"a b\"
 ConditionPathExists=/etc/%I.conf
-ConditionSecurity=tpm2
+ConditionSecurity=cvm
 ConditionPathExists=|/etc/a
 ConditionPathExists=|/etc/%i
 [Service]
@@ -287,7 +316,7 @@ ExecStart=/usr/bin/probe
     assert!(dropped(3).starts_with("Dropped(\"`virtualbox` is not a virtualization systemd detects"), "{got:?}");
     assert!(dropped(4).starts_with("Dropped(\"`\\\"a b\\\"` is not one word"), "{got:?}");
     assert!(dropped(5).contains("the specifier `%I`: a recipe's conditions are literal"), "{got:?}");
-    assert!(dropped(6).contains("initkit's conditions test paths, virtualization"), "{got:?}");
+    assert!(dropped(6).contains("(`cvm` asks the CPU, which initkit's scripts cannot)"), "{got:?}");
     assert_eq!(dropped(7), "Carried");
     // Its partner dropped, the one left of the group must hold alone: a plain condition.
     assert_eq!(values(&r.conditions.all), ["path_exists=/etc/a"]);
@@ -318,21 +347,7 @@ ExecStart=/usr/bin/probe
 
 #[test]
 fn a_recipes_conditions_read_back_from_its_unit_unchanged() {
-    let r = recipe(
-        r#"path_exists = ["!/etc/initrd-release", "/srv/it's \"quoted\" $(x) `y` | ! %n"]
-path_is_read_write = ["/proc/sys/net/"]
-capability = ["CAP_SYS_MODULE", "!CAP_SYS_ADMIN"]
-virtualization = ["!container", "kvm", "no"]
-kernel_command_line = ["!nomodeset", "root=/dev/sda1", "50%"]
-ac_power = false
-
-[conditions.any]
-directory_not_empty = ["/etc/modules-load.d", "/run/modules-load.d"]
-path_is_symbolic_link = ["/system-update"]
-path_is_mount_point = ["!/proc/sys/fs/binfmt_misc"]
-kernel_command_line = ["modules-load", "!rd.modules_load"]
-ac_power = true"#,
-    );
+    let r = recipe(common::EVERY_CONDITION);
     let unit = &render(&r, Target::Systemd, &Options::default()).unwrap()[0];
     let (back, i) = import_unit(&unit.content);
     assert_eq!(back.conditions, r.conditions, "{}\n{}", unit.content, i.recipe);

@@ -5,7 +5,8 @@
 //! on stand-in files (the test puts their paths in place of `/proc/…` and
 //! `/sys/…` in the library it runs) and on this host's own, compared with
 //! what the host says; virtualization through a stand-in
-//! `systemd-detect-virt`, and without one against the real one.
+//! `systemd-detect-virt`, and without one against the real one; security
+//! tests on stand-ins, and on this host against `systemd-analyze condition`.
 
 mod common;
 
@@ -65,7 +66,7 @@ impl Host {
     fn bin(&self) -> PathBuf {
         let bin = self.path("bin");
         fs::create_dir_all(&bin).unwrap();
-        for tool in ["cat", "tr", "sed", "grep", "readlink", "ls"] {
+        for tool in ["cat", "tr", "sed", "grep", "readlink", "ls", "od"] {
             let o = Command::new("sh").arg("-c").arg(format!("command -v {tool}")).output().unwrap();
             let found = String::from_utf8(o.stdout).unwrap();
             let _ = symlink(found.trim(), bin.join(tool));
@@ -426,5 +427,72 @@ fn without_systemd_detect_virt_the_guess_agrees_with_it_on_this_host() {
         if ["docker", "podman", "systemd-nspawn", "lxc"].contains(&name.trim()) {
             assert!(holds(name.trim()), "{name}");
         }
+    }
+}
+
+#[test]
+fn security_is_read_from_the_files_the_kernel_and_firmware_show() {
+    let dir = |host: &mut Host, real: &'static str, entries: &[&str]| {
+        let d = host.path(&real.replace('/', "_"));
+        fs::create_dir_all(&d).unwrap();
+        for e in entries {
+            fs::write(d.join(e), "").unwrap();
+        }
+        host.files.push((real, d));
+    };
+    let holds = |host: &Host, what: &str| host.conditions(&format!("security = [{}]", q(what)));
+    let mut host = Host::new();
+    host.file("/sys/fs/selinux/enforce", b"1\n").file("/sys/module/apparmor/parameters/enabled", b"Y\n");
+    // The variable's four attribute bytes, then its value.
+    host.file("/sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c", &[6, 0, 0, 0, 1]);
+    host.file("/sys/firmware/acpi/tables/TPM2", b"TPM2");
+    dir(&mut host, "/sys/class/tpmrm", &["tpmrm0"]);
+    host.file("/sys/firmware/efi/efivars/StubPcrKernelImage-4a67b082-0a4c-41cf-b6c7-440b29bb8c4f", &[6, 0, 0, 0, 11]);
+    for what in ["selinux", "apparmor", "uefi-secureboot", "tpm2", "measured-uki"] {
+        assert_eq!(holds(&host, what), Ok(()), "{what}");
+    }
+    assert_eq!(holds(&host, "!selinux"), Err("SELinux must not be on".to_owned()));
+    let mut off = Host::new();
+    off.file("/sys/module/apparmor/parameters/enabled", b"N\n");
+    off.file("/sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c", &[6, 0, 0, 0, 0]);
+    off.file("/sys/firmware/acpi/tables/TPM2", b"TPM2");
+    dir(&mut off, "/sys/class/tpmrm", &[]);
+    // Every file of the machine the test names stands in as missing.
+    for (real, missing) in [
+        ("/sys/fs/selinux/enforce", "selinux"),
+        ("/sys/fs/smackfs/", "smack"),
+        ("/sys/kernel/security/tomoyo/version", "tomoyo"),
+        ("/sys/kernel/security/ima/", "ima"),
+        ("/sys/kernel/security/tpm0/binary_bios_measurements", "tpm0"),
+        ("/sys/firmware/efi/efivars/StubPcrKernelImage-4a67b082-0a4c-41cf-b6c7-440b29bb8c4f", "stub"),
+    ] {
+        off.files.push((real, off.path(missing)));
+    }
+    assert_eq!(holds(&off, "selinux"), Err("SELinux must be on".to_owned()));
+    for what in ["apparmor", "smack", "tomoyo", "ima", "uefi-secureboot", "tpm2", "measured-uki"] {
+        assert!(holds(&off, what).is_err(), "{what}");
+        assert_eq!(holds(&off, &format!("!{what}")), Ok(()), "!{what}");
+    }
+    assert_eq!(
+        holds(&off, "tpm2"),
+        Err("a TPM 2.0 the firmware measured the boot into must be on".to_owned()),
+        "a TPM the kernel drives no device of"
+    );
+}
+
+#[test]
+fn the_hosts_own_security_answers_as_systemd_does() {
+    if !common::require_tool("systemd-analyze", "comparing initkit's security tests with systemd's") {
+        return;
+    }
+    let host = Host::new();
+    for (_, what) in initkit::recipe::security::ALL {
+        let systemd = Command::new("systemd-analyze")
+            .args(["condition", &format!("ConditionSecurity={what}")])
+            .output()
+            .unwrap()
+            .status
+            .success();
+        assert_eq!(host.conditions(&format!("security = [{}]", q(what))).is_ok(), systemd, "{what}");
     }
 }

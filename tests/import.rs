@@ -84,7 +84,7 @@ fn a_unit_and_its_drop_in_become_one_recipe_with_each_setting_reported() {
         "the check, once"
     );
     assert!(r.start.before.is_empty(), "{:?}", r.start.before);
-    assert_eq!(report_entry(i, "[Service] FileDescriptorStoreMax"), ("web.service:22".into(), "dropped".into()));
+    assert_eq!(report_entry(i, "[Service] PAMName"), ("web.service:22".into(), "dropped".into()));
     assert_eq!(report_entry(i, "[Service] ProtectSystem").1, "approximated");
     assert_eq!(report_entry(i, "[Unit] Requires").1, "carried");
     assert_eq!(i["dropped"], 1, "{i:#}");

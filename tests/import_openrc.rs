@@ -296,8 +296,85 @@ fn double_quoted(arg: &str) -> String {
     s
 }
 
+/// A recipe with these `[conditions]`, rendered for OpenRC and imported
+/// back: the recipe read back, and the import.
+fn conditions_back(recipe: &Recipe) -> (Recipe, import::Imported) {
+    let script = &render(recipe, Target::Openrc, &common::options_for(recipe)).unwrap()[0];
+    let imported = import::import(&Source::new(&script.path, &script.content), Format::Auto).unwrap().remove(0);
+    let back =
+        parse_recipe(Path::new("x.toml"), &imported.recipe).unwrap_or_else(|e| panic!("{e}\n{}", imported.recipe));
+    let again = &render(&back, Target::Openrc, &common::options_for(&back)).unwrap()[0];
+    let differ = again.content.lines().zip(script.content.lines()).find(|(a, b)| a != b);
+    assert_eq!(differ, None, "the script rendered again differs");
+    assert_eq!(again.content, script.content);
+    (back, imported)
+}
+
+fn with_conditions(conditions: &str) -> Recipe {
+    let text = format!(
+        "name = \"probe\"\nsummary = \"p\"\n[conditions]\n{conditions}\n[run]\ncommand = [\"/bin/true\"]\nuser = \"root\"\n"
+    );
+    parse_recipe(Path::new("probe.toml"), &text).unwrap_or_else(|e| panic!("{e}\n{text}"))
+}
+
+/// Every kind of condition, of both groups, with a hostile path, and the
+/// feature recipes with conditions: read back from initkit's OpenRC script
+/// unchanged, each carried at its line.
+#[test]
+fn a_scripts_conditions_read_back_unchanged() {
+    let every = format!("setting = \"ENABLED\"\n{}\n\n[vars]\nENABLED = \"yes\"", common::EVERY_CONDITION);
+    let mut recipes = vec![with_conditions(&every)];
+    recipes.extend(common::feature_recipes().into_iter().filter(|r| !r.conditions.is_empty()));
+    for recipe in recipes {
+        let (back, imported) = conditions_back(&recipe);
+        assert_eq!(back.conditions, recipe.conditions, "{}\n{}", recipe.name, imported.recipe);
+        let conditions: Vec<_> =
+            imported.report.entries.iter().filter(|e| e.setting.starts_with("condition")).collect();
+        assert_eq!(
+            conditions.len(),
+            recipe.conditions.iter().count() + usize::from(recipe.conditions.setting.is_some())
+        );
+        assert!(conditions.iter().all(|e| e.outcome == import::report::Outcome::Carried), "{conditions:?}");
+    }
+}
+
+/// A test initkit's script does not write (edited by hand) is dropped at its line.
+#[test]
+fn a_condition_edited_by_hand_is_dropped_at_its_line() {
+    let recipe = with_conditions("path_exists = [\"/etc/x\"]");
+    let script = &render(&recipe, Target::Openrc, &common::options_for(&recipe)).unwrap()[0];
+    let edited = script.content.replace("{ [ -e /etc/x ]; }", "{ [ -w /etc/x ]; }");
+    assert_ne!(edited, script.content);
+    let line = edited.lines().position(|l| l.contains("[ -w /etc/x ]")).unwrap() + 1;
+    let imported = import::import(&Source::new(&script.path, &edited), Format::Auto).unwrap().remove(0);
+    let e = imported.report.entries.iter().find(|e| e.setting == "condition").unwrap();
+    assert_eq!(e.line, line);
+    assert!(matches!(&e.outcome, import::report::Outcome::Dropped(why) if why.contains("edited by hand")), "{e:?}");
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    /// Hostile condition paths and kernel words, in both groups, come back
+    /// from initkit's OpenRC script as they were.
+    #[test]
+    fn condition_values_are_data(
+        paths in prop::collection::btree_set("/[ -~\u{e9}\u{202e}]{0,16}", 1..4),
+        any in prop::collection::btree_set("/[ -~\u{e9}]{0,16}", 2..4),
+        words in prop::collection::btree_set("[a-z0-9][a-z0-9%$&;|()`<>.,:+-]{0,9}(=[a-z0-9%$&;|/]{0,6})?", 0..3),
+    ) {
+        // A condition named twice is one condition: each is named once.
+        let list = |v: &std::collections::BTreeSet<String>| v.iter().map(|p| toml_edit::Value::from(p.as_str()).to_string()).collect::<Vec<_>>().join(", ");
+        let text = format!("path_exists = [{}]\nkernel_command_line = [{}]\n[conditions.any]\nfile_not_empty = [{}]", list(&paths), list(&words), list(&any));
+        // A value no field may hold (a path that ends with `\`) is the parser's to refuse.
+        let recipe = parse_recipe(Path::new("probe.toml"), &format!(
+            "name = \"probe\"\nsummary = \"p\"\n[conditions]\n{text}\n[run]\ncommand = [\"/bin/true\"]\nuser = \"root\"\n"
+        ));
+        prop_assume!(recipe.is_ok());
+        let recipe = recipe.unwrap();
+        let (back, _) = conditions_back(&recipe);
+        prop_assert_eq!(back.conditions, recipe.conditions);
+    }
 
     /// Any script and conf.d text: a recipe that parses, with every report
     /// line inside its file, or located problems; never a panic.

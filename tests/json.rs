@@ -100,7 +100,7 @@ fn examples() -> Vec<(&'static str, String)> {
     let unit = root.path().join("queue.service");
     fs::write(
         &unit,
-        "[Unit]\nDescription=The job queue\n[Service]\nUser=queue\nExecStart=/usr/bin/queued --port 7070\nFileDescriptorStoreMax=4\n",
+        "[Unit]\nDescription=The job queue\n[Service]\nUser=queue\nExecStart=/usr/bin/queued --port 7070\nPAMName=login\n",
     )
     .unwrap();
     let o = run(&["import", "--json", unit.to_str().unwrap(), root.path().join("nothing.txt").to_str().unwrap()]);

@@ -9,6 +9,7 @@
 mod context;
 mod functions;
 mod own;
+mod own_conditions;
 mod script;
 mod variables;
 

@@ -57,6 +57,7 @@ const HARDENING: &[&str] = &[
     "PrivateMounts",
     "ReadWriteDirectories",
     "ReadOnlyDirectories",
+    "InaccessibleDirectories",
     "SecureBits",
     "NoExecPaths",
     "ExecPaths",
@@ -183,6 +184,17 @@ pub fn import(src: &Source) -> Result<(String, Draft, Report), Vec<Problem>> {
             message: "Type=forking without PIDFile=: initkit cannot tell which process is the daemon".into(),
         }]);
     }
+    // A socket a recipe can listen on, or none: its settings go with it.
+    if m.d.has(&[], "socket") && !m.d.has(&["socket"], "stream") && !m.d.has(&["socket"], "datagram") {
+        m.d.remove(&[], "socket");
+        for e in m.r.entries.iter_mut().filter(|e| e.setting.starts_with("[Socket]")) {
+            if matches!(e.outcome, Outcome::Carried) {
+                e.outcome = Outcome::Dropped(
+                    "the socket has no address a recipe listens on (`ListenStream=`, `ListenDatagram=`)".into(),
+                );
+            }
+        }
+    }
     // A schedule starts a task; a socket or a schedule, not both.
     if m.d.has(&[], "schedule") && (!m.oneshot || m.d.has(&[], "socket")) {
         m.d.remove(&[], "schedule");
@@ -230,8 +242,19 @@ pub fn import(src: &Source) -> Result<(String, Draft, Report), Vec<Problem>> {
     }
     fix_up(&mut m);
     if m.oneshot && m.d.has(&[], "reload") {
+        // `ExecReload=/bin/true` on an umbrella task only lets a reload pass
+        // on to the units that propagate it; it does nothing itself.
+        let noop = m.d.get_list(&["reload"], "command").is_some_and(|c| c.len() == 1 && NOOPS.contains(&c[0].as_str()));
         m.d.remove(&[], "reload");
-        m.r.dropped(&src.file, 1, "[Service] ExecReload", "a task (`Type=oneshot`) has no reload in a recipe");
+        if let Some(e) = m.r.entries.iter_mut().rfind(|e| e.setting == "[Service] ExecReload") {
+            e.outcome = if noop {
+                Outcome::Approximated(
+                    "a reload that does nothing: a task (`Type=oneshot`) has no reload in a recipe".into(),
+                )
+            } else {
+                Outcome::Dropped("a task (`Type=oneshot`) has no reload in a recipe".into())
+            };
+        }
     }
     if !m.d.has(&["run"], "command") {
         return Err(vec![Problem { file: src.file.clone(), line: 1, message: "no ExecStart=: nothing to run".into() }]);
@@ -261,6 +284,9 @@ pub fn import(src: &Source) -> Result<(String, Draft, Report), Vec<Problem>> {
     }
     Ok((name, m.d, m.r))
 }
+
+/// Commands that do nothing and succeed.
+const NOOPS: [&str; 4] = ["/bin/true", "/usr/bin/true", "/bin/:", "/usr/bin/:"];
 
 /// Arguments that put a daemon in its config-test mode.
 const TEST_FLAGS: [&str; 9] =
@@ -372,6 +398,26 @@ impl Mapper {
                 }
             }
             ("Socket", "Accept") => self.boolean(f, l, &key, &["socket"], "accept", v),
+            ("Socket", "SocketMode") => match crate::recipe::schedule::check_mode(v) {
+                Ok(()) => {
+                    self.d.set(&["socket"], "mode", v);
+                    self.r.carried(f, l, &key);
+                }
+                Err(e) => self.r.dropped(f, l, &key, e),
+            },
+            ("Socket", "SocketUser" | "SocketGroup") => {
+                let field = if k == "SocketUser" { "user" } else { "group" };
+                if crate::recipe::is_account_name(v) {
+                    self.d.set(&["socket"], field, v);
+                    self.r.carried(f, l, &key);
+                } else {
+                    self.r.dropped(f, l, &key, format!("`{v}` is not a {field} name a recipe takes"));
+                }
+            }
+            ("Socket", "BindIPv6Only") if crate::recipe::schedule::IPV6_ONLY.contains(&v) => {
+                self.d.set(&["socket"], "ipv6_only", v);
+                self.r.carried(f, l, &key);
+            }
             ("Unit", "Description") => {
                 self.d.set(&[], "summary", v);
                 self.r.carried(f, l, &key);
@@ -391,8 +437,9 @@ impl Mapper {
                 }
                 self.r.carried(f, l, &key);
             }
-            ("Unit", "StartLimitBurst") => self.number(f, l, &key, &["restart"], "burst", v),
-            ("Unit", "StartLimitIntervalSec" | "StartLimitInterval") => {
+            // systemd still reads the older names in [Service].
+            ("Unit" | "Service", "StartLimitBurst") => self.number(f, l, &key, &["restart"], "burst", v),
+            ("Unit", "StartLimitIntervalSec" | "StartLimitInterval") | ("Service", "StartLimitInterval") => {
                 self.duration(f, l, &key, &["restart"], "interval", v);
             }
             ("Unit", c) if c.starts_with("Condition") || c.starts_with("Assert") => self.condition(f, l, &key, c, v),
@@ -439,6 +486,18 @@ impl Mapper {
                 }
             }
             ("Service", "ExecStop") => {
+                // `kill -INT $MAINPID` is a stop signal; systemd signals what
+                // is left right after it, a recipe waits on the daemon first.
+                if let Some(signal) = kill_main(v) {
+                    self.d.set(&["stop"], "signal", signal);
+                    return self.r.approximated(
+                        f,
+                        l,
+                        &key,
+                        "the stop signal (`stop.signal`), then the wait for the daemon to exit: systemd sent \
+                         KillSignal= to what was left as soon as kill(1) returned",
+                    );
+                }
                 if let Some(words) = self.command(f, l, &key, v) {
                     self.d.set_list(&["stop"], "command", &words);
                     self.r.carried(f, l, &key);
@@ -554,6 +613,7 @@ impl Mapper {
                 self.r.carried(f, l, &key);
             }
             ("Service", "IOSchedulingPriority") => self.number(f, l, &key, &["run"], "io_priority", v),
+            ("Service", "FileDescriptorStoreMax") => self.number(f, l, &key, &["systemd"], "fd_store_max", v),
             ("Service", "TasksMax") => self.number(f, l, &key, &["systemd"], "tasks_max", v),
             ("Service", "LimitNOFILE" | "LimitNPROC" | "LimitCORE" | "LimitMEMLOCK") => {
                 let stem = k.trim_start_matches("Limit").to_lowercase();

@@ -5,6 +5,7 @@
 
 use super::{
     capability::Capability,
+    security::Security,
     text::{self, Kind},
     virtualization::{self, Virtualization},
 };
@@ -67,11 +68,12 @@ pub enum Key {
     Capability,
     KernelCommandLine,
     AcPower,
+    Security,
 }
 
 impl Key {
     /// Every kind, in the order a recipe's conditions are read and rendered.
-    pub const ALL: [Key; 12] = [
+    pub const ALL: [Key; 13] = [
         Key::Path(PathTest::Exists),
         Key::Path(PathTest::IsDirectory),
         Key::Path(PathTest::FileNotEmpty),
@@ -84,6 +86,7 @@ impl Key {
         Key::Capability,
         Key::KernelCommandLine,
         Key::AcPower,
+        Key::Security,
     ];
 
     /// The recipe key.
@@ -94,6 +97,7 @@ impl Key {
             Key::Capability => "capability",
             Key::KernelCommandLine => "kernel_command_line",
             Key::AcPower => "ac_power",
+            Key::Security => "security",
         }
     }
 
@@ -105,6 +109,7 @@ impl Key {
             Key::Capability => "ConditionCapability",
             Key::KernelCommandLine => "ConditionKernelCommandLine",
             Key::AcPower => "ConditionACPower",
+            Key::Security => "ConditionSecurity",
         }
     }
 
@@ -136,6 +141,7 @@ impl Key {
             Key::Virtualization => Probe::Virtualization(Virtualization::parse(value)?),
             Key::Capability => Probe::Capability(Capability::parse(value)?),
             Key::KernelCommandLine => Probe::KernelCommandLine(kernel_word(value)?),
+            Key::Security => Probe::Security(Security::parse(value)?),
             Key::AcPower => match virtualization::boolean(value) {
                 Some(on) => return Ok(Condition::ac_power(on != negate)),
                 None => return Err(format!("`{value}` is not a boolean: write true or false")),
@@ -172,6 +178,8 @@ pub enum Probe {
     KernelCommandLine(String),
     /// On AC power, or with no AC adapter known (systemd's `on_ac_power`).
     AcPower,
+    /// A security framework or boot property (`selinux`, `tpm2`).
+    Security(Security),
 }
 
 impl Probe {
@@ -182,6 +190,7 @@ impl Probe {
             Probe::Capability(_) => Key::Capability,
             Probe::KernelCommandLine(_) => Key::KernelCommandLine,
             Probe::AcPower => Key::AcPower,
+            Probe::Security(_) => Key::Security,
         }
     }
 }
@@ -209,6 +218,7 @@ impl Condition {
             Probe::Capability(c) => format!("{bang}{}", c.name),
             Probe::KernelCommandLine(word) => format!("{bang}{word}"),
             Probe::AcPower => (!self.negate).to_string(),
+            Probe::Security(s) => format!("{bang}{}", s.name()),
         }
     }
 
@@ -234,6 +244,7 @@ impl Condition {
             Probe::Capability(c) => format!("{} {} be in the capability bounding set", c.name, must(n)),
             Probe::KernelCommandLine(word) => format!("the kernel command line {} have {word}", must(n)),
             Probe::AcPower => format!("the machine {} be on AC power", must(n)),
+            Probe::Security(s) => format!("{} {} be on", s.describe(), must(n)),
         }
     }
 }
@@ -290,7 +301,8 @@ mod tests {
         assert_eq!(Key::of_systemd("ConditionPathIsSymbolicLink"), Some(Key::Path(PathTest::IsSymbolicLink)));
         assert_eq!(Key::of_systemd("AssertCapability"), Some(Key::Capability));
         assert_eq!(Key::of_systemd("ConditionACPower"), Some(Key::AcPower));
-        assert_eq!(Key::of_systemd("ConditionSecurity"), None);
+        assert_eq!(Key::of_systemd("AssertSecurity"), Some(Key::Security));
+        assert_eq!(Key::of_systemd("ConditionPathExistsGlob"), None);
     }
 
     #[test]

@@ -10,6 +10,7 @@ pub mod parse;
 mod read;
 pub mod relations;
 pub mod schedule;
+pub mod security;
 pub mod signal;
 pub mod template;
 pub mod text;
@@ -23,5 +24,6 @@ pub use name::{ServiceSpec, check_instance_name, check_recipe_name, is_recipe_na
 pub use parse::parse_recipe;
 pub use relations::{Dep, Depends};
 pub use schedule::{Schedule, Socket};
+pub use security::Security;
 pub use template::{Segment, Template};
 pub use virtualization::Virtualization;

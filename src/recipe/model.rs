@@ -402,6 +402,9 @@ pub struct Systemd {
     /// `WatchdogSec=`: the daemon pings systemd (sd_notify `WATCHDOG=1`)
     /// at least this often, in milliseconds, or is restarted as hung.
     pub watchdog_ms: Option<u64>,
+    /// `FileDescriptorStoreMax=`: systemd keeps up to this many descriptors
+    /// the daemon hands it (sd_notify `FDSTORE=1`) across its restarts.
+    pub fd_store_max: Option<u64>,
 }
 
 /// A part of initkit's sandbox a service may need lifted, still capped by

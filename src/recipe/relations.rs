@@ -12,7 +12,8 @@ pub enum Dep {
     /// `redis@a`); `x.service` is written as `x`.
     Service(ServiceSpec),
     /// A systemd unit of another type (`network.target`, `dbus.socket`,
-    /// `srv-data.mount`), kept as written.
+    /// `srv-data.mount`), or a service no recipe could be named after
+    /// (`NetworkManager.service`), kept as written.
     Unit(String),
 }
 
@@ -26,19 +27,23 @@ impl Dep {
     pub fn parse(text: &str) -> Result<Dep, String> {
         if let Some(suffix) = UNIT_SUFFIXES.iter().find(|s| text.ends_with(*s)) {
             let stem = &text[..text.len() - suffix.len()];
-            let ok = !stem.is_empty()
-                && stem.len() <= 200
-                && stem.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, ':' | '_' | '.' | '-' | '\\' | '@'));
-            return if ok {
+            return if unit_stem(stem) {
                 Ok(Dep::Unit(text.to_owned()))
             } else {
                 Err(format!("`{text}` is not a unit name: letters, digits, `:`, `_`, `.`, `-`, `\\`, `@`"))
             };
         }
         let spec = text.strip_suffix(".service").unwrap_or(text);
-        ServiceSpec::parse(spec).map(Dep::Service).map_err(|e| {
-            format!("{e}; or name a systemd unit with its type, such as `network-online.target` or `dbus.socket`")
-        })
+        match ServiceSpec::parse(spec) {
+            Ok(spec) => Ok(Dep::Service(spec)),
+            // A service no recipe could be named after (`NetworkManager.service`)
+            // is systemd's alone, kept as written.
+            Err(_) if spec.len() < text.len() && unit_stem(spec) => Ok(Dep::Unit(text.to_owned())),
+            Err(e) => Err(format!(
+                "{e}; or name a systemd unit with its type, such as `network-online.target`, `dbus.socket` or \
+                 `NetworkManager.service`"
+            )),
+        }
     }
 
     /// The systemd unit it is: `x.service`, `x@i.service`, or the unit as written.
@@ -56,6 +61,13 @@ impl Dep {
             Dep::Unit(u) => UNIT_SUFFIXES.iter().copied().find(|s| u.ends_with(s)),
         }
     }
+}
+
+/// The name of a systemd unit before its type suffix, as systemd takes it.
+fn unit_stem(stem: &str) -> bool {
+    !stem.is_empty()
+        && stem.len() <= 200
+        && stem.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, ':' | '_' | '.' | '-' | '\\' | '@'))
 }
 
 impl fmt::Display for Dep {

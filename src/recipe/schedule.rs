@@ -26,6 +26,25 @@ pub struct Socket {
     /// One service instance per connection, its standard input and output
     /// the connection (inetd style, `Accept=yes`).
     pub accept: bool,
+    /// `SocketMode=`: the access mode of a socket path (octal, `0600`).
+    pub mode: Option<String>,
+    /// `SocketUser=` / `SocketGroup=`: who owns a socket path.
+    pub user: Option<String>,
+    pub group: Option<String>,
+    /// `BindIPv6Only=`: `default`, `both` or `ipv6-only`.
+    pub ipv6_only: Option<String>,
+}
+
+/// The values `socket.ipv6_only` takes, as systemd's `BindIPv6Only=`.
+pub const IPV6_ONLY: [&str; 3] = ["default", "both", "ipv6-only"];
+
+/// Whether `text` is a file mode as `SocketMode=` takes it: three or four octal digits.
+pub fn check_mode(text: &str) -> Result<(), String> {
+    if (3..=4).contains(&text.len()) && text.chars().all(|c| ('0'..='7').contains(&c)) {
+        Ok(())
+    } else {
+        Err(format!("`{text}` is not a file mode: write three or four octal digits, such as \"0660\""))
+    }
 }
 
 /// Whether `text` is a listening address a socket unit takes.

@@ -24,6 +24,7 @@ pub enum Feature {
     Capability,
     KernelCommandLine,
     AcPower,
+    Security,
     SettingSwitch,
     Oneshot,
     RemainAfterExit,
@@ -49,10 +50,11 @@ pub enum Feature {
     Relax,
     TasksMax,
     Watchdog,
+    FdStore,
 }
 
 impl Feature {
-    pub const ALL: [Feature; 39] = [
+    pub const ALL: [Feature; 41] = [
         Feature::Ordering,
         Feature::Requirements,
         Feature::StopPropagation,
@@ -67,6 +69,7 @@ impl Feature {
         Feature::Capability,
         Feature::KernelCommandLine,
         Feature::AcPower,
+        Feature::Security,
         Feature::SettingSwitch,
         Feature::Oneshot,
         Feature::RemainAfterExit,
@@ -92,6 +95,7 @@ impl Feature {
         Feature::Relax,
         Feature::TasksMax,
         Feature::Watchdog,
+        Feature::FdStore,
     ];
 
     /// The recipe field, as docs/recipes.md names it.
@@ -101,7 +105,9 @@ impl Feature {
             Feature::Requirements => "depends.wants / requires / binds_to",
             Feature::StopPropagation => "depends.binds_to / part_of (stopped with them)",
             Feature::Conflicts => "depends.conflicts",
-            Feature::SystemdUnits => "depends on a unit that is not a service",
+            Feature::SystemdUnits => {
+                "depends on a systemd unit that is no recipe (a target, a socket, `NetworkManager.service`)"
+            }
             Feature::Mounts => "depends.mounts",
             Feature::Aliases => "aliases",
             Feature::WantedBy => "wanted_by (another target)",
@@ -111,6 +117,7 @@ impl Feature {
             Feature::Capability => "conditions.capability",
             Feature::KernelCommandLine => "conditions.kernel_command_line",
             Feature::AcPower => "conditions.ac_power",
+            Feature::Security => "conditions.security",
             Feature::SettingSwitch => "conditions.setting",
             Feature::Oneshot => "run.type = \"oneshot\"",
             Feature::RemainAfterExit => "run.remain",
@@ -136,6 +143,7 @@ impl Feature {
             Feature::Relax => "systemd.allow",
             Feature::TasksMax => "systemd.tasks_max",
             Feature::Watchdog => "systemd.watchdog",
+            Feature::FdStore => "systemd.fd_store_max",
         }
     }
 }
@@ -202,6 +210,7 @@ pub fn used(recipe: &Recipe) -> Vec<Feature> {
     add(probes.iter().any(|p| matches!(p, Probe::Capability(_))), Feature::Capability);
     add(probes.iter().any(|p| matches!(p, Probe::KernelCommandLine(_))), Feature::KernelCommandLine);
     add(probes.iter().any(|p| matches!(p, Probe::AcPower)), Feature::AcPower);
+    add(probes.iter().any(|p| matches!(p, Probe::Security(_))), Feature::Security);
     add(recipe.conditions.setting.is_some(), Feature::SettingSwitch);
     match &recipe.run.kind {
         RunKind::Oneshot { remain } => {
@@ -234,6 +243,7 @@ pub fn used(recipe: &Recipe) -> Vec<Feature> {
     add(recipe.socket.as_ref().is_some_and(|s| s.accept), Feature::SocketAccept);
     add(!recipe.systemd.allow.is_empty(), Feature::Relax);
     add(recipe.systemd.tasks_max.is_some(), Feature::TasksMax);
+    add(recipe.systemd.fd_store_max.is_some_and(|n| n > 0), Feature::FdStore);
     out
 }
 
@@ -282,6 +292,12 @@ pub fn matrix() -> String {
     s
 }
 
+/// Without systemd there is no store: `NOTIFY_SOCKET` is unset, so a daemon
+/// that would hand its descriptors over keeps them, and opens them anew
+/// after a restart.
+const FD_STORE: Support =
+    Support::Approx("no descriptor store: the daemon opens its sockets and files anew after a restart");
+
 /// What a supervisor (runit, s6, daemontools, supervisord, and Upstart's
 /// respawn) makes of each field: it keeps one foreground process running,
 /// started with every other service at once. `who` names it in the reasons.
@@ -301,6 +317,7 @@ pub fn supervised(feature: Feature) -> Support {
         | Feature::Capability
         | Feature::KernelCommandLine
         | Feature::AcPower
+        | Feature::Security
         | Feature::SettingSwitch => Support::No("a skipped start would be retried by the supervisor forever"),
         Feature::Oneshot | Feature::RemainAfterExit | Feature::Schedule => {
             Support::No("a supervisor keeps a process running; a task runs under systemd or SysV")
@@ -325,6 +342,7 @@ pub fn supervised(feature: Feature) -> Support {
         Feature::Relax => Support::Native("no sandbox, nothing to lift"),
         Feature::TasksMax => Support::Approx("not limited: no control group"),
         Feature::Watchdog => Support::Approx("not watched: a hung daemon is not restarted (its pings go nowhere)"),
+        Feature::FdStore => FD_STORE,
     }
 }
 
@@ -350,6 +368,9 @@ pub fn scripted(feature: Feature, deps: Support, propagation: Support, aliases: 
             Support::Initkit("the words of /proc/cmdline, or of PID 1's command line in a container")
         }
         Feature::AcPower => Support::Initkit("/sys/class/power_supply: a mains supply online, or none"),
+        Feature::Security => Support::Approx(
+            "the kernel's files (/sys/fs/selinux, /sys/kernel/security, EFI variables…), as docs/recipes.md lists; `audit` and `tpm2` are guesses",
+        ),
         Feature::Oneshot => Support::Initkit("start runs the task to its end"),
         Feature::RemainAfterExit => Support::Initkit("status 0 until stop"),
         Feature::Forking => Support::Initkit("its pidfile read once, the PID checked against the launch"),
@@ -371,5 +392,6 @@ pub fn scripted(feature: Feature, deps: Support, propagation: Support, aliases: 
         Feature::Relax => Support::Native("no sandbox, nothing to lift"),
         Feature::TasksMax => Support::Approx("not limited: no control group"),
         Feature::Watchdog => Support::Approx("not watched: a hung daemon is not restarted (its pings go nowhere)"),
+        Feature::FdStore => FD_STORE,
     }
 }

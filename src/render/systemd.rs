@@ -50,6 +50,7 @@ impl Backend for Systemd {
             Feature::Capability => Support::Native("ConditionCapability="),
             Feature::KernelCommandLine => Support::Native("ConditionKernelCommandLine="),
             Feature::AcPower => Support::Native("ConditionACPower="),
+            Feature::Security => Support::Native("ConditionSecurity="),
             Feature::SettingSwitch => Support::Native("ExecCondition="),
             Feature::Oneshot => Support::Native("Type=oneshot"),
             Feature::RemainAfterExit => Support::Native("RemainAfterExit=yes"),
@@ -75,6 +76,7 @@ impl Backend for Systemd {
             Feature::Relax => Support::Native("the sandbox lines it names are left out"),
             Feature::TasksMax => Support::Native("TasksMax="),
             Feature::Watchdog => Support::Native("WatchdogSec="),
+            Feature::FdStore => Support::Native("FileDescriptorStoreMax="),
         }
     }
 
@@ -475,6 +477,9 @@ fn unit(recipe: &Recipe, options: &Options) -> Artifact {
         let codes: Vec<String> = recipe.restart.prevent_codes.iter().map(u8::to_string).collect();
         let _ = writeln!(s, "RestartPreventExitStatus={}", codes.join(" "));
     }
+    if let Some(max) = recipe.systemd.fd_store_max.filter(|n| *n > 0) {
+        let _ = writeln!(s, "FileDescriptorStoreMax={max}");
+    }
     if let Some(max) = recipe.systemd.tasks_max {
         let _ = writeln!(s, "TasksMax={max}");
     }
@@ -555,6 +560,17 @@ fn socket(recipe: &Recipe, options: &Options) -> Option<Artifact> {
     }
     if socket.accept {
         s.push_str("Accept=yes\n");
+    }
+    // Validated: octal digits, account names, one of three words.
+    for (key, value) in [
+        ("SocketMode", &socket.mode),
+        ("SocketUser", &socket.user),
+        ("SocketGroup", &socket.group),
+        ("BindIPv6Only", &socket.ipv6_only),
+    ] {
+        if let Some(v) = value {
+            let _ = writeln!(s, "{key}={v}");
+        }
     }
     s.push_str("\n[Install]\nWantedBy=sockets.target\n");
     Some(Artifact::new(format!("{}/{}", options.layout.systemd_units(), unit_file(recipe, "socket")), 0o644, s))

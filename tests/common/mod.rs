@@ -135,3 +135,24 @@ pub const PIECES: &[&str] = &[
     ".",
     "/",
 ];
+
+/// `[conditions]` with every kind of condition, in both groups, hostile
+/// paths among them: for round trips through a target and back.
+pub const EVERY_CONDITION: &str = r#"path_exists = ["!/etc/initrd-release", "/srv/it's \"quoted\" $(x) `y` | ! %n; then ||"]
+path_is_directory = ["/srv"]
+file_not_empty = ["!/etc/a && [ -s /b ]"]
+file_is_executable = ["/usr/bin/x"]
+path_is_read_write = ["/proc/sys/net/"]
+capability = ["CAP_SYS_MODULE", "!CAP_SYS_ADMIN", "CAP_CHECKPOINT_RESTORE"]
+virtualization = ["!container", "kvm", "no"]
+kernel_command_line = ["!nomodeset", "root=/dev/sda1", "50%"]
+ac_power = false
+security = ["!apparmor", "uefi-secureboot"]
+
+[conditions.any]
+directory_not_empty = ["/etc/modules-load.d", "/run/modules-load.d"]
+path_is_symbolic_link = ["/system-update"]
+path_is_mount_point = ["!/proc/sys/fs/binfmt_misc"]
+kernel_command_line = ["modules-load", "!rd.modules_load"]
+ac_power = true
+security = ["selinux"]"#;

@@ -2,7 +2,8 @@
 # Recipe fields beyond one daemon, real on the host's SysV: a dependency
 # ordered by update-rc.d through insserv from the LSB header (and the rc
 # sequence runs it second), and a scheduled task's cron.d twin run by the real
-# cron. Installs on the running host under ikf-* names and removes them again.
+# cron; a security condition answered by the script as systemd answers it.
+# Installs on the running host under ikf-* names and removes them again.
 # Usage: tests/e2e/fields.sh [PATH-TO-INITKIT]   (as root)
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -21,7 +22,7 @@ CRON_PID=
 STATE=/run/ikf-fields
 fields_cleanup() {
     [ -n "$CRON_PID" ] && kill "$CRON_PID" 2>/dev/null && wait "$CRON_PID" 2>/dev/null
-    for n in $NAMES; do "$INITKIT" uninstall "$n" --force --purge >/dev/null 2>&1; done
+    for n in $NAMES ikf-sec; do "$INITKIT" uninstall "$n" --force --purge >/dev/null 2>&1; done
     rm -rf -- "$STATE" "${DIR:-}"
     e2e_cleanup
 }
@@ -73,6 +74,23 @@ kill "$CRON_PID" 2>/dev/null
 wait "$CRON_PID" 2>/dev/null
 CRON_PID=
 check "the task ran to its end (status: not running)" bash -c "! '$INITKIT' status ikf-tick >/dev/null"
+
+echo "== a security condition, tested by the script as systemd tests it"
+# Whatever this host runs, the script's answer is systemd's own (systemd-analyze condition).
+for what in selinux apparmor tomoyo ima smack audit uefi-secureboot tpm2; do
+    rm -f -- "$STATE/order"
+    recipe ikf-sec sec '[conditions]' "security = [\"$what\"]"
+    check "install ikf-sec ($what)" "$INITKIT" install "$DIR/ikf-sec.toml" --force
+    out=$(/etc/init.d/ikf-sec start 2>&1)
+    rc=$?
+    if systemd-analyze condition "ConditionSecurity=$what" >/dev/null 2>&1; then
+        check "$what holds, as systemd says: the task ran (exit $rc)" test "$rc" = 0 -a -s "$STATE/order"
+    else
+        check "$what does not hold, as systemd says: skipped, exit 0 ($out)" \
+            test "$rc" = 0 -a ! -e "$STATE/order" -a -n "$(printf '%s' "$out" | grep 'not started: .* must be on')"
+    fi
+    "$INITKIT" uninstall ikf-sec --purge >/dev/null 2>&1
+done
 
 echo "== uninstall"
 for n in $NAMES; do check "uninstall $n" "$INITKIT" uninstall "$n" --purge; done

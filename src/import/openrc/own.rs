@@ -11,7 +11,9 @@ use crate::import::{
     report::Report,
     words::{self, Dialect, Piece, Word},
 };
-use crate::recipe::duration::format_duration;
+use crate::recipe::{Probe, duration::format_duration};
+
+use super::own_conditions;
 
 pub fn is_own(text: &str) -> bool {
     text.lines().take(6).any(|l| l.starts_with("# Rendered by initkit from the recipe "))
@@ -66,7 +68,8 @@ fn function(text: &str, name: &str) -> Option<Vec<Statement>> {
                 quote = None;
                 cur.push(c);
             }
-            (Some('"'), '\\') => {
+            // `\'` outside quotes is a quote character, not the start of a quote.
+            (None | Some('"'), '\\') => {
                 cur.push(c);
                 if let Some(n) = chars.next() {
                     cur.push(n);
@@ -548,23 +551,40 @@ fn exec(x: &mut Reader<'_>) {
     }
 }
 
-/// `ik_conditions`: the settings switch; the other conditions are reported.
+/// `ik_conditions`: each condition as the renderer wrote its test, and the
+/// settings switch.
 fn conditions(x: &mut Reader<'_>) {
     let file = x.file.clone();
-    for st in x.body("ik_conditions") {
+    let body = x.body("ik_conditions");
+    let lines: Vec<own_conditions::Line<'_>> =
+        body.iter().map(|st| own_conditions::Line { line: st.line, text: &st.text }).collect();
+    for read in own_conditions::read(&lines) {
+        match read {
+            Ok((line, c, any)) => {
+                let table: &[&str] = if any { &["conditions", "any"] } else { &["conditions"] };
+                let key = c.probe.key().key();
+                if c.probe == Probe::AcPower {
+                    x.d.set(table, key, !c.negate);
+                } else {
+                    x.d.push(table, key, &c.value());
+                }
+                x.r.carried(&file, line, &format!("condition {key}"));
+            }
+            Err(line) => x.r.dropped(
+                &file,
+                line,
+                "condition",
+                "a test initkit's script does not write: edited by hand? add it to [conditions]",
+            ),
+        }
+    }
+    for st in &body {
         if let Some(rest) = st.text.strip_prefix("case ${")
             && let Some((var, _)) = rest.split_once('}')
             && let Some(name) = recipe_var(var)
         {
             x.d.set(&["conditions"], "setting", name.as_str());
             x.r.carried(&file, st.line, "condition setting");
-        } else if st.text.starts_with("if ") {
-            x.r.dropped(
-                &file,
-                st.line,
-                "condition",
-                "a condition of initkit's script: not read back; add it to [conditions]",
-            );
         }
     }
 }

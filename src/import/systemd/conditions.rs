@@ -28,7 +28,7 @@ fn normal(key: ConditionKey, value: &str) -> String {
             Some(on) => on.to_string(),
             None => value.to_owned(),
         },
-        ConditionKey::Path(_) | ConditionKey::KernelCommandLine => value.to_owned(),
+        ConditionKey::Path(_) | ConditionKey::KernelCommandLine | ConditionKey::Security => value.to_owned(),
     }
 }
 
@@ -62,7 +62,7 @@ impl Mapper {
                 f,
                 l,
                 key,
-                "initkit's conditions test paths, virtualization, capabilities, the kernel command line and AC power",
+                "initkit's conditions test paths, virtualization, capabilities, the kernel command line, AC power and security",
             );
         };
         // systemd reads `|`, then `!`, each maybe followed by blanks.
@@ -107,7 +107,11 @@ impl Mapper {
         let key = condition.probe.key().key();
         match condition.probe {
             Probe::AcPower => self.d.set(table, key, !condition.negate),
-            Probe::Path(..) | Probe::Virtualization(_) | Probe::Capability(_) | Probe::KernelCommandLine(_) => {
+            Probe::Path(..)
+            | Probe::Virtualization(_)
+            | Probe::Capability(_)
+            | Probe::KernelCommandLine(_)
+            | Probe::Security(_) => {
                 self.d.push(table, key, &condition.value());
             }
         }

@@ -1,6 +1,7 @@
 //! `[conditions]` and `[conditions.any]`: the tests a start needs, each
 //! value checked here (an absolute path, a capability Linux has, a
-//! virtualization systemd detects, one kernel command-line word).
+//! virtualization systemd detects, one kernel command-line word, a security
+//! test the scripts can make too).
 
 use super::super::{
     condition::{Condition, Conditions, Key},
@@ -63,7 +64,7 @@ fn read_group(r: &mut Reader<'_>, t: Tbl<'_>) -> Vec<Condition> {
                 continue;
             }
             Key::Path(_) => Kind::Path,
-            Key::Virtualization | Key::Capability | Key::KernelCommandLine => Kind::Line,
+            Key::Virtualization | Key::Capability | Key::KernelCommandLine | Key::Security => Kind::Line,
         };
         for (i, (text, span)) in r.strings(t, name, kind).unwrap_or_default().into_iter().enumerate() {
             match key.parse(&text) {

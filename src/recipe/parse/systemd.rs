@@ -5,9 +5,10 @@ use toml_edit::Item;
 
 use super::{
     super::{
+        model::is_account_name,
         model::{Relax, Systemd},
         read::{Reader, Tbl},
-        schedule::{Schedule, Socket, check_calendar, check_listen},
+        schedule::{IPV6_ONLY, Schedule, Socket, check_calendar, check_listen, check_mode},
         text::Kind,
     },
     scope::{Scope, absolute_path},
@@ -25,6 +26,7 @@ pub fn read_systemd(r: &mut Reader<'_>, t: Option<Tbl<'_>>, scope: &Scope) -> (S
         allow: Vec::new(),
         tasks_max: None,
         watchdog_ms: None,
+        fd_store_max: None,
     };
     let Some(t) = t else { return (systemd, false) };
     r.deny_unknown(
@@ -39,6 +41,7 @@ pub fn read_systemd(r: &mut Reader<'_>, t: Option<Tbl<'_>>, scope: &Scope) -> (S
             "allow",
             "tasks_max",
             "watchdog",
+            "fd_store_max",
         ],
     );
     if let Some(max) = r.float(t, "exposure_max") {
@@ -109,6 +112,7 @@ pub fn read_systemd(r: &mut Reader<'_>, t: Option<Tbl<'_>>, scope: &Scope) -> (S
     }
     systemd.tasks_max = r.unsigned(t, "tasks_max");
     systemd.watchdog_ms = r.duration(t, "watchdog", false);
+    systemd.fd_store_max = r.unsigned(t, "fd_store_max");
     if systemd.watchdog_ms == Some(0) {
         let span = t.inner.get("watchdog").and_then(Item::span);
         r.error("systemd.watchdog", span, "must be longer than 0 (leave it out for no watchdog)");
@@ -149,7 +153,7 @@ pub fn read_schedule(r: &mut Reader<'_>, t: Tbl<'_>) -> Option<Schedule> {
 }
 
 pub fn read_socket(r: &mut Reader<'_>, t: Tbl<'_>) -> Option<Socket> {
-    r.deny_unknown(t, &["stream", "datagram", "accept"]);
+    r.deny_unknown(t, &["stream", "datagram", "accept", "mode", "user", "group", "ipv6_only"]);
     let mut socket = Socket { accept: r.bool(t, "accept").unwrap_or(false), ..Socket::default() };
     for (key, list) in [("stream", &mut socket.stream), ("datagram", &mut socket.datagram)] {
         for (i, (text, span)) in r.strings(t, key, Kind::Line).unwrap_or_default().into_iter().enumerate() {
@@ -157,6 +161,28 @@ pub fn read_socket(r: &mut Reader<'_>, t: Tbl<'_>) -> Option<Socket> {
                 Ok(()) => list.push(text),
                 Err(e) => r.error(&format!("socket.{key}[{i}]"), span, e),
             }
+        }
+    }
+    if let Some((mode, span)) = r.string(t, "mode", false, Kind::Line) {
+        match check_mode(&mode) {
+            Ok(()) => socket.mode = Some(mode),
+            Err(e) => r.error("socket.mode", span, e),
+        }
+    }
+    for (key, slot) in [("user", &mut socket.user), ("group", &mut socket.group)] {
+        if let Some((name, span)) = r.string(t, key, false, Kind::Line) {
+            if is_account_name(&name) {
+                *slot = Some(name);
+            } else {
+                r.error(&format!("socket.{key}"), span, format!("`{name}` is not a {key} name"));
+            }
+        }
+    }
+    if let Some((v, span)) = r.string(t, "ipv6_only", false, Kind::Line) {
+        if IPV6_ONLY.contains(&v.as_str()) {
+            socket.ipv6_only = Some(v);
+        } else {
+            r.error("socket.ipv6_only", span, format!("`{v}` is not one of {}", IPV6_ONLY.join(", ")));
         }
     }
     if socket.stream.is_empty() && socket.datagram.is_empty() {

@@ -64,6 +64,7 @@ fn test(c: &Condition) -> String {
         Probe::Capability(cap) => format!("ik_cap {}", cap.bit),
         Probe::KernelCommandLine(word) => format!("ik_cmdline {}", sh::quote(word)),
         Probe::AcPower => "ik_ac_power".to_owned(),
+        Probe::Security(s) => format!("ik_security {}", sh::quote(s.name())),
     };
     format!("{}{{ {t}; }}", if c.negate { "! " } else { "" })
 }

@@ -192,3 +192,41 @@ ik_virt_guess() {
     fi
     return 0
 }
+
+# ik_security WHAT: the security framework or boot property WHAT is on, as
+# ConditionSecurity= asks it (systemd's mac_selinux_use(), mac_apparmor_use(),
+# mac_smack_use(), mac_tomoyo_use(), use_ima(), use_audit(),
+# is_efi_secure_boot(), has_tpm2(), efi_measured_uki()), from the files the
+# kernel and the firmware show. `audit` and `tpm2` are guesses, as
+# docs/recipes.md says.
+ik_security() {
+    case $1 in
+        selinux) [ -e /sys/fs/selinux/enforce ] ;;
+        apparmor)
+            ik_v=$(cat /sys/module/apparmor/parameters/enabled 2>/dev/null) || return 1
+            case $ik_v in Y | y | 1 | yes | true | on) return 0 ;; esac
+            return 1
+            ;;
+        smack) [ -e /sys/fs/smackfs/ ] ;;
+        tomoyo) [ -e /sys/kernel/security/tomoyo/version ] ;;
+        ima) [ -e /sys/kernel/security/ima/ ] ;;
+        # The kernel's audit is built in when a process has a login UID.
+        audit) [ -e /proc/self/loginuid ] ;;
+        # SecureBoot's one byte after the variable's four attribute bytes;
+        # the firmware sets it only in user or deployed mode.
+        uefi-secureboot)
+            [ "$(od -An -tu1 -j4 -N1 /sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c 2>/dev/null | tr -d ' ')" = 1 ]
+            ;;
+        tpm2) ik_tpm2_firmware && ik_dir_not_empty /sys/class/tpmrm ;;
+        measured-uki)
+            ik_tpm2_firmware && [ -e /sys/firmware/efi/efivars/StubPcrKernelImage-4a67b082-0a4c-41cf-b6c7-440b29bb8c4f ]
+            ;;
+        *) return 1 ;;
+    esac
+}
+
+# ik_tpm2_firmware: the firmware measured the boot into a TPM 2.0, by its
+# event log or its ACPI table (systemd's efi_has_tpm2()).
+ik_tpm2_firmware() {
+    [ -e /sys/kernel/security/tpm0/binary_bios_measurements ] || [ -e /sys/firmware/acpi/tables/TPM2 ]
+}
