@@ -45,9 +45,10 @@ fn proven(names: &[String]) -> Vec<(String, Vec<String>)> {
         if let Ok(text) = fs::read_to_string(&description) {
             systems.push("SysV".to_owned());
             // Any such line counts: the doc never claims more than was run.
-            let skipped = text.lines().map(str::trim_start).any(|l| {
-                l.strip_prefix("systemd_skip").is_some_and(|rest| rest.trim_start().starts_with('='))
-            });
+            let skipped = text
+                .lines()
+                .map(str::trim_start)
+                .any(|l| l.strip_prefix("systemd_skip").is_some_and(|rest| rest.trim_start().starts_with('=')));
             if under_systemd && !skipped {
                 systems.push("systemd".to_owned());
             }

@@ -99,7 +99,7 @@ fn the_catalogue_doc_is_the_catalogues_own() {
             );
         }
     }
-        let untested: Vec<&String> = names.iter().filter(|n| proven_on(n).is_empty()).collect();
+    let untested: Vec<&String> = names.iter().filter(|n| proven_on(n).is_empty()).collect();
     assert!(untested.is_empty(), "every recipe runs somewhere for real; these do not: {untested:?}");
     let ungated: Vec<&str> = recipes.iter().filter(|r| r.check.is_none()).map(|r| r.name.as_str()).collect();
     assert!(

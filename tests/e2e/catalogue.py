@@ -1,22 +1,30 @@
 #!/usr/bin/env python3
-"""The catalogue, proved under SysV on this host: one generic harness.
+"""The catalogue, proved under SysV on this host and under systemd in a
+container: one generic harness.
 
 Every recipe RECIPES/NAME.toml that has a test description
 RECIPES/tests/NAME.toml is rendered for SysV into a fresh scratch root and
 driven for real, as root, through its init script: start, the instances side
 by side, reload, the config-test gate, restart, stop, kill -9 detection and
-cleanup. Adding a service to what this proves takes two data files and no
-code here.
+cleanup. With --target systemd the same steps run in a container booted with
+systemd as PID 1 (tests/e2e/catalogue_systemd.sh boots it): each recipe is
+installed there with `initkit install` and driven with `initkit` and
+systemctl; what differs is in catalogue_systemd.py. Adding a service to what
+this proves takes two data files and no code here.
 
 Usage (as root, on a host where systemd is not running):
     tests/e2e/catalogue.py [--initkit PATH] [--recipes DIR] [--tests DIR]
                            [--port-base N] [--timeout S] [--scratch DIR] [-v]
-                           [NAME...]
+                           [--jobs N] [NAME...]
+    tests/e2e/catalogue.py --target systemd --container-leader PID
+                           --container-root DIR [--jobs N] [...] [NAME...]
     tests/e2e/catalogue.py --list-packages [--recipes DIR] [NAME...]
 Usually through tests/e2e/catalogue.sh [PATH-TO-INITKIT] [OPTIONS] [NAME...].
 Prints one `  ok    NAME: STEP ...` or `  FAIL  NAME: STEP ...` line per step
-(`  skip  ...` for a step that does not apply; skips are not counted) and
-ends with `N passed, N failed`; exits 1 when any step failed.
+(`  skip  ...` for a step that does not apply or was not run), then each
+recipe's passed/failed/skipped figures and every skip, and ends with
+`N passed, N failed`; exits 1 when any step failed. --jobs N runs N recipes
+at a time, each in a harness of its own, each one's lines printed together.
 
 The test description, RECIPES/tests/NAME.toml
 =============================================
@@ -99,6 +107,15 @@ Top-level keys MUST come before the first [table]: TOML puts every key after
         true (all), false (none), or a list of indices ([0, 1]: $PORT0 and
         $PORT1 only; for a port a helper outside the service holds, such as
         RabbitMQ's epmd, which `cleanup` then stops).
+    systemd_writable = "why"
+        Under systemd only: the daemon writes into its test directory (a pid
+        file, a log, its data there), which ProtectSystem=strict makes
+        read-only; a drop-in gives the unit ReadWritePaths= for the recipe's
+        test directory, and the install step prints it with the why.
+    systemd_skip = "why"
+        Under systemd only: the recipe is not run there, for a reason outside
+        initkit; counted and listed as a skip, and the catalogue doc does not
+        say systemd for it.
 
     [settings]
         KEY = "VALUE" lines of each instance's settings file,
@@ -256,13 +273,19 @@ def duration_ms(text, default_ms):
 SAFE_VALUE = re.compile(r"^[A-Za-z0-9_./:@%+,=-]+$")
 
 
-def setting_line(key, value):
-    """KEY=VALUE as initkit's settings reader (systemd's EnvironmentFile=) reads it."""
+def setting_value(key, value):
+    """A description's setting as text: booleans as true/false; no control characters."""
     if isinstance(value, bool):
         value = "true" if value else "false"
     value = str(value)
     if any(ord(c) < 32 and c != "\t" for c in value):
         raise Fail(f"setting {key} holds a control character")
+    return value
+
+
+def setting_line(key, value):
+    """KEY=VALUE as initkit's settings reader (systemd's EnvironmentFile=) reads it."""
+    value = setting_value(key, value)
     if value == "" or SAFE_VALUE.match(value):
         return f"{key}={value}\n"
     if "'" not in value:
@@ -718,12 +741,7 @@ class Recipe:
             raise Fail(f"render exit {rc}", self.short(out))
         if not os.access(self.script, os.X_OK):
             raise Fail(f"render wrote no {self.short(self.script)}", self.short(out))
-        known = set(self.r.get("vars", {}))
-        settings = self.t.get("settings", {})
-        bad = sorted(k for k in settings if k not in known)
-        if bad:
-            raise Fail(f"settings not among the recipe's [vars]: {', '.join(bad)}",
-                       f"known: {', '.join(sorted(known)) or '(none)'}")
+        settings = self.settings()
         for inst in self.insts:
             os.makedirs(self.envs[inst]["DIR"], mode=0o755)
             os.chmod(self.envs[inst]["DIR"], 0o755)
@@ -738,6 +756,16 @@ class Recipe:
         if self.ns_kinds:
             self.start_holder()
         return f"{self.short(self.script)}, {len(self.insts)} settings file(s)"
+
+    def settings(self):
+        """The description's [settings], each one of the recipe's [vars]."""
+        known = set(self.r.get("vars", {}))
+        settings = self.t.get("settings", {})
+        bad = sorted(k for k in settings if k not in known)
+        if bad:
+            raise Fail(f"settings not among the recipe's [vars]: {', '.join(bad)}",
+                       f"known: {', '.join(sorted(known)) or '(none)'}")
+        return settings
 
     def start_holder(self):
         """A process that holds the recipe's namespaces open; killed by PID at cleanup."""

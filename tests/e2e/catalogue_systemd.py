@@ -217,24 +217,14 @@ class SystemdRecipe(cat.Recipe):
         notes = []
         if self.ns_kinds:
             notes.append(f"namespace {'+'.join(self.ns_kinds)}: the container's own")
-        known = set(self.r.get("vars", {}))
-        settings = self.t.get("settings", {})
-        bad = sorted(k for k in settings if k not in known)
-        if bad:
-            raise Fail(f"settings not among the recipe's [vars]: {', '.join(bad)}",
-                       f"known: {', '.join(sorted(known)) or '(none)'}")
+        settings = self.settings()
         sets = []
         for inst in self.insts:
             d = self.host(self.envs[inst]["DIR"])
             os.makedirs(d, mode=0o755)
             os.chmod(d, 0o755)
             for k, v in settings.items():
-                v = self.subst(k, v, inst)
-                if isinstance(v, bool):
-                    v = "true" if v else "false"
-                v = str(v)
-                if any(ord(c) < 32 and c != "\t" for c in v):
-                    raise Fail(f"setting {k} holds a control character")
+                v = cat.setting_value(k, self.subst(k, v, inst))
                 sets += ["--set", (f"{inst}:" if self.multi else "") + f"{k}={v}"]
         self.before = self.ours()
         recipe = f"{self.ct_dir}/{self.name}.toml"

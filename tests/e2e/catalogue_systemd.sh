@@ -32,6 +32,7 @@ PACKAGES=systemd,systemd-sysv,dbus,procps,iproute2,${CATALOGUE_PACKAGES// /,}
 CACHE=/var/tmp/initkit-e2e-catalogue-cache
 catalogue_cleanup() {
     stop_container
+    release_overlay
     [ -n "${WORK:-}" ] && rm -rf -- "$WORK"
     e2e_cleanup
 }
@@ -39,7 +40,7 @@ trap catalogue_cleanup EXIT
 trap 'exit 1' INT TERM HUP PIPE
 
 t0=$SECONDS
-prepare_rootfs "$CACHE" "$PACKAGES" catalogue
+prepare_overlay "$CACHE" "$PACKAGES" catalogue
 
 # Nothing but systemd and dbus starts at boot: every package enabled its own
 # daemon, on its default port; the harness starts initkit's units, and only
@@ -85,5 +86,7 @@ fi
 
 stop_container
 check "the container stopped, its cgroups removed" test -z "$(comm -13 <(printf '%s\n' "$CGROUPS_BEFORE") <(cgroup_dirs))"
+release_overlay
+check "the overlay is unmounted" bash -c "! grep -qF ' $R ' /proc/mounts"
 echo "suite wall time: $((SECONDS - t0)) s"
 e2e_summary

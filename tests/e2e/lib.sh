@@ -149,6 +149,29 @@ prepare_rootfs() {
     pass "rootfs ready ($R)"
 }
 
+# prepare_overlay CACHE PACKAGES NAME: as prepare_rootfs, but R is an overlay
+# on the cached rootfs (nothing copied; the container's writes go to
+# WORK/upper); release_overlay unmounts it. For a large rootfs.
+prepare_overlay() {
+    echo "== rootfs"
+    build_rootfs "$1" "$2" || { fail "rootfs built"; e2e_summary; exit 1; }
+    WORK=$(mktemp -d "/var/tmp/initkit-e2e-$3.XXXXXX")
+    R=$WORK/root
+    mkdir -p "$R" "$WORK/upper" "$WORK/ovl"
+    mount -t overlay "initkit-e2e-$3" -o "lowerdir=$1,upperdir=$WORK/upper,workdir=$WORK/ovl" "$R" ||
+        { fail "overlay mounted on $1"; e2e_summary; exit 1; }
+    OVERLAY=$R
+    rm -f "$R/.packages"
+    install -m 0755 "$INITKIT" "$R/usr/local/bin/initkit"
+    mkdir -p "$R/srv"
+    pass "rootfs ready ($R, an overlay on $1)"
+}
+release_overlay() {
+    [ -n "${OVERLAY:-}" ] || return 0
+    umount "$OVERLAY" 2>/dev/null || umount -l "$OVERLAY"
+    OVERLAY=
+}
+
 # nginx_conf FILE PORT: a small nginx config answering "v1" on 127.0.0.1:PORT,
 # with its pid and log where a chroot can write them.
 nginx_conf() {
