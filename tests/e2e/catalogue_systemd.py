@@ -310,8 +310,8 @@ class SystemdRecipe(cat.Recipe):
             self.expect("after the restart by systemd", 0, "status", arg)
             said = f"pid {pid} killed: systemd restarted it as pid {new} (Restart={policy}), answers, status 0"
         else:
-            self.expect("after kill -9 (no restart)", 3, "status", arg)
-            said = f"pid {pid} killed: not restarted (Restart={policy}), status 3"
+            self.expect("after kill -9 (no restart)", 1, "status", arg)
+            said = f"pid {pid} killed: not restarted (Restart={policy}), status 1 (failed)"
         self.expect("", 0, "stop")
         self.expect("after that stop", 3, "status", arg)
         ports = self.wait_ports_closed(self.insts)
