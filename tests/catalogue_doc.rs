@@ -83,6 +83,25 @@ fn the_catalogue_doc_is_the_catalogues_own() {
         table,
         "docs/catalogue.md is stale: run INITKIT_WRITE_DOCS=1 cargo test --test catalogue_doc"
     );
+    // "ran on" means in CI: every suite the column is drawn from is one .ci/run runs.
+    let ci = fs::read_to_string(root.join(".ci/run")).unwrap();
+    for entry in fs::read_dir(root.join("tests/e2e")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "sh") {
+            continue;
+        }
+        let file = path.file_name().unwrap().to_string_lossy().into_owned();
+        let text = fs::read_to_string(&path).unwrap();
+        let claims = text.lines().any(|l| l.starts_with("# proves on "))
+            || file == "catalogue.sh"
+            || file == "catalogue_systemd.sh";
+        if claims {
+            assert!(
+                ci.lines().any(|l| l.starts_with("suite ") && l.contains(&format!("tests/e2e/{file} "))),
+                "docs/catalogue.md claims what tests/e2e/{file} runs, but .ci/run does not run it"
+            );
+        }
+    }
     let untested: Vec<&String> = names.iter().filter(|n| proven_on(n).is_empty()).collect();
     assert!(untested.is_empty(), "every recipe runs somewhere for real; these do not: {untested:?}");
     let ungated: Vec<&str> = recipes.iter().filter(|r| r.check.is_none()).map(|r| r.name.as_str()).collect();

@@ -649,7 +649,7 @@ fn hardening(recipe: &Recipe) -> String {
         let _ = writeln!(s, "# Lifted for this service (systemd.allow): {}.", lifted.join(", "));
     }
     let devices = allows(Relax::Devices);
-    let lines: [(&str, bool); 23] = [
+    let lines: [(&str, bool); 24] = [
         ("NoNewPrivileges=yes", true),
         ("ProtectSystem=strict", !allows(Relax::Writes)),
         ("ProtectSystem=full", allows(Relax::Writes)),
@@ -660,6 +660,8 @@ fn hardening(recipe: &Recipe) -> String {
         ("ProtectKernelModules=yes", true),
         ("ProtectKernelLogs=yes", !allows(Relax::KernelLogs)),
         ("ProtectControlGroups=yes", true),
+        // The unit's mounts stay its own (the host's still reach it); costs nothing.
+        ("PrivateMounts=yes", true),
         ("ProtectClock=yes", !allows(Relax::Clock)),
         ("ProtectHostname=yes", true),
         ("ProtectProc=invisible", !allows(Relax::Proc)),

@@ -1,22 +1,30 @@
 #!/usr/bin/env python3
-"""The catalogue, proved under SysV on this host: one generic harness.
+"""The catalogue, proved under SysV on this host and under systemd in a
+container: one generic harness.
 
 Every recipe RECIPES/NAME.toml that has a test description
 RECIPES/tests/NAME.toml is rendered for SysV into a fresh scratch root and
 driven for real, as root, through its init script: start, the instances side
 by side, reload, the config-test gate, restart, stop, kill -9 detection and
-cleanup. Adding a service to what this proves takes two data files and no
-code here.
+cleanup. With --target systemd the same steps run in a container booted with
+systemd as PID 1 (tests/e2e/catalogue_systemd.sh boots it): each recipe is
+installed there with `initkit install` and driven with `initkit` and
+systemctl; what differs is in catalogue_systemd.py. Adding a service to what
+this proves takes two data files and no code here.
 
 Usage (as root, on a host where systemd is not running):
     tests/e2e/catalogue.py [--initkit PATH] [--recipes DIR] [--tests DIR]
                            [--port-base N] [--timeout S] [--scratch DIR] [-v]
-                           [NAME...]
+                           [--jobs N] [NAME...]
+    tests/e2e/catalogue.py --target systemd --container-leader PID
+                           --container-root DIR [--jobs N] [...] [NAME...]
     tests/e2e/catalogue.py --list-packages [--recipes DIR] [NAME...]
 Usually through tests/e2e/catalogue.sh [PATH-TO-INITKIT] [OPTIONS] [NAME...].
 Prints one `  ok    NAME: STEP ...` or `  FAIL  NAME: STEP ...` line per step
-(`  skip  ...` for a step that does not apply; skips are not counted) and
-ends with `N passed, N failed`; exits 1 when any step failed.
+(`  skip  ...` for a step that does not apply or was not run), then each
+recipe's passed/failed/skipped figures and every skip, and ends with
+`N passed, N failed`; exits 1 when any step failed. --jobs N runs N recipes
+at a time, each in a harness of its own, each one's lines printed together.
 
 The test description, RECIPES/tests/NAME.toml
 =============================================
@@ -99,6 +107,15 @@ Top-level keys MUST come before the first [table]: TOML puts every key after
         true (all), false (none), or a list of indices ([0, 1]: $PORT0 and
         $PORT1 only; for a port a helper outside the service holds, such as
         RabbitMQ's epmd, which `cleanup` then stops).
+    systemd_writable = "why"
+        Under systemd only: the daemon writes into its test directory (a pid
+        file, a log, its data there), which ProtectSystem=strict makes
+        read-only; a drop-in gives the unit ReadWritePaths= for the recipe's
+        test directory, and the install step prints it with the why.
+    systemd_skip = "why"
+        Under systemd only: the recipe is not run there, for a reason outside
+        initkit; counted and listed as a skip, and the catalogue doc does not
+        say systemd for it.
 
     [settings]
         KEY = "VALUE" lines of each instance's settings file,
@@ -168,12 +185,16 @@ KNOWN_KEYS = {
     "packages", "instances", "ports", "check", "has_check", "no_check", "setup", "probe",
     "break", "repair", "cleanup", "probe_timeout", "probe_tries", "timeout", "namespace",
     "run_namespace", "wrap", "recipe", "port_check", "scratch", "settings", "reload",
+    "systemd_skip", "systemd_writable",
 }
 PORTS_PER_RECIPE = 10
 
 PASSED = 0
 FAILED = 0
 FAILURES = []
+SKIPS = []  # every skip line: counted and listed at the end, never silent
+PER_RECIPE = {}  # name -> [passed, failed, skipped]
+CURRENT = None  # the recipe the lines are about
 VERBOSE = False  # -v: every command and its output
 QUIET = False  # stdout is gone (a closed pipe)
 
@@ -194,9 +215,14 @@ def say(line=""):
             pass
 
 
+def tally(kind):
+    PER_RECIPE.setdefault(CURRENT or "(harness)", [0, 0, 0])[kind] += 1
+
+
 def ok(msg):
     global PASSED
     PASSED += 1
+    tally(0)
     say(f"  ok    {msg}")
 
 
@@ -204,12 +230,15 @@ def fail(msg, detail=""):
     global FAILED
     FAILED += 1
     FAILURES.append(msg)
+    tally(1)
     say(f"  FAIL  {msg}")
     for line in detail.splitlines()[:14]:
         say(f"        {line[:300]}")
 
 
 def skip(msg):
+    SKIPS.append(msg)
+    tally(2)
     say(f"  skip  {msg}")
 
 
@@ -244,13 +273,19 @@ def duration_ms(text, default_ms):
 SAFE_VALUE = re.compile(r"^[A-Za-z0-9_./:@%+,=-]+$")
 
 
-def setting_line(key, value):
-    """KEY=VALUE as initkit's settings reader (systemd's EnvironmentFile=) reads it."""
+def setting_value(key, value):
+    """A description's setting as text: booleans as true/false; no control characters."""
     if isinstance(value, bool):
         value = "true" if value else "false"
     value = str(value)
     if any(ord(c) < 32 and c != "\t" for c in value):
         raise Fail(f"setting {key} holds a control character")
+    return value
+
+
+def setting_line(key, value):
+    """KEY=VALUE as initkit's settings reader (systemd's EnvironmentFile=) reads it."""
+    value = setting_value(key, value)
     if value == "" or SAFE_VALUE.match(value):
         return f"{key}={value}\n"
     if "'" not in value:
@@ -259,24 +294,25 @@ def setting_line(key, value):
     return f'{key}="{esc}"\n'
 
 
-def proc_stat(pid):
-    """(state, ppid, pgrp, session) of a live pid, or None."""
+def proc_stat(pid, proc="/proc"):
+    """(state, ppid, pgrp, session) of a live pid, or None; PROC is the
+    procfs to read (a container's, for its PIDs)."""
     try:
-        with open(f"/proc/{pid}/stat") as f:
+        with open(f"{proc}/{pid}/stat") as f:
             fields = f.read().rsplit(")", 1)[1].split()
         return fields[0], int(fields[1]), int(fields[2]), int(fields[3])
     except (OSError, IndexError, ValueError):
         return None
 
 
-def alive(pid):
-    st = proc_stat(pid)
+def alive(pid, proc="/proc"):
+    st = proc_stat(pid, proc)
     return st is not None and st[0] not in ("Z", "X", "x")
 
 
-def cmdline(pid):
+def cmdline(pid, proc="/proc"):
     try:
-        with open(f"/proc/{pid}/cmdline", "rb") as f:
+        with open(f"{proc}/{pid}/cmdline", "rb") as f:
             return f.read().replace(b"\0", b" ").decode(errors="replace").strip()
     except OSError:
         return ""
@@ -320,7 +356,13 @@ def listening(port, net_dir="/proc/net"):
 
 
 class Recipe:
-    """One recipe and its test description, driven under a scratch root."""
+    """One recipe and its test description, driven under a scratch root
+    through its rendered SysV script. Another target (catalogue_systemd.py)
+    subclasses it and replaces the primitives (an action, a PID, what is
+    left), so the steps stay one set for every init system."""
+
+    target = "sysv"
+    proc = "/proc"  # the procfs the PIDs belong to
 
     def __init__(self, h, name, desc_path, index):
         self.h, self.name, self.desc_path, self.index = h, name, desc_path, index
@@ -331,6 +373,9 @@ class Recipe:
         self.seen_pids = set()  # every daemon PID read from a pidfile
         self.sessions = set()  # their sessions (setsid: the PID itself)
         self.reported = set()  # leftovers a failed step already reported
+
+    def alive(self, pid):
+        return alive(pid, self.proc)
 
     # ---- output -------------------------------------------------------
 
@@ -453,13 +498,13 @@ class Recipe:
         except (OSError, IndexError, ValueError):
             return None
         self.seen_pids.add(p)
-        if alive(p):
+        if self.alive(p):
             self.sessions.add(p)
         return p
 
     def live_pid(self, inst, what):
         p = self.pid(inst)
-        if p is None or not alive(p):
+        if p is None or not self.alive(p):
             raise Fail(f"{what}: no live PID for {self.label(inst)} (pidfile names {p})")
         return p
 
@@ -481,7 +526,7 @@ class Recipe:
         back = []
         for i in self.insts:
             p = self.pid(i)
-            if p is None or not alive(p):
+            if p is None or not self.alive(p):
                 self.expect("(bringing back an instance an earlier step left down)", 0, "start", self.arg(i))
                 self.must_answer(i, "after bringing it back")
                 back.append(i)
@@ -518,14 +563,14 @@ class Recipe:
         mine = own_lineage()
         if self.holder:
             mine.add(self.holder.pid)
-        return sorted(p for p in pids if p not in mine and alive(p))
+        return sorted(p for p in pids if p not in mine and self.alive(p))
 
     def leftovers(self):
         """Live processes of the daemons' sessions, and any mentioning the root."""
         pids = set(self.mentioning_root())
         for s in self.sessions:
             pids.update(session_members(s))
-        return sorted(p for p in pids if alive(p))
+        return sorted(p for p in pids if self.alive(p))
 
     def wait_nothing_left(self, seconds=2.0):
         """New leftovers (not those a failed step already reported)."""
@@ -539,7 +584,7 @@ class Recipe:
     def describe(self, pids, report=False):
         if report:
             self.reported.update(pids)
-        return "\n".join(f"pid {p}: {self.short(cmdline(p))[:200]}" for p in pids)
+        return "\n".join(f"pid {p}: {self.short(cmdline(p, self.proc))[:200]}" for p in pids)
 
     # ---- the steps -----------------------------------------------------------
 
@@ -696,12 +741,7 @@ class Recipe:
             raise Fail(f"render exit {rc}", self.short(out))
         if not os.access(self.script, os.X_OK):
             raise Fail(f"render wrote no {self.short(self.script)}", self.short(out))
-        known = set(self.r.get("vars", {}))
-        settings = self.t.get("settings", {})
-        bad = sorted(k for k in settings if k not in known)
-        if bad:
-            raise Fail(f"settings not among the recipe's [vars]: {', '.join(bad)}",
-                       f"known: {', '.join(sorted(known)) or '(none)'}")
+        settings = self.settings()
         for inst in self.insts:
             os.makedirs(self.envs[inst]["DIR"], mode=0o755)
             os.chmod(self.envs[inst]["DIR"], 0o755)
@@ -716,6 +756,16 @@ class Recipe:
         if self.ns_kinds:
             self.start_holder()
         return f"{self.short(self.script)}, {len(self.insts)} settings file(s)"
+
+    def settings(self):
+        """The description's [settings], each one of the recipe's [vars]."""
+        known = set(self.r.get("vars", {}))
+        settings = self.t.get("settings", {})
+        bad = sorted(k for k in settings if k not in known)
+        if bad:
+            raise Fail(f"settings not among the recipe's [vars]: {', '.join(bad)}",
+                       f"known: {', '.join(sorted(known)) or '(none)'}")
+        return settings
 
     def start_holder(self):
         """A process that holds the recipe's namespaces open; killed by PID at cleanup."""
@@ -776,7 +826,7 @@ class Recipe:
             raise Fail(f"after stop {first}: its ports {left} are still open")
         self.expect("after its stop", 3, "status", first)
         for i in others:
-            if self.pid(i) != pids[i] or not alive(pids[i]):
+            if self.pid(i) != pids[i] or not self.alive(pids[i]):
                 raise Fail(f"stop {first} changed {self.label(i)}: pid {pids[i]} -> {self.pid(i)}")
             self.must_answer(i, f"after stop {first}")
         self.expect("again", 0, "start", first)
@@ -803,7 +853,7 @@ class Recipe:
         self.expect("", 0, "reload")
         self.must_answer(first, "the reload probe", rl["probe"])
         after = {i: self.pid(i) for i in self.insts}
-        if after != before or not all(alive(p) for p in before.values()):
+        if after != before or not all(self.alive(p) for p in before.values()):
             raise Fail(f"reload changed PIDs: {before} -> {after}")
         self.must_answer(first, "after reload (main probe)")
         return f"exit 0, change seen, pid {before[first]} unchanged" + again
@@ -834,10 +884,11 @@ class Recipe:
             if self.multi and others:
                 self.expect("with one instance broken", 6, "restart")
                 done.append("restart (all)")
-            if self.pid(first) != pid0 or not alive(pid0):
+            native = self.gate_native(first, pid0)
+            if self.pid(first) != pid0 or not self.alive(pid0):
                 raise Fail(f"refused actions changed the PID: {pid0} -> {self.pid(first)}")
             for i, p in others.items():
-                if self.pid(i) != p or not alive(p):
+                if self.pid(i) != p or not self.alive(p):
                     raise Fail(f"refused restart changed {self.label(i)}: {p} -> {self.pid(i)}")
             good, pout = self.probe(first)
             if not good:
@@ -847,7 +898,13 @@ class Recipe:
         if rc != 0:
             raise Fail(f"repair: exit {rc}", self.short(out))
         self.expect("after repair", 0, "configtest", arg)
-        return f"{', '.join(done)} exit 6; pid {pid0} still serves; repaired, configtest 0" + again
+        return (f"{', '.join(done)} exit 6" + "".join(f"; {n}" for n in native)
+                + f"; pid {pid0} still serves; repaired, configtest 0" + again)
+
+    def gate_native(self, first, pid0):
+        """The init system's own reload with the config broken (a target
+        whose native reload runs the config test checks that here)."""
+        return []
 
     def start_fails_when_broken(self, first):
         skip(f"{self.name}: gate: the recipe has no config test (check = false): restart is not gated")
@@ -883,11 +940,11 @@ class Recipe:
         pid1 = self.live_pid(first, "after restart")
         if pid1 == pid0:
             raise Fail(f"restart kept pid {pid0}")
-        if alive(pid0):
+        if self.alive(pid0):
             raise Fail(f"the old pid {pid0} still runs after restart")
         self.must_answer(first, "after restart")
         for i, p in others.items():
-            if self.pid(i) != p or not alive(p):
+            if self.pid(i) != p or not self.alive(p):
                 raise Fail(f"restart {first} changed {self.label(i)}: {p} -> {self.pid(i)}")
         return f"exit 0, pid {pid0} -> {pid1}, answers" + (", others untouched" if others else "") + again
 
@@ -895,16 +952,9 @@ class Recipe:
     def step_stop(self):
         for i in self.insts:
             p = self.pid(i)
-            if p and alive(p):
+            if p and self.alive(p):
                 self.sessions.add(p)
-        leftover_ms = 5000
-        try:
-            with open(self.script) as f:
-                m = re.search(r"^LEFTOVER_MS=(\d+)", f.read(), re.M)
-                leftover_ms = int(m.group(1)) if m else leftover_ms
-        except OSError:
-            pass
-        budget = len(self.insts) * (self.stop_per_instance_ms + leftover_ms) / 1000 + 5
+        budget = len(self.insts) * (self.stop_per_instance_ms + self.stop_grace_ms()) / 1000 + 5
         t0 = time.monotonic()
         self.expect("", 0, "stop")
         took = time.monotonic() - t0
@@ -919,6 +969,15 @@ class Recipe:
         self.expect("after stop", 3, "status")
         return f"exit 0 in {took:.2f}s (budget {budget:.0f}s), ports closed, nothing left, status 3"
 
+    def stop_grace_ms(self):
+        """What a stop may take after the budget, for what is left over."""
+        try:
+            with open(self.script) as f:
+                m = re.search(r"^LEFTOVER_MS=(\d+)", f.read(), re.M)
+                return int(m.group(1)) if m else 5000
+        except OSError:
+            return 5000
+
     # 8
     def step_kill9(self):
         first = self.insts[0]
@@ -928,9 +987,9 @@ class Recipe:
         members = session_members(pid)
         os.kill(pid, signal.SIGKILL)
         limit = time.monotonic() + 5
-        while alive(pid) and time.monotonic() < limit:
+        while self.alive(pid) and time.monotonic() < limit:
             time.sleep(0.02)
-        if alive(pid):
+        if self.alive(pid):
             raise Fail(f"pid {pid} survived kill -9")
         self.expect("after kill -9", 1, "status", arg)
         self.expect("after kill -9", 0, "stop")
@@ -950,7 +1009,7 @@ class Recipe:
         if os.access(self.script or "", os.X_OK):
             for i in self.insts:
                 p = self.pid(i)
-                if p and alive(p):
+                if p and self.alive(p):
                     self.sessions.add(p)
             rc, out = self.S("stop", box=False, timeout=90)
             if rc != 0:
@@ -973,9 +1032,9 @@ class Recipe:
         elif killed:
             notes.append(f"killed {len(killed)} leftover(s) reported above, by PID")
         limit = time.monotonic() + 5
-        while any(alive(p) for p in killed) and time.monotonic() < limit:
+        while any(self.alive(p) for p in killed) and time.monotonic() < limit:
             time.sleep(0.05)
-        foreign = [p for p in left if p not in killed and alive(p)]
+        foreign = [p for p in left if p not in killed and self.alive(p)]
         if foreign:
             problems.append("left running, NOT killed (do not mention the root):\n" + self.describe(foreign))
         if self.t and self.t.get("cleanup") and self.envs:
@@ -1017,8 +1076,23 @@ class Recipe:
         self.root = tempfile.mkdtemp(prefix=f"initkit-cat-{self.name}.", dir=parent)
         os.chmod(self.root, 0o755)
 
+    def steps(self):
+        """(title, step, whether the later steps need it)."""
+        return [
+            ("render", self.step_render, True),
+            ("start", self.step_start, True),
+            ("side by side", self.step_side_by_side, False),
+            ("reload", self.step_reload, False),
+            ("gate" if self.check else "broken config", self.step_gate, False),
+            ("restart", self.step_restart, False),
+            ("stop", self.step_stop, False),
+            ("kill -9", self.step_kill9, False),
+        ]
+
     def main(self):
-        say(f"== {self.name}")
+        global CURRENT
+        CURRENT = self.name
+        say(f"== {self.name}" + (f" (under {self.target})" if self.target != "sysv" else ""))
         self.t, self.envs, self.script, self.insts, self.made_dirs = {}, {}, None, [], []
         self.box = float(self.h.args.timeout)
         try:
@@ -1031,16 +1105,7 @@ class Recipe:
             self.deadline = time.monotonic() + self.box
             self.script = f"{self.root}/etc/init.d/{self.name}"
             self.envs = {i: self.make_env(i, j) for j, i in enumerate(self.insts)}
-            steps = [
-                ("render", self.step_render, True),  # True: the later steps need it
-                ("start", self.step_start, True),
-                ("side by side", self.step_side_by_side, False),
-                ("reload", self.step_reload, False),
-                ("gate" if self.check else "broken config", self.step_gate, False),
-                ("restart", self.step_restart, False),
-                ("stop", self.step_stop, False),
-                ("kill -9", self.step_kill9, False),
-            ]
+            steps = self.steps()
             for n, (title, fn, needed) in enumerate(steps):
                 try:
                     good = self.step(title, fn)
@@ -1071,15 +1136,91 @@ class Harness:
             return []
 
 
+def weight(h, name):
+    """Longest first when recipes run in parallel: a description's time box."""
+    try:
+        with open(os.path.join(h.tests, f"{name}.toml"), "rb") as f:
+            return -float(tomllib.load(f).get("timeout", h.args.timeout))
+    except (OSError, tomllib.TOMLDecodeError, ValueError, TypeError):
+        return 0.0
+
+
+def run_parallel(h, names):
+    """Each recipe in a harness of its own (`--jobs 1 NAME`), at most
+    --jobs at a time; each one's lines printed whole when it ends, its
+    ok/FAIL/skip lines counted here."""
+    global PASSED, FAILED, CURRENT
+    a = h.args
+    base = [sys.executable, os.path.abspath(__file__), "--initkit", h.initkit, "--recipes", h.recipes,
+            "--tests", h.tests, "--port-base", str(a.port_base), "--timeout", str(a.timeout),
+            "--scratch", a.scratch, "--target", a.target, "--jobs", "1"]
+    if a.container_leader:
+        base += ["--container-leader", str(a.container_leader), "--container-root", a.container_root]
+    if a.verbose:
+        base.append("-v")
+    queue = sorted(names, key=lambda n: (weight(h, n), n))
+    running = []  # (name, Popen, output file)
+    try:
+        while queue or running:
+            while queue and len(running) < a.jobs:
+                n = queue.pop(0)
+                out = tempfile.TemporaryFile()
+                running.append((n, subprocess.Popen(base + ["--child", n], stdin=subprocess.DEVNULL,
+                                                    stdout=out, stderr=subprocess.STDOUT), out))
+            done = [r for r in running if r[1].poll() is not None]
+            if not done:
+                time.sleep(0.1)
+                continue
+            for n, p, out in done:
+                running.remove((n, p, out))
+                out.seek(0)
+                CURRENT = n
+                seen = False
+                for line in out.read().decode(errors="replace").splitlines():
+                    if line.startswith("  ok    "):
+                        PASSED += 1
+                        tally(0)
+                    elif line.startswith("  FAIL  "):
+                        FAILED += 1
+                        FAILURES.append(line[8:])
+                        tally(1)
+                    elif line.startswith("  skip  "):
+                        SKIPS.append(line[8:])
+                        tally(2)
+                    seen = seen or line.startswith("== ")
+                    say(line)
+                out.close()
+                if p.returncode not in (0, 1) or not seen:
+                    fail(f"{n}: its harness ended with exit {p.returncode}")
+    finally:
+        for n, p, out in running:  # interrupted: each child stops its daemons on SIGTERM
+            p.terminate()
+        for n, p, out in running:
+            try:
+                p.wait(timeout=150)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+            out.close()
+
+
 def main():
     global VERBOSE
-    ap = argparse.ArgumentParser(description="Prove every catalogue recipe under SysV on this host.")
+    ap = argparse.ArgumentParser(description="Prove every catalogue recipe under SysV on this host, "
+                                 "or under systemd in a booted container (--target systemd).")
     ap.add_argument("--initkit", default=os.path.join(MAIN, "target", "release", "initkit"))
     ap.add_argument("--recipes", default=os.path.join(MAIN, "recipes"))
     ap.add_argument("--tests", help="test descriptions (default: RECIPES/tests)")
     ap.add_argument("--port-base", type=int, default=24000)
     ap.add_argument("--timeout", type=float, default=180, help="time box per recipe, seconds")
     ap.add_argument("--scratch", default="/tmp", help="where the scratch roots are made (default /tmp)")
+    ap.add_argument("--target", choices=("sysv", "systemd"), default="sysv",
+                    help="sysv: the rendered scripts on this host; systemd: `initkit install` and systemctl "
+                    "in the container whose PID 1 is --container-leader")
+    ap.add_argument("--container-leader", type=int, help="the container's PID 1, as this host sees it")
+    ap.add_argument("--container-root", help="the container's root directory on this host")
+    ap.add_argument("--jobs", type=int, default=1, help="recipes run at the same time (each on its own ports)")
+    ap.add_argument("--child", help=argparse.SUPPRESS)
     ap.add_argument("--list-packages", action="store_true", help="print the packages the descriptions need")
     ap.add_argument("-v", "--verbose", action="store_true", help="show every command and its output")
     ap.add_argument("names", nargs="*")
@@ -1087,7 +1228,7 @@ def main():
     VERBOSE = args.verbose
     h = Harness(args)
     all_names = h.descriptions()
-    names = args.names or all_names
+    names = [args.child] if args.child else (args.names or all_names)
 
     if args.list_packages:
         pkgs = set()
@@ -1104,10 +1245,22 @@ def main():
     if os.geteuid() != 0:
         print("the catalogue suite needs root")
         return 1
-    # lsb init-functions would hand the scripts to systemctl; systemd must not look alive.
-    if os.path.isdir("/run/systemd/system"):
-        print("/run/systemd/system exists: refusing to run SysV tests here")
-        return 1
+    if args.target == "sysv":
+        # lsb init-functions would hand the scripts to systemctl; systemd must not look alive.
+        if os.path.isdir("/run/systemd/system"):
+            print("/run/systemd/system exists: refusing to run SysV tests here")
+            return 1
+        kind = Recipe
+    else:
+        import catalogue_systemd
+        if not (args.container_leader and args.container_root):
+            print("--target systemd needs --container-leader and --container-root (tests/e2e/catalogue_systemd.sh)")
+            return 1
+        problem = catalogue_systemd.container_problem(args)
+        if problem:
+            print(problem)
+            return 1
+        kind = catalogue_systemd.SystemdRecipe
     if not os.access(h.initkit, os.X_OK):
         print(f"no initkit at {h.initkit}")
         return 1
@@ -1117,16 +1270,31 @@ def main():
     for s in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(s, on_signal)
 
+    t0 = time.monotonic()
     try:
-        for n in names:
-            if n not in all_names:
-                say(f"== {n}")
-                fail(f"{n}: no test description {os.path.join(h.tests, n + '.toml')}")
-                continue
-            Recipe(h, n, os.path.join(h.tests, f"{n}.toml"), all_names.index(n)).main()
+        unknown = [n for n in names if n not in all_names]
+        for n in unknown:
+            say(f"== {n}")
+            fail(f"{n}: no test description {os.path.join(h.tests, n + '.toml')}")
+        names = [n for n in names if n in all_names]
+        if args.jobs > 1 and len(names) > 1:
+            run_parallel(h, names)
+        else:
+            for n in names:
+                kind(h, n, os.path.join(h.tests, f"{n}.toml"), all_names.index(n)).main()
     except KeyboardInterrupt:
         fail("interrupted")
+    if args.child:  # the parent counts and sums up
+        return 1 if FAILED else 0
     say()
+    say(f"per recipe ({args.target}), passed/failed/skipped, in {time.monotonic() - t0:.0f}s:")
+    for n in sorted(PER_RECIPE):
+        p, f, k = PER_RECIPE[n]
+        say(f"  {n:<24} {p:3d} {f:3d} {k:3d}" + ("   FAILED" if f else ""))
+    if SKIPS:
+        say(f"{len(SKIPS)} skipped:")
+        for k in SKIPS:
+            say(f"  {k}")
     if FAILED:
         say("failed:")
         for f in FAILURES:
@@ -1136,4 +1304,6 @@ def main():
 
 
 if __name__ == "__main__":
+    # catalogue_systemd imports this module as `catalogue`: the same one, not a second copy.
+    sys.modules.setdefault("catalogue", sys.modules[__name__])
     sys.exit(main())

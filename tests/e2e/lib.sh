@@ -149,6 +149,29 @@ prepare_rootfs() {
     pass "rootfs ready ($R)"
 }
 
+# prepare_overlay CACHE PACKAGES NAME: as prepare_rootfs, but R is an overlay
+# on the cached rootfs (nothing copied; the container's writes go to
+# WORK/upper); release_overlay unmounts it. For a large rootfs.
+prepare_overlay() {
+    echo "== rootfs"
+    build_rootfs "$1" "$2" || { fail "rootfs built"; e2e_summary; exit 1; }
+    WORK=$(mktemp -d "/var/tmp/initkit-e2e-$3.XXXXXX")
+    R=$WORK/root
+    mkdir -p "$R" "$WORK/upper" "$WORK/ovl"
+    mount -t overlay "initkit-e2e-$3" -o "lowerdir=$1,upperdir=$WORK/upper,workdir=$WORK/ovl" "$R" ||
+        { fail "overlay mounted on $1"; e2e_summary; exit 1; }
+    OVERLAY=$R
+    rm -f "$R/.packages"
+    install -m 0755 "$INITKIT" "$R/usr/local/bin/initkit"
+    mkdir -p "$R/srv"
+    pass "rootfs ready ($R, an overlay on $1)"
+}
+release_overlay() {
+    [ -n "${OVERLAY:-}" ] || return 0
+    umount "$OVERLAY" 2>/dev/null || umount -l "$OVERLAY"
+    OVERLAY=
+}
+
 # nginx_conf FILE PORT: a small nginx config answering "v1" on 127.0.0.1:PORT,
 # with its pid and log where a chroot can write them.
 nginx_conf() {
@@ -217,6 +240,51 @@ timeout = "5s"
 tcp = "127.0.0.1:$port"
 timeout = "${READY:-10s}"
 TOML
+}
+
+# Containers: systemd as PID 1 under systemd-nspawn (tests/e2e/systemd.sh,
+# catalogue_systemd.sh). NSPAWN_PID is nspawn's PID, L the container's PID 1
+# as this host sees it; CGROUPS_BEFORE, set by boot_container, are the
+# cgroups that existed before, which stop_container leaves alone.
+NSPAWN_PID=
+L=
+cgroup_dirs() { find /sys/fs/cgroup -mindepth 1 -maxdepth 3 -type d 2>/dev/null | sort; }
+
+# in_ct COMMAND...: run COMMAND inside the container; its exit code passes through.
+in_ct() { nsenter -t "$L" -a "$@"; }
+container_booted() { local st; st=$(in_ct systemctl is-system-running 2>/dev/null); [ "$st" = running ] || [ "$st" = degraded ]; }
+
+# boot_container ROOT NAME LOG: boot systemd in ROOT (a private network), wait
+# until it runs; sets NSPAWN_PID and L. 1 (with the console's tail) when it does not.
+boot_container() {
+    CGROUPS_BEFORE=$(cgroup_dirs)
+    systemd-nspawn -D "$1" -b --register=no --keep-unit --console=pipe --private-network -M "$2" >"$3" 2>&1 &
+    NSPAWN_PID=$!
+    L=
+    if wait_until 30 bash -c "[ -n \"\$(pgrep -P $NSPAWN_PID)\" ]"; then L=$(pgrep -P "$NSPAWN_PID" | head -1); fi
+    [ -n "$L" ] && wait_until 60 container_booted && return 0
+    tail -20 "$3"
+    return 1
+}
+
+# stop_container: SIGTERM to nspawn (systemd shuts down), KILL after 20 s;
+# then anything the container left in the cgroups it made, by PID, and those
+# cgroups, deepest first.
+stop_container() {
+    [ -n "$NSPAWN_PID" ] || return 0
+    kill -TERM "$NSPAWN_PID" 2>/dev/null
+    wait_until 20 gone "$NSPAWN_PID" || kill -KILL "$NSPAWN_PID" 2>/dev/null
+    wait "$NSPAWN_PID" 2>/dev/null
+    NSPAWN_PID=
+    local cg pids
+    for cg in $(comm -13 <(printf '%s\n' "$CGROUPS_BEFORE") <(cgroup_dirs)); do
+        pids=$(find "$cg" -name cgroup.procs -exec cat {} + 2>/dev/null)
+        # shellcheck disable=SC2086 # one PID a word, on purpose
+        [ -n "$pids" ] && kill -KILL $pids 2>/dev/null
+    done
+    sleep 0.2
+    comm -13 <(printf '%s\n' "$CGROUPS_BEFORE") <(cgroup_dirs) |
+        while read -r cg; do find "$cg" -depth -type d -exec rmdir {} \; 2>/dev/null; done
 }
 
 e2e_summary() {

@@ -18,27 +18,6 @@ done
 
 PACKAGES=systemd,systemd-sysv,dbus,procps,curl,redis-server,nginx-light,mariadb-server,memcached,python3
 CACHE=/var/tmp/initkit-e2e-rootfs-cache
-NSPAWN_PID=
-CGROUPS_BEFORE=$(find /sys/fs/cgroup -mindepth 1 -maxdepth 3 -type d 2>/dev/null | sort)
-
-stop_container() {
-    [ -n "$NSPAWN_PID" ] || return 0
-    kill -TERM "$NSPAWN_PID" 2>/dev/null
-    wait_until 20 gone "$NSPAWN_PID" || kill -KILL "$NSPAWN_PID" 2>/dev/null
-    wait "$NSPAWN_PID" 2>/dev/null
-    NSPAWN_PID=
-    # Anything the container left running, by PID, from the cgroups it made.
-    local cg pids
-    for cg in $(comm -13 <(printf '%s\n' "$CGROUPS_BEFORE") <(find /sys/fs/cgroup -mindepth 1 -maxdepth 3 -type d 2>/dev/null | sort)); do
-        pids=$(find "$cg" -name cgroup.procs -exec cat {} + 2>/dev/null)
-        # shellcheck disable=SC2086 # one PID a word, on purpose
-        [ -n "$pids" ] && kill -KILL $pids 2>/dev/null
-    done
-    sleep 0.2
-    # Empty cgroups the container left behind, deepest first; ones that existed before stay.
-    comm -13 <(printf '%s\n' "$CGROUPS_BEFORE") <(find /sys/fs/cgroup -mindepth 1 -maxdepth 3 -type d 2>/dev/null | sort) |
-        while read -r cg; do find "$cg" -depth -type d -exec rmdir {} \; 2>/dev/null; done
-}
 systemd_cleanup() {
     stop_container
     [ -n "${WORK:-}" ] && rm -rf -- "$WORK"
@@ -85,14 +64,8 @@ check "install mariadb" "$INITKIT" install mariadb --root "$R"
 check "systemd-analyze verify in the rootfs" bash -c "SYSTEMD_LOG_LEVEL=err systemd-analyze verify --root='$R' --man=no redis@a.service nginx.service mariadb.service 2>&1 | { ! grep .; }"
 
 echo "== boot systemd as PID 1"
-systemd-nspawn -D "$R" -b --register=no --keep-unit --console=pipe --private-network -M initkit-e2e >"$WORK/console.log" 2>&1 &
-NSPAWN_PID=$!
-leader() { pgrep -P "$NSPAWN_PID" | head -1; }
-if wait_until 30 bash -c "[ -n \"\$(pgrep -P $NSPAWN_PID)\" ]"; then L=$(leader); else L=; fi
-in_ct() { nsenter -t "$L" -a "$@"; }
-booted() { st=$(in_ct systemctl is-system-running 2>/dev/null); [ "$st" = running ] || [ "$st" = degraded ]; }
-if [ -n "$L" ] && wait_until 60 booted; then pass "systemd is running ($(in_ct systemctl is-system-running))"; else
-    fail "systemd is running" "$(tail -20 "$WORK/console.log")"; e2e_summary; exit 1; fi
+if boot_container "$R" initkit-e2e "$WORK/console.log"; then pass "systemd is running ($(in_ct systemctl is-system-running))"; else
+    fail "systemd is running"; e2e_summary; exit 1; fi
 in_ct systemctl --failed --no-legend | sed 's/^/        failed unit: /'
 ping_ct() { [ "$(in_ct redis-cli -p "$1" ping 2>/dev/null)" = PONG ]; }
 main_pid() { in_ct systemctl show -p MainPID --value "$1"; }
