@@ -162,6 +162,25 @@ sed -i '/this is not nginx config/d' "$R/etc/nginx/nginx.conf"
 expect_rc "initkit reload nginx with the fixed config" 0 in_ct initkit reload nginx
 check "nginx kept its main pid across the reload" test "$(main_pid nginx)" = "$pid"
 
+echo "== nginx: a config that passes nginx -t but cannot start, rolled back"
+# A bystander in the container holds 18722; a server block that listens on it passes nginx -t.
+in_ct systemd-run --quiet --unit initkit-e2e-holder python3 -m http.server 18722 --bind 127.0.0.1
+check "a bystander holds port 18722" wait_until 10 in_ct bash -c 'exec 3<>/dev/tcp/127.0.0.1/18722'
+cp "$R/etc/nginx/nginx.conf" "$WORK/nginx.conf.good"
+sed -i 's|^http {|http {\n    server { listen 127.0.0.1:18722; return 200; }|' "$R/etc/nginx/nginx.conf"
+expect_rc "configtest passes the new nginx.conf" 0 in_ct initkit configtest nginx
+expect_rc "restart nginx: it does not come back ready (7)" 7 in_ct initkit restart nginx
+check "the error says so" grep -q "nginx: did not come back ready after restart" <<<"$OUT"
+check "it shows nginx's bind error from the journal" grep -Eq "still could not bind|Address already in use" <<<"$OUT"
+expect_rc "restart --rollback nginx" 7 in_ct initkit restart --rollback nginx
+check "it put nginx.conf back" grep -q "rollback: nginx: put back the config recorded .*/etc/nginx/nginx.conf" <<<"$OUT"
+check "and nginx is ready again" grep -q "rollback: nginx: restarted with it, and it is ready again" <<<"$OUT"
+check "nginx serves after the rollback" wait_until 10 serves
+check "nginx.conf is the last known good one" cmp -s "$R/etc/nginx/nginx.conf" "$WORK/nginx.conf.good"
+expect_rc "initkit history nginx" 0 in_ct initkit history nginx
+check "history shows the known good config in use" grep -q "(in use now)" <<<"$OUT"
+in_ct systemctl stop initkit-e2e-holder
+
 echo "== mariadb: the pre-flush runs before the stop"
 check "mariadb is active" wait_until 60 bash -c "[ \"\$(nsenter -t $L -a systemctl is-active mariadb)\" = active ]"
 check "mariadb answers" in_ct mysql -e "CREATE DATABASE t; CREATE TABLE t.x (n INT) ENGINE=InnoDB; INSERT INTO t.x VALUES (1);"
