@@ -319,6 +319,30 @@ fn uninstall_names_the_data_it_keeps_and_purge_removes_it_without_following_link
 }
 
 #[test]
+fn purge_leaves_a_directory_a_package_owns() {
+    let root = host();
+    let r = root.path().to_str().unwrap();
+    let p = root.path();
+    assert!(run(&["install", "nginx", "--root", r, "--target", "sysv"]).status.success());
+    fs::create_dir_all(p.join("var/lib/nginx/proxy")).unwrap();
+    fs::create_dir_all(p.join("var/log/nginx")).unwrap();
+    fs::create_dir_all(p.join("var/lib/dpkg/info")).unwrap();
+    // dpkg's own list names the directory; a longer path that merely starts with it does not count.
+    fs::write(p.join("var/lib/dpkg/info/nginx-common.list"), "/.\n/var\n/var/lib\n/var/lib/nginx\n/var/log/nginxx\n")
+        .unwrap();
+    let o = run(&["uninstall", "nginx", "--root", r, "--purge"]);
+    assert!(o.status.success(), "{}", err(&o));
+    assert!(
+        out(&o).contains("     kept  /var/lib/nginx (the package nginx-common owns it; --purge leaves it)\n"),
+        "{}",
+        out(&o)
+    );
+    assert!(out(&o).contains("  removed  /var/log/nginx (--purge)\n"), "{}", out(&o));
+    assert!(p.join("var/lib/nginx/proxy").is_dir(), "what the package owns stays, with what is in it");
+    assert!(!p.join("var/log/nginx").exists());
+}
+
+#[test]
 fn sysv_enables_a_script_as_a_whole_and_refuses_one_instance() {
     let root = host();
     let r = root.path().to_str().unwrap();

@@ -445,7 +445,9 @@ pub fn run_uninstall(args: &UninstallArgs) -> Result<(), CliError> {
         driver_of(&m).after_change(&mut m, false)?;
     }
     for path in leftovers {
-        if args.purge {
+        if let Some(package) = leftovers::package_owner(&args.root, &path) {
+            outcome.packaged.push((path, package));
+        } else if args.purge {
             leftovers::purge(&args.root, &path)?;
             outcome.removed.push(format!("{path} (--purge)"));
         } else {
@@ -520,6 +522,9 @@ fn report_uninstall(outcome: &uninstall::Outcome) -> Result<(), CliError> {
     }
     for p in &outcome.left {
         report.push_str(&format!("     kept  {p} (data and logs; --purge removes it)\n"));
+    }
+    for (p, package) in &outcome.packaged {
+        report.push_str(&format!("     kept  {p} (the package {package} owns it; --purge leaves it)\n"));
     }
     print(&report)?;
     if outcome.kept.is_empty() {

@@ -1,7 +1,7 @@
 //! What a service leaves behind that uninstall does not remove by itself:
 //! its state, log and runtime directories, initkit's console logs and its
 //! known good configs, which `uninstall` names as kept and `uninstall
-//! --purge` removes.
+//! --purge` removes, except what a package owns.
 
 use std::{fs, path::Path};
 
@@ -46,6 +46,19 @@ pub fn find(place: &Place, recipe: &Recipe, instances: &[String], instance: Opti
     paths.dedup();
     paths.retain(|p| fs::symlink_metadata(place.at(p)).is_ok());
     paths
+}
+
+/// The package whose file list names `path` exactly (dpkg's lists under the
+/// root): a directory such as nginx's `/var/lib/nginx` is the package's, and
+/// purging it would break the package's daemon for good.
+pub fn package_owner(root: &Path, path: &str) -> Option<String> {
+    let lists = fs::read_dir(under(root, "/var/lib/dpkg/info")).ok()?;
+    lists.flatten().find_map(|entry| {
+        let name = entry.file_name().into_string().ok()?;
+        let package = name.strip_suffix(".list")?;
+        let text = fs::read_to_string(entry.path()).ok()?;
+        text.lines().any(|line| line == path).then(|| package.split(':').next().unwrap_or(package).to_string())
+    })
 }
 
 /// Removes one of them (a link is removed, never followed).

@@ -23,6 +23,8 @@ pub struct Outcome {
     pub notes: Vec<String>,
     /// The service's data and logs, left in place (without --purge).
     pub left: Vec<String>,
+    /// Directories a package owns, left in place even with --purge: (path, package).
+    pub packaged: Vec<(String, String)>,
 }
 
 fn remove(path: &Path) -> Result<bool> {
