@@ -444,8 +444,9 @@ pub fn run_uninstall(args: &UninstallArgs) -> Result<(), CliError> {
     if live {
         driver_of(&m).after_change(&mut m, false)?;
     }
+    let mut owners = leftovers::package_owners(&args.root, &leftovers);
     for path in leftovers {
-        if let Some(package) = leftovers::package_owner(&args.root, &path) {
+        if let Some(package) = owners.remove(&path) {
             outcome.packaged.push((path, package));
         } else if args.purge {
             leftovers::purge(&args.root, &path)?;

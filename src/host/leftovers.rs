@@ -3,7 +3,7 @@
 //! known good configs, which `uninstall` names as kept and `uninstall
 //! --purge` removes, except what a package owns.
 
-use std::{fs, path::Path};
+use std::{collections::BTreeMap, fs, path::Path};
 
 use super::{
     error::{HostError, Result},
@@ -48,17 +48,25 @@ pub fn find(place: &Place, recipe: &Recipe, instances: &[String], instance: Opti
     paths
 }
 
-/// The package whose file list names `path` exactly (dpkg's lists under the
-/// root): a directory such as nginx's `/var/lib/nginx` is the package's, and
-/// purging it would break the package's daemon for good.
-pub fn package_owner(root: &Path, path: &str) -> Option<String> {
-    let lists = fs::read_dir(under(root, "/var/lib/dpkg/info")).ok()?;
-    lists.flatten().find_map(|entry| {
-        let name = entry.file_name().into_string().ok()?;
-        let package = name.strip_suffix(".list")?;
-        let text = fs::read_to_string(entry.path()).ok()?;
-        text.lines().any(|line| line == path).then(|| package.split(':').next().unwrap_or(package).to_string())
-    })
+/// The package owning each of `paths` that a dpkg file list under the root
+/// names exactly: a directory such as nginx's `/var/lib/nginx` is the
+/// package's, and purging it would break the package's daemon for good.
+/// Each list is read once, whatever the number of paths.
+pub fn package_owners(root: &Path, paths: &[String]) -> BTreeMap<String, String> {
+    let mut owners = BTreeMap::new();
+    let Ok(lists) = fs::read_dir(under(root, "/var/lib/dpkg/info")) else { return owners };
+    for entry in lists.flatten() {
+        let name = entry.file_name();
+        let Some(package) = name.to_str().and_then(|n| n.strip_suffix(".list")) else { continue };
+        let Ok(text) = fs::read_to_string(entry.path()) else { continue };
+        let package = package.split(':').next().unwrap_or(package);
+        for line in text.lines() {
+            if let Some(path) = paths.iter().find(|p| *p == line) {
+                owners.entry(path.clone()).or_insert_with(|| package.to_string());
+            }
+        }
+    }
+    owners
 }
 
 /// Removes one of them (a link is removed, never followed).
