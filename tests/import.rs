@@ -261,6 +261,19 @@ fn a_compound_procfile_command_keeps_its_shell() {
 }
 
 #[test]
+fn a_procfile_line_that_is_no_process_type_is_reported_dropped_not_lost() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("Procfile"), "web: ./bin/serve\nthis is no type\nweb: ./bin/other\n").unwrap();
+    let imports = import_json_in(dir.path(), &["Procfile"]);
+    assert_eq!(imports.len(), 1);
+    let i = &imports[0].1;
+    assert_eq!(report_entry(i, "line 2"), ("Procfile:2".into(), "dropped".into()));
+    assert_eq!(report_entry(i, "line 3"), ("Procfile:3".into(), "dropped".into()));
+    let o = common::initkit().args(["import", "--strict", "Procfile"]).current_dir(dir.path()).output().unwrap();
+    assert!(!o.status.success(), "--strict let a dropped line through: {}", stderr(&o));
+}
+
+#[test]
 fn supervisord_programs_become_recipes() {
     let imports = import_json(&["supervisord.conf"]);
     let [(queue, _), (mailer, m)] = imports.as_slice() else { panic!("two recipes: {imports:?}") };

@@ -168,10 +168,14 @@ pub fn import(src: &Source) -> Result<Vec<(String, Draft, Report)>, Vec<Problem>
         d.set(&["restart"], "policy", "always");
         out.push((name, d, r));
     }
-    // What was left out is reported with the first recipe of the file.
+    // What was left out, and every line that is no process type, is
+    // reported with the first recipe of the file: nothing goes unsaid.
     if let Some((_, _, first)) = out.first_mut() {
         for r in skipped {
             first.entries.extend(r.entries);
+        }
+        for p in problems.drain(..) {
+            first.dropped(&p.file, p.line, &format!("line {}", p.line), p.message);
         }
     }
     if out.is_empty() && problems.is_empty() {
