@@ -95,3 +95,23 @@ fn the_capability_matrices_in_the_docs_are_the_backends_own() {
         "docs/targets.md is stale ({stale:?}): run INITKIT_WRITE_DOCS=1 cargo test --test backends"
     );
 }
+
+#[test]
+fn a_runtime_directory_all_instances_share_outlives_one_instances_stop() {
+    let unit = |runtime: &str, instances: bool| {
+        let text = format!(
+            "name = \"rt\"\nsummary = \"s\"\n[run]\ncommand = [\"/bin/sleep\", \"9\"]\nuser = \"root\"\n\
+             [directories]\nruntime = \"{runtime}\"\n{}",
+            if instances { "[instances]\n" } else { "" }
+        );
+        let r = parse_recipe(Path::new("rt.toml"), &text).unwrap();
+        let text: String =
+            render(&r, Target::Systemd, &Options::default()).unwrap().into_iter().map(|a| a.content).collect();
+        text.lines().find(|l| l.starts_with("RuntimeDirectoryPreserve=")).map(str::to_owned)
+    };
+    // systemd removes a unit's runtime directory when it stops: shared, the
+    // sockets of the instances still running would go with it.
+    assert_eq!(unit("rt", true).as_deref(), Some("RuntimeDirectoryPreserve=yes"));
+    assert_eq!(unit("rt/{instance}", true).as_deref(), Some("RuntimeDirectoryPreserve=restart"));
+    assert_eq!(unit("rt", false).as_deref(), Some("RuntimeDirectoryPreserve=restart"));
+}

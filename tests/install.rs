@@ -343,6 +343,30 @@ fn purge_leaves_a_directory_a_package_owns() {
 }
 
 #[test]
+fn purge_keeps_a_package_directory_that_every_instance_shares() {
+    let root = host();
+    let r = root.path().to_str().unwrap();
+    let p = root.path();
+    for spec in ["postgresql@a", "postgresql@b"] {
+        let o = run(&["install", spec, "--root", r, "--target", "sysv"]);
+        assert!(o.status.success(), "{}", err(&o));
+    }
+    fs::create_dir_all(p.join("var/lib/postgresql/15/a")).unwrap();
+    fs::create_dir_all(p.join("run/postgresql")).unwrap();
+    fs::create_dir_all(p.join("var/lib/dpkg/info")).unwrap();
+    fs::write(p.join("var/lib/dpkg/info/postgresql-common.list"), "/var/lib\n/var/lib/postgresql\n").unwrap();
+    let o = run(&["uninstall", "postgresql", "--root", r, "--purge"]);
+    assert!(o.status.success(), "{}", err(&o));
+    // Both instances name the same directories: each is seen, and kept or purged, once.
+    for path in ["/var/lib/postgresql ", "/run/postgresql "] {
+        assert_eq!(out(&o).matches(path).count(), 1, "{path}once:\n{}", out(&o));
+    }
+    assert!(out(&o).contains("     kept  /var/lib/postgresql (the package postgresql-common owns it"), "{}", out(&o));
+    assert!(p.join("var/lib/postgresql/15/a").is_dir(), "the package's directory stays with what is in it");
+    assert!(!p.join("run/postgresql").exists());
+}
+
+#[test]
 fn sysv_enables_a_script_as_a_whole_and_refuses_one_instance() {
     let root = host();
     let r = root.path().to_str().unwrap();

@@ -43,8 +43,11 @@ pub fn find(place: &Place, recipe: &Recipe, instances: &[String], instance: Opti
         paths.push(console);
         paths.push(good::service_path(place, &recipe.name));
     }
-    paths.dedup();
-    paths.retain(|p| fs::symlink_metadata(place.at(p)).is_ok());
+    // Instances share a directory whose template does not name the
+    // instance: each path once, or a second sight of a package's directory
+    // would be purged after the first was kept.
+    let mut seen = std::collections::BTreeSet::new();
+    paths.retain(|p| seen.insert(p.clone()) && fs::symlink_metadata(place.at(p)).is_ok());
     paths
 }
 

@@ -660,7 +660,7 @@ impl Mapper {
                 self.r.carried(f, l, &key);
             }
             ("Service", "RuntimeDirectoryPreserve") => {
-                self.r.approximated(f, l, &key, "initkit keeps the runtime directory between restarts");
+                self.r.approximated(f, l, &key, "initkit keeps the runtime directory between restarts (and one that all instances of a template share, until reboot)");
             }
             ("Service", "CapabilityBoundingSet")
                 if !v.starts_with('~') && v.split_whitespace().all(|c| c.starts_with("CAP_")) =>

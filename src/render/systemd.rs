@@ -358,9 +358,17 @@ fn unit(recipe: &Recipe, options: &Options) -> Artifact {
             }
         }
     }
-    if recipe.directories.runtime.is_some() {
-        // Keep the runtime directory across restarts, so a socket path stays valid.
-        s.push_str("RuntimeDirectoryPreserve=restart\n");
+    if let Some(runtime) = &recipe.directories.runtime {
+        if template && !runtime.vars().any(|v| v == "instance") {
+            // One directory for every instance: systemd removes a unit's
+            // runtime directory when it stops, with the sockets of the
+            // instances still running in it. It stays until reboot.
+            s.push_str("# Every instance's runtime directory: one instance's stop must not remove it.\n");
+            s.push_str("RuntimeDirectoryPreserve=yes\n");
+        } else {
+            // Keep the runtime directory across restarts, so a socket path stays valid.
+            s.push_str("RuntimeDirectoryPreserve=restart\n");
+        }
     }
 
     if let Some(var) = &recipe.conditions.setting {
