@@ -3,6 +3,8 @@
 
 use serde::{Serialize, Serializer};
 
+use crate::recipe::Recipe;
+
 /// An action the native init system carries out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
@@ -21,6 +23,24 @@ impl Action {
             Action::Restart => "restart",
             Action::Reload => "reload",
         }
+    }
+}
+
+impl Action {
+    /// What a long run of the action is waiting on, for its progress line:
+    /// the steps before a stop, or the readiness after a start.
+    pub fn waiting_on(self, name: &str, recipe: &Recipe) -> String {
+        let steps: Vec<&str> = recipe.stop.before.iter().map(|h| h.description.as_str()).collect();
+        let stopping = !steps.is_empty() && matches!(self, Action::Stop | Action::Restart);
+        let readying = recipe.ready.is_some() && matches!(self, Action::Start | Action::Restart);
+        let mut what = format!("{name}: {} still running", self.verb());
+        match (stopping, readying) {
+            (true, true) => what.push_str(&format!(": before stop: {}; then until ready", steps.join("; "))),
+            (true, false) => what.push_str(&format!(": before stop: {}", steps.join("; "))),
+            (false, true) => what.push_str(": waiting until it is ready"),
+            (false, false) => {}
+        }
+        what
     }
 }
 

@@ -1,7 +1,13 @@
 //! Running native tools and reading /proc: the few ways the front-end looks
 //! at the running host.
 
-use std::{ffi::OsStr, fs, process::Command};
+use std::{
+    ffi::OsStr,
+    fs,
+    io::{IsTerminal, Write},
+    process::Command,
+    time::{Duration, Instant},
+};
 
 /// Runs a native command, passing its output through; returns its exit code.
 pub fn native(program: &str, args: &[String]) -> i32 {
@@ -11,6 +17,55 @@ pub fn native(program: &str, args: &[String]) -> i32 {
             eprintln!("error: cannot run {program}: {e}");
             1
         }
+    }
+}
+
+/// How long a native command runs before [`native_with_progress`] says so.
+const PROGRESS_AFTER: Duration = Duration::from_secs(5);
+
+/// As [`native`], for an action that can take minutes (a stop that waits on
+/// a pre-stop step, a start that waits for readiness): from 5 s on, a line
+/// on stderr says `what` and how long it has run, rewritten every second on
+/// a terminal, every 10 s otherwise.
+pub fn native_with_progress(program: &str, args: &[String], what: &str) -> i32 {
+    let tty = std::io::stderr().is_terminal();
+    match Command::new(program).args(args).spawn() {
+        Ok(child) => watch(child, what, &mut std::io::stderr(), tty),
+        Err(e) => {
+            eprintln!("error: cannot run {program}: {e}");
+            1
+        }
+    }
+}
+
+/// Waits for `child`, writing its progress lines to `out`; its exit code.
+fn watch(mut child: std::process::Child, what: &str, out: &mut dyn Write, tty: bool) -> i32 {
+    let started = Instant::now();
+    let mut next = PROGRESS_AFTER;
+    let mut shown = false;
+    loop {
+        match child.try_wait() {
+            Ok(Some(status)) => {
+                if shown && tty {
+                    let _ = writeln!(out);
+                }
+                return status.code().unwrap_or(1);
+            }
+            Ok(None) => {}
+            Err(e) => {
+                let _ = writeln!(out, "error: waiting for {what}: {e}");
+                return 1;
+            }
+        }
+        let waited = started.elapsed();
+        if waited >= next {
+            let line = format!("{what} ({} s)", waited.as_secs());
+            // A full disk or a closed terminal costs the line, never the action.
+            let _ = if tty { write!(out, "\r{line}") } else { writeln!(out, "{line}") };
+            next = waited + Duration::from_secs(if tty { 1 } else { 10 });
+            shown = true;
+        }
+        std::thread::sleep(Duration::from_millis(50));
     }
 }
 
@@ -90,7 +145,7 @@ pub fn number_after(text: &str, marker: &str) -> Option<u64> {
 
 #[cfg(test)]
 mod tests {
-    use super::{listeners, listening_sockets};
+    use super::*;
 
     #[test]
     fn listeners_are_read_by_port_from_both_tables() {
@@ -110,5 +165,23 @@ mod tests {
         assert_eq!(all.len(), 2);
         assert_eq!(listening_sockets(net.path(), 8080), ["socket:[111]", "socket:[444]"]);
         assert!(listening_sockets(net.path(), 53).is_empty());
+    }
+
+    fn watched(seconds: &str, tty: bool) -> (i32, String) {
+        let child = Command::new("sh").args(["-c", &format!("sleep {seconds}; exit 3")]).spawn().unwrap();
+        let mut out = Vec::new();
+        let code = watch(child, "db: stop still running", &mut out, tty);
+        (code, String::from_utf8(out).unwrap())
+    }
+
+    #[test]
+    fn a_long_action_says_what_it_waits_on_and_a_short_one_nothing() {
+        assert_eq!(watched("0.1", false), (3, String::new()));
+        let (code, out) = watched("6", false);
+        assert_eq!(code, 3);
+        assert_eq!(out, "db: stop still running (5 s)\n");
+        // On a terminal, one line rewritten every second, ended when the action ends.
+        let (_, out) = watched("6.5", true);
+        assert!(out.starts_with("\rdb: stop still running (5 s)") && out.ends_with(" s)\n"), "{out:?}");
     }
 }

@@ -13,7 +13,7 @@ use crate::{
         error::Result,
         logs::{Line, LogQuery, LogSource},
         manifest::{LinkRecord, Manifest},
-        run::{native, stdout_of, uptime_seconds_now},
+        run::{native, native_with_progress, stdout_of, uptime_seconds_now},
     },
     recipe::Recipe,
     render::{
@@ -185,7 +185,7 @@ impl Driver for Systemd {
             // Nothing to act on: each connection of an `Accept=yes` socket is its own, fresh instance.
             return 0;
         }
-        native("systemctl", &self.systemctl(&args))
+        native_with_progress("systemctl", &self.systemctl(&args), &action.waiting_on(ctx.name, ctx.recipe))
     }
 
     fn status(&self, name: &str, instance: Option<&str>) -> Status {

@@ -306,6 +306,27 @@ ik_report_check() {
     printf '%s\n' "$check_output" | sed 's/^/    /' >&2
 }
 
+# ik_poll_loop: in $ik_poll_code, the poll loop of a hook or step, run by a
+# child sh: PROBE... every INTERVAL seconds until it succeeds, with a progress
+# line on fd 3 from 5 s on: every second on a terminal (one line, rewritten),
+# every 10 s otherwise. Its arguments: INTERVAL WHAT BUDGET PROBE...; WHAT is
+# printed as data.
+ik_poll_loop() {
+    # shellcheck disable=SC2016 # sh's own code, expanded by the child sh
+    ik_poll_code='i=$1 d=$2 b=$3; shift 3; s=$(date +%s); n=$((s + 5)); p=
+    until "$@"; do
+        sleep "$i"; t=$(date +%s)
+        [ "$t" -ge "$n" ] || continue
+        if [ -t 3 ]; then
+            printf "\r%s (%ss of at most %ss)" "$d" "$((t - s))" "$b" >&3; n=$((t + 1)); p=1
+        else
+            printf "%s (%ss of at most %ss)\n" "$d" "$((t - s))" "$b" >&3; n=$((t + 10))
+        fi
+    done
+    [ -z "$p" ] || echo >&3
+    '
+}
+
 # ik_hook DESCRIPTION run|poll TIMEOUT INTERVAL USER CMD...: a pre-stop step
 # as USER with the service's environment, within its budget; a failure is
 # reported, and the stop goes on.
@@ -318,11 +339,13 @@ ik_hook() {
         set -- setpriv --reuid="$ik_huser" --regid="$(id -g "$ik_huser")" --init-groups -- "$@"
     fi
     if [ "$ik_hkind" = poll ]; then
-        # shellcheck disable=SC2016 # the poll loop is sh's own code, expanded by that sh
-        set -- sh -c 'i=$1; shift; until "$@"; do sleep "$i"; done' initkit-poll "$ik_hinterval" "$@"
+        ik_poll_loop
+        set -- sh -c "$ik_poll_code" initkit-poll "$ik_hinterval" "$label: before stop: still waiting: $ik_hdesc" "$ik_htimeout" "$@"
     fi
-    ik_environment run timeout -k 2 "$ik_htimeout" "$@" >>"$console_log" 2>&1
+    ik_environment run timeout -k 2 "$ik_htimeout" "$@" 3>&1 >>"$console_log" 2>&1
     ik_hrc=$?
+    # A progress line cut short by the budget ends here.
+    if [ "$ik_hrc" -ne 0 ] && [ "$ik_hkind" = poll ] && [ -t 1 ]; then echo; fi
     if [ "$ik_hrc" -ne 0 ]; then
         ik_warn "$label: before-stop step '$ik_hdesc' did not succeed (exit $ik_hrc); stopping anyway"
     fi
@@ -337,6 +360,7 @@ ik_wait_ready() {
     # shellcheck disable=SC2034 # read by ik_ready when the recipe has nothing to probe
     ik_ready_since=$now
     ik_ready_deadline=$((now + READY_TIMEOUT_MS))
+    ik_ready_note=$((now + 5000))
     ik_pause_reset
     while :; do
         ik_ours "$1" "$2" || return 1
@@ -349,6 +373,11 @@ ik_wait_ready() {
         fi
         ik_now
         [ "$now" -ge "$ik_ready_deadline" ] && return 2
+        if [ "$now" -ge "$ik_ready_note" ]; then
+            # A long wait says so, every 10 s: slow starts look like hangs otherwise.
+            ik_say "$label: not ready yet ($(((now - ik_ready_since) / 1000))s of at most $((READY_TIMEOUT_MS / 1000))s)"
+            ik_ready_note=$((now + 10000))
+        fi
         ik_pause
     done
 }
@@ -371,11 +400,12 @@ ik_step() {
         set -- setpriv --reuid="$ik_suser" --regid="$(id -g "$ik_suser")" --init-groups -- "$@"
     fi
     if [ "$ik_skind" = poll ]; then
-        # shellcheck disable=SC2016 # the poll loop is sh's own code, expanded by that sh
-        set -- sh -c 'i=$1; shift; until "$@"; do sleep "$i"; done' initkit-poll "$ik_sinterval" "$@"
+        ik_poll_loop
+        set -- sh -c "$ik_poll_code" initkit-poll "$ik_sinterval" "$label: $ik_sphase: still waiting: $ik_sdesc" "$ik_stimeout" "$@"
     fi
-    ik_environment run timeout -k 2 "$ik_stimeout" "$@" >>"$console_log" 2>&1
+    ik_environment run timeout -k 2 "$ik_stimeout" "$@" 3>&1 >>"$console_log" 2>&1
     ik_src=$?
+    if [ "$ik_src" -ne 0 ] && [ "$ik_skind" = poll ] && [ -t 1 ]; then echo; fi
     [ "$ik_src" -eq 0 ] && return 0
     if [ "$ik_sneed" = optional ]; then
         ik_warn "$label: $ik_sphase: '$ik_sdesc' did not succeed (exit $ik_src); going on"
