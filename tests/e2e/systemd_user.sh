@@ -24,6 +24,11 @@ if in_ct getent passwd ikuser >/dev/null; then fail "the container has no user i
     expect_rc "install --user without a user manager is refused" 1 as_ikuser initkit install --user /tmp/h-user/ikweb.toml
     check "the refusal names lingering" grep -q "loginctl enable-linger ikuser" <<<"$OUT"
     check "nothing was written for ikuser" test ! -e "$R/home/ikuser/.config/systemd/user/ikweb.service"
+    # --linger asks logind, which lets only root (or polkit, absent here) turn it on.
+    expect_rc "install --user --linger, refused by logind without polkit" 1 as_ikuser initkit install --user --linger /tmp/h-user/ikweb.toml
+    check "the refusal says lingering needs root, and that nothing was written" grep -q "enable-linger ikuser\` failed (it may need root: \`sudo loginctl enable-linger ikuser\`); nothing was written" <<<"$OUT"
+    check "lingering is still off" bash -c '[ "$(nsenter -t "$1" -a loginctl show-user ikuser -p Linger --value 2>/dev/null || echo no)" != yes ]' _ "$L"
+    check "still nothing written for ikuser" test ! -e "$R/home/ikuser/.config/systemd/user/ikweb.service"
     # This minimal rootfs has no libpam-systemd, whose pam_systemd gives a
     # user's manager its XDG_RUNTIME_DIR; a drop-in does the same.
     in_ct mkdir -p /etc/systemd/system/user@.service.d
