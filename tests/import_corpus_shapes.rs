@@ -182,3 +182,98 @@ fn bad_socket_values_are_each_reported() {
         assert!(e.contains(want), "{want}\n{e}");
     }
 }
+
+/// etcd and tor@ say `PermissionsStartOnly=yes`: `User=` applies to
+/// `ExecStart=` alone, so the recipe's steps and config test run as root.
+#[test]
+fn permissions_start_only_runs_the_steps_and_the_check_as_root() {
+    let unit = "[Service]\nUser=etcd\nPermissionsStartOnly=yes\nExecStartPre=/usr/bin/install -d /run/etcd\n\
+                ExecStartPre=/usr/bin/etcd --check\nExecStart=/usr/bin/etcd\nExecStartPost=/usr/bin/etcd-ready\n\
+                ExecStopPost=/bin/rm -f /run/etcd/lock\n";
+    let (r, i) = import_unit("etcd.service", unit);
+    assert_eq!(report_entry(&i, "[Service] PermissionsStartOnly"), ("etcd.service:3".to_owned(), "carried".to_owned()));
+    assert_eq!(i["dropped"], 0, "{i:#}");
+    assert_eq!(r.run.user, "etcd");
+    for hook in r.start.before.iter().chain(&r.start.after).chain(&r.stop.after) {
+        assert_eq!(hook.user.as_deref(), Some("root"), "{hook:?}");
+    }
+    assert_eq!(r.check.as_ref().and_then(|c| c.user.as_deref()), Some("root"));
+    let text = unit_text(&r);
+    assert!(text.contains("ExecStartPre=+/usr/bin/timeout -k 2 90 /usr/bin/install -d /run/etcd\n"), "{text}");
+    assert!(text.contains("ExecStopPost=-+/usr/bin/timeout -k 2 90 /bin/rm -f /run/etcd/lock\n"), "{text}");
+}
+
+/// Without it, the steps run as the service's user, as systemd runs them.
+#[test]
+fn without_permissions_start_only_the_steps_run_as_the_service_user() {
+    let unit = "[Service]\nUser=etcd\nPermissionsStartOnly=no\nExecStartPre=/usr/bin/install -d /run/etcd\nExecStart=/usr/bin/etcd\n";
+    let (r, i) = import_unit("etcd.service", unit);
+    assert_eq!(report_entry(&i, "[Service] PermissionsStartOnly").1, "carried");
+    assert_eq!(r.start.before[0].user, None);
+}
+
+/// tor@ has no `User=` (tor drops its privileges itself): every command
+/// runs as root whatever the setting says.
+#[test]
+fn permissions_start_only_without_a_user_is_carried() {
+    let unit =
+        "[Service]\nPermissionsStartOnly=yes\nExecStartPre=/usr/bin/install -d /run/tor\nExecStart=/usr/bin/tor\n";
+    let (r, i) = import_unit("tor.service", unit);
+    assert_eq!(report_entry(&i, "[Service] PermissionsStartOnly").1, "carried");
+    assert_eq!(i["dropped"], 0, "{i:#}");
+    assert_eq!(r.run.user, "root");
+}
+
+/// A stop or reload command has no `user` in a recipe: it would run as the
+/// service's user, not as root, so the setting is dropped and says why.
+#[test]
+fn permissions_start_only_with_a_reload_command_is_dropped() {
+    let unit = "[Service]\nUser=d\nPermissionsStartOnly=yes\nExecStart=/usr/bin/d\nExecReload=/usr/bin/d-reload\n";
+    let (_, i) = import_unit("d.service", unit);
+    assert_eq!(report_entry(&i, "[Service] PermissionsStartOnly").1, "dropped");
+    let why = i["report"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["setting"] == "[Service] PermissionsStartOnly")
+        .unwrap()["why"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(why.contains("ExecReload= runs as the service's user"), "{why}");
+    // Root and a group: root steps keep the group in a recipe.
+    let unit = "[Service]\nGroup=g\nPermissionsStartOnly=yes\nExecStartPre=/bin/true\nExecStart=/usr/bin/d\n";
+    let (_, i) = import_unit("d.service", unit);
+    assert_eq!(report_entry(&i, "[Service] PermissionsStartOnly").1, "dropped");
+}
+
+/// prosody says `StandardInput=null`, the default: nothing to carry. A
+/// terminal (the rescue shells') is dropped.
+#[test]
+fn standard_input_null_is_the_default_and_a_terminal_is_dropped() {
+    let (_, i) = import_unit("p.service", "[Service]\nExecStart=/usr/bin/p\nStandardInput=null\n");
+    assert_eq!(report_entry(&i, "[Service] StandardInput").1, "carried");
+    assert_eq!(i["dropped"], 0, "{i:#}");
+    let (_, i) = import_unit("p.service", "[Service]\nExecStart=/usr/bin/p\nStandardInput=tty-force\n");
+    assert_eq!(report_entry(&i, "[Service] StandardInput").1, "dropped");
+}
+
+/// prosody says `NonBlocking=true` with no socket: it applies only to the
+/// descriptors socket activation passes, so without a socket nothing is lost.
+#[test]
+fn non_blocking_matters_only_with_a_socket() {
+    let (_, i) = import_unit("p.service", "[Service]\nExecStart=/usr/bin/p\nNonBlocking=true\n");
+    assert_eq!(report_entry(&i, "[Service] NonBlocking").1, "carried");
+    assert_eq!(i["dropped"], 0, "{i:#}");
+    let (r, i) = import_units(
+        "p.service",
+        &[
+            ("p.service", "[Service]\nExecStart=/usr/bin/p\nNonBlocking=true\n"),
+            ("p.socket", "[Socket]\nListenStream=/run/p.sock\n"),
+        ],
+    );
+    assert!(r.socket.is_some());
+    assert_eq!(report_entry(&i, "[Service] NonBlocking").1, "dropped");
+    let (_, i) = import_unit("p.service", "[Service]\nExecStart=/usr/bin/p\nNonBlocking=maybe\n");
+    assert_eq!(report_entry(&i, "[Service] NonBlocking").1, "dropped");
+}

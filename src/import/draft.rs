@@ -116,6 +116,18 @@ impl Draft {
         self.push_table(&[table], list, entries);
     }
 
+    /// Sets `key` in every table of the array `path.list` (each `[[start.before]]`…).
+    pub fn set_in_rows(&mut self, path: &[&str], list: &str, key: &str, value: &str) {
+        if !self.has(path, list) {
+            return;
+        }
+        if let Some(rows) = self.table(path).get_mut(list).and_then(Item::as_array_of_tables_mut) {
+            for row in rows.iter_mut() {
+                row.insert(key, Item::Value(value.into()));
+            }
+        }
+    }
+
     pub fn remove(&mut self, path: &[&str], key: &str) {
         self.table(path).remove(key);
     }

@@ -11,6 +11,7 @@ use super::{
 use crate::recipe::{Dep, duration::format_duration};
 
 mod conditions;
+mod deferred;
 
 /// Directives of initkit's own hardening: the recipe's systemd section
 /// renders its own set, scored against `exposure_max`.
@@ -144,6 +145,7 @@ pub fn import(src: &Source) -> Result<(String, Draft, Report), Vec<Problem>> {
         before: Vec::new(),
         triggering: [0, 0],
         any: Vec::new(),
+        deferred: deferred::Deferred::default(),
     };
     // A later assignment replaces an earlier one (drop-ins); empty resets a list.
     let mut merged: Vec<Entry> = Vec::new();
@@ -256,6 +258,7 @@ pub fn import(src: &Source) -> Result<(String, Draft, Report), Vec<Problem>> {
             };
         }
     }
+    m.settle();
     if !m.d.has(&["run"], "command") {
         return Err(vec![Problem { file: src.file.clone(), line: 1, message: "no ExecStart=: nothing to run".into() }]);
     }
@@ -359,6 +362,8 @@ struct Mapper {
     triggering: [usize; 2],
     /// The triggering conditions carried into `[conditions.any]`.
     any: Vec<crate::recipe::Condition>,
+    /// Settings whose meaning depends on the rest of the unit, read at its end.
+    deferred: deferred::Deferred,
 }
 
 #[allow(clippy::many_single_char_names)]
@@ -719,6 +724,15 @@ impl Mapper {
                 self.r.carried(f, l, &key);
             }
             ("Service", "WatchdogSec") => self.duration(f, l, &key, &["systemd"], "watchdog", v),
+            ("Service", "PermissionsStartOnly" | "NonBlocking") => self.defer(f, l, &key, k, v),
+            // The default: the service reads nothing.
+            ("Service", "StandardInput") if v == "null" => self.r.carried(f, l, &key),
+            ("Service", "StandardInput") => self.r.dropped(
+                f,
+                l,
+                &key,
+                format!("`StandardInput={v}`: a recipe's service reads nothing on its standard input (`null`)"),
+            ),
             ("Install", "Also") => {
                 self.r.approximated(f, l, &key, "installing the service installs its timer or socket with it");
             }
