@@ -137,3 +137,32 @@ pub fn describe_exit(status: u32) -> String {
         n => NAMES.get((n - 129) as usize).map_or_else(|| format!("signal {}", n - 128), |s| format!("signal {s}")),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::recipe::parse_recipe;
+
+    fn recipe(extra: &str) -> Recipe {
+        let text = format!(
+            "name = \"db\"\nsummary = \"s\"\n[run]\ncommand = [\"/bin/sleep\", \"9\"]\nuser = \"root\"\n{extra}"
+        );
+        parse_recipe(std::path::Path::new("db.toml"), &text).unwrap()
+    }
+
+    #[test]
+    fn a_progress_line_names_what_the_action_waits_on() {
+        let plain = recipe("");
+        assert_eq!(Action::Stop.waiting_on("db", &plain), "db: stop still running");
+        let flushed = recipe(
+            "[ready]\ntcp = \"127.0.0.1:5\"\n[[stop.before]]\ndescription = \"flush\"\nrun = [\"/bin/true\"]\ntimeout = \"5s\"\n",
+        );
+        assert_eq!(Action::Stop.waiting_on("db@a", &flushed), "db@a: stop still running: before stop: flush");
+        assert_eq!(Action::Start.waiting_on("db", &flushed), "db: start still running: waiting until it is ready");
+        assert_eq!(
+            Action::Restart.waiting_on("db", &flushed),
+            "db: restart still running: before stop: flush; then until ready"
+        );
+        assert_eq!(Action::Reload.waiting_on("db", &flushed), "db: reload still running");
+    }
+}

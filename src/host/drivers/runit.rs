@@ -8,7 +8,7 @@ use crate::{
         driver::{Ctx, Driver, Signs},
         logs::LogSource,
         manifest::{LinkRecord, Manifest},
-        run::{native, number_after, recorded_exit, stdout_of},
+        run::{native, native_with_progress, number_after, recorded_exit, stdout_of},
     },
     recipe::{Recipe, Reload, signal::Signal},
     render::{
@@ -95,7 +95,8 @@ impl Driver for Runit {
                     continue;
                 }
             };
-            let c = native("sv", &["-w".into(), wait.to_string(), cmd.into(), dir]);
+            let what = action.waiting_on(&facts::service_name(ctx.name, i.as_deref()), ctx.recipe);
+            let c = native_with_progress("sv", &["-w".into(), wait.to_string(), cmd.into(), dir], &what);
             if code == 0 {
                 code = c;
             }

@@ -7,7 +7,7 @@ use crate::{
         driver::{Ctx, Driver, Signs},
         logs::LogSource,
         manifest::{LinkRecord, Manifest},
-        run::{native, pidfile_pid, recorded_exit, stdout_of},
+        run::{native_with_progress, pidfile_pid, recorded_exit, stdout_of},
     },
     recipe::Recipe,
     render::{
@@ -55,7 +55,8 @@ impl Driver for S6 {
             let mut args = vec!["-T".to_owned(), ((budget + ready) * 1000).to_string()];
             args.extend(flags.iter().map(|f| (*f).to_owned()));
             args.push(service_dir(ctx.name, i.as_deref()));
-            let c = native("s6-svc", &args);
+            let what = action.waiting_on(&facts::service_name(ctx.name, i.as_deref()), ctx.recipe);
+            let c = native_with_progress("s6-svc", &args, &what);
             if code == 0 {
                 code = c;
             }

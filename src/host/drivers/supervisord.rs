@@ -11,7 +11,7 @@ use crate::{
         error::Result,
         logs::LogSource,
         manifest::{LinkRecord, Manifest},
-        run::{native, number_after, pidfile_pid, recorded_exit, stdout_of, which},
+        run::{native, native_with_progress, number_after, pidfile_pid, recorded_exit, stdout_of, which},
     },
     recipe::Recipe,
     render::{
@@ -66,7 +66,7 @@ impl Driver for Supervisord {
                 Action::Reload => ctl(&["signal", "HUP", &program]),
                 other => ctl(&[other.verb(), &program]),
             };
-            let c = native("supervisorctl", &args);
+            let c = native_with_progress("supervisorctl", &args, &action.waiting_on(&program, ctx.recipe));
             if code == 0 {
                 code = c;
             }

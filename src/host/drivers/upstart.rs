@@ -9,7 +9,7 @@ use crate::{
         driver::{Ctx, Driver, Signs},
         logs::LogSource,
         manifest::{LinkRecord, Manifest},
-        run::{native, number_after, stdout_of},
+        run::{native, native_with_progress, number_after, stdout_of},
     },
     recipe::{Recipe, Reload},
     render::{Flavor, Layout, Target, facts::Stamp, upstart::reload_is_hup},
@@ -75,7 +75,11 @@ impl Driver for Upstart {
                         None => reload_command(ctx.recipe, Target::Upstart, ctx.flavor, i.as_deref()),
                     }
                 }
-                other => native("initctl", &job_args(other.verb(), ctx.name, i.as_deref())),
+                other => native_with_progress(
+                    "initctl",
+                    &job_args(other.verb(), ctx.name, i.as_deref()),
+                    &other.waiting_on(&crate::render::facts::service_name(ctx.name, i.as_deref()), ctx.recipe),
+                ),
             };
             if code == 0 {
                 code = c;
