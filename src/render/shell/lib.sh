@@ -91,7 +91,7 @@ ik_wait_gone() {
 ik_group_left() {
     # No process at all in the group (a signal to it finds none): nothing to
     # scan for. Only a group that still has one, a zombie perhaps, is looked at.
-    kill -0 -- "-$1" 2>/dev/null || return 1
+    kill -s 0 -- "-$1" 2>/dev/null || return 1
     for ik_proc in /proc/[0-9]*; do
         # A cheap look first: a zombie, or a line without the number, is not one.
         { read -r ik_line <"$ik_proc/stat"; } 2>/dev/null || continue
