@@ -12,7 +12,7 @@ fn library(names: &[&str]) -> String {
 
 #[test]
 fn a_group_with_a_live_process_is_seen_and_an_empty_one_is_not() {
-    let lib = library(&["ik_stat", "ik_group_left"]);
+    let lib = library(&["ik_stat", "ik_stat_fields", "ik_group_left"]);
     assert!(lib.contains("ik_group_left()") && lib.contains("ik_stat()"));
     // A group of its own (setsid), its leader gone and a child left: the orphan
     // a stop must find. Then the child is killed and reaped by init.

@@ -24,13 +24,18 @@ ik_pause() {
 # ik_stat PID: the state, parent, process group and start time of PID from
 # /proc/PID/stat, in $ik_state, $ik_ppid, $ik_pgrp and $ik_start; 1 when it is gone.
 # The command name (in parentheses) may hold spaces: fields count from the last `)`.
-# shellcheck disable=SC2034 # values for whichever function reads them; a script reads only some
 ik_stat() {
     { read -r ik_line <"/proc/$1/stat"; } 2>/dev/null || return 1
-    ik_line=${ik_line##*) }
+    ik_stat_fields "${ik_line##*) }"
+}
+
+# ik_stat_fields FIELDS: what ik_stat sets, from the fields of a stat line
+# after the command name (a line already read).
+# shellcheck disable=SC2034 # values for whichever function reads them; a script reads only some
+ik_stat_fields() {
     set -f
     # shellcheck disable=SC2086 # split into fields on purpose; globbing is off
-    set -- $ik_line
+    set -- $1
     set +f
     ik_state=$1 ik_ppid=$2 ik_pgrp=$3 ik_start=${20}
 }
@@ -95,15 +100,15 @@ ik_group_left() {
     for ik_proc in /proc/[0-9]*; do
         # A cheap look first: a zombie, or a line without the number, is not one.
         { read -r ik_line <"$ik_proc/stat"; } 2>/dev/null || continue
-        case ${ik_line##*) } in
+        ik_line=${ik_line##*) }
+        case $ik_line in
             [ZXx]*) continue ;;
             *" $1 "*) ;;
             *) continue ;;
         esac
-        ik_stat "${ik_proc#/proc/}" || continue
-        [ "$ik_pgrp" = "$1" ] || continue
-        case $ik_state in Z*|X*|x*) continue ;; esac
-        return 0
+        # Only now the fields, of the line just read (a zombie was skipped above).
+        ik_stat_fields "$ik_line"
+        [ "$ik_pgrp" = "$1" ] && return 0
     done
     return 1
 }
