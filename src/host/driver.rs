@@ -22,6 +22,14 @@ pub struct Ctx<'a> {
     pub flavor: Flavor,
 }
 
+impl Ctx<'_> {
+    /// The progress line's text for `action` on one instance (see
+    /// [`Action::waiting_on`]), named as its init system names it.
+    pub fn waiting_on(&self, action: Action, instance: Option<&str>) -> String {
+        action.waiting_on(&crate::render::facts::service_name(self.name, instance), self.recipe)
+    }
+}
+
 /// What points to an init system on a host or in an image.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Signs {

@@ -3,7 +3,11 @@
 //! known good configs, which `uninstall` names as kept and `uninstall
 //! --purge` removes, except what a package owns.
 
-use std::{collections::BTreeMap, fs, path::Path};
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    fs,
+    path::Path,
+};
 
 use super::{
     error::{HostError, Result},
@@ -46,7 +50,7 @@ pub fn find(place: &Place, recipe: &Recipe, instances: &[String], instance: Opti
     // Instances share a directory whose template does not name the
     // instance: each path once, or a second sight of a package's directory
     // would be purged after the first was kept.
-    let mut seen = std::collections::BTreeSet::new();
+    let mut seen = BTreeSet::new();
     paths.retain(|p| seen.insert(p.clone()) && fs::symlink_metadata(place.at(p)).is_ok());
     paths
 }

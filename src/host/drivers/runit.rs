@@ -95,7 +95,7 @@ impl Driver for Runit {
                     continue;
                 }
             };
-            let what = action.waiting_on(&facts::service_name(ctx.name, i.as_deref()), ctx.recipe);
+            let what = ctx.waiting_on(action, i.as_deref());
             let c = native_with_progress("sv", &["-w".into(), wait.to_string(), cmd.into(), dir], &what);
             if code == 0 {
                 code = c;

@@ -55,8 +55,7 @@ impl Driver for S6 {
             let mut args = vec!["-T".to_owned(), ((budget + ready) * 1000).to_string()];
             args.extend(flags.iter().map(|f| (*f).to_owned()));
             args.push(service_dir(ctx.name, i.as_deref()));
-            let what = action.waiting_on(&facts::service_name(ctx.name, i.as_deref()), ctx.recipe);
-            let c = native_with_progress("s6-svc", &args, &what);
+            let c = native_with_progress("s6-svc", &args, &ctx.waiting_on(action, i.as_deref()));
             if code == 0 {
                 code = c;
             }

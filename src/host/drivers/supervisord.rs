@@ -66,7 +66,7 @@ impl Driver for Supervisord {
                 Action::Reload => ctl(&["signal", "HUP", &program]),
                 other => ctl(&[other.verb(), &program]),
             };
-            let c = native_with_progress("supervisorctl", &args, &action.waiting_on(&program, ctx.recipe));
+            let c = native_with_progress("supervisorctl", &args, &ctx.waiting_on(action, i.as_deref()));
             if code == 0 {
                 code = c;
             }

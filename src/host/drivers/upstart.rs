@@ -78,7 +78,7 @@ impl Driver for Upstart {
                 other => native_with_progress(
                     "initctl",
                     &job_args(other.verb(), ctx.name, i.as_deref()),
-                    &other.waiting_on(&crate::render::facts::service_name(ctx.name, i.as_deref()), ctx.recipe),
+                    &ctx.waiting_on(other, i.as_deref()),
                 ),
             };
             if code == 0 {
