@@ -15,9 +15,10 @@ const EVERY_TARGET: [&str; 7] = ["haproxy", "mariadb", "memcached", "nginx", "ph
 /// Which init systems each recipe's real daemon ran on in the end-to-end
 /// suites: each suite's `# proves on SYSTEMS: RECIPES` line, and SysV for a
 /// recipe with a test description (the catalogue harness runs it there), and
-/// systemd too when the catalogue runs under systemd
-/// (tests/e2e/catalogue_systemd.sh) and the description does not skip it
-/// there (`systemd_skip = "why"`, which the harness reports as a skip).
+/// systemd and runit too when the catalogue runs under them
+/// (tests/e2e/catalogue_systemd.sh, catalogue_runit.sh) and the description
+/// does not skip it there (`systemd_skip = "why"`, `runit_skip = "why"`,
+/// which the harness reports as skips).
 fn proven(names: &[String]) -> Vec<(String, Vec<String>)> {
     let mut suites: Vec<_> = fs::read_dir("tests/e2e")
         .expect("tests/e2e")
@@ -39,18 +40,26 @@ fn proven(names: &[String]) -> Vec<(String, Vec<String>)> {
             }
         }
     }
-    let under_systemd = Path::new("tests/e2e/catalogue_systemd.sh").exists();
+    // The harness's other init systems: the suite that runs it there, and the
+    // description's key that skips a recipe there.
+    let others: Vec<_> =
+        [("systemd", "catalogue_systemd.sh", "systemd_skip"), ("runit", "catalogue_runit.sh", "runit_skip")]
+            .into_iter()
+            .filter(|(_, suite, _)| Path::new("tests/e2e").join(suite).exists())
+            .collect();
     for (name, systems) in &mut on {
         let description = Path::new("recipes/tests").join(format!("{name}.toml"));
         if let Ok(text) = fs::read_to_string(&description) {
             systems.push("SysV".to_owned());
-            // Any such line counts: the doc never claims more than was run.
-            let skipped = text
-                .lines()
-                .map(str::trim_start)
-                .any(|l| l.strip_prefix("systemd_skip").is_some_and(|rest| rest.trim_start().starts_with('=')));
-            if under_systemd && !skipped {
-                systems.push("systemd".to_owned());
+            for (system, _, key) in &others {
+                // Any such line counts: the doc never claims more than was run.
+                let skipped = text
+                    .lines()
+                    .map(str::trim_start)
+                    .any(|l| l.strip_prefix(key).is_some_and(|rest| rest.trim_start().starts_with('=')));
+                if !skipped {
+                    systems.push((*system).to_owned());
+                }
             }
         }
         systems.sort();

@@ -94,7 +94,8 @@ fn the_catalogue_doc_is_the_catalogues_own() {
         let text = fs::read_to_string(&path).unwrap();
         let claims = text.lines().any(|l| l.starts_with("# proves on "))
             || file == "catalogue.sh"
-            || file == "catalogue_systemd.sh";
+            || file == "catalogue_systemd.sh"
+            || file == "catalogue_runit.sh";
         if claims {
             assert!(
                 ci.lines().any(|l| l.starts_with("suite ") && l.contains(&format!("tests/e2e/{file} "))),

@@ -147,6 +147,60 @@ fn disable_and_enable_remove_and_remake_exactly_the_boot_links() {
     assert!(run(&["uninstall", "redis", "--root", r]).status.success());
 }
 
+/// runit, s6 and daemontools run whatever their scan directory links: every
+/// installed instance is linked (so that `initkit start` finds it
+/// supervised), and one not enabled holds a `down` file, written before the
+/// link, that keeps it down when the supervisor comes up.
+#[test]
+fn a_supervisor_links_every_instance_and_a_down_file_holds_one_not_enabled() {
+    for (target, sv, scan) in [
+        ("runit", "etc/sv", "etc/service"),
+        ("s6", "etc/s6/sv", "etc/s6/service"),
+        ("daemontools", "etc/daemontools/sv", "etc/service"),
+    ] {
+        let root = tempfile::tempdir().unwrap();
+        let r = root.path().to_str().unwrap();
+        let before = tree(root.path());
+        let o = run(&["install", "redis@a", "--target", target, "--root", r, "--set", "a:port=17001"]);
+        assert!(o.status.success(), "{target}: {}", err(&o));
+        let o = run(&["install", "redis@b", "--target", target, "--root", r, "--set", "b:port=17002", "--enable"]);
+        assert!(o.status.success(), "{target}: {}", err(&o));
+        let dir = |i: &str| root.path().join(format!("{sv}/redis@{i}"));
+        for i in ["a", "b"] {
+            assert_eq!(
+                fs::read_link(root.path().join(format!("{scan}/redis@{i}"))).unwrap(),
+                Path::new(&format!("/{sv}/redis@{i}")),
+                "{target}: redis@{i} is linked, enabled or not"
+            );
+        }
+        assert!(dir("a").join("down").is_file(), "{target}: not enabled: held down");
+        assert!(!dir("b").join("down").exists(), "{target}: enabled: no down file");
+        let listed = out(&run(&["list", "--installed", "--root", r]));
+        assert!(listed.contains("instances: a, b  enabled: b\n"), "{target}: {listed}");
+
+        let o = run(&["enable", "redis@a", "--root", r]);
+        assert!(o.status.success(), "{target}: {}", err(&o));
+        assert!(out(&o).contains(&format!("removed  /{sv}/redis@a/down (starts at boot)")), "{target}: {}", out(&o));
+        assert!(!dir("a").join("down").exists(), "{target}: enable lifts the down file");
+        let o = run(&["disable", "redis", "--root", r]);
+        assert!(o.status.success(), "{target}: {}", err(&o));
+        assert!(out(&o).contains(&format!("written  /{sv}/redis@b/down")), "{target}: {}", out(&o));
+        for i in ["a", "b"] {
+            assert!(dir(i).join("down").is_file(), "{target}: disable holds redis@{i} down");
+            assert!(
+                fs::symlink_metadata(root.path().join(format!("{scan}/redis@{i}"))).is_ok(),
+                "{target}: still linked"
+            );
+        }
+        assert!(out(&run(&["list", "--installed", "--root", r])).contains("not enabled\n"), "{target}");
+        // A second install of a disabled instance keeps it disabled.
+        assert!(run(&["install", "redis@a", "--target", target, "--root", r]).status.success());
+        assert!(dir("a").join("down").is_file(), "{target}: a reinstall does not enable");
+        assert!(run(&["uninstall", "redis", "--root", r]).status.success());
+        assert_eq!(tree(root.path()), before, "{target}: uninstall takes the links and down files too");
+    }
+}
+
 #[test]
 fn one_install_sets_each_instance_its_own_values() {
     let root = host();

@@ -62,8 +62,12 @@ pub fn run(args: &EnableArgs, on: bool) -> Result<(), CliError> {
             )));
         }
         if !on {
-            for path in enable::disable(&place, &mut m, instance.as_deref())? {
+            let done = enable::disable(&place, drv, &mut m, instance.as_deref())?;
+            for path in done.unlinked {
                 report.push_str(&format!(" unlinked  {path}\n"));
+            }
+            for path in done.held_down {
+                report.push_str(&format!("  written  {path} (supervised, not started at boot)\n"));
             }
             if live && drv.disable_natively(&mut m, instance.as_deref()) {
                 manifest::save(&place, &m)?;
@@ -111,9 +115,13 @@ pub fn run(args: &EnableArgs, on: bool) -> Result<(), CliError> {
             let list: Vec<String> = plan.problems.iter().map(|p| format!("error: {p}")).collect();
             return Err(CliError::Message(format!("{}\nnothing was changed\n", list.join("\n"))));
         }
+        let before: Vec<String> = m.files.iter().map(|f| f.path.clone()).collect();
         let mut m = install::apply(&req, &plan, &lock.created)?;
-        for l in plan.links.iter().filter(|l| !l.exists && enable::is_enable_link(&l.link)) {
+        for l in plan.links.iter().filter(|l| !l.exists && drv.is_enable_link(&l.link)) {
             report.push_str(&format!("   linked  {} -> {}\n", l.link.path, l.link.target));
+        }
+        for path in before.iter().filter(|p| !m.files.iter().any(|f| &f.path == *p)) {
+            report.push_str(&format!("  removed  {path} (starts at boot)\n"));
         }
         if live {
             drv.after_change(&mut m, true)?;

@@ -57,8 +57,9 @@ pub trait Driver: Sync {
     /// user's at login, with `layout.user`).
     fn enable_links(&self, recipe: &Recipe, layout: &Layout, flavor: Flavor, instance: Option<&str>)
     -> Vec<LinkRecord>;
-    /// Links an instance needs to exist at all, not only to start at boot.
-    fn instance_links(&self, _recipe: &Recipe, _instance: &str) -> Vec<LinkRecord> {
+    /// Links an instance (`None`: the service of a recipe without instances)
+    /// needs to exist at all, not only to start at boot.
+    fn instance_links(&self, _recipe: &Recipe, _instance: Option<&str>) -> Vec<LinkRecord> {
         Vec::new()
     }
     /// Whether the whole service is enabled once (one script serves every instance).
@@ -79,8 +80,26 @@ pub trait Driver: Sync {
     /// `root`, from what the manifest records: an enable link (not an
     /// instance's own link).
     fn enabled(&self, _root: &std::path::Path, m: &Manifest, instance: Option<&str>) -> bool {
-        m.links.iter().any(|l| l.instance.as_deref() == instance && !l.path.starts_with("/etc/init.d/"))
+        m.links.iter().any(|l| l.instance.as_deref() == instance && self.is_enable_link(l))
     }
+    /// Whether a link initkit made starts the service at boot (removed by
+    /// `disable`), as opposed to one the instance needs to exist at all.
+    fn is_enable_link(&self, link: &LinkRecord) -> bool {
+        !link.path.starts_with("/etc/init.d/")
+    }
+    /// For a supervisor that runs whatever its scan directory links: every
+    /// installed instance is linked (so that it can be started at any time),
+    /// and this file in its service directory keeps it down when the
+    /// supervisor comes up, at boot, until it is started. Its path, for an
+    /// instance that is not enabled; `None` where links enable.
+    fn down_file(&self, _name: &str, _instance: Option<&str>) -> Option<String> {
+        None
+    }
+    /// On the running host, once uninstall has removed an instance's links
+    /// and before its files go: a supervisor lets go of the service
+    /// directory, and the state it made there goes, so that the directory
+    /// can be removed.
+    fn release(&self, _name: &str, _instance: Option<&str>) {}
     /// On the running host: undo what the native tool did to enable
     /// `instance` (or the service); returns whether the manifest changed.
     fn disable_natively(&self, _m: &mut Manifest, _instance: Option<&str>) -> bool {

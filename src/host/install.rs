@@ -244,6 +244,20 @@ pub fn plan(req: &Request<'_>, previous: Option<Manifest>, salvaged: &[(String, 
         };
         wanted.push((path, SETTINGS_MODE, new, instance.clone()));
     }
+    // A supervisor that runs what its scan directory links (runit, s6,
+    // daemontools): an instance that is not to start at boot gets its `down`
+    // file, written before its link, so that linking it does not start it.
+    let drv = driver(req.target);
+    for instance in instances_or_service(&req.instances) {
+        let Some(down) = drv.down_file(&req.recipe.name, instance) else { continue };
+        let was_enabled = previous.as_ref().is_some_and(|m| {
+            drv.instance_links(req.recipe, instance).iter().all(|l| m.links.iter().any(|r| r.path == l.path))
+                && !m.files.iter().any(|f| f.path == down)
+        });
+        if !req.enable && !was_enabled {
+            wanted.push((down, super::enable::DOWN_MODE, String::new(), instance.map(str::to_owned)));
+        }
+    }
 
     let records = by_path(previous.iter().flat_map(|m| &m.files), |f| &f.path);
     let mut files = Vec::new();
@@ -307,8 +321,7 @@ pub fn plan(req: &Request<'_>, previous: Option<Manifest>, salvaged: &[(String, 
     }
 
     let mut wanted_links: Vec<LinkRecord> = Vec::new();
-    let drv = driver(req.target);
-    for instance in &req.instances {
+    for instance in instances_or_service(&req.instances) {
         wanted_links.extend(drv.instance_links(req.recipe, instance));
     }
     if req.enable {
@@ -499,6 +512,9 @@ pub fn apply(req: &Request<'_>, plan: &Plan, state_dirs: &[PathBuf]) -> Result<M
                     m.instances.push(i.clone());
                 }
             }
+            if req.enable {
+                lift_down_files(req, &mut m)?;
+            }
             manifest::save(place, &m)?;
             Ok(m)
         }
@@ -510,6 +526,27 @@ pub fn apply(req: &Request<'_>, plan: &Plan, state_dirs: &[PathBuf]) -> Result<M
             Err(e)
         }
     }
+}
+
+/// The instances of a request, or `None` once for a recipe without instances.
+fn instances_or_service(instances: &[String]) -> Vec<Option<&str>> {
+    if instances.is_empty() { vec![None] } else { instances.iter().map(|i| Some(i.as_str())).collect() }
+}
+
+/// Enabling an instance of a supervisor that runs what its scan directory
+/// links: its `down` file goes, and with it its record.
+fn lift_down_files(req: &Request<'_>, m: &mut Manifest) -> Result<()> {
+    let drv = driver(req.target);
+    for instance in instances_or_service(&req.instances) {
+        let Some(down) = drv.down_file(&req.recipe.name, instance) else { continue };
+        let abs = under(&req.place.root, &down);
+        match fs::remove_file(&abs) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(HostError::io("removing", &abs)(e)),
+            _ => {}
+        }
+        m.files.retain(|f| f.path != down);
+    }
+    Ok(())
 }
 
 /// Records by path, the first of each: one lookup per planned file instead

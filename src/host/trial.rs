@@ -119,8 +119,14 @@ fn run(recipe: &Recipe, values: &BTreeMap<String, String>, dir: &Path, stage: &P
     let err_log = log.try_clone().map_err(|e| e.to_string())?;
     let argv = settings::argv(&recipe.run.command, &values);
     let umask = format!("{:04o}", recipe.run.umask.unwrap_or(0o022));
-    let mut cmd = Command::new("unshare");
+    // The parent-death signal: an initkit killed mid-trial leaves no trial
+    // running (unshare's --kill-child ends the rest).
+    let mut cmd = Command::new("setpriv");
     cmd.args([
+        "--pdeathsig",
+        "KILL",
+        "--",
+        "unshare",
         "--net",
         "--mount",
         "--pid",
@@ -263,9 +269,13 @@ fn watch(
                     .and_then(|(_, p)| p.parse::<u16>().ok())
                     .is_some_and(|port| !listening_sockets(Path::new(&format!("/proc/{pid}/net")), port).is_empty())
             }
+            // Its root and directory too: entering a mount namespace alone
+            // leaves a probe at the namespace's root, outside a chroot.
             Some(ReadyCheck::Command(c)) => Command::new("nsenter")
                 .arg(format!("--net=/proc/{pid}/ns/net"))
                 .arg(format!("--mount=/proc/{pid}/ns/mnt"))
+                .arg(format!("--root=/proc/{pid}/root"))
+                .arg(format!("--wd=/proc/{pid}/cwd"))
                 .arg("--")
                 .args(as_user(recipe, uid, gid))
                 .args(settings::argv(c, values))

@@ -6,6 +6,7 @@
 use std::{fs, io, path::Path};
 
 use super::{
+    driver::driver,
     error::{HostError, Result},
     fsops::{self, Existing},
     lock::Lock,
@@ -61,6 +62,17 @@ pub fn uninstall(place: &Place, m: &mut Manifest, instance: Option<&str>, force:
         }
     }
     m.links = kept_links;
+    if place.live() {
+        let drv = driver(m.target);
+        let gone: Vec<Option<&str>> = match instance {
+            Some(i) => vec![Some(i)],
+            None if m.instances.is_empty() => vec![None],
+            None => m.instances.iter().map(|i| Some(i.as_str())).collect(),
+        };
+        for i in gone {
+            drv.release(&m.recipe, i);
+        }
+    }
     let mut remaining = Vec::new();
     for f in std::mem::take(&mut m.files) {
         if !belongs(&f.instance) {

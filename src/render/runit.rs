@@ -1,14 +1,16 @@
 //! runit: a service directory per instance under /etc/sv, with `run` (the
-//! daemon replaces it), `check` (readiness for `sv start`), `control/t` (the
-//! pre-stop steps before the stop signal), `finish`, and an svlogd `log/run`.
+//! daemon replaces it, leading a process group of its own), `check`
+//! (readiness for `sv start`), `control/t` (the pre-stop steps before the
+//! stop signal), `finish` (records the exit and ends what the daemon left in
+//! its group), and an svlogd `log/run`.
 
 use super::{
     Artifact, Backend, Options, Practice, Support, facts,
     facts::Stamp,
     features::{self, Feature},
-    service_dir::{Logger, current_log, finish, log_dir, log_run, script, script_with},
+    service_dir::{Logger, current_log, log_dir, log_run, script, script_with},
     shell::{
-        RUNIT_CHECK, RUNIT_CONTROL, RUNIT_RUN,
+        RUNIT_CHECK, RUNIT_CONTROL, RUNIT_FINISH, RUNIT_RUN,
         generated::{Drop, Exec},
     },
 };
@@ -32,8 +34,9 @@ impl Backend for Runit {
     }
 
     fn render(&self, recipe: &Recipe, options: &Options, instance: Option<&str>) -> Vec<Artifact> {
-        // runsv runs ./run in a session of its own already.
-        let exec = Exec { drop: Drop::Chpst, setsid: false, dies_with_parent: false };
+        // runsv runs ./run in its own process group (runsvdir -P gives each
+        // runsv a session): the daemon leads a group of its own, for ./finish.
+        let exec = Exec { drop: Drop::Chpst, setsid: true, dies_with_parent: false };
         let dir = format!("{}{}/{}", options.layout.root, DIRS.0, facts::service_name(&recipe.name, instance));
         let (layout, name) = (&options.layout, &recipe.name);
         let mut out = vec![
@@ -42,7 +45,11 @@ impl Backend for Runit {
                 0o755,
                 script(recipe, options, exec, instance, "runit run script", RUNIT_RUN),
             ),
-            Artifact::new(format!("{dir}/finish"), 0o755, finish(recipe, instance, true)),
+            Artifact::new(
+                format!("{dir}/finish"),
+                0o755,
+                script(recipe, options, exec, instance, "runit finish script", RUNIT_FINISH),
+            ),
             Artifact::new(
                 format!("{dir}/control/t"),
                 0o755,
@@ -79,7 +86,9 @@ impl Backend for Runit {
             Practice::ConfigTestRestart | Practice::ConfigTestReload => Support::Initkit("front-end"),
             Practice::OwnReload => Support::Native("`sv hup/1/2/...`"),
             Practice::LsbCodes => Support::Initkit("front-end"),
-            Practice::ProcessIdentity => Support::Native("supervised child"),
+            Practice::ProcessIdentity => {
+                Support::Native("supervised child, leading its own process group, which `finish` ends")
+            }
             Practice::RuntimeDirs => Support::Initkit("run script"),
             Practice::StopEscalation => Support::Native("`sv -w N force-stop`"),
             Practice::PreStopHooks => Support::Native("`control/t`"),

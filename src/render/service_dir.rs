@@ -68,25 +68,14 @@ pub fn current_log(layout: &Layout, name: &str, instance: Option<&str>) -> Strin
     format!("{}/current", log_dir(layout, name, instance))
 }
 
-/// The `finish` script: logs how the instance ended; the supervisor restarts it.
-pub fn finish(recipe: &Recipe, instance: Option<&str>, record: bool) -> String {
+/// The `finish` script of a supervisor whose stop wrapper records the exit
+/// itself (s6): logs how the instance ended; the supervisor restarts it.
+pub fn finish(recipe: &Recipe, instance: Option<&str>) -> String {
     let service = facts::service_name(&recipe.name, instance);
-    let mut s = format!(
+    format!(
         "#!/bin/sh\n# Logs how {service} ended; the supervisor restarts it.\nprintf 'initkit: %s exited (code %s, signal %s)\\n' {q} \"${{1:-?}}\" \"${{2:-?}}\"\n",
         q = sh::quote(&service)
-    );
-    if record {
-        // runit's finish gets the exit code, or -1 and the signal: kept as a
-        // shell's wait status, where `initkit status` reads it.
-        let file = facts::exit_file(&recipe.name, instance);
-        let dir = file.rsplit_once('/').map_or("/run/initkit", |(d, _)| d);
-        s.push_str(&format!(
-            "case ${{1:-}} in\n    -1) status=$((128 + ${{2:-0}})) ;;\n    ''|*[!0-9]*) exit 0 ;;\n    *) status=$1 ;;\nesac\nmkdir -p {} && printf '%s\\n' \"$status\" >{}\n",
-            sh::quote(dir),
-            sh::quote(&file)
-        ));
-    }
-    s
+    )
 }
 
 /// A log run script: makes the directory and execs the logger on it.

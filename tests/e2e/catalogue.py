@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""The catalogue, proved under SysV on this host and under systemd in a
-container: one generic harness.
+"""The catalogue, proved under SysV on this host, under systemd in a
+container and under runit in namespaces of its own: one generic harness.
 
 Every recipe RECIPES/NAME.toml that has a test description
 RECIPES/tests/NAME.toml is rendered for SysV into a fresh scratch root and
@@ -9,7 +9,9 @@ by side, reload, the config-test gate, restart, stop, kill -9 detection and
 cleanup. With --target systemd the same steps run in a container booted with
 systemd as PID 1 (tests/e2e/catalogue_systemd.sh boots it): each recipe is
 installed there with `initkit install` and driven with `initkit` and
-systemctl; what differs is in catalogue_systemd.py. Adding a service to what
+systemctl; what differs is in catalogue_systemd.py. With --target runit the
+same in the rootfs with runsvdir as PID 1 (tests/e2e/catalogue_runit.sh):
+catalogue_runit.py. Adding a service to what
 this proves takes two data files and no code here.
 
 Usage (as root, on a host where systemd is not running):
@@ -116,6 +118,8 @@ Top-level keys MUST come before the first [table]: TOML puts every key after
         Under systemd only: the recipe is not run there, for a reason outside
         initkit; counted and listed as a skip, and the catalogue doc does not
         say systemd for it.
+    runit_skip = "why"
+        The same under runit (tests/e2e/catalogue_runit.sh, catalogue_runit.py).
 
     [settings]
         KEY = "VALUE" lines of each instance's settings file,
@@ -185,7 +189,7 @@ KNOWN_KEYS = {
     "packages", "instances", "ports", "check", "has_check", "no_check", "setup", "probe",
     "break", "repair", "cleanup", "probe_timeout", "probe_tries", "timeout", "namespace",
     "run_namespace", "wrap", "recipe", "port_check", "scratch", "settings", "reload",
-    "systemd_skip", "systemd_writable",
+    "systemd_skip", "systemd_writable", "runit_skip",
 }
 PORTS_PER_RECIPE = 10
 
@@ -1214,9 +1218,10 @@ def main():
     ap.add_argument("--port-base", type=int, default=24000)
     ap.add_argument("--timeout", type=float, default=180, help="time box per recipe, seconds")
     ap.add_argument("--scratch", default="/tmp", help="where the scratch roots are made (default /tmp)")
-    ap.add_argument("--target", choices=("sysv", "systemd"), default="sysv",
+    ap.add_argument("--target", choices=("sysv", "systemd", "runit"), default="sysv",
                     help="sysv: the rendered scripts on this host; systemd: `initkit install` and systemctl "
-                    "in the container whose PID 1 is --container-leader")
+                    "in the container whose PID 1 is --container-leader; runit: `initkit install --target "
+                    "runit` and sv in the namespaces whose PID 1 is the runsvdir --container-leader")
     ap.add_argument("--container-leader", type=int, help="the container's PID 1, as this host sees it")
     ap.add_argument("--container-root", help="the container's root directory on this host")
     ap.add_argument("--jobs", type=int, default=1, help="recipes run at the same time (each on its own ports)")
@@ -1252,15 +1257,18 @@ def main():
             return 1
         kind = Recipe
     else:
+        import catalogue_runit
         import catalogue_systemd
+        module, kind = {"systemd": (catalogue_systemd, catalogue_systemd.SystemdRecipe),
+                        "runit": (catalogue_runit, catalogue_runit.RunitRecipe)}[args.target]
         if not (args.container_leader and args.container_root):
-            print("--target systemd needs --container-leader and --container-root (tests/e2e/catalogue_systemd.sh)")
+            print(f"--target {args.target} needs --container-leader and --container-root "
+                  f"(tests/e2e/catalogue_{args.target}.sh)")
             return 1
-        problem = catalogue_systemd.container_problem(args)
+        problem = module.container_problem(args)
         if problem:
             print(problem)
             return 1
-        kind = catalogue_systemd.SystemdRecipe
     if not os.access(h.initkit, os.X_OK):
         print(f"no initkit at {h.initkit}")
         return 1

@@ -50,7 +50,15 @@ def container_problem(args):
 
 
 class SystemdRecipe(cat.Recipe):
+    """The steps in a container booted by another init system's suite; a
+    subclass for another init system (catalogue_runit.py) replaces what
+    names units, where install writes, and what the init system reports."""
+
     target = "systemd"
+    skip_key = "systemd_skip"  # the description's key that skips a recipe here
+    install_args = []  # what `initkit install` is told besides the recipes and settings
+    # Where install writes the recipe's files: compared before install and after uninstall.
+    install_dirs = ("/etc/systemd/system", "/etc/default", "/etc/initkit", "/var/lib/initkit/installed")
 
     def __init__(self, h, name, desc_path, index):
         super().__init__(h, name, desc_path, index)
@@ -69,6 +77,7 @@ class SystemdRecipe(cat.Recipe):
         return self.ct_root + path
 
     def ct(self, argv):
+        """ARGV in the container: every namespace of its PID 1."""
         return ["nsenter", "-t", str(self.leader), "-a", "--"] + argv
 
     def ct_run(self, argv, **kw):
@@ -178,13 +187,13 @@ class SystemdRecipe(cat.Recipe):
         why = None
         try:
             with open(self.desc_path, "rb") as f:
-                why = cat.tomllib.load(f).get("systemd_skip")
+                why = cat.tomllib.load(f).get(self.skip_key)
         except (OSError, cat.tomllib.TOMLDecodeError):
             pass
         if why:
             cat.CURRENT = self.name
-            cat.say(f"== {self.name} (under systemd)")
-            cat.skip(f"{self.name}: every step: not run under systemd: {why}")
+            cat.say(f"== {self.name} (under {self.target})")
+            cat.skip(f"{self.name}: every step: not run under {self.target}: {why}")
             return
         super().main()
 
@@ -193,7 +202,7 @@ class SystemdRecipe(cat.Recipe):
         settings, initkit's records), each with a digest of its content: a
         package's file that install replaced must come back as it was."""
         found = set()
-        for d in ("/etc/systemd/system", "/etc/default", "/etc/initkit", "/var/lib/initkit/installed"):
+        for d in self.install_dirs:
             for top, dirs, files in os.walk(self.host(d)):
                 for n in dirs + files:
                     if n == self.name or n.startswith((f"{self.name}@", f"{self.name}.")):
@@ -230,30 +239,40 @@ class SystemdRecipe(cat.Recipe):
         recipe = f"{self.ct_dir}/{self.name}.toml"
         shutil.copyfile(self.recipe_file, self.host(recipe))
         os.chmod(self.host(recipe), 0o644)
-        why = self.t.get("systemd_writable")
-        if why:
-            self.dropin = self.host(self.unit_file() + ".d")
-            os.makedirs(self.dropin, exist_ok=True)
-            with open(f"{self.dropin}/initkit-e2e.conf", "w") as f:
-                f.write(f"# the catalogue harness: {why}\n[Service]\nReadWritePaths={self.ct_dir}\n")
-            notes.append(f"test drop-in ReadWritePaths={self.short(self.ct_dir)} ({why})")
+        notes += self.test_dropin()
         specs = [f"{recipe}@{i}" for i in self.insts] if self.multi else [recipe]
-        rc, out = self.ct_run(["initkit", "install", *specs, *sets])
+        rc, out = self.ct_run(["initkit", "install", *specs, *sets, *self.install_args])
         taken = re.findall(r"error: (\S+) exists and initkit did not write it; use --force", out)
         if rc == 1 and taken:
             # A package's file where initkit keeps the settings (/etc/default/NAME of a
             # single-instance recipe): replaced with a backup, restored by uninstall.
             notes.append(f"--force: install replaces the package's {', '.join(taken)} (uninstall must restore it)")
-            rc, out = self.ct_run(["initkit", "install", *specs, *sets, "--force"])
+            rc, out = self.ct_run(["initkit", "install", *specs, *sets, *self.install_args, "--force"])
         self.installed = True
         if rc != 0:
             raise Fail(f"install exit {rc}", self.short(out))
+        said = self.check_installed(out)
+        return f"{said}, {len(self.insts)} instance(s)" + (f"; {'; '.join(notes)}" if notes else "")
+
+    def test_dropin(self):
+        """`systemd_writable`: a drop-in that lets the unit write its test directory."""
+        why = self.t.get("systemd_writable")
+        if not why:
+            return []
+        self.dropin = self.host(self.unit_file() + ".d")
+        os.makedirs(self.dropin, exist_ok=True)
+        with open(f"{self.dropin}/initkit-e2e.conf", "w") as f:
+            f.write(f"# the catalogue harness: {why}\n[Service]\nReadWritePaths={self.ct_dir}\n")
+        return [f"test drop-in ReadWritePaths={self.short(self.ct_dir)} ({why})"]
+
+    def check_installed(self, out):
+        """That systemd loads the unit install wrote; what to say of it."""
         if not os.path.isfile(self.host(self.unit_file())):
             raise Fail(f"install wrote no {self.unit_file()}", self.short(out))
-        rc, out = self.ct_run(["systemctl", "show", "-p", "FragmentPath", "--value", self.unit(self.insts[0])])
-        if out.strip() != self.unit_file():
-            raise Fail(f"systemd loads {self.unit(self.insts[0])} from {out.strip()!r}, not {self.unit_file()}")
-        return f"{self.unit_file()}, {len(self.insts)} instance(s)" + (f"; {'; '.join(notes)}" if notes else "")
+        rc, shown = self.ct_run(["systemctl", "show", "-p", "FragmentPath", "--value", self.unit(self.insts[0])])
+        if shown.strip() != self.unit_file():
+            raise Fail(f"systemd loads {self.unit(self.insts[0])} from {shown.strip()!r}, not {self.unit_file()}")
+        return self.unit_file()
 
     def gate_native(self, first, pid0):
         """systemctl reload runs the config test in ExecReload (a trial start
@@ -285,9 +304,7 @@ class SystemdRecipe(cat.Recipe):
         self.expect("", 0, "start", arg)
         pid = self.live_pid(first, "after start")
         policy = str(self.r.get("restart", {}).get("policy", "on-failure"))
-        rc, native = self.ct_run(["systemctl", "show", "-p", "Restart", "--value", unit], quiet=True)
-        if native.strip() != policy:
-            raise Fail(f"the unit says Restart={native.strip()}, the recipe restart.policy = {policy!r}")
+        self.check_policy(first, policy)
         self.kill([pid])
         limit = time.monotonic() + 5
         while self.alive(pid) and time.monotonic() < limit:
@@ -303,12 +320,13 @@ class SystemdRecipe(cat.Recipe):
                     break
                 time.sleep(0.1)
             else:
-                raise Fail(f"systemd did not restart {unit} after kill -9 (Restart={policy})",
+                raise Fail(f"{self.target} did not restart {unit} after kill -9 (restart.policy {policy})",
                            self.log_tail(first))
-            self.must_answer(first, "after systemd restarted it")
+            self.must_answer(first, f"after {self.target} restarted it")
             self.wait_active(first)
-            self.expect("after the restart by systemd", 0, "status", arg)
-            said = f"pid {pid} killed: systemd restarted it as pid {new} (Restart={policy}), answers, status 0"
+            self.expect(f"after the restart by {self.target}", 0, "status", arg)
+            said = (f"pid {pid} killed: {self.target} restarted it as pid {new} (restart.policy {policy}), "
+                    "answers, status 0")
         else:
             self.expect("after kill -9 (no restart)", 1, "status", arg)
             said = f"pid {pid} killed: not restarted (Restart={policy}), status 1 (failed)"
@@ -319,6 +337,12 @@ class SystemdRecipe(cat.Recipe):
         if ports or left:
             raise Fail(f"after stop: ports {ports} open, {len(left)} process(es) left", self.describe(left, report=True))
         return said + "; stop 0, status 3, nothing left"
+
+    def check_policy(self, inst, policy):
+        """The unit's Restart= is the recipe's restart policy."""
+        rc, native = self.ct_run(["systemctl", "show", "-p", "Restart", "--value", self.unit(inst)], quiet=True)
+        if native.strip() != policy:
+            raise Fail(f"the unit says Restart={native.strip()}, the recipe restart.policy = {policy!r}")
 
     def wait_active(self, inst):
         """systemd's start job ends after the readiness wait (ExecStartPost),
@@ -347,14 +371,7 @@ class SystemdRecipe(cat.Recipe):
             added, gone = sorted(after - self.before), sorted(self.before - after)
             problems.append(f"left behind or changed: {added}" if added else "")
             problems.append(f"not as it was before install: {gone}" if gone else "")
-        rc, frag = self.ct_run(["systemctl", "show", "-p", "FragmentPath", "--value", self.unit(self.insts[0])],
-                               quiet=True)
-        if frag.strip() == self.unit_file():
-            problems.append(f"systemd still loads {self.unit_file()}")
-        for i in self.insts:
-            rc, state = self.ct_run(["systemctl", "is-active", self.unit(i)], quiet=True)
-            if state.strip() not in ("inactive", "unknown", "failed"):
-                problems.append(f"{self.unit(i)} is {state.strip()}")
+        problems += self.still_known()
         ports = self.wait_ports_closed(self.insts)
         if ports:
             problems.append(f"ports open: {ports}")
@@ -365,6 +382,19 @@ class SystemdRecipe(cat.Recipe):
         if problems:
             raise Fail("after uninstall: " + problems[0], "\n".join(problems[1:]))
         return "exit 0; none of its files, units or processes left, ports closed"
+
+    def still_known(self):
+        """What systemd still knows of the recipe after uninstall."""
+        problems = []
+        rc, frag = self.ct_run(["systemctl", "show", "-p", "FragmentPath", "--value", self.unit(self.insts[0])],
+                               quiet=True)
+        if frag.strip() == self.unit_file():
+            problems.append(f"systemd still loads {self.unit_file()}")
+        for i in self.insts:
+            rc, state = self.ct_run(["systemctl", "is-active", self.unit(i)], quiet=True)
+            if state.strip() not in ("inactive", "unknown", "failed"):
+                problems.append(f"{self.unit(i)} is {state.strip()}")
+        return problems
 
     def cleanup(self):
         notes, problems = [], []

@@ -26,10 +26,8 @@ for tool in mmdebstrap systemd-nspawn nsenter python3; do
 done
 [ -x "$INITKIT" ] || { echo "no initkit at $initkit"; exit 1; }
 
-# The container runs every recipe's daemons: ss (iproute2) for the descriptions' snippets.
-CATALOGUE_PACKAGES=$(python3 "$here/catalogue.py" --list-packages) || { echo "cannot read the test descriptions"; exit 1; }
-PACKAGES=systemd,systemd-sysv,dbus,procps,iproute2,${CATALOGUE_PACKAGES// /,}
-CACHE=/var/tmp/initkit-e2e-catalogue-cache
+PACKAGES=$(catalogue_packages) || { echo "cannot read the test descriptions"; exit 1; }
+CACHE=$CATALOGUE_CACHE
 catalogue_cleanup() {
     stop_container
     release_overlay

@@ -172,6 +172,17 @@ release_overlay() {
     OVERLAY=
 }
 
+# The catalogue's rootfs, one for systemd (catalogue_systemd.sh) and runit
+# (catalogue_runit.sh): every recipe's daemons, the tools their snippets use
+# (ss: iproute2), and both init systems, so that one cached build serves both.
+CATALOGUE_CACHE=/var/tmp/initkit-e2e-catalogue-cache
+# catalogue_packages: its package list, comma-separated (needs $here).
+catalogue_packages() {
+    local listed
+    listed=$(python3 "$here/catalogue.py" --list-packages) || return 1
+    printf 'systemd,systemd-sysv,dbus,procps,iproute2,runit,%s\n' "${listed// /,}"
+}
+
 # nginx_conf FILE PORT: a small nginx config answering "v1" on 127.0.0.1:PORT,
 # with its pid and log where a chroot can write them.
 nginx_conf() {

@@ -2,7 +2,10 @@
 //! sends KILL after the budget), `svstat` reports; the daemon's PID is in the
 //! wrapper's pidfile.
 
-use std::time::{Duration, Instant};
+use std::{
+    path::Path,
+    time::{Duration, Instant},
+};
 
 use crate::{
     host::{
@@ -21,7 +24,7 @@ use crate::{
     },
 };
 
-use super::runit::scan_link;
+use super::runit::{SUPERVISE, down_file, release_supervise, scan_link, starts_with_supervisor, wait_supervised};
 
 pub struct Daemontools;
 
@@ -73,6 +76,7 @@ impl Driver for Daemontools {
         let mut code = 0;
         for i in instances {
             let dir = service_dir(ctx.name, i.as_deref());
+            wait_supervised(&dir, "supervise/ok");
             let ok = match action {
                 Action::Start => svc(&dir, "-u") && wait_svstat(&dir, true, ready),
                 Action::Stop => stop(&dir, budget),
@@ -95,8 +99,34 @@ impl Driver for Daemontools {
         Status::new(instance, dir, state, daemon, uptime).with_last_exit(recorded_exit(name, instance))
     }
 
-    fn enable_links(&self, recipe: &Recipe, _: &Layout, _: Flavor, instance: Option<&str>) -> Vec<LinkRecord> {
+    fn enable_links(&self, _: &Recipe, _: &Layout, _: Flavor, _: Option<&str>) -> Vec<LinkRecord> {
+        Vec::new()
+    }
+
+    fn instance_links(&self, recipe: &Recipe, instance: Option<&str>) -> Vec<LinkRecord> {
         scan_link(DIRS, &recipe.name, instance)
+    }
+
+    fn enabled(&self, root: &Path, m: &Manifest, instance: Option<&str>) -> bool {
+        starts_with_supervisor(root, m, DIRS, instance)
+    }
+
+    fn is_enable_link(&self, _: &LinkRecord) -> bool {
+        false
+    }
+
+    fn down_file(&self, name: &str, instance: Option<&str>) -> Option<String> {
+        Some(down_file(DIRS, name, instance))
+    }
+
+    /// `svc -dx` to the service's supervise and its logger's, then their
+    /// `supervise` directories go.
+    fn release(&self, name: &str, instance: Option<&str>) {
+        let dir = format!("{}/{}", DIRS.0, facts::service_name(name, instance));
+        release_supervise(&dir, &SUPERVISE, || {
+            svc(&dir, "-dx");
+            svc(&format!("{dir}/log"), "-dx");
+        });
     }
 
     /// multilog's `current` in the instance's log directory.

@@ -80,7 +80,9 @@ impl Driver for Openrc {
         }]
     }
 
-    fn instance_links(&self, recipe: &Recipe, instance: &str) -> Vec<LinkRecord> {
+    fn instance_links(&self, recipe: &Recipe, instance: Option<&str>) -> Vec<LinkRecord> {
+        // A recipe without instances is its script itself.
+        let Some(instance) = instance else { return Vec::new() };
         vec![LinkRecord {
             path: format!("/etc/init.d/{}", service(&recipe.name, Some(instance))),
             target: recipe.name.clone(),

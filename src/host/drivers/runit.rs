@@ -1,5 +1,10 @@
 //! runit: `sv` acts (waiting on `./check` for readiness, `force-stop` for the
-//! KILL after the budget) and reports; a link in the scan directory enables.
+//! KILL after the budget) and reports; every installed instance is linked
+//! into the scan directory, and a `down` file keeps one that is not enabled
+//! from starting with runsvdir. The scan-directory facts runit, s6 and
+//! daemontools share are here too.
+
+use std::{path::Path, thread, time::Duration, time::Instant};
 
 use crate::{
     host::config_test::reload_command,
@@ -7,7 +12,7 @@ use crate::{
         action::{Action, State, Status},
         driver::{Ctx, Driver, Signs},
         logs::LogSource,
-        manifest::{LinkRecord, Manifest},
+        manifest::{LinkRecord, Manifest, under},
         run::{native, native_with_progress, number_after, recorded_exit, stdout_of},
     },
     recipe::{Recipe, Reload, signal::Signal},
@@ -82,6 +87,7 @@ impl Driver for Runit {
         let mut code = 0;
         for i in instances {
             let dir = service_dir(ctx.name, i.as_deref());
+            wait_supervised(&dir, "supervise/ok");
             let (wait, cmd) = match action {
                 Action::Start => (ready, "start"),
                 // force-stop: down, and KILL once the wait runs out.
@@ -111,8 +117,33 @@ impl Driver for Runit {
             .with_last_exit(recorded_exit(name, instance))
     }
 
-    fn enable_links(&self, recipe: &Recipe, _: &Layout, _: Flavor, instance: Option<&str>) -> Vec<LinkRecord> {
+    fn enable_links(&self, _: &Recipe, _: &Layout, _: Flavor, _: Option<&str>) -> Vec<LinkRecord> {
+        Vec::new()
+    }
+
+    fn instance_links(&self, recipe: &Recipe, instance: Option<&str>) -> Vec<LinkRecord> {
         scan_link(DIRS, &recipe.name, instance)
+    }
+
+    fn enabled(&self, root: &Path, m: &Manifest, instance: Option<&str>) -> bool {
+        starts_with_supervisor(root, m, DIRS, instance)
+    }
+
+    fn is_enable_link(&self, _: &LinkRecord) -> bool {
+        false
+    }
+
+    fn down_file(&self, name: &str, instance: Option<&str>) -> Option<String> {
+        Some(down_file(DIRS, name, instance))
+    }
+
+    /// `sv exit`: runsv ends once the service is down, then its `supervise`
+    /// directories go.
+    fn release(&self, name: &str, instance: Option<&str>) {
+        let dir = format!("{}/{}", DIRS.0, facts::service_name(name, instance));
+        release_supervise(&dir, &SUPERVISE, || {
+            native("sv", &["exit".to_owned(), dir.clone()]);
+        });
     }
 
     /// svlogd's `current` in the instance's log directory.
@@ -132,7 +163,7 @@ impl Driver for Runit {
     }
 }
 
-/// A service directory is enabled by a link in the scan directory.
+/// The link in the scan directory that has the supervisor run a service directory.
 pub fn scan_link(dirs: (&str, &str), name: &str, instance: Option<&str>) -> Vec<LinkRecord> {
     let service = facts::service_name(name, instance);
     vec![LinkRecord {
@@ -141,6 +172,76 @@ pub fn scan_link(dirs: (&str, &str), name: &str, instance: Option<&str>) -> Vec<
         instance: instance.map(str::to_owned),
         backup: None,
     }]
+}
+
+/// The file that keeps a linked service directory down when its supervisor
+/// comes up (runit, s6 and daemontools all read `down`).
+pub fn down_file(dirs: (&str, &str), name: &str, instance: Option<&str>) -> String {
+    format!("{}/{}/down", dirs.0, facts::service_name(name, instance))
+}
+
+/// Whether an instance starts with its supervisor (at boot): its service
+/// directory is linked into the scan directory and holds no `down` file.
+pub fn starts_with_supervisor(root: &Path, m: &Manifest, dirs: (&str, &str), instance: Option<&str>) -> bool {
+    let linked = scan_link(dirs, &m.recipe, instance).iter().all(|l| m.links.iter().any(|r| r.path == l.path));
+    linked && !under(root, &down_file(dirs, &m.recipe, instance)).exists()
+}
+
+/// Whether a supervise process (runsv, daemontools' supervise) runs for a
+/// service directory: it holds `supervise/ok` open for reading, so that a
+/// non-blocking open for writing succeeds (what `sv` and `svok` check).
+pub fn supervised(dir: &Path) -> bool {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new().write(true).custom_flags(libc::O_NONBLOCK).open(dir.join("supervise/ok")).is_ok()
+}
+
+/// How a supervisor keeps its state in a service directory.
+pub struct Supervise {
+    /// Whether its supervise process runs for a directory.
+    pub running: fn(&Path) -> bool,
+    /// The directories it makes there (its state, never a file initkit or an operator wrote).
+    pub state: &'static [&'static str],
+}
+
+/// runsv's and daemontools' supervise.
+pub const SUPERVISE: Supervise = Supervise { running: supervised, state: &["supervise"] };
+
+/// Asks the supervise processes of `dir` (and of its `log`) to exit with
+/// `ask`, waits for them (the service is already stopped), then removes the
+/// state directories they made.
+pub fn release_supervise(dir: &str, how: &Supervise, ask: impl Fn()) {
+    let dir = Path::new(dir);
+    let log = dir.join("log");
+    let running = || (how.running)(dir) || (how.running)(&log);
+    if running() {
+        ask();
+        let since = Instant::now();
+        while running() && since.elapsed() < PICKUP * 2 {
+            thread::sleep(Duration::from_millis(25));
+        }
+    }
+    for d in [dir, log.as_path()] {
+        if !(how.running)(d) {
+            for state in how.state {
+                let _ = std::fs::remove_dir_all(d.join(state));
+            }
+        }
+    }
+}
+
+/// How long a supervisor may take to notice a new link: runsvdir and svscan
+/// look at their scan directory every five seconds.
+const PICKUP: Duration = Duration::from_secs(7);
+
+/// Waits until the supervisor runs for a service directory just linked:
+/// `probe` (a file its supervise process makes, relative to `dir`) exists.
+/// After the wait, the native tool says what is wrong.
+pub fn wait_supervised(dir: &str, probe: &str) {
+    let file = Path::new(dir).join(probe);
+    let since = Instant::now();
+    while !file.exists() && Path::new(dir).exists() && since.elapsed() < PICKUP {
+        thread::sleep(Duration::from_millis(25));
+    }
 }
 
 #[cfg(test)]

@@ -1,13 +1,15 @@
 //! s6: `s6-svc` acts (waiting for readiness on the notification fd), and
 //! `s6-svstat` reports; the daemon's PID is in the wrapper's pidfile.
 
+use std::path::Path;
+
 use crate::{
     host::{
         action::{Action, State, Status},
         driver::{Ctx, Driver, Signs},
         logs::LogSource,
         manifest::{LinkRecord, Manifest},
-        run::{native_with_progress, pidfile_pid, recorded_exit, stdout_of},
+        run::{native, native_with_progress, pidfile_pid, recorded_exit, stdout_of},
     },
     recipe::Recipe,
     render::{
@@ -17,9 +19,16 @@ use crate::{
     },
 };
 
-use super::runit::scan_link;
+use super::runit::{Supervise, down_file, release_supervise, scan_link, starts_with_supervisor, wait_supervised};
 
 pub struct S6;
+
+/// s6-supervise: `s6-svok` says whether it runs; it keeps `supervise` and `event`.
+const S6_SUPERVISE: Supervise = Supervise { running: s6_supervised, state: &["supervise", "event"] };
+
+fn s6_supervised(dir: &Path) -> bool {
+    dir.is_dir() && native("s6-svok", &[dir.to_string_lossy().into_owned()]) == 0
+}
 
 fn service_dir(name: &str, instance: Option<&str>) -> String {
     format!("{}/{}", DIRS.1, facts::service_name(name, instance))
@@ -54,7 +63,13 @@ impl Driver for S6 {
             };
             let mut args = vec!["-T".to_owned(), ((budget + ready) * 1000).to_string()];
             args.extend(flags.iter().map(|f| (*f).to_owned()));
-            args.push(service_dir(ctx.name, i.as_deref()));
+            let dir = service_dir(ctx.name, i.as_deref());
+            if !Path::new(&dir).join("supervise/control").exists() {
+                // A directory just linked: s6-svscan looks at once when told to.
+                native("s6-svscanctl", &["-a".to_owned(), DIRS.1.to_owned()]);
+                wait_supervised(&dir, "supervise/control");
+            }
+            args.push(dir);
             let c = native_with_progress("s6-svc", &args, &ctx.waiting_on(action, i.as_deref()));
             if code == 0 {
                 code = c;
@@ -72,8 +87,33 @@ impl Driver for S6 {
         Status::new(instance, dir, state, daemon, uptime).with_last_exit(recorded_exit(name, instance))
     }
 
-    fn enable_links(&self, recipe: &Recipe, _: &Layout, _: Flavor, instance: Option<&str>) -> Vec<LinkRecord> {
+    fn enable_links(&self, _: &Recipe, _: &Layout, _: Flavor, _: Option<&str>) -> Vec<LinkRecord> {
+        Vec::new()
+    }
+
+    fn instance_links(&self, recipe: &Recipe, instance: Option<&str>) -> Vec<LinkRecord> {
         scan_link(DIRS, &recipe.name, instance)
+    }
+
+    fn enabled(&self, root: &Path, m: &Manifest, instance: Option<&str>) -> bool {
+        starts_with_supervisor(root, m, DIRS, instance)
+    }
+
+    fn is_enable_link(&self, _: &LinkRecord) -> bool {
+        false
+    }
+
+    fn down_file(&self, name: &str, instance: Option<&str>) -> Option<String> {
+        Some(down_file(DIRS, name, instance))
+    }
+
+    /// `s6-svscanctl -an`: s6-svscan ends the supervisors of directories no
+    /// longer linked, then their `supervise` and `event` directories go.
+    fn release(&self, name: &str, instance: Option<&str>) {
+        let dir = format!("{}/{}", DIRS.0, facts::service_name(name, instance));
+        release_supervise(&dir, &S6_SUPERVISE, || {
+            native("s6-svscanctl", &["-an".to_owned(), DIRS.1.to_owned()]);
+        });
     }
 
     /// s6-log's `current` in the instance's log directory.

@@ -207,6 +207,7 @@ ik_stop_one() {
         return 0
     fi
     # OpenRC runs the steps in stop_pre; everywhere else they run here.
+    ik_main_pid=$pid
     [ "${ik_hooks_done:-0}" = 1 ] || ik_before_stop
     # The steps take time: look again before signalling, the PID must still be ours.
     # The daemon's own shutdown tool first, when it has one; a signal if that is not enough.

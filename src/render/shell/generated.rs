@@ -29,8 +29,9 @@ pub enum Drop {
 pub struct Exec {
     pub drop: Drop,
     /// `setsid`: the daemon leads a session and process group of its own, so
-    /// a stop reaches everything it started and nothing else. runit's runsv
-    /// already does it; Upstart tracks the process itself.
+    /// a stop reaches everything it started and nothing else (runsv runs
+    /// ./run in its own group, shared with the logger). Upstart tracks the
+    /// process itself.
     pub setsid: bool,
     /// The daemon gets SIGKILL if the script that started it dies (a
     /// supervisor that SIGKILLs the stop wrapper would otherwise orphan it).
@@ -388,7 +389,9 @@ fn environment(recipe: &Recipe) -> String {
     if recipe.check.as_ref().is_some_and(|c| c.test == Test::Trial) {
         // The trial's daemon gets network and mount namespaces of its own (the
         // host's addresses on its loopback, its writes kept in a layer of its
-        // own); its readiness probe runs inside them too.
+        // own); its readiness probe runs inside them too. It dies with the
+        // script (the parent-death signal): a script killed mid-trial leaves
+        // no trial running.
         s.push_str(
             "    # A trial start runs in network and mount namespaces of its own.\n\
              \x20   case ${ik_trial_net:-} in\n\
@@ -398,9 +401,9 @@ fn environment(recipe: &Recipe) -> String {
              \x20           for ik_addr in $(ik_host_addresses); do\n\
              \x20               set -- \"$ik_addr\" \"$@\"\n\
              \x20           done\n\
-             \x20           set -- unshare --net --mount --pid --fork --kill-child --mount-proc -- sh -c \"$TRIAL_SETUP\" initkit \"${ik_trial_stage:?}\" \"$@\"\n\
+             \x20           set -- setpriv --pdeathsig KILL -- unshare --net --mount --pid --fork --kill-child --mount-proc -- sh -c \"$TRIAL_SETUP\" initkit \"${ik_trial_stage:?}\" \"$@\"\n\
              \x20           ;;\n\
-             \x20       *) set -- nsenter --net=\"/proc/$ik_trial_net/ns/net\" --mount=\"/proc/$ik_trial_net/ns/mnt\" -- \"$@\" ;;\n\
+             \x20       *) set -- nsenter --net=\"/proc/$ik_trial_net/ns/net\" --mount=\"/proc/$ik_trial_net/ns/mnt\" --root=\"/proc/$ik_trial_net/root\" --wd=\"/proc/$ik_trial_net/cwd\" -- \"$@\" ;;\n\
              \x20   esac\n",
         );
     }

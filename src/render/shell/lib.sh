@@ -324,12 +324,18 @@ ik_report_check() {
 # ik_poll_loop: in $ik_poll_code, the poll loop of a hook or step, run by a
 # child sh: PROBE... every INTERVAL seconds until it succeeds, with a progress
 # line on fd 3 from 5 s on: every second on a terminal (one line, rewritten),
-# every 10 s otherwise. Its arguments: INTERVAL WHAT BUDGET PROBE...; WHAT is
-# printed as data.
+# every 10 s otherwise. Its arguments: INTERVAL WHAT BUDGET MAIN PROBE...;
+# WHAT is printed as data. MAIN, when not empty, is the daemon's PID: once it
+# has exited (a zombie counts: a supervisor running the steps cannot reap it
+# meanwhile) there is nothing left to wait for, and the loop ends.
 ik_poll_loop() {
     # shellcheck disable=SC2016 # sh's own code, expanded by the child sh
-    ik_poll_code='i=$1 d=$2 b=$3; shift 3; s=$(date +%s); n=$((s + 5)); p=
+    ik_poll_code='i=$1 d=$2 b=$3 m=$4; shift 4; s=$(date +%s); n=$((s + 5)); p=
     until "$@"; do
+        if [ -n "$m" ]; then
+            { read -r l <"/proc/$m/stat"; } 2>/dev/null || break
+            case ${l##*) } in [ZXx]*) break ;; esac
+        fi
         sleep "$i"; t=$(date +%s)
         [ "$t" -ge "$n" ] || continue
         if [ -t 3 ]; then
@@ -344,7 +350,8 @@ ik_poll_loop() {
 
 # ik_hook DESCRIPTION run|poll TIMEOUT INTERVAL USER CMD...: a pre-stop step
 # as USER with the service's environment, within its budget; a failure is
-# reported, and the stop goes on.
+# reported, and the stop goes on. A poll ends early once the daemon,
+# $ik_main_pid when the caller knows it, has exited.
 ik_hook() {
     ik_hdesc=$1 ik_hkind=$2 ik_htimeout=$3 ik_hinterval=$4 ik_huser=$5
     shift 5
@@ -355,7 +362,7 @@ ik_hook() {
     fi
     if [ "$ik_hkind" = poll ]; then
         ik_poll_loop
-        set -- sh -c "$ik_poll_code" initkit-poll "$ik_hinterval" "$label: before stop: still waiting: $ik_hdesc" "$ik_htimeout" "$@"
+        set -- sh -c "$ik_poll_code" initkit-poll "$ik_hinterval" "$label: before stop: still waiting: $ik_hdesc" "$ik_htimeout" "${ik_main_pid:-}" "$@"
     fi
     ik_environment run timeout -k 2 "$ik_htimeout" "$@" 3>&1 >>"$console_log" 2>&1
     ik_hrc=$?
@@ -416,7 +423,7 @@ ik_step() {
     fi
     if [ "$ik_skind" = poll ]; then
         ik_poll_loop
-        set -- sh -c "$ik_poll_code" initkit-poll "$ik_sinterval" "$label: $ik_sphase: still waiting: $ik_sdesc" "$ik_stimeout" "$@"
+        set -- sh -c "$ik_poll_code" initkit-poll "$ik_sinterval" "$label: $ik_sphase: still waiting: $ik_sdesc" "$ik_stimeout" '' "$@"
     fi
     ik_environment run timeout -k 2 "$ik_stimeout" "$@" 3>&1 >>"$console_log" 2>&1
     ik_src=$?

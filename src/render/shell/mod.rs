@@ -25,6 +25,7 @@ pub const WRAPPER_MAIN: &str = include_str!("wrapper.sh");
 pub const RUNIT_RUN: &str = include_str!("runit_run.sh");
 pub const RUNIT_CHECK: &str = include_str!("runit_check.sh");
 pub const RUNIT_CONTROL: &str = include_str!("runit_control.sh");
+pub const RUNIT_FINISH: &str = include_str!("runit_finish.sh");
 pub const UPSTART_HELPER: &str = include_str!("upstart_helper.sh");
 
 /// A function definition with the comment lines directly above it.

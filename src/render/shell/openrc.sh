@@ -41,6 +41,7 @@ stop_pre() {
     fi
     ik_lock || return 1
     if ik_running; then
+        ik_main_pid=$pid
         ik_before_stop
     fi
     ik_hooks_done=1

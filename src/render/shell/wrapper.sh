@@ -14,6 +14,8 @@ ik_wrapped_stop() {
         exit 0
     fi
     if ik_alive "$ik_child"; then
+        # The wait in a step ends if the daemon exits: it stays a zombie until this script reaps it.
+        ik_main_pid=$ik_child
         ik_before_stop
         kill -s "$STOP_SIGNAL" "$ik_child"
         if ! ik_wait_gone "$ik_child" "$STOP_TIMEOUT_MS"; then
