@@ -26,7 +26,7 @@ for tool in mmdebstrap systemd-nspawn nsenter python3; do
 done
 [ -x "$INITKIT" ] || { echo "no initkit at $initkit"; exit 1; }
 
-PACKAGES=$(catalogue_packages) || { echo "cannot read the test descriptions"; exit 1; }
+PACKAGES=$(catalogue_packages "$here") || { echo "cannot read the test descriptions"; exit 1; }
 CACHE=$CATALOGUE_CACHE
 catalogue_cleanup() {
     stop_container

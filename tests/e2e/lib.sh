@@ -175,11 +175,12 @@ release_overlay() {
 # The catalogue's rootfs, one for systemd (catalogue_systemd.sh) and runit
 # (catalogue_runit.sh): every recipe's daemons, the tools their snippets use
 # (ss: iproute2), and both init systems, so that one cached build serves both.
+# shellcheck disable=SC2034 # read by the catalogue suites that source this
 CATALOGUE_CACHE=/var/tmp/initkit-e2e-catalogue-cache
-# catalogue_packages: its package list, comma-separated (needs $here).
+# catalogue_packages E2E_DIR: its package list, comma-separated.
 catalogue_packages() {
     local listed
-    listed=$(python3 "$here/catalogue.py" --list-packages) || return 1
+    listed=$(python3 "$1/catalogue.py" --list-packages) || return 1
     printf 'systemd,systemd-sysv,dbus,procps,iproute2,runit,%s\n' "${listed// /,}"
 }
 

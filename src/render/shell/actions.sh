@@ -207,6 +207,7 @@ ik_stop_one() {
         return 0
     fi
     # OpenRC runs the steps in stop_pre; everywhere else they run here.
+    # shellcheck disable=SC2034 # read by the steps' polls, when the recipe has any
     ik_main_pid=$pid
     [ "${ik_hooks_done:-0}" = 1 ] || ik_before_stop
     # The steps take time: look again before signalling, the PID must still be ours.

@@ -29,8 +29,8 @@ ik_stat() {
     ik_stat_fields "${ik_line##*) }"
 }
 
-# ik_stat_fields FIELDS: what ik_stat sets, from the fields of a stat line
-# after the command name (a line already read).
+# ik_stat_fields FIELDS: $ik_state, $ik_ppid, $ik_pgrp and $ik_start from the
+# fields of a stat line after the command name (a line already read).
 # shellcheck disable=SC2034 # values for whichever function reads them; a script reads only some
 ik_stat_fields() {
     set -f

@@ -41,6 +41,7 @@ stop_pre() {
     fi
     ik_lock || return 1
     if ik_running; then
+        # shellcheck disable=SC2034 # read by the steps' polls, when the recipe has any
         ik_main_pid=$pid
         ik_before_stop
     fi

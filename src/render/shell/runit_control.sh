@@ -6,7 +6,8 @@ console_log=$RUNIT_LOG
 read -r pid <supervise/pid 2>/dev/null || exit 1
 case $pid in ''|*[!0-9]*) exit 1 ;; esac
 # runsv waits for this script before it reaps: a daemon that exits meanwhile
-# stays a zombie, which ends the steps' waits (ik_poll_loop).
+# stays a zombie, which ends the steps' waits.
+# shellcheck disable=SC2034 # read by the steps' polls, when the recipe has any
 ik_main_pid=$pid
 ik_before_stop
 kill -s "$STOP_SIGNAL" "$pid" || exit 1

@@ -15,6 +15,7 @@ ik_wrapped_stop() {
     fi
     if ik_alive "$ik_child"; then
         # The wait in a step ends if the daemon exits: it stays a zombie until this script reaps it.
+        # shellcheck disable=SC2034 # read by the steps' polls, when the recipe has any
         ik_main_pid=$ik_child
         ik_before_stop
         kill -s "$STOP_SIGNAL" "$ik_child"
