@@ -5,7 +5,10 @@
 
 use super::{
     action::{Action, Status},
-    drivers,
+    drivers::{
+        self,
+        runit::{down_file, scan_link, starts_with_supervisor},
+    },
     error::Result,
     logs::LogSource,
     manifest::{LinkRecord, Manifest},
@@ -58,9 +61,18 @@ pub trait Driver: Sync {
     fn enable_links(&self, recipe: &Recipe, layout: &Layout, flavor: Flavor, instance: Option<&str>)
     -> Vec<LinkRecord>;
     /// Links an instance (`None`: the service of a recipe without instances)
-    /// needs to exist at all, not only to start at boot.
-    fn instance_links(&self, _recipe: &Recipe, _instance: Option<&str>) -> Vec<LinkRecord> {
-        Vec::new()
+    /// needs to exist at all, not only to start at boot: its link in the
+    /// scan directory, for a supervisor that has one.
+    fn instance_links(&self, recipe: &Recipe, instance: Option<&str>) -> Vec<LinkRecord> {
+        self.scan_dirs().map_or_else(Vec::new, |dirs| scan_link(dirs, &recipe.name, instance))
+    }
+    /// For a supervisor that runs whatever its scan directory links (runit,
+    /// s6, daemontools): where it keeps service directories, and the scan
+    /// directory. Every installed instance is linked there (so that it can be
+    /// started at any time), and a `down` file in its service directory keeps
+    /// one that is not enabled down when the supervisor comes up, at boot.
+    fn scan_dirs(&self) -> Option<(&'static str, &'static str)> {
+        None
     }
     /// Whether the whole service is enabled once (one script serves every instance).
     fn enables_once(&self) -> bool {
@@ -79,21 +91,22 @@ pub trait Driver: Sync {
     /// Whether `instance` (or the service) starts at boot on the host under
     /// `root`, from what the manifest records: an enable link (not an
     /// instance's own link).
-    fn enabled(&self, _root: &std::path::Path, m: &Manifest, instance: Option<&str>) -> bool {
-        m.links.iter().any(|l| l.instance.as_deref() == instance && self.is_enable_link(l))
+    fn enabled(&self, root: &std::path::Path, m: &Manifest, instance: Option<&str>) -> bool {
+        match self.scan_dirs() {
+            Some(dirs) => starts_with_supervisor(root, m, dirs, instance),
+            None => m.links.iter().any(|l| l.instance.as_deref() == instance && self.is_enable_link(l)),
+        }
     }
     /// Whether a link initkit made starts the service at boot (removed by
-    /// `disable`), as opposed to one the instance needs to exist at all.
+    /// `disable`), as opposed to one the instance needs to exist at all (a
+    /// scan-directory link is the latter: a `down` file disables).
     fn is_enable_link(&self, link: &LinkRecord) -> bool {
-        !link.path.starts_with("/etc/init.d/")
+        self.scan_dirs().is_none() && !link.path.starts_with("/etc/init.d/")
     }
-    /// For a supervisor that runs whatever its scan directory links: every
-    /// installed instance is linked (so that it can be started at any time),
-    /// and this file in its service directory keeps it down when the
-    /// supervisor comes up, at boot, until it is started. Its path, for an
-    /// instance that is not enabled; `None` where links enable.
-    fn down_file(&self, _name: &str, _instance: Option<&str>) -> Option<String> {
-        None
+    /// The `down` file that holds an instance down under a supervisor with a
+    /// scan directory; `None` where links enable.
+    fn down_file(&self, name: &str, instance: Option<&str>) -> Option<String> {
+        self.scan_dirs().map(|dirs| down_file(dirs, name, instance))
     }
     /// On the running host, once uninstall has removed an instance's links
     /// and before its files go: a supervisor lets go of the service

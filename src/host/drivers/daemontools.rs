@@ -2,10 +2,7 @@
 //! sends KILL after the budget), `svstat` reports; the daemon's PID is in the
 //! wrapper's pidfile.
 
-use std::{
-    path::Path,
-    time::{Duration, Instant},
-};
+use std::time::{Duration, Instant};
 
 use crate::{
     host::{
@@ -24,7 +21,7 @@ use crate::{
     },
 };
 
-use super::runit::{SUPERVISE, down_file, release_supervise, scan_link, starts_with_supervisor, wait_supervised};
+use super::runit::{SUPERVISE, release_supervise, wait_supervised};
 
 pub struct Daemontools;
 
@@ -103,20 +100,8 @@ impl Driver for Daemontools {
         Vec::new()
     }
 
-    fn instance_links(&self, recipe: &Recipe, instance: Option<&str>) -> Vec<LinkRecord> {
-        scan_link(DIRS, &recipe.name, instance)
-    }
-
-    fn enabled(&self, root: &Path, m: &Manifest, instance: Option<&str>) -> bool {
-        starts_with_supervisor(root, m, DIRS, instance)
-    }
-
-    fn is_enable_link(&self, _: &LinkRecord) -> bool {
-        false
-    }
-
-    fn down_file(&self, name: &str, instance: Option<&str>) -> Option<String> {
-        Some(down_file(DIRS, name, instance))
+    fn scan_dirs(&self) -> Option<(&'static str, &'static str)> {
+        Some(DIRS)
     }
 
     /// `svc -dx` to the service's supervise and its logger's, then their

@@ -121,20 +121,8 @@ impl Driver for Runit {
         Vec::new()
     }
 
-    fn instance_links(&self, recipe: &Recipe, instance: Option<&str>) -> Vec<LinkRecord> {
-        scan_link(DIRS, &recipe.name, instance)
-    }
-
-    fn enabled(&self, root: &Path, m: &Manifest, instance: Option<&str>) -> bool {
-        starts_with_supervisor(root, m, DIRS, instance)
-    }
-
-    fn is_enable_link(&self, _: &LinkRecord) -> bool {
-        false
-    }
-
-    fn down_file(&self, name: &str, instance: Option<&str>) -> Option<String> {
-        Some(down_file(DIRS, name, instance))
+    fn scan_dirs(&self) -> Option<(&'static str, &'static str)> {
+        Some(DIRS)
     }
 
     /// `sv exit`: runsv ends once the service is down, then its `supervise`

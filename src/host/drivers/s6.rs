@@ -19,7 +19,7 @@ use crate::{
     },
 };
 
-use super::runit::{Supervise, down_file, release_supervise, scan_link, starts_with_supervisor, wait_supervised};
+use super::runit::{Supervise, release_supervise, wait_supervised};
 
 pub struct S6;
 
@@ -91,20 +91,8 @@ impl Driver for S6 {
         Vec::new()
     }
 
-    fn instance_links(&self, recipe: &Recipe, instance: Option<&str>) -> Vec<LinkRecord> {
-        scan_link(DIRS, &recipe.name, instance)
-    }
-
-    fn enabled(&self, root: &Path, m: &Manifest, instance: Option<&str>) -> bool {
-        starts_with_supervisor(root, m, DIRS, instance)
-    }
-
-    fn is_enable_link(&self, _: &LinkRecord) -> bool {
-        false
-    }
-
-    fn down_file(&self, name: &str, instance: Option<&str>) -> Option<String> {
-        Some(down_file(DIRS, name, instance))
+    fn scan_dirs(&self) -> Option<(&'static str, &'static str)> {
+        Some(DIRS)
     }
 
     /// `s6-svscanctl -an`: s6-svscan ends the supervisors of directories no
