@@ -146,6 +146,8 @@ pub fn import(src: &Source) -> Result<(String, Draft, Report), Vec<Problem>> {
         triggering: [0, 0],
         any: Vec::new(),
         deferred: deferred::Deferred::default(),
+        start_line: None,
+        earlier_starts: Vec::new(),
     };
     // A later assignment replaces an earlier one (drop-ins); empty resets a list.
     let mut merged: Vec<Entry> = Vec::new();
@@ -242,6 +244,17 @@ pub fn import(src: &Source) -> Result<(String, Draft, Report), Vec<Problem>> {
         );
         m.r.carried(&f, l, &key);
     }
+    for (f, l, key, words) in std::mem::take(&mut m.earlier_starts) {
+        let why = if m.oneshot {
+            "a command of the task before its last: a step before it (`start.before`), within 1h; a failure fails the start, as it did"
+        } else {
+            "a second command of a daemon, which systemd refuses: run as a step before the last one (`start.before`), within 1h"
+        };
+        m.d.push_step("start", "before", format!("ExecStart from {}", super::base_name(&f)), &words, "1h", Some(false));
+        if let Some(e) = m.r.entries.iter_mut().find(|e| e.file == f && e.line == l && e.setting == key) {
+            e.outcome = Outcome::Approximated(why.into());
+        }
+    }
     fix_up(&mut m);
     if m.oneshot && m.d.has(&[], "reload") {
         // `ExecReload=/bin/true` on an umbrella task only lets a reload pass
@@ -326,6 +339,7 @@ fn is_list(key: &str) -> bool {
             | "Alias"
             | "Documentation"
             | "Environment"
+            | "ExecStart"
             | "ExecStartPre"
             | "ExecStartPost"
             | "ExecStopPost"
@@ -364,6 +378,10 @@ struct Mapper {
     any: Vec<crate::recipe::Condition>,
     /// Settings whose meaning depends on the rest of the unit, read at its end.
     deferred: deferred::Deferred,
+    /// Where the `ExecStart=` that is the command now was read.
+    start_line: Option<(String, usize)>,
+    /// A task's `ExecStart=` commands before its last, which run in turn before it.
+    earlier_starts: Vec<(String, usize, String, Vec<String>)>,
 }
 
 #[allow(clippy::many_single_char_names)]
@@ -451,7 +469,13 @@ impl Mapper {
             ("Service", "Type") => self.kind(f, l, &key, v),
             ("Service", "ExecStart") => {
                 if let Some(words) = self.command(f, l, &key, v) {
+                    // A task's commands run in turn: each but the last is a step before it.
+                    if let Some(earlier) = self.d.get_list(&["run"], "command") {
+                        let (ef, el) = self.start_line.clone().unwrap_or_default();
+                        self.earlier_starts.push((ef, el, key.clone(), earlier));
+                    }
                     self.d.set_list(&["run"], "command", &words);
+                    self.start_line = Some((f.to_owned(), l));
                     self.r.carried(f, l, &key);
                 }
             }
@@ -785,8 +809,14 @@ impl Mapper {
             if unit.strip_suffix(".service").is_some_and(|u| u.trim_end_matches('@') == self.name) {
                 continue;
             }
-            match Dep::parse(unit) {
-                Ok(_) => self.d.push(&["depends"], list, unit),
+            // The same instance of another template (`postgresql@%i.service`).
+            let same = self
+                .template
+                .then(|| unit.strip_suffix(".service").unwrap_or(unit).strip_suffix("@%i"))
+                .flatten()
+                .map(|name| format!("{name}{}", crate::recipe::relations::SAME_INSTANCE));
+            match Dep::parse(same.as_deref().unwrap_or(unit)) {
+                Ok(_) => self.d.push(&["depends"], list, same.as_deref().unwrap_or(unit)),
                 Err(_) => approximated.push(unit),
             }
         }
@@ -875,7 +905,9 @@ impl Mapper {
             }
             match chars.next() {
                 Some('%') | None => out.push('%'),
-                Some('i' | 'I') if self.template => out.push_str("{instance}"),
+                Some('i') if self.template => out.push_str("{instance}"),
+                // The instance unescaped: initkit's names differ only in `-` as `/`.
+                Some('I') if self.template => out.push_str("{instance_path}"),
                 Some('n') => {
                     out.push_str(&format!("{{name}}{}.service", if self.template { "@{instance}" } else { "" }));
                 }

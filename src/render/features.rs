@@ -190,14 +190,14 @@ pub fn used(recipe: &Recipe) -> Vec<Feature> {
             out.push(f);
         }
     };
-    let services = |list: &[Dep]| list.iter().any(|x| matches!(x, Dep::Service(_)));
+    let services = |list: &[Dep]| list.iter().any(|x| matches!(x, Dep::Service(_) | Dep::Instance(_)));
     add(services(&d.after) || services(&d.before), Feature::Ordering);
     add(services(&d.wants) || services(&d.requires) || services(&d.binds_to), Feature::Requirements);
     add(!d.binds_to.is_empty() || !d.part_of.is_empty(), Feature::StopPropagation);
     add(!d.conflicts.is_empty(), Feature::Conflicts);
     let foreign = d.relations().iter().flat_map(|(_, l)| l.iter()).any(|x| match x {
         Dep::Unit(u) => facility_of_unit(u).is_none() && !boot_structure(u),
-        Dep::Service(_) => false,
+        Dep::Service(_) | Dep::Instance(_) => false,
     });
     add(foreign, Feature::SystemdUnits);
     add(!d.mounts.is_empty(), Feature::Mounts);

@@ -7,8 +7,8 @@ use super::{
     systemd_escape::{Piece, environment, exec_literal, exec_word, path},
 };
 use crate::recipe::{
-    Dep, Facility, Hook, HookAction, ReadyCheck, Recipe, Relax, Reload, RestartPolicy, RunKind, Segment, StopMode,
-    Template, YES,
+    Dep, Facility, Hook, HookAction, Probe, ReadyCheck, Recipe, Relax, Reload, RestartPolicy, RunKind, Segment,
+    StopMode, Template, YES,
 };
 
 pub struct Systemd;
@@ -127,6 +127,8 @@ fn piece(recipe: &Recipe, user: bool, name: &str) -> Piece {
         // %i is the instance exactly as in the unit name: instance names need no
         // escaping, and unlike %I it can never contain `/` (%I turns `-` into `/`).
         "instance" => Piece::Raw("%i".to_owned()),
+        // %I: the instance unescaped, which for initkit's names is `-` as `/`.
+        "instance_path" => Piece::Raw("%I".to_owned()),
         "runtime_dir" => dir("/run", "%t", &recipe.directories.runtime),
         "state_dir" => dir("/var/lib", "%S", &recipe.directories.state),
         "logs_dir" => dir("/var/log", "%L", &recipe.directories.logs),
@@ -254,7 +256,18 @@ fn unit_section(recipe: &Recipe, user: bool, s: &mut String) {
     // `|`: of the triggering conditions, one holding is enough (systemd has one such group).
     let conditions = &recipe.conditions;
     for (trigger, c) in conditions.all.iter().map(|c| ("", c)).chain(conditions.any.iter().map(|c| ("|", c))) {
-        let _ = writeln!(s, "{}={trigger}{}", c.probe.key().systemd(), systemd_escape::text(&c.value()));
+        // A path's `{instance}` is `%i`; every other value is literal text.
+        let value = match &c.probe {
+            Probe::Path(_, p) => {
+                format!("{}{}", if c.negate { "!" } else { "" }, path(p, &|v| piece(recipe, user, v)))
+            }
+            Probe::Virtualization(_)
+            | Probe::Capability(_)
+            | Probe::KernelCommandLine(_)
+            | Probe::AcPower
+            | Probe::Security(_) => systemd_escape::text(&c.value()),
+        };
+        let _ = writeln!(s, "{}={trigger}{value}", c.probe.key().systemd());
     }
     if let (Some(burst), Some(interval)) = (recipe.restart.burst, recipe.restart.interval_ms) {
         let _ = writeln!(s, "StartLimitBurst={burst}\nStartLimitIntervalSec={}", seconds(interval));

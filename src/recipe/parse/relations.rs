@@ -66,7 +66,7 @@ pub fn read_wanted_by(r: &mut Reader<'_>, root: Tbl<'_>) -> Vec<String> {
     out
 }
 
-pub fn read_depends(r: &mut Reader<'_>, t: Tbl<'_>, name: Option<&str>) -> Depends {
+pub fn read_depends(r: &mut Reader<'_>, t: Tbl<'_>, name: Option<&str>, instances: bool) -> Depends {
     let mut keys: Vec<&str> = RELATIONS.to_vec();
     keys.push("mounts");
     r.deny_unknown(t, &keys);
@@ -77,6 +77,17 @@ pub fn read_depends(r: &mut Reader<'_>, t: Tbl<'_>, name: Option<&str>) -> Depen
             match Dep::parse(&text) {
                 Ok(Dep::Service(s)) if Some(s.name.as_str()) == name => {
                     r.error(&field, span, format!("`{text}` is this service itself"));
+                }
+                Ok(Dep::Instance(s)) if Some(s.as_str()) == name => {
+                    r.error(&field, span, format!("`{text}` is this service itself"));
+                }
+                Ok(Dep::Instance(_)) if !instances => {
+                    r.error_help(
+                        &field,
+                        span,
+                        format!("`{text}` names this service's instance, but the recipe has no [instances] table"),
+                        "name an instance (`postgresql@main`), or give the recipe [instances]",
+                    );
                 }
                 Ok(dep) => {
                     if let Some(list) = depends.relation_mut(relation) {
