@@ -323,6 +323,13 @@ fn fix_up(m: &mut Mapper) {
     if m.idle_io {
         m.d.remove(&["run"], "io_priority");
     }
+    // Without a random delay there is nothing to keep fixed (systemd ignores it).
+    if m.d.has(&["schedule"], "fixed_random_delay") && !m.d.has(&["schedule"], "random_delay") {
+        m.d.remove(&["schedule"], "fixed_random_delay");
+        if let Some(e) = m.r.entries.iter_mut().rfind(|e| e.setting == "[Timer] FixedRandomDelay") {
+            e.outcome = Outcome::Approximated("no `RandomizedDelaySec=`: there is no delay to keep fixed".into());
+        }
+    }
 }
 
 fn is_list(key: &str) -> bool {
@@ -406,6 +413,8 @@ impl Mapper {
                 self.duration(f, l, &key, &["schedule"], "every", v);
             }
             ("Timer", "Persistent") => self.boolean(f, l, &key, &["schedule"], "persistent", v),
+            ("Unit", "IgnoreOnIsolate") => self.boolean(f, l, &key, &["systemd"], "ignore_on_isolate", v),
+            ("Timer", "FixedRandomDelay") => self.boolean(f, l, &key, &["schedule"], "fixed_random_delay", v),
             ("Timer", "RandomizedDelaySec") => self.duration(f, l, &key, &["schedule"], "random_delay", v),
             ("Timer", "AccuracySec") => {
                 self.r.approximated(f, l, &key, "systemd's default accuracy (one minute)");

@@ -405,6 +405,10 @@ pub struct Systemd {
     /// `FileDescriptorStoreMax=`: systemd keeps up to this many descriptors
     /// the daemon hands it (sd_notify `FDSTORE=1`) across its restarts.
     pub fd_store_max: Option<u64>,
+    /// `IgnoreOnIsolate=`: `systemctl isolate` (a switch to another target,
+    /// `rescue.target` say) leaves the service running. Only systemd
+    /// isolates; elsewhere a change of runlevel stops what the new one lacks.
+    pub ignore_on_isolate: bool,
 }
 
 /// A part of initkit's sandbox a service may need lifted, still capped by

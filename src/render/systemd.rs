@@ -269,6 +269,9 @@ fn unit_section(recipe: &Recipe, user: bool, s: &mut String) {
         };
         let _ = writeln!(s, "{}={trigger}{value}", c.probe.key().systemd());
     }
+    if recipe.systemd.ignore_on_isolate {
+        s.push_str("IgnoreOnIsolate=yes\n");
+    }
     if let (Some(burst), Some(interval)) = (recipe.restart.burst, recipe.restart.interval_ms) {
         let _ = writeln!(s, "StartLimitBurst={burst}\nStartLimitIntervalSec={}", seconds(interval));
     }
@@ -559,6 +562,9 @@ fn timer(recipe: &Recipe, options: &Options) -> Option<Artifact> {
     }
     if let Some(delay) = schedule.random_delay_ms {
         let _ = writeln!(s, "RandomizedDelaySec={}", seconds_unit(delay));
+        if schedule.fixed_random_delay {
+            s.push_str("FixedRandomDelay=yes\n");
+        }
     }
     s.push_str("\n[Install]\nWantedBy=timers.target\n");
     Some(Artifact::new(format!("{}/{}", options.layout.systemd_units(), unit_file(recipe, "timer")), 0o644, s))
