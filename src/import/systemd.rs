@@ -451,7 +451,10 @@ impl Mapper {
                 self.r.carried(f, l, &key);
             }
             ("Unit", "Description") => {
-                self.d.set(&[], "summary", v);
+                // A template's unit says its instance itself: ` (%i)` after the summary.
+                let bare = v.split_whitespace().filter(|w| !matches!(*w, "%i" | "%I")).collect::<Vec<_>>().join(" ");
+                let v = if self.template && !bare.is_empty() { bare } else { v.to_owned() };
+                self.d.set(&[], "summary", v.as_str());
                 self.r.carried(f, l, &key);
             }
             ("Unit", "Documentation") => {
