@@ -192,3 +192,38 @@ fn a_scripts_settings_file_and_its_fallbacks_are_read_in_order() {
     let (r, _) = import_in(dir.path(), &["etc/init.d/dkim"]).remove(0);
     assert_eq!(r.var("DAEMON_OPTS").unwrap().default.to_string(), "-u nobody -P /run/dkim/dkim.pid");
 }
+
+/// `ReloadPropagatedFrom=` is `depends.reload_from`, systemd's alone (a
+/// note elsewhere); a mount path names the instance as `%I` does.
+#[test]
+fn reloads_passed_on_and_instance_mounts_are_carried() {
+    let dir = tempfile::tempdir().unwrap();
+    let unit = "[Unit]\nReloadPropagatedFrom=pgbouncer.service\nRequiresMountsFor=/var/lib/pg/%I /srv\n\
+                [Service]\nExecStart=/usr/bin/pgd %i\nExecReload=/bin/kill -HUP $MAINPID\n";
+    fs::write(dir.path().join("pgd@.service"), unit).unwrap();
+    let (r, json) = import_in(dir.path(), &["pgd@.service"]).remove(0);
+    assert_eq!(dropped(&json), Vec::<String>::new());
+    assert_eq!(r.depends.reload_from, [Dep::parse("pgbouncer").unwrap()]);
+    let unit = rendered(&r, Target::Systemd);
+    assert!(unit.contains("ReloadPropagatedFrom=pgbouncer.service\n"), "{unit}");
+    assert!(unit.contains("RequiresMountsFor=/var/lib/pg/%I /srv\n"), "{unit}");
+    let notes = initkit::render::features::notes(&r, Target::Sysv);
+    assert!(
+        notes.iter().any(|n| n.starts_with("depends.reload_from: a reload of those is not passed on")),
+        "{notes:?}"
+    );
+    let e = parse_recipe(
+        Path::new("x.toml"),
+        "name = \"x\"\nsummary = \"x\"\n[depends]\nmounts = [\"/srv/{instance}\", \"/srv/{port}\"]\n\
+         [run]\ncommand = [\"/bin/true\"]\nuser = \"root\"\n",
+    )
+    .unwrap_err();
+    let got: Vec<&str> = e.diagnostics.iter().map(|d| d.message.as_str()).collect();
+    assert_eq!(
+        got,
+        [
+            "the path names the instance, but the recipe has no [instances] table",
+            "`{port}` cannot be used in a mount path: only `{name}`, `{instance}` and `{instance_path}` can"
+        ]
+    );
+}

@@ -342,6 +342,7 @@ fn is_list(key: &str) -> bool {
             | "BindsTo"
             | "PartOf"
             | "Conflicts"
+            | "ReloadPropagatedFrom"
             | "WantedBy"
             | "Alias"
             | "Documentation"
@@ -463,12 +464,22 @@ impl Mapper {
                 }
                 self.r.carried(f, l, &key);
             }
-            ("Unit", "After" | "Wants" | "Requires" | "Before" | "BindsTo" | "PartOf" | "Conflicts") => {
+            (
+                "Unit",
+                "After" | "Wants" | "Requires" | "Before" | "BindsTo" | "PartOf" | "Conflicts" | "ReloadPropagatedFrom",
+            ) => {
                 self.relation(f, l, &key, k, v);
             }
             ("Unit", "RequiresMountsFor") => {
+                let mut paths = Vec::new();
                 for p in v.split_whitespace() {
-                    self.d.push(&["depends"], "mounts", p);
+                    match self.specifiers(f, l, &key, &lit(p)) {
+                        Some(p) => paths.push(p),
+                        None => return,
+                    }
+                }
+                for p in paths {
+                    self.d.push(&["depends"], "mounts", &p);
                 }
                 self.r.carried(f, l, &key);
             }
@@ -802,9 +813,13 @@ impl Mapper {
             "Before" => "before",
             "BindsTo" => "binds_to",
             "PartOf" => "part_of",
+            "ReloadPropagatedFrom" => "reload_from",
             _ => "conflicts",
         };
         let mut approximated = Vec::new();
+        // A template's relation to the plain unit of its name (postgresql@'s
+        // to postgresql.service, the umbrella of all clusters).
+        let mut own = false;
         for unit in v.split_whitespace() {
             if let Some((_, facility)) = FACILITIES.iter().find(|(u, _)| *u == unit)
                 && matches!(k, "After" | "Wants" | "Requires")
@@ -819,6 +834,7 @@ impl Mapper {
                 continue;
             }
             if unit.strip_suffix(".service").is_some_and(|u| u.trim_end_matches('@') == self.name) {
+                own = own || self.template && !unit.contains('@');
                 continue;
             }
             // The same instance of another template (`postgresql@%i.service`).
@@ -832,7 +848,17 @@ impl Mapper {
                 Err(_) => approximated.push(unit),
             }
         }
-        if approximated.is_empty() {
+        if approximated.is_empty() && own {
+            self.r.approximated(
+                f,
+                l,
+                key,
+                format!(
+                    "{}.service is this recipe's own name: the recipe is the service of every instance, as one SysV script is",
+                    self.name
+                ),
+            );
+        } else if approximated.is_empty() {
             self.r.carried(f, l, key);
         } else if approximated == ["network.target"] {
             self.r.approximated(f, l, key, "network.target is implied: initkit orders every service after the network is configured only when it `needs` it");

@@ -337,7 +337,14 @@ pub fn import(src: &Source) -> Result<(String, Draft, Report), Vec<Problem>> {
         r.carried(file, l, "reload");
     }
     for (l, action) in case_actions(&lines) {
-        if !STANDARD_ACTIONS.contains(&action.as_str()) {
+        if action == "force-stop" {
+            r.approximated(
+                file,
+                l,
+                "action `force-stop`",
+                "initkit's `stop` is one: the stop signal, a wait of stop.timeout, then SIGKILL to what is left",
+            );
+        } else if !STANDARD_ACTIONS.contains(&action.as_str()) {
             r.dropped(
                 file,
                 l,

@@ -122,7 +122,11 @@ pub struct Depends {
     /// Never runs at the same time as these.
     pub conflicts: Vec<Dep>,
     /// Paths whose file systems must be mounted first (systemd `RequiresMountsFor=`).
-    pub mounts: Vec<String>,
+    /// A path may name the instance (`/var/lib/postgresql/{instance_path}`).
+    pub mounts: Vec<super::Template>,
+    /// Reloaded when one of these is (systemd `ReloadPropagatedFrom=`): a
+    /// PostgreSQL cluster when `postgresql`, the umbrella of all, reloads.
+    pub reload_from: Vec<Dep>,
 }
 
 /// The relation names of `[depends]` with their lists, in a fixed order.
@@ -156,7 +160,7 @@ impl Depends {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.relations().iter().all(|(_, l)| l.is_empty()) && self.mounts.is_empty()
+        self.relations().iter().all(|(_, l)| l.is_empty()) && self.mounts.is_empty() && self.reload_from.is_empty()
     }
 
     /// What must be up before this starts (`requires` and `binds_to`).

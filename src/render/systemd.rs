@@ -77,6 +77,7 @@ impl Backend for Systemd {
             Feature::TasksMax => Support::Native("TasksMax="),
             Feature::Watchdog => Support::Native("WatchdogSec="),
             Feature::FdStore => Support::Native("FileDescriptorStoreMax="),
+            Feature::ReloadFrom => Support::Native("ReloadPropagatedFrom="),
         }
     }
 
@@ -244,13 +245,14 @@ fn unit_section(recipe: &Recipe, user: bool, s: &mut String) {
         ("BindsTo", units(&d.binds_to)),
         ("PartOf", units(&d.part_of)),
         ("Conflicts", units(&d.conflicts)),
+        ("ReloadPropagatedFrom", units(&d.reload_from)),
     ] {
         if !list.is_empty() {
             let _ = writeln!(s, "{key}={}", list.join(" "));
         }
     }
     if !d.mounts.is_empty() {
-        let paths: Vec<String> = d.mounts.iter().map(|m| m.replace('%', "%%")).collect();
+        let paths: Vec<String> = d.mounts.iter().map(|m| path(m, &|v| piece(recipe, user, v))).collect();
         let _ = writeln!(s, "RequiresMountsFor={}", paths.join(" "));
     }
     // `|`: of the triggering conditions, one holding is enough (systemd has one such group).
