@@ -121,7 +121,7 @@ error: {p}:4:12: run.command[0]: the program must be an absolute path without va
   |            ^^^^^^^^^^^^^^
   = help: init systems do not search PATH the same way; write for example \"/usr/bin/redis-server\"
 
-error: {p}:4:28: run.command[1]: unknown variable `{{prot}}`: declare it under [vars], or use one of {{name}}, {{instance}}, {{runtime_dir}}, {{state_dir}}, {{logs_dir}}
+error: {p}:4:28: run.command[1]: unknown variable `{{prot}}`: declare it under [vars], or use one of {{name}}, {{instance}}, {{instance_path}}, {{runtime_dir}}, {{state_dir}}, {{logs_dir}}
   |
 4 | command = [\"redis-server\", \"{{prot}}\"]
   |                            ^^^^^^^^

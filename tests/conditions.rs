@@ -315,7 +315,7 @@ ExecStart=/usr/bin/probe
     assert!(dropped(2).starts_with("Dropped(\"`CAP_FLY` is not a capability Linux has"), "{got:?}");
     assert!(dropped(3).starts_with("Dropped(\"`virtualbox` is not a virtualization systemd detects"), "{got:?}");
     assert!(dropped(4).starts_with("Dropped(\"`\\\"a b\\\"` is not one word"), "{got:?}");
-    assert!(dropped(5).contains("the specifier `%I`: a recipe's conditions are literal"), "{got:?}");
+    assert!(dropped(5).contains("the specifier `%I`: the unit is no template: there is no instance"), "{got:?}");
     assert!(dropped(6).contains("(`cvm` asks the CPU, which initkit's scripts cannot)"), "{got:?}");
     assert_eq!(dropped(7), "Carried");
     // Its partner dropped, the one left of the group must hold alone: a plain condition.
@@ -352,4 +352,39 @@ fn a_recipes_conditions_read_back_from_its_unit_unchanged() {
     let (back, i) = import_unit(&unit.content);
     assert_eq!(back.conditions, r.conditions, "{}\n{}", unit.content, i.recipe);
     assert!(report(&i).iter().all(|e| e.2 == "Carried"), "{:?}", report(&i));
+}
+
+/// A template unit's `%i` and `%I` in a condition's path are the recipe's
+/// `{instance}` and `{instance_path}`, rendered back as the specifiers; a
+/// literal brace stays literal.
+#[test]
+fn a_template_units_paths_name_the_instance() {
+    let unit = "[Unit]\nAssertPathExists=/etc/postgresql/%I/postgresql.conf\nConditionPathExists=!/run/{x}/%i.off\n\
+                [Service]\nExecStart=/usr/bin/probe %i\n";
+    let mut imported = import::import(&Source::new("probe@.service", unit), Format::Systemd).unwrap();
+    let one = imported.remove(0);
+    let recipe = parse_recipe(Path::new("x.toml"), &one.recipe).unwrap_or_else(|e| panic!("{e}\n{}", one.recipe));
+    assert_eq!(
+        values(&recipe.conditions.all),
+        ["path_exists=/etc/postgresql/{instance_path}/postgresql.conf", "path_exists=!/run/{{x}}/{instance}.off"]
+    );
+    assert!(report(&one).iter().all(|e| !e.2.starts_with("Dropped")), "{:?}", report(&one));
+    let unit = render(&recipe, Target::Systemd, &Options::default()).unwrap()[0].content.clone();
+    assert!(unit.contains("ConditionPathExists=/etc/postgresql/%I/postgresql.conf\n"), "{unit}");
+    assert!(unit.contains("ConditionPathExists=!/run/{x}/%i.off\n"), "{unit}");
+}
+
+#[test]
+fn a_path_names_the_instance_only_in_a_recipe_with_instances() {
+    let text = "name = \"x\"\nsummary = \"x\"\n[conditions]\npath_exists = [\"/etc/{instance}.conf\", \"/etc/{port}\"]\n\
+                [run]\ncommand = [\"/bin/true\"]\nuser = \"root\"\n";
+    let e = parse_recipe(Path::new("x.toml"), text).unwrap_err();
+    let messages: Vec<&str> = e.diagnostics.iter().map(|d| d.message.as_str()).collect();
+    assert_eq!(
+        messages,
+        [
+            "`{instance}` is used but the recipe has no [instances] table",
+            "`{port}` cannot be used in a condition: only `{name}`, `{instance}` and `{instance_path}` can (write `{{` for a literal brace)"
+        ]
+    );
 }

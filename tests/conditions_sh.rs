@@ -225,9 +225,11 @@ fn hostile_paths_are_tested_as_data() {
     fs::create_dir(&nasty).unwrap();
     fs::write(nasty.join("x"), "").unwrap();
     let p = nasty.to_str().unwrap();
-    assert_eq!(host.conditions(&format!("path_is_directory = [{}]", q(p))), Ok(()));
-    assert_eq!(host.conditions(&format!("directory_not_empty = [{}]", q(p))), Ok(()));
-    let any = format!("[conditions.any]\npath_exists = [{}, {}]", q(&format!("{p}/missing")), q(&format!("!{p}")));
+    // A condition's path is a template: a literal brace is written twice.
+    let t = p.replace('{', "{{").replace('}', "}}");
+    assert_eq!(host.conditions(&format!("path_is_directory = [{}]", q(&t))), Ok(()));
+    assert_eq!(host.conditions(&format!("directory_not_empty = [{}]", q(&t))), Ok(()));
+    let any = format!("[conditions.any]\npath_exists = [{}, {}]", q(&format!("{t}/missing")), q(&format!("!{t}")));
     assert_eq!(
         host.conditions(&any),
         Err(format!("one of these must hold: {p}/missing must exist; {p} must not exist"))
@@ -495,4 +497,43 @@ fn the_hosts_own_security_answers_as_systemd_does() {
             .success();
         assert_eq!(host.conditions(&format!("security = [{}]", q(what))).is_ok(), systemd, "{what}");
     }
+}
+
+/// A path may name the instance: `{instance}` as written, `{instance_path}`
+/// with each `-` as `/` (systemd's `%I`), resolved by the script for the
+/// instance it starts, the literal rest (quotes, `$`, a blank) as data.
+#[test]
+fn a_path_names_the_instance_it_starts() {
+    let host = Host::new();
+    let base = host.path("it's $HOME \"x\"");
+    fs::create_dir_all(base.join("15/main")).unwrap();
+    fs::write(base.join("15/main/postgresql.conf"), "").unwrap();
+    fs::write(base.join("solo.conf"), "x").unwrap();
+    let b = base.to_str().unwrap().replace('{', "{{").replace('}', "}}");
+    let text = format!(
+        "name = \"probe\"\nsummary = \"p\"\n[instances]\n[conditions]\npath_exists = [{}]\nfile_not_empty = [{}]\n\
+         [run]\ncommand = [\"/bin/true\"]\nuser = \"root\"\n",
+        q(&format!("{b}/{{instance_path}}/postgresql.conf")),
+        q(&format!("!{b}/{{instance}}.conf")),
+    );
+    let recipe = parse_recipe(Path::new("probe.toml"), &text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    let exec = Exec { drop: Drop::Setpriv, setsid: true, dies_with_parent: false };
+    let functions = generated::functions(&recipe, &Options::default(), exec, None);
+    let f: String = ["ik_defaults", "ik_conditions"]
+        .iter()
+        .map(|name| functions.iter().find(|(n, _)| n == name).unwrap().1.clone())
+        .collect();
+    let run = |instance: &str| {
+        let main = format!(
+            "instance={instance}; ik_defaults; if ik_conditions; then echo held; else printf '%s' \"$ik_unmet\"; fi"
+        );
+        host.sh(&f, &main)
+    };
+    assert_eq!(run("15-main"), (0, "held\n".to_owned()));
+    let dir = base.to_str().unwrap();
+    assert_eq!(run("16-main"), (0, format!("{dir}/16/main/postgresql.conf must exist")));
+    // `{instance}` is the name as written: no `/` in it.
+    fs::create_dir_all(base.join("solo")).unwrap();
+    fs::write(base.join("solo/postgresql.conf"), "").unwrap();
+    assert_eq!(run("solo"), (0, format!("{dir}/solo.conf must not be a file that is not empty")));
 }

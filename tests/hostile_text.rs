@@ -552,27 +552,33 @@ fn case_fields() -> Vec<(&'static str, Kind, &'static str)> {
 
 /// The condition paths of a recipe (`[conditions]` and `[conditions.any]`,
 /// plain and negated), each a hostile path: literal text, no template.
+/// Condition paths, in a recipe with instances or without: with them, a
+/// path names the instance (`{instance}`, `{instance_path}`) before its
+/// hostile text.
 fn condition_fields() -> impl Strategy<Value = Case> {
-    (any::<bool>(), prop::collection::vec(path(), 7)).prop_map(|(rhel, values)| {
+    (any::<bool>(), any::<bool>(), prop::collection::vec(path(), 7)).prop_map(|(rhel, instances, values)| {
+        let (a, b) = if instances { ("/srv/{instance}/", "/srv/{instance_path}.") } else { ("/srv/", "/srv/") };
+        let not = |p: &'static str| if instances { "!/srv/{instance_path}/" } else { p };
         let paths = [
-            ("conditions.path_exists[0]", "/srv/"),
-            ("conditions.path_exists[1]", "!/srv/"),
-            ("conditions.directory_not_empty[0]", "/srv/"),
-            ("conditions.path_is_mount_point[0]", "!/srv/"),
-            ("conditions.any.path_is_read_write[0]", "/srv/"),
-            ("conditions.any.path_is_read_write[1]", "!/srv/"),
-            ("conditions.any.path_is_symbolic_link[0]", "/srv/"),
+            ("conditions.path_exists[0]", a),
+            ("conditions.path_exists[1]", not("!/srv/")),
+            ("conditions.directory_not_empty[0]", b),
+            ("conditions.path_is_mount_point[0]", not("!/srv/")),
+            ("conditions.any.path_is_read_write[0]", a),
+            ("conditions.any.path_is_read_write[1]", not("!/srv/")),
+            ("conditions.any.path_is_symbolic_link[0]", b),
         ];
         let fields = paths
             .iter()
             .zip(values)
             .map(|((path, prefix), value)| Field { path, kind: Kind::Path, prefix, value })
             .collect();
-        Case { instances: false, rhel, fields }
+        Case { instances, rhel, fields }
     })
 }
 
-fn conditions_toml(text: &dyn Fn(usize) -> String) -> String {
+/// The recipe's TOML with `text(i)` as condition i's path (a template).
+fn conditions_toml(instances: bool, text: &dyn Fn(usize) -> String) -> String {
     let list = |items: &[usize]| {
         let mut a = Array::new();
         for i in items {
@@ -592,6 +598,9 @@ fn conditions_toml(text: &dyn Fn(usize) -> String) -> String {
     any["path_is_symbolic_link"] = list(&[6]);
     c["any"] = any.into();
     doc["conditions"] = c.into();
+    if instances {
+        doc["instances"] = Table::new().into();
+    }
     let mut run = Table::new();
     run["command"] = value(Array::from_iter(["/usr/bin/probe"]));
     run["user"] = value("probe");
@@ -601,7 +610,9 @@ fn conditions_toml(text: &dyn Fn(usize) -> String) -> String {
 
 /// Returns whether the case rendered (true) or was refused as it must be (false).
 fn check_conditions(case: &Case) -> Result<bool, String> {
-    let hostile = conditions_toml(&|i| case.fields[i].full());
+    // The prefix is template text (it may name the instance); the value is literal.
+    let hostile =
+        conditions_toml(case.instances, &|i| format!("{}{}", case.fields[i].prefix, lit(&case.fields[i].value)));
     let bad: Vec<&Field> = case.fields.iter().filter(|f| text::check(f.kind, &f.full()).is_err()).collect();
     let recipe = match parse_recipe(Path::new("probe.toml"), &hostile) {
         Ok(r) => r,
@@ -621,7 +632,7 @@ fn check_conditions(case: &Case) -> Result<bool, String> {
         return Err(format!("{bad:?} hold text a path refuses, yet the recipe validated"));
     }
     let (marks, marked) = Marks::new(case);
-    let marker_recipe = parse_recipe(Path::new("probe.toml"), &conditions_toml(&|i| marked[i].clone()))
+    let marker_recipe = parse_recipe(Path::new("probe.toml"), &conditions_toml(case.instances, &|i| marked[i].clone()))
         .map_err(|e| format!("markers refused: {e}"))?;
     let flavor = if case.rhel { Flavor::Rhel } else { Flavor::Debian };
     let options = Options { flavor, ..Options::default() };

@@ -192,6 +192,25 @@ fn read_one(path: &Path, out: &mut Vec<Source>, problems: &mut Vec<Problem>) {
             read_extra(&conf, &mut src, problems);
         }
     }
+    // An LSB script's settings, which it sources (read as data, never run):
+    // /etc/default/NAME, or /etc/sysconfig/NAME on RHEL.
+    if let (Some(dir), Some(base)) = (path.parent(), path.file_name())
+        && dir.file_name().is_some_and(|n| n == "init.d")
+        && text.contains("### BEGIN INIT INFO")
+    {
+        let etc = if dir.parent().is_some_and(|p| p.file_name().is_some_and(|n| n == "rc.d")) {
+            dir.parent().and_then(Path::parent)
+        } else {
+            dir.parent()
+        };
+        if let Some(conf) = etc
+            .into_iter()
+            .flat_map(|e| [e.join("default").join(base), e.join("sysconfig").join(base)])
+            .find(|c| c.is_file())
+        {
+            read_extra(&conf, &mut src, problems);
+        }
+    }
     // A service's timer or socket beside it: what starts it.
     let name = path.display().to_string();
     if let Some(stem) = name.strip_suffix(".service") {

@@ -146,6 +146,8 @@ pub fn import(src: &Source) -> Result<(String, Draft, Report), Vec<Problem>> {
         triggering: [0, 0],
         any: Vec::new(),
         deferred: deferred::Deferred::default(),
+        start_line: None,
+        earlier_starts: Vec::new(),
     };
     // A later assignment replaces an earlier one (drop-ins); empty resets a list.
     let mut merged: Vec<Entry> = Vec::new();
@@ -242,6 +244,17 @@ pub fn import(src: &Source) -> Result<(String, Draft, Report), Vec<Problem>> {
         );
         m.r.carried(&f, l, &key);
     }
+    for (f, l, key, words) in std::mem::take(&mut m.earlier_starts) {
+        let why = if m.oneshot {
+            "a command of the task before its last: a step before it (`start.before`), within 1h; a failure fails the start, as it did"
+        } else {
+            "a second command of a daemon, which systemd refuses: run as a step before the last one (`start.before`), within 1h"
+        };
+        m.d.push_step("start", "before", format!("ExecStart from {}", super::base_name(&f)), &words, "1h", Some(false));
+        if let Some(e) = m.r.entries.iter_mut().find(|e| e.file == f && e.line == l && e.setting == key) {
+            e.outcome = Outcome::Approximated(why.into());
+        }
+    }
     fix_up(&mut m);
     if m.oneshot && m.d.has(&[], "reload") {
         // `ExecReload=/bin/true` on an umbrella task only lets a reload pass
@@ -310,6 +323,13 @@ fn fix_up(m: &mut Mapper) {
     if m.idle_io {
         m.d.remove(&["run"], "io_priority");
     }
+    // Without a random delay there is nothing to keep fixed (systemd ignores it).
+    if m.d.has(&["schedule"], "fixed_random_delay") && !m.d.has(&["schedule"], "random_delay") {
+        m.d.remove(&["schedule"], "fixed_random_delay");
+        if let Some(e) = m.r.entries.iter_mut().rfind(|e| e.setting == "[Timer] FixedRandomDelay") {
+            e.outcome = Outcome::Approximated("no `RandomizedDelaySec=`: there is no delay to keep fixed".into());
+        }
+    }
 }
 
 fn is_list(key: &str) -> bool {
@@ -322,10 +342,12 @@ fn is_list(key: &str) -> bool {
             | "BindsTo"
             | "PartOf"
             | "Conflicts"
+            | "ReloadPropagatedFrom"
             | "WantedBy"
             | "Alias"
             | "Documentation"
             | "Environment"
+            | "ExecStart"
             | "ExecStartPre"
             | "ExecStartPost"
             | "ExecStopPost"
@@ -364,6 +386,10 @@ struct Mapper {
     any: Vec<crate::recipe::Condition>,
     /// Settings whose meaning depends on the rest of the unit, read at its end.
     deferred: deferred::Deferred,
+    /// Where the `ExecStart=` that is the command now was read.
+    start_line: Option<(String, usize)>,
+    /// A task's `ExecStart=` commands before its last, which run in turn before it.
+    earlier_starts: Vec<(String, usize, String, Vec<String>)>,
 }
 
 #[allow(clippy::many_single_char_names)]
@@ -388,6 +414,8 @@ impl Mapper {
                 self.duration(f, l, &key, &["schedule"], "every", v);
             }
             ("Timer", "Persistent") => self.boolean(f, l, &key, &["schedule"], "persistent", v),
+            ("Unit", "IgnoreOnIsolate") => self.boolean(f, l, &key, &["systemd"], "ignore_on_isolate", v),
+            ("Timer", "FixedRandomDelay") => self.boolean(f, l, &key, &["schedule"], "fixed_random_delay", v),
             ("Timer", "RandomizedDelaySec") => self.duration(f, l, &key, &["schedule"], "random_delay", v),
             ("Timer", "AccuracySec") => {
                 self.r.approximated(f, l, &key, "systemd's default accuracy (one minute)");
@@ -424,7 +452,10 @@ impl Mapper {
                 self.r.carried(f, l, &key);
             }
             ("Unit", "Description") => {
-                self.d.set(&[], "summary", v);
+                // A template's unit says its instance itself: ` (%i)` after the summary.
+                let bare = v.split_whitespace().filter(|w| !matches!(*w, "%i" | "%I")).collect::<Vec<_>>().join(" ");
+                let v = if self.template && !bare.is_empty() { bare } else { v.to_owned() };
+                self.d.set(&[], "summary", v.as_str());
                 self.r.carried(f, l, &key);
             }
             ("Unit", "Documentation") => {
@@ -433,12 +464,22 @@ impl Mapper {
                 }
                 self.r.carried(f, l, &key);
             }
-            ("Unit", "After" | "Wants" | "Requires" | "Before" | "BindsTo" | "PartOf" | "Conflicts") => {
+            (
+                "Unit",
+                "After" | "Wants" | "Requires" | "Before" | "BindsTo" | "PartOf" | "Conflicts" | "ReloadPropagatedFrom",
+            ) => {
                 self.relation(f, l, &key, k, v);
             }
             ("Unit", "RequiresMountsFor") => {
+                let mut paths = Vec::new();
                 for p in v.split_whitespace() {
-                    self.d.push(&["depends"], "mounts", p);
+                    match self.specifiers(f, l, &key, &lit(p)) {
+                        Some(p) => paths.push(p),
+                        None => return,
+                    }
+                }
+                for p in paths {
+                    self.d.push(&["depends"], "mounts", &p);
                 }
                 self.r.carried(f, l, &key);
             }
@@ -451,7 +492,13 @@ impl Mapper {
             ("Service", "Type") => self.kind(f, l, &key, v),
             ("Service", "ExecStart") => {
                 if let Some(words) = self.command(f, l, &key, v) {
+                    // A task's commands run in turn: each but the last is a step before it.
+                    if let Some(earlier) = self.d.get_list(&["run"], "command") {
+                        let (ef, el) = self.start_line.clone().unwrap_or_default();
+                        self.earlier_starts.push((ef, el, key.clone(), earlier));
+                    }
                     self.d.set_list(&["run"], "command", &words);
+                    self.start_line = Some((f.to_owned(), l));
                     self.r.carried(f, l, &key);
                 }
             }
@@ -766,9 +813,13 @@ impl Mapper {
             "Before" => "before",
             "BindsTo" => "binds_to",
             "PartOf" => "part_of",
+            "ReloadPropagatedFrom" => "reload_from",
             _ => "conflicts",
         };
         let mut approximated = Vec::new();
+        // A template's relation to the plain unit of its name (postgresql@'s
+        // to postgresql.service, the umbrella of all clusters).
+        let mut own = false;
         for unit in v.split_whitespace() {
             if let Some((_, facility)) = FACILITIES.iter().find(|(u, _)| *u == unit)
                 && matches!(k, "After" | "Wants" | "Requires")
@@ -783,14 +834,31 @@ impl Mapper {
                 continue;
             }
             if unit.strip_suffix(".service").is_some_and(|u| u.trim_end_matches('@') == self.name) {
+                own = own || self.template && !unit.contains('@');
                 continue;
             }
-            match Dep::parse(unit) {
-                Ok(_) => self.d.push(&["depends"], list, unit),
+            // The same instance of another template (`postgresql@%i.service`).
+            let same = self
+                .template
+                .then(|| unit.strip_suffix(".service").unwrap_or(unit).strip_suffix("@%i"))
+                .flatten()
+                .map(|name| format!("{name}{}", crate::recipe::relations::SAME_INSTANCE));
+            match Dep::parse(same.as_deref().unwrap_or(unit)) {
+                Ok(_) => self.d.push(&["depends"], list, same.as_deref().unwrap_or(unit)),
                 Err(_) => approximated.push(unit),
             }
         }
-        if approximated.is_empty() {
+        if approximated.is_empty() && own {
+            self.r.approximated(
+                f,
+                l,
+                key,
+                format!(
+                    "{}.service is this recipe's own name: the recipe is the service of every instance, as one SysV script is",
+                    self.name
+                ),
+            );
+        } else if approximated.is_empty() {
             self.r.carried(f, l, key);
         } else if approximated == ["network.target"] {
             self.r.approximated(f, l, key, "network.target is implied: initkit orders every service after the network is configured only when it `needs` it");
@@ -875,7 +943,9 @@ impl Mapper {
             }
             match chars.next() {
                 Some('%') | None => out.push('%'),
-                Some('i' | 'I') if self.template => out.push_str("{instance}"),
+                Some('i') if self.template => out.push_str("{instance}"),
+                // The instance unescaped: initkit's names differ only in `-` as `/`.
+                Some('I') if self.template => out.push_str("{instance_path}"),
                 Some('n') => {
                     out.push_str(&format!("{{name}}{}.service", if self.template { "@{instance}" } else { "" }));
                 }

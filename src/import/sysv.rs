@@ -76,7 +76,7 @@ pub fn import(src: &Source) -> Result<(String, Draft, Report), Vec<Problem>> {
         .as_deref()
         .and_then(|p| p.split_whitespace().next())
         .map_or_else(|| src.stem().to_owned(), str::to_owned);
-    let top = top_level_assignments(&lines);
+    let (top, notes) = in_order(src, &lines, top_level_assignments(&lines));
     let guessed = guesses(&lines, &top, &stem);
     // Guesses first: a top-level assignment, found last, wins over them.
     let assignments: Vec<(usize, String, String)> =
@@ -275,6 +275,10 @@ pub fn import(src: &Source) -> Result<(String, Draft, Report), Vec<Problem>> {
     let pidfile = get("PIDFILE").or(ssd.pidfile.clone());
     let background = ssd.background || helper;
     match &pidfile {
+        // init-d-script's word for a daemon with no pidfile (a task).
+        Some((l, p)) if p == "none" => {
+            r.approximated(file, *l, "PIDFILE", "`none`: the script keeps no pidfile, and the recipe needs none");
+        }
         Some((l, p)) if !background => {
             let p = resolve(p);
             if p.starts_with('/') && !p.contains('$') {
@@ -333,7 +337,14 @@ pub fn import(src: &Source) -> Result<(String, Draft, Report), Vec<Problem>> {
         r.carried(file, l, "reload");
     }
     for (l, action) in case_actions(&lines) {
-        if !STANDARD_ACTIONS.contains(&action.as_str()) {
+        if action == "force-stop" {
+            r.approximated(
+                file,
+                l,
+                "action `force-stop`",
+                "initkit's `stop` is one: the stop signal, a wait of stop.timeout, then SIGKILL to what is left",
+            );
+        } else if !STANDARD_ACTIONS.contains(&action.as_str()) {
             r.dropped(
                 file,
                 l,
@@ -366,6 +377,11 @@ pub fn import(src: &Source) -> Result<(String, Draft, Report), Vec<Problem>> {
     for (l, k, v, why) in &guessed {
         if needed.contains(k) {
             r.approximated(file, *l, &format!("${k}"), format!("{why}: taken as `{v}`"));
+        }
+    }
+    for (l, k, why) in &notes {
+        if needed.contains(k) || ["PIDFILE", "DAEMON", "USER", "DAEMON_USER"].contains(&k.as_str()) {
+            r.approximated(file, *l, &format!("${k}"), why.as_str());
         }
     }
     if let Some((l, _)) = get("ENABLED").or_else(|| get("START")).filter(|(_, v)| !v.is_empty()) {
@@ -433,6 +449,98 @@ fn config_test(
     })
 }
 
+/// The top-level assignments with the settings file the script sources
+/// (`. /etc/default/NAME`, or init-d-script's, after the script) in its
+/// place, each value resolved against those before it: `USER=$USER` after
+/// the file keeps the file's value, `X="$X -v"` extends the earlier X, and
+/// `X=${Y:-d}` is Y's value, or `d` when Y is set where the import cannot
+/// follow (a command's output), which the notes say (line, name, why).
+#[allow(clippy::type_complexity)]
+fn in_order(
+    src: &Source,
+    lines: &[&str],
+    top: Vec<(usize, String, String)>,
+) -> (Vec<(usize, String, String)>, Vec<(usize, String, String)>) {
+    let mut all = top;
+    let sourced = |l: &&str| {
+        let t = l.trim_start();
+        (t.starts_with(". /etc/default/")
+            || t.starts_with(". /etc/sysconfig/")
+            || t.starts_with("source /etc/default/"))
+        .then_some(())
+    };
+    let at = lines
+        .iter()
+        .position(|l| sourced(l).is_some())
+        .map(|i| i + 1)
+        .or_else(|| lines.iter().any(|l| l.contains(". /lib/init/init-d-script")).then_some(lines.len() + 1));
+    let file = src.extra.iter().find(|e| e.file.contains("/default/") || e.file.contains("/sysconfig/"));
+    if let (Some(at), Some(file)) = (at, file) {
+        let text: Vec<&str> = file.text.lines().collect();
+        let defaults = top_level_assignments(&text).into_iter().map(|(_, k, v)| (at, k, v));
+        all.extend(defaults);
+        all.sort_by_key(|(l, _, _)| *l);
+    }
+    let mut out: Vec<(usize, String, String)> = Vec::new();
+    let mut notes = Vec::new();
+    for (l, k, v) in all {
+        let raw = lines.get(l.wrapping_sub(1)).map_or("", |r| r.trim());
+        // `X="${X:-d}"`: a value set before wins over the default.
+        if (raw.contains(&format!("${{{k}:-"))
+            || raw.contains(&format!("${{{k}-"))
+            || raw.contains(&format!("${{{k}:=")))
+            && out.iter().any(|(_, n, _)| *n == k)
+        {
+            continue;
+        }
+        // `X=${Y:-d}`: Y's value, or the default.
+        if let Some((other, default)) = v
+            .strip_prefix("${")
+            .and_then(|r| r.strip_suffix('}'))
+            .and_then(|r| r.split_once(":-"))
+            .filter(|(o, d)| crate::recipe::template::is_var_name(o) && !d.contains(['$', '`', '"', '\'', '\\']))
+        {
+            match out.iter().rev().find(|(_, n, _)| n == other) {
+                Some((_, _, value)) if !value.is_empty() => out.push((l, k, value.clone())),
+                _ => {
+                    notes.push((l, k.clone(), format!("`${{{other}:-…}}`: {other} is set where the import cannot follow (a command's output); taken as the default")));
+                    out.push((l, k, default.to_owned()));
+                }
+            }
+            continue;
+        }
+        // A reference to X in X's own value with no X before it is empty, as sh has it.
+        let itself = v.contains(&format!("${k}")) || v.contains(&format!("${{{k}}}"));
+        let earlier = out.iter().any(|(_, n, _)| *n == k);
+        let resolved = expand(&v, &out);
+        let resolved = if itself && !earlier { without_var(&resolved, &k) } else { resolved };
+        // `X=$X` says nothing new.
+        if resolved.is_empty() && itself {
+            continue;
+        }
+        out.push((l, k, resolved));
+    }
+    (out, notes)
+}
+
+/// `text` without its references to `name` (`$name`, `${name}`), blanks
+/// around them closed up.
+fn without_var(text: &str, name: &str) -> String {
+    let mut out = text.replace(&format!("${{{name}}}"), "");
+    let plain = format!("${name}");
+    let mut at = 0;
+    while let Some(i) = out[at..].find(&plain).map(|i| i + at) {
+        let end = i + plain.len();
+        if out[end..].starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_') {
+            at = end;
+        } else {
+            out.replace_range(i..end, "");
+            at = i;
+        }
+    }
+    out.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 /// `NAME=value` lines outside functions (no leading blanks), with `export`.
 fn top_level_assignments(lines: &[&str]) -> Vec<(usize, String, String)> {
     let mut out = Vec::new();
@@ -455,6 +563,13 @@ fn top_level_assignments(lines: &[&str]) -> Vec<(usize, String, String)> {
             .filter(|d| !d.contains(['$', '`', '"', '\'', '\\']))
         {
             out.push((i + 1, k.to_owned(), default.to_owned()));
+            continue;
+        }
+        // `X="${Y:-default}"`: kept as written, for [`in_order`] to resolve.
+        if unquoted.strip_prefix("${").and_then(|r| r.strip_suffix('}')).and_then(|r| r.split_once(":-")).is_some_and(
+            |(o, d)| crate::recipe::template::is_var_name(o) && !d.contains(['$', '`', '"', '\'', '\\', '}']),
+        ) {
+            out.push((i + 1, k.to_owned(), unquoted.to_owned()));
             continue;
         }
         let v = match words::split(v, Dialect::Shell) {
@@ -501,6 +616,18 @@ fn guesses(lines: &[&str], top: &[(usize, String, String)], stem: &str) -> Vec<(
     if !top.iter().any(|(_, n, _)| n == "NAME") && indented.iter().all(|(_, k, v)| k != "NAME" || v.contains('$')) {
         out.push((first_line("NAME"), "NAME".into(), stem.to_owned(), "NAME is set where the import cannot follow"));
         env.push((first_line("NAME"), "NAME".into(), stem.to_owned()));
+    }
+    // `[ -n "$X" ] || X=value`: the script's fallback when its own lookup
+    // (a config file it reads, say) gave nothing.
+    for (i, l) in lines.iter().enumerate() {
+        let t = l.trim();
+        let Some((test, assignment)) = t.split_once(" ] || ") else { continue };
+        let Some(var) = test.strip_prefix("[ -n \"$").and_then(|v| v.strip_suffix('"')) else { continue };
+        let Some((_, k, v)) = top_level_assignments(&[assignment]).pop() else { continue };
+        if k == var && !v.contains(['$', '`']) && !env.iter().any(|(_, n, _)| *n == k) {
+            env.push((i + 1, k.clone(), v.clone()));
+            out.push((i + 1, k, v, "the script's fallback when its own lookup (a config file it reads?) finds none"));
+        }
     }
     for (l, k, v) in &indented {
         if env.iter().any(|(_, n, _)| n == k) {

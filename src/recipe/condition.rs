@@ -6,6 +6,7 @@
 use super::{
     capability::Capability,
     security::Security,
+    template::Template,
     text::{self, Kind},
     virtualization::{self, Virtualization},
 };
@@ -136,7 +137,16 @@ impl Key {
                 if !value.starts_with('/') {
                     return Err("must be an absolute path, with `!` before it for \"does not\"".to_owned());
                 }
-                Probe::Path(path_test, value.to_owned())
+                let path = Template::parse(value).map_err(|e| e.message)?;
+                if let Some(var) = path.vars().find(|v| !PATH_VARS.contains(v)) {
+                    return Err(format!(
+                        "`{{{var}}}` cannot be used in a condition: only `{{name}}`, `{{instance}}` and `{{instance_path}}` can (write `{{{{` for a literal brace)"
+                    ));
+                }
+                if path.has_words() {
+                    return Err("a condition's path is one path, not words (`{var...}`)".to_owned());
+                }
+                Probe::Path(path_test, path)
             }
             Key::Virtualization => Probe::Virtualization(Virtualization::parse(value)?),
             Key::Capability => Probe::Capability(Capability::parse(value)?),
@@ -150,6 +160,10 @@ impl Key {
         Ok(Condition { probe, negate })
     }
 }
+
+/// The variables a condition's path may use: the instance is known before
+/// anything is read, and systemd has a specifier for each (`%N`, `%i`, `%I`).
+pub const PATH_VARS: [&str; 3] = ["name", "instance", "instance_path"];
 
 /// A word of the kernel command line as `ConditionKernelCommandLine=` takes
 /// it: `quiet`, or `key=value` for that exact assignment.
@@ -170,7 +184,8 @@ fn kernel_word(value: &str) -> Result<String, String> {
 /// What one condition tests.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Probe {
-    Path(PathTest, String),
+    /// A path, which may name the instance (`/etc/postgresql/{instance_path}/postgresql.conf`).
+    Path(PathTest, Template),
     Virtualization(Virtualization),
     /// In the capability bounding set (of systemd, or of the script).
     Capability(Capability),
@@ -208,8 +223,8 @@ impl Condition {
         Condition { probe: Probe::AcPower, negate: !on }
     }
 
-    /// The value as a unit writes it after `Condition…=` and a recipe in
-    /// its list: `!` when negated, then the value (`ac_power`: the boolean).
+    /// The value as a recipe writes it in its list: `!` when negated, then
+    /// the value (`ac_power`: the boolean; a path in template syntax).
     pub fn value(&self) -> String {
         let bang = if self.negate { "!" } else { "" };
         match &self.probe {
@@ -219,6 +234,24 @@ impl Condition {
             Probe::KernelCommandLine(word) => format!("{bang}{word}"),
             Probe::AcPower => (!self.negate).to_string(),
             Probe::Security(s) => format!("{bang}{}", s.name()),
+        }
+    }
+
+    /// [`Self::requirement`] as a template, its path's variables left in:
+    /// a script says it with the instance's own path.
+    pub fn requirement_template(&self) -> Template {
+        match &self.probe {
+            Probe::Path(test, path) => {
+                let must = if self.negate { "must not" } else { "must" };
+                let mut t = path.clone();
+                t.push_literal(&format!(" {must} {}", test.describe()));
+                t
+            }
+            Probe::Virtualization(_)
+            | Probe::Capability(_)
+            | Probe::KernelCommandLine(_)
+            | Probe::AcPower
+            | Probe::Security(_) => Template::literal(&self.requirement()),
         }
     }
 

@@ -405,6 +405,10 @@ pub struct Systemd {
     /// `FileDescriptorStoreMax=`: systemd keeps up to this many descriptors
     /// the daemon hands it (sd_notify `FDSTORE=1`) across its restarts.
     pub fd_store_max: Option<u64>,
+    /// `IgnoreOnIsolate=`: `systemctl isolate` (a switch to another target,
+    /// `rescue.target` say) leaves the service running. Only systemd
+    /// isolates; elsewhere a change of runlevel stops what the new one lacks.
+    pub ignore_on_isolate: bool,
 }
 
 /// A part of initkit's sandbox a service may need lifted, still capped by
@@ -471,7 +475,15 @@ impl Systemd {
 }
 
 /// Built-in variables every template may use.
-pub const BUILTIN_VARS: [&str; 5] = ["name", "instance", "runtime_dir", "state_dir", "logs_dir"];
+/// `{instance_path}` is the instance with each `-` as `/` (systemd's `%I`):
+/// `15-main` names `/etc/postgresql/15/main`.
+pub const BUILTIN_VARS: [&str; 6] = ["name", "instance", "instance_path", "runtime_dir", "state_dir", "logs_dir"];
+
+/// The instance as a path: each `-` a `/`, as systemd's `%I` unescapes an
+/// instance name (initkit's names hold no `\`, so nothing else changes).
+pub fn instance_path(instance: &str) -> String {
+    instance.replace('-', "/")
+}
 
 impl Recipe {
     /// The default of a recipe variable.
@@ -506,7 +518,20 @@ impl Recipe {
             None => {}
         }
         all.extend(&self.systemd.write_paths);
+        all.extend(self.conditions.iter().filter_map(|c| match &c.probe {
+            super::condition::Probe::Path(_, p) => Some(p),
+            super::condition::Probe::Virtualization(_)
+            | super::condition::Probe::Capability(_)
+            | super::condition::Probe::KernelCommandLine(_)
+            | super::condition::Probe::AcPower
+            | super::condition::Probe::Security(_) => None,
+        }));
         all
+    }
+
+    /// Whether any template of the recipe refers to the variable.
+    pub fn uses_var(&self, name: &str) -> bool {
+        self.templates().iter().any(|t| t.vars().any(|v| v == name))
     }
 
     /// Every hook: before and after start, before and after stop.

@@ -11,11 +11,18 @@ pub enum Dep {
     /// A service by its name, as every init system calls it (`postgresql`,
     /// `redis@a`); `x.service` is written as `x`.
     Service(ServiceSpec),
+    /// The same instance of another service with instances
+    /// (`postgresql@{instance}`): a backup of cluster `15-main` after the
+    /// cluster `15-main` itself. Only in a recipe with `[instances]`.
+    Instance(String),
     /// A systemd unit of another type (`network.target`, `dbus.socket`,
     /// `srv-data.mount`), or a service no recipe could be named after
     /// (`NetworkManager.service`), kept as written.
     Unit(String),
 }
+
+/// How a dependency names the same instance of another service.
+pub const SAME_INSTANCE: &str = "@{instance}";
 
 /// The unit types a dependency may name besides services.
 pub const UNIT_SUFFIXES: [&str; 10] =
@@ -34,6 +41,12 @@ impl Dep {
             };
         }
         let spec = text.strip_suffix(".service").unwrap_or(text);
+        if let Some(name) = spec.strip_suffix(SAME_INSTANCE) {
+            return match crate::recipe::check_recipe_name(name) {
+                Ok(()) => Ok(Dep::Instance(name.to_owned())),
+                Err(e) => Err(format!("{e}, before `{SAME_INSTANCE}`")),
+            };
+        }
         match ServiceSpec::parse(spec) {
             Ok(spec) => Ok(Dep::Service(spec)),
             // A service no recipe could be named after (`NetworkManager.service`)
@@ -46,18 +59,29 @@ impl Dep {
         }
     }
 
-    /// The systemd unit it is: `x.service`, `x@i.service`, or the unit as written.
+    /// The systemd unit it is: `x.service`, `x@i.service`, `x@%i.service`
+    /// (the unit's own instance), or the unit as written.
     pub fn unit(&self) -> String {
         match self {
             Dep::Service(s) => format!("{s}.service"),
+            Dep::Instance(name) => format!("{name}@%i.service"),
             Dep::Unit(u) => u.clone(),
+        }
+    }
+
+    /// The service's name, for a dependency on a service.
+    pub fn service_name(&self) -> Option<&str> {
+        match self {
+            Dep::Service(s) => Some(&s.name),
+            Dep::Instance(name) => Some(name),
+            Dep::Unit(_) => None,
         }
     }
 
     /// The unit's type suffix (`.target`), for a unit that is not a service.
     pub fn unit_type(&self) -> Option<&str> {
         match self {
-            Dep::Service(_) => None,
+            Dep::Service(_) | Dep::Instance(_) => None,
             Dep::Unit(u) => UNIT_SUFFIXES.iter().copied().find(|s| u.ends_with(s)),
         }
     }
@@ -74,6 +98,7 @@ impl fmt::Display for Dep {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Dep::Service(s) => write!(f, "{s}"),
+            Dep::Instance(name) => write!(f, "{name}{SAME_INSTANCE}"),
             Dep::Unit(u) => f.write_str(u),
         }
     }
@@ -97,7 +122,11 @@ pub struct Depends {
     /// Never runs at the same time as these.
     pub conflicts: Vec<Dep>,
     /// Paths whose file systems must be mounted first (systemd `RequiresMountsFor=`).
-    pub mounts: Vec<String>,
+    /// A path may name the instance (`/var/lib/postgresql/{instance_path}`).
+    pub mounts: Vec<super::Template>,
+    /// Reloaded when one of these is (systemd `ReloadPropagatedFrom=`): a
+    /// PostgreSQL cluster when `postgresql`, the umbrella of all, reloads.
+    pub reload_from: Vec<Dep>,
 }
 
 /// The relation names of `[depends]` with their lists, in a fixed order.
@@ -131,7 +160,7 @@ impl Depends {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.relations().iter().all(|(_, l)| l.is_empty()) && self.mounts.is_empty()
+        self.relations().iter().all(|(_, l)| l.is_empty()) && self.mounts.is_empty() && self.reload_from.is_empty()
     }
 
     /// What must be up before this starts (`requires` and `binds_to`).

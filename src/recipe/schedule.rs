@@ -13,6 +13,9 @@ pub struct Schedule {
     pub persistent: bool,
     /// Each run is delayed by a random time up to this (spreads a fleet's load).
     pub random_delay_ms: Option<u64>,
+    /// The random delay is drawn once per machine and timer, and kept
+    /// (systemd's `FixedRandomDelay=`): each run is as late as the last.
+    pub fixed_random_delay: bool,
 }
 
 /// `[socket]`: the init system listens, and starts the service at the first

@@ -98,7 +98,7 @@ impl Template {
         Ok(template)
     }
 
-    fn push_literal(&mut self, text: &str) {
+    pub fn push_literal(&mut self, text: &str) {
         if text.is_empty() {
             return;
         }

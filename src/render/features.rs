@@ -14,6 +14,7 @@ pub enum Feature {
     Requirements,
     StopPropagation,
     Conflicts,
+    ReloadFrom,
     SystemdUnits,
     Mounts,
     Aliases,
@@ -54,11 +55,12 @@ pub enum Feature {
 }
 
 impl Feature {
-    pub const ALL: [Feature; 41] = [
+    pub const ALL: [Feature; 42] = [
         Feature::Ordering,
         Feature::Requirements,
         Feature::StopPropagation,
         Feature::Conflicts,
+        Feature::ReloadFrom,
         Feature::SystemdUnits,
         Feature::Mounts,
         Feature::Aliases,
@@ -105,6 +107,7 @@ impl Feature {
             Feature::Requirements => "depends.wants / requires / binds_to",
             Feature::StopPropagation => "depends.binds_to / part_of (stopped with them)",
             Feature::Conflicts => "depends.conflicts",
+            Feature::ReloadFrom => "depends.reload_from",
             Feature::SystemdUnits => {
                 "depends on a systemd unit that is no recipe (a target, a socket, `NetworkManager.service`)"
             }
@@ -190,14 +193,15 @@ pub fn used(recipe: &Recipe) -> Vec<Feature> {
             out.push(f);
         }
     };
-    let services = |list: &[Dep]| list.iter().any(|x| matches!(x, Dep::Service(_)));
+    let services = |list: &[Dep]| list.iter().any(|x| matches!(x, Dep::Service(_) | Dep::Instance(_)));
     add(services(&d.after) || services(&d.before), Feature::Ordering);
     add(services(&d.wants) || services(&d.requires) || services(&d.binds_to), Feature::Requirements);
     add(!d.binds_to.is_empty() || !d.part_of.is_empty(), Feature::StopPropagation);
     add(!d.conflicts.is_empty(), Feature::Conflicts);
+    add(!d.reload_from.is_empty(), Feature::ReloadFrom);
     let foreign = d.relations().iter().flat_map(|(_, l)| l.iter()).any(|x| match x {
         Dep::Unit(u) => facility_of_unit(u).is_none() && !boot_structure(u),
-        Dep::Service(_) => false,
+        Dep::Service(_) | Dep::Instance(_) => false,
     });
     add(foreign, Feature::SystemdUnits);
     add(!d.mounts.is_empty(), Feature::Mounts);
@@ -298,6 +302,10 @@ pub fn matrix() -> String {
 const FD_STORE: Support =
     Support::Approx("no descriptor store: the daemon opens its sockets and files anew after a restart");
 
+/// Only systemd passes a reload on from one service to another.
+const RELOAD_FROM: Support =
+    Support::Approx("a reload of those is not passed on: reload this one too (`initkit reload NAME`)");
+
 /// What a supervisor (runit, s6, daemontools, supervisord, and Upstart's
 /// respawn) makes of each field: it keeps one foreground process running,
 /// started with every other service at once. `who` names it in the reasons.
@@ -307,6 +315,7 @@ pub fn supervised(feature: Feature) -> Support {
         Feature::Ordering | Feature::Requirements | Feature::StopPropagation | Feature::Conflicts => {
             Support::No("a supervisor starts every service at once, with no order or dependency")
         }
+        Feature::ReloadFrom => RELOAD_FROM,
         Feature::SystemdUnits => Support::Approx("left out: there is no such unit"),
         Feature::Mounts => Support::Approx("started once the boot has mounted what it mounts"),
         Feature::Aliases => Support::No("a service directory has one name"),
@@ -354,6 +363,7 @@ pub fn scripted(feature: Feature, deps: Support, propagation: Support, aliases: 
         Feature::Ordering | Feature::Requirements => deps,
         Feature::StopPropagation => propagation,
         Feature::Conflicts => Support::No("neither LSB nor OpenRC has conflicts"),
+        Feature::ReloadFrom => RELOAD_FROM,
         Feature::SystemdUnits => Support::Approx("left out: there is no such unit (LSB facilities stand for targets)"),
         Feature::Mounts => Support::Approx("after $local_fs and $remote_fs: every mount is up by then"),
         Feature::Aliases => aliases,

@@ -14,9 +14,47 @@ use super::{
         generated::{self, Drop, Exec},
     },
 };
-use crate::recipe::Recipe;
+use crate::recipe::{Dep, Recipe};
 
 pub struct Openrc;
+
+/// The end of `depend()` in the main, where a recipe's relations go.
+const DEPEND_END: &str = "    after firewall\n}\n";
+
+/// A recipe's relations as `depend()` lines: `need` for what it requires
+/// (OpenRC stops it when that stops), `use` for what it wants, `after` and
+/// `before` for order. A service's instance is its `NAME.INSTANCE` link;
+/// the same instance of another service (`postgresql@{instance}`) is that
+/// service's link named like this one's (`postgresql.15-main` for
+/// `pg_dump.15-main`), or its plain script for the plain one.
+fn depend_lines(recipe: &Recipe) -> String {
+    let d = &recipe.depends;
+    let name = |dep: &Dep| match dep {
+        Dep::Service(s) => Some(sh::quote(&match &s.instance {
+            Some(i) => format!("{}.{i}", s.name),
+            None => s.name.clone(),
+        })),
+        Dep::Instance(n) => Some(format!("{}\"$ik_i\"", sh::quote(n))),
+        // A systemd unit: the facilities are the static `use` above.
+        Dep::Unit(_) => None,
+    };
+    let ordered = d.ordered_after();
+    let after: Vec<&Dep> = ordered.into_iter().filter(|x| !d.wants.contains(x)).chain(&d.part_of).collect();
+    let mut s = String::new();
+    if d.relations().iter().flat_map(|(_, l)| l.iter()).any(|x| matches!(x, Dep::Instance(_))) {
+        s.push_str("    case $RC_SVCNAME in \"$NAME\".*) ik_i=.${RC_SVCNAME#\"$NAME\".} ;; *) ik_i='' ;; esac\n");
+    }
+    let required: Vec<&Dep> = d.required().collect();
+    for (word, list) in
+        [("need", required), ("use", d.wants.iter().collect()), ("after", after), ("before", d.before.iter().collect())]
+    {
+        let names: Vec<String> = list.into_iter().filter_map(name).collect();
+        if !names.is_empty() {
+            let _ = writeln!(s, "    {word} {}", names.join(" "));
+        }
+    }
+    s
+}
 
 impl Backend for Openrc {
     fn name(&self) -> &'static str {
@@ -57,6 +95,7 @@ impl Backend for Openrc {
             settings = self.settings(name, &options.layout, options.flavor).described(recipe.instances.is_some()),
             desc = sh::quote(&recipe.summary),
         );
+        let main = OPENRC_MAIN.replacen(DEPEND_END, &format!("    after firewall\n{}}}\n", depend_lines(recipe)), 1);
         let script = Script {
             header,
             consts: generated::consts(recipe, options, &self.settings(name, &options.layout, options.flavor)),
@@ -66,7 +105,7 @@ impl Backend for Openrc {
                 Exec { drop: Drop::Setpriv, setsid: true, dies_with_parent: false },
                 None,
             ),
-            main: OPENRC_MAIN,
+            main: &main,
             // openrc-run's helpers (service_started, eerror, ...) live in its libexec bin.
             setup: "PATH=\"${RC_LIBEXECDIR:-/lib/rc}/bin:$PATH\"\n",
         };
@@ -85,7 +124,7 @@ impl Backend for Openrc {
         features::scripted(
             feature,
             Support::Native("depend(): need / use / after / before"),
-            Support::Native("need: stopped with it"),
+            Support::Approx("binds_to is `need`: stopped with it; part_of is `after`: not stopped with it"),
             Support::Native("depend(): provide"),
         )
     }

@@ -15,6 +15,7 @@ pub fn render(recipe: &Recipe, settings: &Settings, instance: &str) -> Artifact 
         let value = var.default.substitute(&|v| match v {
             "name" => Some(recipe.name.clone()),
             "instance" => Some(instance.to_owned()),
+            "instance_path" => Some(crate::recipe::instance_path(instance)),
             _ => None,
         });
         content.push('#');

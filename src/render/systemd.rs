@@ -7,8 +7,8 @@ use super::{
     systemd_escape::{Piece, environment, exec_literal, exec_word, path},
 };
 use crate::recipe::{
-    Dep, Facility, Hook, HookAction, ReadyCheck, Recipe, Relax, Reload, RestartPolicy, RunKind, Segment, StopMode,
-    Template, YES,
+    Dep, Facility, Hook, HookAction, Probe, ReadyCheck, Recipe, Relax, Reload, RestartPolicy, RunKind, Segment,
+    StopMode, Template, YES,
 };
 
 pub struct Systemd;
@@ -77,6 +77,7 @@ impl Backend for Systemd {
             Feature::TasksMax => Support::Native("TasksMax="),
             Feature::Watchdog => Support::Native("WatchdogSec="),
             Feature::FdStore => Support::Native("FileDescriptorStoreMax="),
+            Feature::ReloadFrom => Support::Native("ReloadPropagatedFrom="),
         }
     }
 
@@ -127,6 +128,8 @@ fn piece(recipe: &Recipe, user: bool, name: &str) -> Piece {
         // %i is the instance exactly as in the unit name: instance names need no
         // escaping, and unlike %I it can never contain `/` (%I turns `-` into `/`).
         "instance" => Piece::Raw("%i".to_owned()),
+        // %I: the instance unescaped, which for initkit's names is `-` as `/`.
+        "instance_path" => Piece::Raw("%I".to_owned()),
         "runtime_dir" => dir("/run", "%t", &recipe.directories.runtime),
         "state_dir" => dir("/var/lib", "%S", &recipe.directories.state),
         "logs_dir" => dir("/var/log", "%L", &recipe.directories.logs),
@@ -242,19 +245,34 @@ fn unit_section(recipe: &Recipe, user: bool, s: &mut String) {
         ("BindsTo", units(&d.binds_to)),
         ("PartOf", units(&d.part_of)),
         ("Conflicts", units(&d.conflicts)),
+        ("ReloadPropagatedFrom", units(&d.reload_from)),
     ] {
         if !list.is_empty() {
             let _ = writeln!(s, "{key}={}", list.join(" "));
         }
     }
     if !d.mounts.is_empty() {
-        let paths: Vec<String> = d.mounts.iter().map(|m| m.replace('%', "%%")).collect();
+        let paths: Vec<String> = d.mounts.iter().map(|m| path(m, &|v| piece(recipe, user, v))).collect();
         let _ = writeln!(s, "RequiresMountsFor={}", paths.join(" "));
     }
     // `|`: of the triggering conditions, one holding is enough (systemd has one such group).
     let conditions = &recipe.conditions;
     for (trigger, c) in conditions.all.iter().map(|c| ("", c)).chain(conditions.any.iter().map(|c| ("|", c))) {
-        let _ = writeln!(s, "{}={trigger}{}", c.probe.key().systemd(), systemd_escape::text(&c.value()));
+        // A path's `{instance}` is `%i`; every other value is literal text.
+        let value = match &c.probe {
+            Probe::Path(_, p) => {
+                format!("{}{}", if c.negate { "!" } else { "" }, path(p, &|v| piece(recipe, user, v)))
+            }
+            Probe::Virtualization(_)
+            | Probe::Capability(_)
+            | Probe::KernelCommandLine(_)
+            | Probe::AcPower
+            | Probe::Security(_) => systemd_escape::text(&c.value()),
+        };
+        let _ = writeln!(s, "{}={trigger}{value}", c.probe.key().systemd());
+    }
+    if recipe.systemd.ignore_on_isolate {
+        s.push_str("IgnoreOnIsolate=yes\n");
     }
     if let (Some(burst), Some(interval)) = (recipe.restart.burst, recipe.restart.interval_ms) {
         let _ = writeln!(s, "StartLimitBurst={burst}\nStartLimitIntervalSec={}", seconds(interval));
@@ -546,6 +564,9 @@ fn timer(recipe: &Recipe, options: &Options) -> Option<Artifact> {
     }
     if let Some(delay) = schedule.random_delay_ms {
         let _ = writeln!(s, "RandomizedDelaySec={}", seconds_unit(delay));
+        if schedule.fixed_random_delay {
+            s.push_str("FixedRandomDelay=yes\n");
+        }
     }
     s.push_str("\n[Install]\nWantedBy=timers.target\n");
     Some(Artifact::new(format!("{}/{}", options.layout.systemd_units(), unit_file(recipe, "timer")), 0o644, s))

@@ -17,10 +17,12 @@ use crate::recipe::{Dep, Facility, Recipe};
 pub struct Sysv;
 
 /// An LSB name for a dependency: the script of a service (one script serves
-/// every instance), the facility a common systemd target stands for, or none.
+/// every instance, so `postgresql@{instance}` is the `postgresql` script),
+/// the facility a common systemd target stands for, or none.
 pub fn lsb_name(dep: &Dep) -> Option<String> {
     match dep {
         Dep::Service(spec) => Some(spec.name.clone()),
+        Dep::Instance(name) => Some(name.clone()),
         Dep::Unit(unit) => features::facility_of_unit(unit).map(str::to_owned),
     }
 }

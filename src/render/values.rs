@@ -11,6 +11,7 @@ pub fn defaults(recipe: &Recipe, layout: &Layout, instance: Option<&str>) -> BTr
     values.insert("name".to_owned(), recipe.name.clone());
     if let Some(instance) = instance {
         values.insert("instance".to_owned(), instance.to_owned());
+        values.insert("instance_path".to_owned(), crate::recipe::instance_path(instance));
     }
     let basic = values.clone();
     let resolve = |t: &Template| t.substitute(&|v| basic.get(v).cloned());

@@ -474,10 +474,43 @@ pub fn import(src: &Source) -> Result<(String, Draft, Report), Vec<Problem>> {
         "depend()",
         "initkit's own (`use net logger dns`, `after firewall`): the recipe's needs are not in the script",
     );
+    depend(&mut x);
     if !x.problems.is_empty() {
         return Err(x.problems);
     }
     Ok((crate::import::recipe_name(&name), x.d, x.r))
+}
+
+/// The recipe's relations initkit wrote after its own two lines of
+/// `depend()`: `need` (requires), `use` (wants), `after`, `before`; a link
+/// `NAME.INSTANCE` is `NAME@INSTANCE`, and `NAME"$ik_i"` the same instance.
+fn depend(x: &mut Reader<'_>) {
+    let file = x.file.clone();
+    for st in x.body("depend") {
+        let Some((word, rest)) = st.text.split_once(' ') else { continue };
+        let list = match word {
+            "need" => "requires",
+            "use" if rest != "net logger dns" => "wants",
+            "after" if rest != "firewall" => "after",
+            "before" => "before",
+            _ => continue,
+        };
+        let Ok(ws) = words::split(rest, Dialect::Shell) else { continue };
+        for w in &ws {
+            let dep = match w.as_slice() {
+                [Piece::Lit(n), Piece::Var { name, .. }] if name == "ik_i" => {
+                    format!("{n}{}", crate::recipe::relations::SAME_INSTANCE)
+                }
+                [Piece::Lit(n)] => n.replacen('.', "@", 1),
+                _ => {
+                    x.problem(st.line, format!("`{word}` names a service initkit did not write"));
+                    continue;
+                }
+            };
+            x.d.push(&["depends"], list, &dep);
+        }
+        x.r.carried(&file, st.line, &format!("depend {word}"));
+    }
 }
 
 /// `ik_exec`: the directory, umask, limits, priorities and the command.

@@ -3,7 +3,7 @@
 //! as the condition it came from, the `||` group as `[conditions.any]`.
 
 use crate::import::words::{self, Dialect, Word};
-use crate::recipe::{Condition, ConditionKey, PathTest, Probe, capability::CAPABILITIES};
+use crate::recipe::{Condition, ConditionKey, PathTest, Probe, Template, capability::CAPABILITIES};
 
 /// One statement of the function as the own-script reader splits it.
 pub struct Line<'a> {
@@ -67,10 +67,12 @@ fn condition(text: &str) -> Option<Condition> {
         Some(at) => vec![split(&inner[..at])?, split(&inner[at + 4..])?],
         None => vec![split(inner)?],
     };
-    let plain: Vec<Vec<String>> =
-        parts.iter().map(|ws| ws.iter().map(words::plain).collect::<Option<Vec<_>>>()).collect::<Option<_>>()?;
-    let strs: Vec<Vec<&str>> = plain.iter().map(|p| p.iter().map(String::as_str).collect()).collect();
+    // Each word in template syntax: a path may name the instance
+    // (`"${instance}"` is `{instance}`); every other value is literal.
+    let templates: Vec<Vec<String>> = parts.iter().map(|ws| ws.iter().map(words::template).collect()).collect();
+    let strs: Vec<Vec<&str>> = templates.iter().map(|p| p.iter().map(String::as_str).collect()).collect();
     let path = |test: PathTest, p: &str| (ConditionKey::Path(test), p.to_owned());
+    let literal = |t: &str| Template::parse(t).ok()?.as_literal();
     let (key, value) = match strs.as_slice() {
         [w] => match w.as_slice() {
             ["[", flag, p, "]"] => match *flag {
@@ -82,10 +84,10 @@ fn condition(text: &str) -> Option<Condition> {
             ["ik_dir_not_empty", p] => path(PathTest::DirectoryNotEmpty, p),
             ["ik_read_write", p] => path(PathTest::IsReadWrite, p),
             ["ik_mount_point", p] => path(PathTest::IsMountPoint, p),
-            ["ik_virt", v] => (ConditionKey::Virtualization, (*v).to_owned()),
+            ["ik_virt", v] => (ConditionKey::Virtualization, literal(v)?),
             ["ik_cap", bit] => (ConditionKey::Capability, (*CAPABILITIES.get(bit.parse::<usize>().ok()?)?).to_owned()),
-            ["ik_cmdline", word] => (ConditionKey::KernelCommandLine, (*word).to_owned()),
-            ["ik_security", s] => (ConditionKey::Security, (*s).to_owned()),
+            ["ik_cmdline", word] => (ConditionKey::KernelCommandLine, literal(word)?),
+            ["ik_security", s] => (ConditionKey::Security, literal(s)?),
             ["ik_ac_power"] => return Some(Condition::ac_power(!negate)),
             _ => return None,
         },
@@ -115,7 +117,9 @@ mod tests {
         let t = r#"{ [ -f '/N"é && '\''Z' ] && [ -s '/N"é && '\''Z' ]; }"#;
         assert_eq!(outside_quotes(t, " && "), Some(t.find("] &&").unwrap() + 1));
         let c = condition(t).unwrap();
-        assert_eq!((c.probe, c.negate), (Probe::Path(PathTest::FileNotEmpty, "/N\"é && 'Z".to_owned()), false));
+        assert_eq!((c.probe, c.negate), (Probe::Path(PathTest::FileNotEmpty, Template::literal("/N\"é && 'Z")), false));
+        let c = condition(r#"{ [ -e '/etc/{x}/'"${instance_path}"/a ]; }"#).unwrap();
+        assert_eq!(c.value(), "/etc/{{x}}/{instance_path}/a");
         assert!(condition("{ [ -f /a ] && [ -s /b ]; }").is_none(), "two paths are no initkit test");
     }
 }

@@ -4,6 +4,7 @@
 //! reason validation gives.
 
 use super::{Entry, Mapper};
+use crate::import::draft::lit;
 use crate::recipe::{Condition, ConditionKey, Probe, virtualization};
 
 /// How many triggering conditions, and how many triggering assertions, the
@@ -32,19 +33,31 @@ fn normal(key: ConditionKey, value: &str) -> String {
     }
 }
 
-/// `%%` as `%`; another specifier has no literal value.
-fn literal(value: &str) -> Result<String, String> {
+/// The value as a recipe writes it: `%%` as `%`; a path is template text,
+/// and in a template unit's `%i` is `{instance}` and `%I` `{instance_path}`
+/// (the instance with `-` as `/`); another specifier has no recipe equivalent.
+fn literal(value: &str, path: bool, template: bool) -> Result<String, String> {
+    let path_of_template = path && template;
     let mut out = String::new();
     let mut chars = value.chars();
+    let text = |c: char| if path { lit(&c.to_string()) } else { c.to_string() };
     while let Some(c) = chars.next() {
         if c != '%' {
-            out.push(c);
+            out.push_str(&text(c));
             continue;
         }
         match chars.next() {
             Some('%') => out.push('%'),
+            Some('i') if path_of_template => out.push_str("{instance}"),
+            Some('I') if path_of_template => out.push_str("{instance_path}"),
             Some(other) => {
-                return Err(format!("the specifier `%{other}`: a recipe's conditions are literal, with no variable"));
+                let what = match (path, template) {
+                    (true, true) => "a condition's path names the instance (`%i`, `%I`), no other specifier",
+                    (true, false) if matches!(other, 'i' | 'I') => "the unit is no template: there is no instance",
+                    (true, false) => "a condition's path names no variable but the instance, in a template unit",
+                    (false, _) => "a recipe's conditions are literal, with no variable",
+                };
+                return Err(format!("the specifier `%{other}`: {what}"));
             }
             None => return Err("a `%` that ends the value".to_owned()),
         }
@@ -74,7 +87,7 @@ impl Mapper {
             Some(rest) => (true, rest.trim_start()),
             None => (false, rest),
         };
-        let value = match literal(rest) {
+        let value = match literal(rest, matches!(kind, ConditionKey::Path(_)), self.template) {
             Ok(value) => normal(kind, &value),
             Err(e) => return self.r.dropped(f, l, key, e),
         };

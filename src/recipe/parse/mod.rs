@@ -89,11 +89,6 @@ fn read_recipe(r: &mut Reader<'_>, root: Tbl<'_>) -> Option<Recipe> {
     let needs = relations::read_needs(r, root);
     let aliases = relations::read_aliases(r, root, own_name.as_deref());
     let wanted_by = relations::read_wanted_by(r, root);
-    let depends = r
-        .table(root, "depends", "depends")
-        .map(|t| relations::read_depends(r, t, own_name.as_deref()))
-        .unwrap_or_default();
-
     let instances = r.table(root, "instances", "instances").map(|t| {
         r.deny_unknown(t, &["default"]);
         let default =
@@ -106,6 +101,10 @@ fn read_recipe(r: &mut Reader<'_>, root: Tbl<'_>) -> Option<Recipe> {
             });
         Instances { default }
     });
+    let depends = r
+        .table(root, "depends", "depends")
+        .map(|t| relations::read_depends(r, t, own_name.as_deref(), instances.is_some()))
+        .unwrap_or_default();
     let mut scope = Scope { instances: instances.is_some(), dirs: [false; 3], vars: Vec::new() };
 
     let directories = r
@@ -117,7 +116,7 @@ fn read_recipe(r: &mut Reader<'_>, root: Tbl<'_>) -> Option<Recipe> {
     scope.vars = vars.iter().map(|v| v.name.clone()).collect();
     let conditions = r
         .table(root, "conditions", "conditions")
-        .map(|t| conditions::read_conditions(r, t, &scope.vars))
+        .map(|t| conditions::read_conditions(r, t, &scope))
         .unwrap_or_default();
 
     let systemd_table = r.table(root, "systemd", "systemd");

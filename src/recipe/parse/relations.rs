@@ -2,6 +2,7 @@
 //! to the machine's facilities and to other services.
 
 use super::super::{
+    condition::PATH_VARS,
     model::Facility,
     name::is_recipe_name,
     read::{Reader, Tbl, join},
@@ -66,20 +67,33 @@ pub fn read_wanted_by(r: &mut Reader<'_>, root: Tbl<'_>) -> Vec<String> {
     out
 }
 
-pub fn read_depends(r: &mut Reader<'_>, t: Tbl<'_>, name: Option<&str>) -> Depends {
+pub fn read_depends(r: &mut Reader<'_>, t: Tbl<'_>, name: Option<&str>, instances: bool) -> Depends {
     let mut keys: Vec<&str> = RELATIONS.to_vec();
-    keys.push("mounts");
+    keys.extend(["mounts", "reload_from"]);
     r.deny_unknown(t, &keys);
     let mut depends = Depends::default();
-    for relation in RELATIONS {
+    for relation in RELATIONS.into_iter().chain(["reload_from"]) {
         for (i, (text, span)) in r.strings(t, relation, Kind::Line).unwrap_or_default().into_iter().enumerate() {
             let field = format!("{}[{i}]", join(t.path, relation));
             match Dep::parse(&text) {
                 Ok(Dep::Service(s)) if Some(s.name.as_str()) == name => {
                     r.error(&field, span, format!("`{text}` is this service itself"));
                 }
+                Ok(Dep::Instance(s)) if Some(s.as_str()) == name => {
+                    r.error(&field, span, format!("`{text}` is this service itself"));
+                }
+                Ok(Dep::Instance(_)) if !instances => {
+                    r.error_help(
+                        &field,
+                        span,
+                        format!("`{text}` names this service's instance, but the recipe has no [instances] table"),
+                        "name an instance (`postgresql@main`), or give the recipe [instances]",
+                    );
+                }
                 Ok(dep) => {
-                    if let Some(list) = depends.relation_mut(relation) {
+                    if relation == "reload_from" {
+                        depends.reload_from.push(dep);
+                    } else if let Some(list) = depends.relation_mut(relation) {
                         list.push(dep);
                     }
                 }
@@ -87,11 +101,17 @@ pub fn read_depends(r: &mut Reader<'_>, t: Tbl<'_>, name: Option<&str>) -> Depen
             }
         }
     }
-    for (i, (path, span)) in r.strings(t, "mounts", Kind::ListPath).unwrap_or_default().into_iter().enumerate() {
-        if path.starts_with('/') {
-            depends.mounts.push(path);
+    for (i, (text, span)) in r.strings(t, "mounts", Kind::ListPath).unwrap_or_default().into_iter().enumerate() {
+        let field = format!("depends.mounts[{i}]");
+        let Some((path, span)) = r.parse_template(&field, &text, span, Kind::ListPath) else { continue };
+        if !text.starts_with('/') {
+            r.error(&field, span, "must be an absolute path");
+        } else if let Some(var) = path.vars().find(|v| !PATH_VARS.contains(v)) {
+            r.error(&field, span, format!("`{{{var}}}` cannot be used in a mount path: only `{{name}}`, `{{instance}}` and `{{instance_path}}` can"));
+        } else if !instances && path.vars().any(|v| v != "name") {
+            r.error(&field, span, "the path names the instance, but the recipe has no [instances] table");
         } else {
-            r.error(&format!("depends.mounts[{i}]"), span, "must be an absolute path");
+            depends.mounts.push(path);
         }
     }
     depends

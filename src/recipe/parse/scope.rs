@@ -20,7 +20,8 @@ pub struct Scope {
 /// Which variables a field may use.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Uses {
-    /// `{name}` and `{instance}`: defaults and directories, resolved before anything else.
+    /// `{name}`, `{instance}` and `{instance_path}`: defaults, directories
+    /// and conditions, resolved before anything else.
     Basic,
     /// Those and the directories: a path in a directive that expands no
     /// settings (systemd's `WorkingDirectory=`, `EnvironmentFile=`).
@@ -33,11 +34,11 @@ impl Scope {
     fn allows(&self, var: &str, uses: Uses) -> Result<(), String> {
         match var {
             "name" => Ok(()),
-            "instance" if self.instances => Ok(()),
-            "instance" => Err("`{instance}` is used but the recipe has no [instances] table".into()),
-            _ if uses == Uses::Basic => {
-                Err(format!("`{{{var}}}` cannot be used here: only `{{name}}` and `{{instance}}` can"))
-            }
+            "instance" | "instance_path" if self.instances => Ok(()),
+            "instance" | "instance_path" => Err(format!("`{{{var}}}` is used but the recipe has no [instances] table")),
+            _ if uses == Uses::Basic => Err(format!(
+                "`{{{var}}}` cannot be used here: only `{{name}}`, `{{instance}}` and `{{instance_path}}` can"
+            )),
             _ if uses == Uses::Paths && !matches!(var, "runtime_dir" | "state_dir" | "logs_dir") => Err(format!(
                 "`{{{var}}}` cannot be used in this path: systemd expands no settings there; use `{{name}}`, `{{instance}}` or a directory variable"
             )),

@@ -27,6 +27,7 @@ pub fn read_systemd(r: &mut Reader<'_>, t: Option<Tbl<'_>>, scope: &Scope) -> (S
         tasks_max: None,
         watchdog_ms: None,
         fd_store_max: None,
+        ignore_on_isolate: false,
     };
     let Some(t) = t else { return (systemd, false) };
     r.deny_unknown(
@@ -42,6 +43,7 @@ pub fn read_systemd(r: &mut Reader<'_>, t: Option<Tbl<'_>>, scope: &Scope) -> (S
             "tasks_max",
             "watchdog",
             "fd_store_max",
+            "ignore_on_isolate",
         ],
     );
     if let Some(max) = r.float(t, "exposure_max") {
@@ -113,6 +115,7 @@ pub fn read_systemd(r: &mut Reader<'_>, t: Option<Tbl<'_>>, scope: &Scope) -> (S
     systemd.tasks_max = r.unsigned(t, "tasks_max");
     systemd.watchdog_ms = r.duration(t, "watchdog", false);
     systemd.fd_store_max = r.unsigned(t, "fd_store_max");
+    systemd.ignore_on_isolate = r.bool(t, "ignore_on_isolate").unwrap_or(false);
     if systemd.watchdog_ms == Some(0) {
         let span = t.inner.get("watchdog").and_then(Item::span);
         r.error("systemd.watchdog", span, "must be longer than 0 (leave it out for no watchdog)");
@@ -122,7 +125,7 @@ pub fn read_systemd(r: &mut Reader<'_>, t: Option<Tbl<'_>>, scope: &Scope) -> (S
 }
 
 pub fn read_schedule(r: &mut Reader<'_>, t: Tbl<'_>) -> Option<Schedule> {
-    r.deny_unknown(t, &["calendar", "every", "persistent", "random_delay"]);
+    r.deny_unknown(t, &["calendar", "every", "persistent", "random_delay", "fixed_random_delay"]);
     let calendar = r.string(t, "calendar", false, Kind::Line).and_then(|(text, span)| match check_calendar(&text) {
         Ok(()) => Some(text),
         Err(e) => {
@@ -144,11 +147,23 @@ pub fn read_schedule(r: &mut Reader<'_>, t: Tbl<'_>) -> Option<Schedule> {
         );
         return None;
     }
+    let random_delay_ms = r.duration(t, "random_delay", false);
+    let fixed_random_delay = r.bool(t, "fixed_random_delay").unwrap_or(false);
+    if fixed_random_delay && random_delay_ms.is_none() {
+        let span = t.inner.get_key_value("fixed_random_delay").and_then(|(k, _)| k.span());
+        r.error_help(
+            "schedule.fixed_random_delay",
+            span,
+            "`fixed_random_delay` says how `random_delay` is drawn, and there is no `random_delay`",
+            "give random_delay (for example random_delay = \"1h\"), or leave fixed_random_delay out",
+        );
+    }
     Some(Schedule {
         calendar,
         every_ms,
         persistent: r.bool(t, "persistent").unwrap_or(false),
-        random_delay_ms: r.duration(t, "random_delay", false),
+        random_delay_ms,
+        fixed_random_delay,
     })
 }
 

@@ -6,7 +6,7 @@
 use std::fmt::Write as _;
 
 use crate::{
-    recipe::{Condition, PathTest, Probe, Recipe, YES},
+    recipe::{Condition, PathTest, Probe, Recipe, Template, YES},
     render::{facts, sh},
 };
 
@@ -15,19 +15,31 @@ use crate::{
 /// variable of a setting.
 pub fn function(recipe: &Recipe, sh_var: &dyn Fn(&str) -> String) -> String {
     let conditions = &recipe.conditions;
+    // A path may name the instance (`{instance}`): one sh word, as data.
+    let word = |t: &Template| {
+        let t = t.expand(&|v| (v == "name").then(|| Template::literal(&recipe.name)));
+        sh::word(&t, sh_var)
+    };
+    let test = |c: &Condition| test(c, &word);
     let mut s = String::from("ik_conditions() {\n    ik_unmet=''\n");
     for c in &conditions.all {
-        let _ = writeln!(s, "    if {}; then :; else ik_unmet={}; return 1; fi", test(c), sh::quote(&c.requirement()));
+        let _ =
+            writeln!(s, "    if {}; then :; else ik_unmet={}; return 1; fi", test(c), word(&c.requirement_template()));
     }
     if !conditions.any.is_empty() {
         let tests: Vec<String> = conditions.any.iter().map(test).collect();
-        let all: Vec<String> = conditions.any.iter().map(Condition::requirement).collect();
-        let unmet = format!("one of these must hold: {}", all.join("; "));
+        let mut unmet = Template::literal("one of these must hold: ");
+        for (i, c) in conditions.any.iter().enumerate() {
+            if i > 0 {
+                unmet.push_literal("; ");
+            }
+            unmet.segments.extend(c.requirement_template().segments);
+        }
         let _ = writeln!(
             s,
             "    if {}; then\n        :\n    else\n        ik_unmet={}\n        return 1\n    fi",
             tests.join(" ||\n        "),
-            sh::quote(&unmet)
+            word(&unmet)
         );
     }
     if let Some(var) = &conditions.setting {
@@ -43,11 +55,12 @@ pub fn function(recipe: &Recipe, sh_var: &dyn Fn(&str) -> String) -> String {
     s
 }
 
-/// One condition as a compound command that succeeds when it holds.
-fn test(c: &Condition) -> String {
+/// One condition as a compound command that succeeds when it holds; `word`
+/// writes a path as one sh word.
+fn test(c: &Condition, word: &dyn Fn(&Template) -> String) -> String {
     let t = match &c.probe {
         Probe::Path(test, path) => {
-            let p = sh::quote(path);
+            let p = word(path);
             match test {
                 PathTest::Exists => format!("[ -e {p} ]"),
                 PathTest::IsDirectory => format!("[ -d {p} ]"),

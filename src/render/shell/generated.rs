@@ -42,6 +42,7 @@ pub struct Exec {
 fn sh_var(name: &str) -> String {
     match name {
         "instance" => "instance".to_owned(),
+        "instance_path" => "instance_path".to_owned(),
         "runtime_dir" => "d_runtime".to_owned(),
         "state_dir" => "d_state".to_owned(),
         "logs_dir" => "d_logs".to_owned(),
@@ -145,6 +146,14 @@ pub fn functions(recipe: &Recipe, options: &Options, exec: Exec, instance: Optio
     s.push_str("# The defaults of every setting, for the instance in $instance.\n");
     s.push_str(VALUES_NOTE);
     s.push_str("ik_defaults() {\n");
+    if recipe.uses_var("instance_path") {
+        // The instance with each `-` as `/` (systemd's %I), without a fork.
+        s.push_str(
+            "    instance_path='' ik_rest=$instance\n    while :; do\n        case $ik_rest in\n            \
+             *-*) instance_path=\"$instance_path${ik_rest%%-*}/\" ik_rest=${ik_rest#*-} ;;\n            \
+             *) instance_path=$instance_path$ik_rest; break ;;\n        esac\n    done\n",
+        );
+    }
     for var in &recipe.vars {
         let _ = writeln!(s, "    {}={}", sh_var(&var.name), word(recipe, &var.default));
     }
