@@ -5,7 +5,7 @@
 //! a note that says how.
 
 use super::{Support, Target};
-use crate::recipe::{Dep, Probe, Recipe, RestartPolicy, RunKind, StopMode};
+use crate::recipe::{Dep, HandoverMain, Probe, Recipe, RestartPolicy, RunKind, StopMode};
 
 /// A recipe field (or a value of one) that not every init system has.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,10 +51,12 @@ pub enum Feature {
     TasksMax,
     Watchdog,
     FdStore,
+    HandoverChild,
+    HandoverSame,
 }
 
 impl Feature {
-    pub const ALL: [Feature; 41] = [
+    pub const ALL: [Feature; 43] = [
         Feature::Ordering,
         Feature::Requirements,
         Feature::StopPropagation,
@@ -96,6 +98,8 @@ impl Feature {
         Feature::TasksMax,
         Feature::Watchdog,
         Feature::FdStore,
+        Feature::HandoverChild,
+        Feature::HandoverSame,
     ];
 
     /// The recipe field, as docs/recipes.md names it.
@@ -144,6 +148,8 @@ impl Feature {
             Feature::TasksMax => "systemd.tasks_max",
             Feature::Watchdog => "systemd.watchdog",
             Feature::FdStore => "systemd.fd_store_max",
+            Feature::HandoverChild => "restart.handover, main = \"child\" (a new main process)",
+            Feature::HandoverSame => "restart.handover, main = \"same\" (the main process runs itself again)",
         }
     }
 }
@@ -244,6 +250,11 @@ pub fn used(recipe: &Recipe) -> Vec<Feature> {
     add(!recipe.systemd.allow.is_empty(), Feature::Relax);
     add(recipe.systemd.tasks_max.is_some(), Feature::TasksMax);
     add(recipe.systemd.fd_store_max.is_some_and(|n| n > 0), Feature::FdStore);
+    match recipe.restart.handover.as_ref().map(|h| h.main) {
+        Some(HandoverMain::Child { .. }) => add(true, Feature::HandoverChild),
+        Some(HandoverMain::Same) => add(true, Feature::HandoverSame),
+        None => {}
+    }
     out
 }
 
@@ -343,8 +354,16 @@ pub fn supervised(feature: Feature) -> Support {
         Feature::TasksMax => Support::Approx("not limited: no control group"),
         Feature::Watchdog => Support::Approx("not watched: a hung daemon is not restarted (its pings go nowhere)"),
         Feature::FdStore => FD_STORE,
+        Feature::HandoverChild | Feature::HandoverSame => SUPERVISED_HANDOVER,
     }
 }
+
+/// A supervisor restarts its one child plainly: a new main process the daemon
+/// starts is not the supervisor's child, and its restart command knows no signal
+/// to hand over with.
+const SUPERVISED_HANDOVER: Support = Support::Approx(
+    "a plain restart: the supervisor keeps its one child in the foreground and restarts it; a main process the daemon starts itself is not the supervisor's",
+);
 
 /// What SysV and OpenRC scripts make of each field; `deps` is how the init
 /// system orders and requires (LSB headers, OpenRC's `depend`).
@@ -393,5 +412,11 @@ pub fn scripted(feature: Feature, deps: Support, propagation: Support, aliases: 
         Feature::TasksMax => Support::Approx("not limited: no control group"),
         Feature::Watchdog => Support::Approx("not watched: a hung daemon is not restarted (its pings go nowhere)"),
         Feature::FdStore => FD_STORE,
+        Feature::HandoverChild => Support::Initkit(
+            "restart signals the main process, waits for the new one and its workers, then ends the old one; a plain restart if none comes",
+        ),
+        Feature::HandoverSame => Support::Initkit(
+            "restart signals the main process and waits for its new workers; a plain restart if none comes",
+        ),
     }
 }
