@@ -250,12 +250,18 @@ pub fn used(recipe: &Recipe) -> Vec<Feature> {
     add(!recipe.systemd.allow.is_empty(), Feature::Relax);
     add(recipe.systemd.tasks_max.is_some(), Feature::TasksMax);
     add(recipe.systemd.fd_store_max.is_some_and(|n| n > 0), Feature::FdStore);
-    match recipe.restart.handover.as_ref().map(|h| h.main) {
-        Some(HandoverMain::Child { .. }) => add(true, Feature::HandoverChild),
-        Some(HandoverMain::Same) => add(true, Feature::HandoverSame),
-        None => {}
+    if let Some(f) = handover(recipe) {
+        add(true, f);
     }
     out
+}
+
+/// The handover row `recipe` uses, if it declares one.
+pub fn handover(recipe: &Recipe) -> Option<Feature> {
+    Some(match recipe.restart.handover.as_ref()?.main {
+        HandoverMain::Child { .. } => Feature::HandoverChild,
+        HandoverMain::Same => Feature::HandoverSame,
+    })
 }
 
 /// Why `target` cannot render what `recipe` uses: one line per field.

@@ -18,6 +18,25 @@ use crate::recipe::Recipe;
 
 pub struct Openrc;
 
+/// The `handover` command of a recipe with `restart.handover`.
+const OPENRC_HANDOVER: &str = "
+# A restart with no window (restart.handover), after the config test; a plain
+# one when the handover does not come through.
+handover() {
+    ik_instance || return 1
+    if ! ik_configtest_one >/dev/null 2>&1; then
+        ik_check_quiet
+        ik_report_check
+        return 1
+    fi
+    ik_lock || return 1
+    ik_handover_restart_one
+}
+";
+
+const HANDOVER_DESCRIPTION: &str = "# shellcheck disable=SC2034\n\
+description_handover=\"Test the configuration, then restart with no window: the daemon hands its sockets over.\"\n";
+
 impl Backend for Openrc {
     fn name(&self) -> &'static str {
         "openrc"
@@ -37,6 +56,7 @@ impl Backend for Openrc {
 
     fn render(&self, recipe: &Recipe, options: &Options, _: Option<&str>) -> Vec<Artifact> {
         let name = &recipe.name;
+        let handover = recipe.restart.handover.is_some();
         let mut header = String::from("#!/sbin/openrc-run\n# shellcheck shell=sh\n");
         let _ = write!(
             header,
@@ -48,15 +68,20 @@ impl Backend for Openrc {
              # shellcheck disable=SC2034\n\
              extra_commands=\"configtest\"\n\
              # shellcheck disable=SC2034\n\
-             extra_started_commands=\"reload\"\n\
+             extra_started_commands=\"reload{handover}\"\n\
              # shellcheck disable=SC2034\n\
              description_configtest=\"Test the configuration.\"\n\
              # shellcheck disable=SC2034\n\
-             description_reload=\"Test the configuration, then reload; a failing test changes nothing.\"\n\n",
+             description_reload=\"Test the configuration, then reload; a failing test changes nothing.\"\n{handover_description}\n",
             summary = sh::comment(&recipe.summary),
             settings = self.settings(name, &options.layout, options.flavor).described(recipe.instances.is_some()),
             desc = sh::quote(&recipe.summary),
+            handover = if handover { " handover" } else { "" },
+            handover_description = if handover { HANDOVER_DESCRIPTION } else { "" },
         );
+        // openrc-run's restart is its own stop then start, which a script
+        // cannot replace: a handover is a command of its own.
+        let main = if handover { format!("{OPENRC_MAIN}{OPENRC_HANDOVER}") } else { OPENRC_MAIN.to_owned() };
         let script = Script {
             header,
             consts: generated::consts(recipe, options, &self.settings(name, &options.layout, options.flavor)),
@@ -66,7 +91,7 @@ impl Backend for Openrc {
                 Exec { drop: Drop::Setpriv, setsid: true, dies_with_parent: false },
                 None,
             ),
-            main: OPENRC_MAIN,
+            main: &main,
             // openrc-run's helpers (service_started, eerror, ...) live in its libexec bin.
             setup: "PATH=\"${RC_LIBEXECDIR:-/lib/rc}/bin:$PATH\"\n",
         };
@@ -82,12 +107,17 @@ impl Backend for Openrc {
     }
 
     fn feature(&self, feature: Feature) -> Support {
-        features::scripted(
-            feature,
-            Support::Native("depend(): need / use / after / before"),
-            Support::Native("need: stopped with it"),
-            Support::Native("depend(): provide"),
-        )
+        match feature {
+            Feature::HandoverChild | Feature::HandoverSame => Support::Initkit(
+                "the script's `handover` command, which `initkit restart` runs (openrc-run's own restart is a stop and a start)",
+            ),
+            other => features::scripted(
+                other,
+                Support::Native("depend(): need / use / after / before"),
+                Support::Native("need: stopped with it"),
+                Support::Native("depend(): provide"),
+            ),
+        }
     }
 
     #[allow(clippy::match_same_arms)] // a table: one row per practice

@@ -128,10 +128,7 @@ pub fn consts(recipe: &Recipe, options: &Options, settings: &facts::Settings) ->
             }
             .to_owned(),
         ),
-        (
-            "HANDOVER",
-            recipe.restart.handover.as_ref().map_or("none", |h| h.main.name()).to_owned(),
-        ),
+        ("HANDOVER", recipe.restart.handover.as_ref().map_or("none", |h| h.main.name()).to_owned()),
         ("HANDOVER_SIGNAL", recipe.restart.handover.as_ref().map(|h| h.signal.name()).unwrap_or_default().to_owned()),
         (
             "HANDOVER_FINISH",
