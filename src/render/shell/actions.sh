@@ -443,8 +443,8 @@ ik_handover_one() {
     return 0
 }
 
-# ik_handover_restart_one: the restart of a recipe with restart.handover (its
-# ik_restart_one): the handover where the service runs; a plain restart where
+# ik_handover_restart_one: the restart of a recipe with restart.handover (the
+# one its scripts run): the handover where the service runs; a plain restart where
 # it does not come through (a new main process that never became ready is
 # ended with the old one's process group by the stop).
 ik_handover_restart_one() {
