@@ -283,7 +283,7 @@ fn a_new_main_process_takes_over_and_a_failed_one_falls_back_to_a_plain_restart(
     fs::write(s.dir.join("fail"), "").unwrap();
     let (code, out) = s.run("restart");
     assert_eq!(code, 0, "{out}");
-    assert!(out.contains("the handover did not come through"), "{out}");
+    assert!(out.contains("the handover did not come through ("), "{out}");
     assert!(out.contains("restarted plainly"), "{out}");
     let plain = s.recorded();
     assert_ne!(plain[0], third);

@@ -388,10 +388,10 @@ ik_handover_one() {
             return 1
         fi
         ik_children "$pid"
-        ik_ho_new=''
+        ik_ho_new='' ik_ho_any=''
         for ik_kid in $ik_kids; do
             case $ik_ho_before in *" $ik_kid "*) continue ;; esac
-            ik_ho_seen=${ik_kid%:*}
+            ik_ho_seen=${ik_kid%:*} ik_ho_any=1
             if [ "$HANDOVER" = same ]; then
                 ik_ho_new=$ik_kid
                 break
@@ -408,6 +408,14 @@ ik_handover_one() {
                 return 1
             fi
             break
+        fi
+        # What the signal started was seen and is gone, and nothing else came:
+        # it failed (nginx: the new binary did not start; the old master
+        # serves on). Missed when it is reaped between two looks: the budget
+        # ends the wait then.
+        if [ -n "$ik_ho_seen" ] && [ -z "$ik_ho_any" ]; then
+            ik_ho_why="the new main process (pid $ik_ho_seen) exited"
+            return 1
         fi
         ik_now
         if [ "$now" -ge "$ik_ho_deadline" ]; then
