@@ -184,7 +184,8 @@ open(dst, "w").write(text)
 PY
 }
 
-ho_uninstall() { "$INITKIT" uninstall "ikho-$1" --force --purge >/dev/null 2>&1; }
+# ho_uninstall NAME: whatever a failed test left installed, and the lock the script kept.
+ho_uninstall() { "$INITKIT" uninstall "ikho-$1" --force --purge >/dev/null 2>&1; rm -rf -- "/run/initkit/ikho-$1"; }
 
 # ho_fail_once NAME: the next start of $HO/bin/NAME exits 1, and puts the link back.
 ho_fail_once() {
