@@ -212,16 +212,16 @@ impl Service {
     }
 }
 
-/// The live members of process group `pgid`.
-fn members(pgid: u32) -> Vec<u32> {
+/// The live members of process group `group`.
+fn members(group: u32) -> Vec<u32> {
     let mut out = Vec::new();
     for entry in fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else { continue };
+        let Ok(member) = entry.file_name().to_string_lossy().parse::<u32>() else { continue };
         let Ok(stat) = fs::read_to_string(entry.path().join("stat")) else { continue };
         let Some((_, rest)) = stat.rsplit_once(") ") else { continue };
         let fields: Vec<&str> = rest.split_whitespace().collect();
-        if fields.first().is_some_and(|s| !s.starts_with('Z')) && fields.get(2) == Some(&pgid.to_string().as_str()) {
-            out.push(pid);
+        if fields.first().is_some_and(|s| !s.starts_with('Z')) && fields.get(2) == Some(&group.to_string().as_str()) {
+            out.push(member);
         }
     }
     out
