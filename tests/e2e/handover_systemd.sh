@@ -9,6 +9,7 @@
 # restarts it plainly and says why. Ports 19900-19909; scratch /srv/h-handover
 # in the container.
 # shellcheck disable=SC2016 # the single-quoted scripts are expanded by the inner shell
+# shellcheck disable=SC2154 # $here, $R, $WORK and main_pid are systemd.sh's
 
 HOS=/srv/h-handover
 mkdir -p "$R$HOS/haproxy" "$R$HOS/nginx/tmp" "$R$HOS/bin"

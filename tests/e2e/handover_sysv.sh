@@ -73,6 +73,7 @@ ho_same() {
 }
 
 # ho_members N PGID: N live processes (zombies left out: PID 1 reaps late) in group PGID.
+# shellcheck disable=SC2009 # pgrep cannot tell a zombie; ps's state can
 ho_members() { [ "$(ps -o stat= -g "$2" | grep -vc '^Z')" = "$1" ]; }
 
 # ho_workers PID: the children of PID, sorted, on one line.
