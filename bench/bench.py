@@ -30,15 +30,19 @@ What it prints, in this order (times in ms; "Nx" a ratio within this run):
    one; probes a second and CPU share of the SysV script's wait and the
    systemd unit's wait; `install --dry-run --start` of 1 and 10 instances.
 
-BENCH_RUNS=N (default 5) sets the runs of 1 and 2; see scale.py and
-sockets.py for theirs. BENCH_PARTS (default "render,daemons,scale,sockets")
+5. `handover` (bench/handover.py): nginx and haproxy under an HTTP load during
+   20 restarts by the SysV script, with the recipe's handover and without
+   (a plain restart), side by side: requests, failed, refused.
+
+BENCH_RUNS=N (default 5) sets the runs of 1 and 2; see scale.py, sockets.py
+and handover.py for theirs. BENCH_PARTS (default "render,daemons,scale,sockets,handover")
 runs only the parts it names. On a shared machine the numbers are noisy; compare
 the ratios within one run.
 """
 import errno, glob, os, re, select, shutil, signal, socket, struct, subprocess, sys, tempfile, threading, time
 
 from common import INITKIT, PORT_BASE, RUNS, STARTED, median, ms, sh
-import scale, sockets
+import handover, scale, sockets
 
 RECIPES = ["haproxy", "mariadb", "memcached", "nginx", "php-fpm", "postgresql", "redis"]
 PROBE_PERIOD = float(os.environ.get("BENCH_PROBE_MS", "0.5")) / 1000
@@ -273,7 +277,7 @@ def main():
         sys.exit("bench: run as root")
     if os.path.isdir("/run/systemd/system"):
         sys.exit("bench: systemd is running; Debian's scripts would hand over to it")
-    parts = os.environ.get("BENCH_PARTS", "render,daemons,scale,sockets").split(",")
+    parts = os.environ.get("BENCH_PARTS", "render,daemons,scale,sockets,handover").split(",")
     if "render" in parts:
         bench_render()
     if "daemons" in parts:
@@ -282,6 +286,8 @@ def main():
         scale.main()
     if "sockets" in parts:
         sockets.main()
+    if "handover" in parts:
+        handover.main()
 
 
 def bench_daemons():

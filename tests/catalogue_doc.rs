@@ -9,7 +9,7 @@ use std::{fs, path::Path};
 
 use initkit::{
     catalogue::proven_on,
-    recipe::{Check, Recipe, Reload, Template},
+    recipe::{Check, HandoverMain, Recipe, Reload, Template},
 };
 
 /// A command as a reader recognises it: the program's base name and the
@@ -49,9 +49,16 @@ fn row(r: &Recipe, on: &[&str]) -> String {
         let steps: Vec<&str> = r.stop.before.iter().map(|h| h.description.as_str()).collect();
         format!("{}, then SIG{}", steps.join("; "), r.stop.signal.name())
     };
+    let restart = match r.restart.handover.as_ref().map(|h| (h.signal, h.main)) {
+        None => "stop, start".to_owned(),
+        Some((s, HandoverMain::Child { finish })) => {
+            format!("handover: SIG{s}, a new main process, SIG{finish} to the old")
+        }
+        Some((s, HandoverMain::Same)) => format!("handover: SIG{s}, new workers"),
+    };
     let on = if on.is_empty() { "not yet".to_owned() } else { on.join(", ") };
     format!(
-        "| {name} | {} | {check} | {reload} | {stop} | {:.1} | {on} |\n",
+        "| {name} | {} | {check} | {reload} | {restart} | {stop} | {:.1} | {on} |\n",
         r.summary.replace('|', "\\|"),
         r.systemd.exposure_max
     )
@@ -64,7 +71,7 @@ fn the_catalogue_doc_is_the_catalogues_own() {
     let names: Vec<String> = recipes.iter().map(|r| r.name.clone()).collect();
 
     let mut table = String::from(
-        "| service | what | gate | reload | stop | exposure cap | ran on |\n|---|---|---|---|---|---|---|\n",
+        "| service | what | gate | reload | restart | stop | exposure cap | ran on |\n|---|---|---|---|---|---|---|---|\n",
     );
     for r in &recipes {
         table.push_str(&row(r, proven_on(&r.name)));

@@ -7,6 +7,7 @@ use crate::{
         action::{self, State},
         config_test::{Check, config_test},
         driver::{Ctx, driver_of},
+        handover,
         lock::Lock,
         manifest::{self, Manifest},
         scope::Place,
@@ -243,6 +244,12 @@ pub fn run_manifest(
     } else {
         Vec::new()
     };
+    if action == Action::Restart
+        && let Some(why) = handover::plain_reason(&recipe, m.target)
+    {
+        // The recipe says how its daemon hands over; this init system cannot.
+        eprintln!("note: {}: a plain restart under {}: {why}", m.recipe, m.target.name());
+    }
     let code = driver_of(m).act(&ctx, host_action, &instances);
     let touched = change::Touched { root, manifest: m, recipe: &recipe, instances: &instances };
     match (action, code) {

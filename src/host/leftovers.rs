@@ -76,10 +76,34 @@ pub fn package_owners(root: &Path, paths: &[String]) -> BTreeMap<String, String>
     owners
 }
 
-/// Removes one of them (a link is removed, never followed).
+/// Removes one of them (a link is removed, never followed). One already gone
+/// is done: they are found before the stop, and systemd removes a unit's
+/// `RuntimeDirectory=` when it stops.
 pub fn purge(root: &Path, path: &str) -> Result<()> {
     let abs = under(root, path);
-    let meta = fs::symlink_metadata(&abs).map_err(HostError::io("reading", &abs))?;
+    let meta = match fs::symlink_metadata(&abs) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        other => other.map_err(HostError::io("reading", &abs))?,
+    };
     let done = if meta.is_dir() { fs::remove_dir_all(&abs) } else { fs::remove_file(&abs) };
     done.map_err(HostError::io("removing", &abs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_leftover_already_gone_is_purged_and_a_link_is_removed_not_followed() {
+        let root = tempfile::tempdir().unwrap();
+        purge(root.path(), "/run/gone").expect("nothing to remove is done");
+        let kept = root.path().join("kept");
+        fs::create_dir(&kept).unwrap();
+        fs::write(kept.join("data"), "x").unwrap();
+        fs::create_dir_all(root.path().join("run")).unwrap();
+        std::os::unix::fs::symlink(&kept, root.path().join("run/link")).unwrap();
+        purge(root.path(), "/run/link").unwrap();
+        assert!(!root.path().join("run/link").exists());
+        assert!(kept.join("data").exists(), "the link's target is not touched");
+    }
 }

@@ -9,6 +9,7 @@ pub mod enable;
 pub mod error;
 pub mod fsops;
 pub mod good;
+pub mod handover;
 pub mod install;
 pub mod leftovers;
 pub mod lock;

@@ -339,6 +339,44 @@ pub struct Restart {
     pub interval_ms: Option<u64>,
     /// Exit codes after which it is never restarted (a bad configuration).
     pub prevent_codes: Vec<u8>,
+    /// How the daemon restarts with no window, where it can (`initkit restart`).
+    pub handover: Option<Handover>,
+}
+
+/// A restart with no moment where nothing listens: the daemon hands its
+/// listening sockets to a new main process, or to new workers, itself.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Handover {
+    /// What the main process gets to begin it (nginx and haproxy: USR2).
+    pub signal: Signal,
+    pub main: HandoverMain,
+    /// How long the new main process (or worker) has to appear and start its
+    /// own workers; past it, the handover failed and a plain restart follows.
+    pub timeout_ms: u64,
+}
+
+/// Where the main process is after a handover, and how its success is seen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HandoverMain {
+    /// The old main starts a new main process as its child, holding the same
+    /// sockets (nginx's binary upgrade). Once that one has started workers of
+    /// its own, `finish` goes to the old one, and the new one is the service.
+    Child { finish: Signal },
+    /// The main process executes itself again and starts new workers on the
+    /// sockets it keeps (haproxy's master-worker mode): its PID stays; a new
+    /// worker of it is the sign of success.
+    Same,
+}
+
+impl HandoverMain {
+    pub const NAMES: [&'static str; 2] = ["child", "same"];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            HandoverMain::Child { .. } => "child",
+            HandoverMain::Same => "same",
+        }
+    }
 }
 
 impl Restart {
@@ -356,6 +394,7 @@ impl Default for Restart {
             burst: None,
             interval_ms: None,
             prevent_codes: Vec::new(),
+            handover: None,
         }
     }
 }

@@ -116,6 +116,11 @@ exec "$@""#;
 /// its binlog), so a first probe can catch a start that is about to die.
 pub const TRIAL_SETTLE_MS: u64 = 500;
 
+/// How long the new process of a handover (a new main process with its
+/// workers, or a new worker) must stay up for the handover to count: a worker
+/// can still fail on what the config test does not look at.
+pub const HANDOVER_SETTLE_MS: u64 = 300;
+
 /// How long a daemon without a readiness check must stay up before a start
 /// counts as done: one that rejects its config exits well within it.
 pub const SETTLE_MS: u64 = 1_000;

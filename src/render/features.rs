@@ -5,7 +5,7 @@
 //! a note that says how.
 
 use super::{Support, Target};
-use crate::recipe::{Dep, Probe, Recipe, RestartPolicy, RunKind, StopMode};
+use crate::recipe::{Dep, HandoverMain, Probe, Recipe, RestartPolicy, RunKind, StopMode};
 
 /// A recipe field (or a value of one) that not every init system has.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,10 +52,12 @@ pub enum Feature {
     TasksMax,
     Watchdog,
     FdStore,
+    HandoverChild,
+    HandoverSame,
 }
 
 impl Feature {
-    pub const ALL: [Feature; 42] = [
+    pub const ALL: [Feature; 44] = [
         Feature::Ordering,
         Feature::Requirements,
         Feature::StopPropagation,
@@ -98,6 +100,8 @@ impl Feature {
         Feature::TasksMax,
         Feature::Watchdog,
         Feature::FdStore,
+        Feature::HandoverChild,
+        Feature::HandoverSame,
     ];
 
     /// The recipe field, as docs/recipes.md names it.
@@ -147,6 +151,8 @@ impl Feature {
             Feature::TasksMax => "systemd.tasks_max",
             Feature::Watchdog => "systemd.watchdog",
             Feature::FdStore => "systemd.fd_store_max",
+            Feature::HandoverChild => "restart.handover, main = \"child\" (a new main process)",
+            Feature::HandoverSame => "restart.handover, main = \"same\" (the main process runs itself again)",
         }
     }
 }
@@ -248,7 +254,18 @@ pub fn used(recipe: &Recipe) -> Vec<Feature> {
     add(!recipe.systemd.allow.is_empty(), Feature::Relax);
     add(recipe.systemd.tasks_max.is_some(), Feature::TasksMax);
     add(recipe.systemd.fd_store_max.is_some_and(|n| n > 0), Feature::FdStore);
+    if let Some(f) = handover(recipe) {
+        add(true, f);
+    }
     out
+}
+
+/// The handover row `recipe` uses, if it declares one.
+pub fn handover(recipe: &Recipe) -> Option<Feature> {
+    Some(match recipe.restart.handover.as_ref()?.main {
+        HandoverMain::Child { .. } => Feature::HandoverChild,
+        HandoverMain::Same => Feature::HandoverSame,
+    })
 }
 
 /// Why `target` cannot render what `recipe` uses: one line per field.
@@ -352,8 +369,16 @@ pub fn supervised(feature: Feature) -> Support {
         Feature::TasksMax => Support::Approx("not limited: no control group"),
         Feature::Watchdog => Support::Approx("not watched: a hung daemon is not restarted (its pings go nowhere)"),
         Feature::FdStore => FD_STORE,
+        Feature::HandoverChild | Feature::HandoverSame => SUPERVISED_HANDOVER,
     }
 }
+
+/// A supervisor restarts its one child plainly: a new main process the daemon
+/// starts is not the supervisor's child, and its restart command knows no signal
+/// to hand over with.
+const SUPERVISED_HANDOVER: Support = Support::Approx(
+    "a plain restart: the supervisor keeps its one child in the foreground and restarts it; a main process the daemon starts itself is not the supervisor's",
+);
 
 /// What SysV and OpenRC scripts make of each field; `deps` is how the init
 /// system orders and requires (LSB headers, OpenRC's `depend`).
@@ -403,5 +428,11 @@ pub fn scripted(feature: Feature, deps: Support, propagation: Support, aliases: 
         Feature::TasksMax => Support::Approx("not limited: no control group"),
         Feature::Watchdog => Support::Approx("not watched: a hung daemon is not restarted (its pings go nowhere)"),
         Feature::FdStore => FD_STORE,
+        Feature::HandoverChild => Support::Initkit(
+            "restart signals the main process, waits for the new one and its workers, then ends the old one; a plain restart if none comes",
+        ),
+        Feature::HandoverSame => Support::Initkit(
+            "restart signals the main process and waits for its new workers; a plain restart if none comes",
+        ),
     }
 }

@@ -56,6 +56,25 @@ fn depend_lines(recipe: &Recipe) -> String {
     s
 }
 
+/// The `handover` command of a recipe with `restart.handover`.
+const OPENRC_HANDOVER: &str = "
+# A restart with no window (restart.handover), after the config test; a plain
+# one when the handover does not come through.
+handover() {
+    ik_instance || return 1
+    if ! ik_configtest_one >/dev/null 2>&1; then
+        ik_check_quiet
+        ik_report_check
+        return 1
+    fi
+    ik_lock || return 1
+    ik_handover_restart_one
+}
+";
+
+const HANDOVER_DESCRIPTION: &str = "# shellcheck disable=SC2034\n\
+description_handover=\"Test the configuration, then restart with no window: the daemon hands its sockets over.\"\n";
+
 impl Backend for Openrc {
     fn name(&self) -> &'static str {
         "openrc"
@@ -75,6 +94,7 @@ impl Backend for Openrc {
 
     fn render(&self, recipe: &Recipe, options: &Options, _: Option<&str>) -> Vec<Artifact> {
         let name = &recipe.name;
+        let handover = recipe.restart.handover.is_some();
         let mut header = String::from("#!/sbin/openrc-run\n# shellcheck shell=sh\n");
         let _ = write!(
             header,
@@ -86,16 +106,30 @@ impl Backend for Openrc {
              # shellcheck disable=SC2034\n\
              extra_commands=\"configtest\"\n\
              # shellcheck disable=SC2034\n\
-             extra_started_commands=\"reload\"\n\
+             extra_started_commands=\"reload{handover}\"\n\
              # shellcheck disable=SC2034\n\
              description_configtest=\"Test the configuration.\"\n\
              # shellcheck disable=SC2034\n\
-             description_reload=\"Test the configuration, then reload; a failing test changes nothing.\"\n\n",
+             description_reload=\"Test the configuration, then reload; a failing test changes nothing.\"\n{handover_description}\n",
             summary = sh::comment(&recipe.summary),
             settings = self.settings(name, &options.layout, options.flavor).described(recipe.instances.is_some()),
             desc = sh::quote(&recipe.summary),
+            handover = if handover { " handover" } else { "" },
+            handover_description = if handover { HANDOVER_DESCRIPTION } else { "" },
         );
-        let main = OPENRC_MAIN.replacen(DEPEND_END, &format!("    after firewall\n{}}}\n", depend_lines(recipe)), 1);
+        let main = OPENRC_MAIN.replacen(
+            DEPEND_END,
+            &format!(
+                "    after firewall
+{}}}
+",
+                depend_lines(recipe)
+            ),
+            1,
+        );
+        // openrc-run's restart is its own stop then start, which a script
+        // cannot replace: a handover is a command of its own.
+        let main = if handover { format!("{main}{OPENRC_HANDOVER}") } else { main };
         let script = Script {
             header,
             consts: generated::consts(recipe, options, &self.settings(name, &options.layout, options.flavor)),
@@ -121,12 +155,17 @@ impl Backend for Openrc {
     }
 
     fn feature(&self, feature: Feature) -> Support {
-        features::scripted(
-            feature,
-            Support::Native("depend(): need / use / after / before"),
-            Support::Approx("binds_to is `need`: stopped with it; part_of is `after`: not stopped with it"),
-            Support::Native("depend(): provide"),
-        )
+        match feature {
+            Feature::HandoverChild | Feature::HandoverSame => Support::Initkit(
+                "the script's `handover` command, which `initkit restart` runs (openrc-run's own restart is a stop and a start)",
+            ),
+            other => features::scripted(
+                other,
+                Support::Native("depend(): need / use / after / before"),
+                Support::Approx("binds_to is `need`: stopped with it; part_of is `after`: not stopped with it"),
+                Support::Native("depend(): provide"),
+            ),
+        }
     }
 
     #[allow(clippy::match_same_arms)] // a table: one row per practice

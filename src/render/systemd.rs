@@ -78,6 +78,17 @@ impl Backend for Systemd {
             Feature::Watchdog => Support::Native("WatchdogSec="),
             Feature::FdStore => Support::Native("FileDescriptorStoreMax="),
             Feature::ReloadFrom => Support::Native("ReloadPropagatedFrom="),
+            // nginx ignores USR2 while its parent is the one that started it
+            // (`ngx_parent`, read once at start: PID 1 for a unit's main
+            // process, for good), and a unit whose main process exits is
+            // over. Debian's forking nginx.service does it through PIDFile=,
+            // re-read when the main process exits; the foreground unit cannot.
+            Feature::HandoverChild => Support::Approx(
+                "a plain restart: a unit's foreground main process cannot hand over to a child (nginx ignores USR2 while PID 1 is still its parent, and the unit ends with the old main process)",
+            ),
+            Feature::HandoverSame => Support::Initkit(
+                "`initkit restart` signals the main process (`systemctl kill --kill-whom=main`) and waits for its new worker; `systemctl restart` restarts plainly",
+            ),
         }
     }
 

@@ -4,7 +4,7 @@
 # --root` and driven from inside with `initkit` and systemctl.
 # Usage: tests/e2e/systemd.sh [PATH-TO-INITKIT]   (as root)
 # shellcheck disable=SC2016 # the single-quoted scripts are expanded by the inner bash
-# proves on systemd: redis nginx mariadb memcached
+# proves on systemd: redis nginx mariadb memcached haproxy
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=lib.sh
@@ -16,7 +16,7 @@ for tool in mmdebstrap systemd-nspawn nsenter; do
     command -v "$tool" >/dev/null || { echo "$tool is missing: .ci/run installs it"; exit 1; }
 done
 
-PACKAGES=systemd,systemd-sysv,dbus,procps,curl,redis-server,nginx-light,mariadb-server,memcached,python3
+PACKAGES=systemd,systemd-sysv,dbus,procps,curl,redis-server,nginx-light,mariadb-server,memcached,haproxy,python3
 CACHE=/var/tmp/initkit-e2e-rootfs-cache
 systemd_cleanup() {
     stop_container
@@ -303,6 +303,8 @@ done
 check "no ikf-* unit is left" bash -c "! ls '$R'/etc/systemd/system/ikf-* 2>/dev/null | grep -q ."
 in_ct rm -rf /run/ikf-fields
 
+# shellcheck source=handover_systemd.sh
+. "$here/handover_systemd.sh" # restarts that hand the sockets over, under an HTTP load
 . "$here/systemd_user.sh" # a user's own service, with lingering
 stop_container
 pass "container stopped"

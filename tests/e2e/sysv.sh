@@ -231,4 +231,7 @@ check "mariadb: the hook ran before the shutdown began" bash -c "awk '/before st
 check "mariadb: the server is gone" wait_until 5 gone "$pid"
 check "mariadb: shut down cleanly" grep -q "Shutdown complete" "$D/var/log/initkit/mariadb/mariadb.log"
 
+# shellcheck source=handover_sysv.sh
+. "$here/handover_sysv.sh" # restarts that hand the sockets over, under an HTTP load
+
 e2e_summary

@@ -51,7 +51,13 @@ impl Driver for Openrc {
     fn act(&self, ctx: &Ctx<'_>, action: Action, instances: &[Option<String>]) -> i32 {
         let mut code = 0;
         for i in instances {
-            let c = native("rc-service", &[service(ctx.name, i.as_deref()), action.verb().to_owned()]);
+            // openrc-run's restart is a stop and a start: the script's own
+            // command hands the sockets over where the recipe says how.
+            let verb = match action {
+                Action::Restart if ctx.recipe.restart.handover.is_some() => "handover",
+                Action::Start | Action::Stop | Action::Restart | Action::Reload => action.verb(),
+            };
+            let c = native("rc-service", &[service(ctx.name, i.as_deref()), verb.to_owned()]);
             if code == 0 {
                 code = c;
             }

@@ -11,13 +11,14 @@ use crate::{
         action::{Action, State, Status, describe_exit},
         driver::{Ctx, Driver, Signs},
         error::Result,
+        handover,
         logs::{Line, LogQuery, LogSource},
         manifest::{LinkRecord, Manifest},
         run::{native, native_with_progress, stdout_of, uptime_seconds_now},
     },
-    recipe::Recipe,
+    recipe::{Handover, HandoverMain, Recipe},
     render::{
-        Flavor, Layout,
+        Flavor, Layout, Target,
         facts::{service_name, unit_name},
         systemd::USER_WANTED_BY,
     },
@@ -32,6 +33,46 @@ pub static SYSTEM: Systemd = Systemd { user: false };
 pub static USER: Systemd = Systemd { user: true };
 
 impl Systemd {
+    /// A restart of a daemon that runs itself again (`main = "same"`): its
+    /// main process gets the signal through `systemctl kill --kill-whom=main`,
+    /// and a new worker of it is waited for; a plain `systemctl restart` when
+    /// it is not running, or when none comes. Says which it did.
+    fn hand_over(&self, ctx: &Ctx<'_>, h: &Handover, instance: Option<&str>) -> i32 {
+        let unit = unit_name(ctx.name, instance);
+        let label = service_name(ctx.name, instance);
+        let status = self.status(ctx.name, instance);
+        let main = status.pid.filter(|_| status.state == State::Running).and_then(handover::live);
+        let plain = |why: &str| {
+            eprintln!("warning: {label}: the handover did not come through ({why}); restarting plainly");
+            let code = native_with_progress(
+                "systemctl",
+                &self.systemctl(&["restart", unit.as_str()]),
+                &Action::Restart.waiting_on(&label, ctx.recipe),
+            );
+            if code == 0 {
+                println!("{label}: restarted plainly (the handover did not come through)");
+            }
+            code
+        };
+        let Some(main) = main else {
+            return native_with_progress(
+                "systemctl",
+                &self.systemctl(&["restart", unit.as_str()]),
+                &Action::Restart.waiting_on(&label, ctx.recipe),
+            );
+        };
+        let signal = format!("--signal=SIG{}", h.signal);
+        let sent =
+            || native("systemctl", &self.systemctl(&["kill", "--kill-whom=main", signal.as_str(), unit.as_str()])) == 0;
+        match handover::same(main, h, sent) {
+            Ok(new) => {
+                println!("{label}: restarted with a handover: new workers (pid {}) of main pid {}", new.pid, main.pid);
+                0
+            }
+            Err(why) => plain(&why),
+        }
+    }
+
     /// `systemctl`'s arguments for this manager: `--user` first for a user's.
     fn systemctl<S: AsRef<str>>(&self, args: &[S]) -> Vec<String> {
         let scope = self.user.then(|| "--user".to_owned());
@@ -179,6 +220,21 @@ impl Systemd {
 
 impl Driver for Systemd {
     fn act(&self, ctx: &Ctx<'_>, action: Action, instances: &[Option<String>]) -> i32 {
+        if action == Action::Restart
+            && let Some(h) = &ctx.recipe.restart.handover
+            && h.main == HandoverMain::Same
+            && handover::plain_reason(ctx.recipe, Target::Systemd).is_none()
+            && ctx.recipe.socket.is_none()
+        {
+            let mut code = 0;
+            for i in instances {
+                let c = self.hand_over(ctx, h, i.as_deref());
+                if code == 0 {
+                    code = c;
+                }
+            }
+            return code;
+        }
         let mut args = vec![action.verb().to_owned()];
         args.extend(instances.iter().flat_map(|i| units_for(ctx.recipe, ctx.name, i.as_deref(), action)));
         if args.len() == 1 {

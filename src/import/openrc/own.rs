@@ -244,6 +244,21 @@ pub fn import(src: &Source) -> Result<(String, Draft, Report), Vec<Problem>> {
         x.d.set(&["stop"], "mode", m.as_str());
         x.r.carried(&file, l, "STOP_MODE");
     }
+    if let Some((l, main)) = constant(text, "HANDOVER").filter(|(_, m)| m != "none") {
+        x.d.set(
+            &["restart", "handover"],
+            "signal",
+            constant(text, "HANDOVER_SIGNAL").map(|(_, s)| s).unwrap_or_default().as_str(),
+        );
+        x.d.set(&["restart", "handover"], "main", main.as_str());
+        if let Some((_, finish)) = constant(text, "HANDOVER_FINISH").filter(|(_, f)| !f.is_empty()) {
+            x.d.set(&["restart", "handover"], "finish", finish.as_str());
+        }
+        if let Some(ms) = constant(text, "HANDOVER_TIMEOUT_MS").and_then(|(_, v)| v.parse::<u64>().ok()) {
+            x.d.set(&["restart", "handover"], "timeout", format_duration(ms));
+        }
+        x.r.carried(&file, l, "HANDOVER");
+    }
     let kind = constant(text, "KIND").map_or_else(|| "foreground".into(), |(_, k)| k);
     if kind != "foreground" {
         x.d.set(&["run"], "type", kind.as_str());

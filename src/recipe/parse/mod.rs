@@ -212,6 +212,13 @@ fn consistent(r: &mut Reader<'_>, root: Tbl<'_>, recipe: &Recipe) {
             if recipe.reload.is_some() {
                 r.error("reload", span("reload"), "a task (`type = \"oneshot\"`) has no reload");
             }
+            if recipe.restart.handover.is_some() {
+                r.error(
+                    "restart.handover",
+                    span("restart"),
+                    "a task (`type = \"oneshot\"`) has no sockets to hand over: it runs to its end",
+                );
+            }
         }
         RunKind::Forking { .. } if trial => {
             r.error_help(

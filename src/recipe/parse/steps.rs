@@ -6,7 +6,8 @@ use toml_edit::Item;
 use super::{
     super::{
         model::{
-            Check, Hook, HookAction, Ready, ReadyCheck, Reload, Restart, RestartPolicy, Start, Stop, StopMode, Test,
+            Check, Handover, HandoverMain, Hook, HookAction, Ready, ReadyCheck, Reload, Restart, RestartPolicy, Start,
+            Stop, StopMode, Test,
         },
         read::{Reader, Tbl, join},
         signal::Signal,
@@ -197,7 +198,7 @@ pub fn read_ready(r: &mut Reader<'_>, t: Tbl<'_>, scope: &Scope) -> Option<Ready
 }
 
 pub fn read_restart(r: &mut Reader<'_>, t: Tbl<'_>, task: bool) -> Option<Restart> {
-    r.deny_unknown(t, &["policy", "delay", "burst", "interval", "prevent_codes"]);
+    r.deny_unknown(t, &["policy", "delay", "burst", "interval", "prevent_codes", "handover"]);
     let mut restart = Restart::default_for(task);
     let policy = if t.inner.contains_key("policy") { choice(r, t, "policy", &RestartPolicy::ALL) } else { None };
     if let Some(p) = policy {
@@ -217,5 +218,78 @@ pub fn read_restart(r: &mut Reader<'_>, t: Tbl<'_>, task: bool) -> Option<Restar
         );
     }
     restart.prevent_codes = r.exit_codes(t, "prevent_codes");
+    let handover = r.table(t, "handover", "restart.handover").map(|h| read_handover(r, h));
+    restart.handover = match handover {
+        Some(None) => return None,
+        Some(h) => h,
+        None => None,
+    };
     (policy.is_some() || !t.inner.contains_key("policy")).then_some(restart)
+}
+
+/// `[restart.handover]`: the signal that begins it, where the main process
+/// is after it, and (for a new main process) the signal that ends the old one.
+fn read_handover(r: &mut Reader<'_>, t: Tbl<'_>) -> Option<Handover> {
+    r.deny_unknown(t, &["signal", "main", "finish", "timeout"]);
+    // Every field is read, so every problem is reported, before any is used.
+    let begin = signal(r, t, "signal");
+    if !t.inner.contains_key("signal") {
+        r.error_help(
+            "restart.handover.signal",
+            t.span(),
+            "missing `signal`: what the main process gets to begin the handover",
+            "nginx and haproxy: signal = \"USR2\"",
+        );
+    }
+    let main = r.string(t, "main", false, Kind::Line);
+    let finish = if t.inner.contains_key("finish") { signal(r, t, "finish") } else { None };
+    let finish_span = t.inner.get_key_value("finish").and_then(|(k, _)| k.span());
+    let timeout_ms = r.duration(t, "timeout", false).unwrap_or(10_000);
+    let main = match main {
+        None => {
+            r.error_help(
+                "restart.handover.main",
+                t.span(),
+                "missing `main`: where the main process is once the handover is done",
+                "\"child\" (a new main started by the old one: nginx) or \"same\" (it runs itself again: haproxy -W)",
+            );
+            None
+        }
+        Some((text, span)) => match (text.as_str(), finish) {
+            ("child", Some(finish)) => Some(HandoverMain::Child { finish }),
+            ("child", None) => {
+                if !t.inner.contains_key("finish") {
+                    r.error_help(
+                        "restart.handover.finish",
+                        span,
+                        "`main = \"child\"` needs `finish`: the signal that ends the old main process",
+                        "nginx: finish = \"QUIT\" (a graceful shutdown of the old master)",
+                    );
+                }
+                None
+            }
+            ("same", _) => {
+                if t.inner.contains_key("finish") {
+                    r.error_help(
+                        "restart.handover.finish",
+                        finish_span,
+                        "`finish` does not go with `main = \"same\"`: there is no old main process to end",
+                        "remove `finish`; the daemon ends its old workers itself",
+                    );
+                    None
+                } else {
+                    Some(HandoverMain::Same)
+                }
+            }
+            (other, _) => {
+                r.error(
+                    "restart.handover.main",
+                    span,
+                    format!("`{other}` is not one of {}", HandoverMain::NAMES.join(", ")),
+                );
+                None
+            }
+        },
+    };
+    Some(Handover { signal: begin?, main: main?, timeout_ms })
 }

@@ -180,9 +180,11 @@ ik_run_task() {
 ik_end_leftovers() {
     ik_read_pid || return 0
     ik_alive "$pid" && return 0
-    ik_group_left "$pid" || return 0
+    # After a handover the group is the first main's: alive, its PID was reused.
+    [ "$pgid" = "$pid" ] || ! ik_alive "$pgid" || return 0
+    ik_group_left "$pgid" || return 0
     ik_warn "$label: its main process (pid $pid) is gone; ending what it left in its process group"
-    ik_end_group "$pid" "$LEFTOVER_MS"
+    ik_end_group "$pgid" "$LEFTOVER_MS"
 }
 
 # ik_stop_one: the pre-stop steps, the stop signal, a budget, then KILL to the
@@ -216,20 +218,20 @@ ik_stop_one() {
         :
     elif ik_ours "$pid" "$pid_start"; then
         if [ "$STOP_MODE" = group ]; then
-            kill -s "$STOP_SIGNAL" -- "-$pid" 2>/dev/null
+            kill -s "$STOP_SIGNAL" -- "-$pgid" 2>/dev/null
         else
             kill -s "$STOP_SIGNAL" "$pid"
         fi
         if ! ik_wait_gone "$pid" "$STOP_TIMEOUT_MS"; then
             ik_warn "$label: still running ${STOP_TIMEOUT_MS}ms after SIG$STOP_SIGNAL; sending SIGKILL to its process group"
-            ik_ours "$pid" "$pid_start" && kill -s KILL -- "-$pid" 2>/dev/null
+            ik_ours "$pid" "$pid_start" && kill -s KILL -- "-$pgid" 2>/dev/null
             if ! ik_wait_gone "$pid" 10000; then
                 ik_err "$label: pid $pid survived SIGKILL"
                 return 1
             fi
         fi
     fi
-    [ "$STOP_MODE" = process ] || ik_end_group "$pid" "$LEFTOVER_MS"
+    [ "$STOP_MODE" = process ] || ik_end_group "$pgid" "$LEFTOVER_MS"
     rm -f -- "$pidfile"
     ik_after_stop
     ik_say "$label: stopped"
@@ -361,6 +363,109 @@ ik_host_addresses() {
 }
 
 ik_restart_one() {
+    ik_stop_one || return 1
+    ik_start_one
+}
+
+# ik_handover_one: a restart with no window (the recipe's restart.handover).
+# The main process gets HANDOVER_SIGNAL and hands its listening sockets over
+# itself: to a new main process it starts as its child (HANDOVER=child, nginx's
+# binary upgrade), or to new workers once it has run itself again (same,
+# haproxy -W). It is done when a child started after the signal has workers of
+# its own (child) or is a new worker (same), and is still up HANDOVER_SETTLE_MS
+# later, all within HANDOVER_TIMEOUT_MS; then the old main gets HANDOVER_FINISH
+# (child) and the new one is recorded. 0 done; 1 not, with why in $ik_ho_why:
+# nothing but the signal reached the running service.
+ik_handover_one() {
+    ik_children "$pid"
+    ik_ho_before="$ik_kids "
+    kill -s "$HANDOVER_SIGNAL" "$pid" 2>/dev/null || { ik_ho_why="SIG$HANDOVER_SIGNAL could not be sent"; return 1; }
+    ik_now
+    ik_ho_deadline=$((now + HANDOVER_TIMEOUT_MS))
+    ik_ho_seen=''
+    ik_pause_reset
+    while :; do
+        if ! ik_ours "$pid" "$pid_start"; then
+            ik_ho_why="its main process (pid $pid) exited"
+            return 1
+        fi
+        ik_children "$pid"
+        ik_ho_new='' ik_ho_any=''
+        for ik_kid in $ik_kids; do
+            case $ik_ho_before in *" $ik_kid "*) continue ;; esac
+            ik_ho_seen=${ik_kid%:*} ik_ho_any=1
+            if [ "$HANDOVER" = same ]; then
+                ik_ho_new=$ik_kid
+                break
+            fi
+            # A new main process is ready once it has started its own workers.
+            ik_ho_kid=$ik_kid
+            ik_children "${ik_kid%:*}"
+            [ -n "$ik_kids" ] && { ik_ho_new=$ik_ho_kid; break; }
+        done
+        if [ -n "$ik_ho_new" ]; then
+            # It must stay up a moment: a worker can fail on what the test missed.
+            if ik_wait_gone "${ik_ho_new%:*}" "$HANDOVER_SETTLE_MS"; then
+                ik_ho_why="the new process (pid ${ik_ho_new%:*}) exited at once"
+                return 1
+            fi
+            break
+        fi
+        # What the signal started was seen and is gone, and nothing else came:
+        # it failed (nginx: the new binary did not start; the old master
+        # serves on). Missed when it is reaped between two looks: the budget
+        # ends the wait then.
+        if [ -n "$ik_ho_seen" ] && [ -z "$ik_ho_any" ]; then
+            ik_ho_why="the new main process (pid $ik_ho_seen) exited"
+            return 1
+        fi
+        ik_now
+        if [ "$now" -ge "$ik_ho_deadline" ]; then
+            if [ -n "$ik_ho_seen" ]; then
+                ik_ho_why="pid $ik_ho_seen did not become ready within ${HANDOVER_TIMEOUT_MS}ms"
+            elif [ "$HANDOVER" = same ]; then
+                ik_ho_why="no new worker within ${HANDOVER_TIMEOUT_MS}ms"
+            else
+                ik_ho_why="no new main process within ${HANDOVER_TIMEOUT_MS}ms"
+            fi
+            return 1
+        fi
+        ik_pause
+    done
+    if [ "$HANDOVER" = same ]; then
+        ik_say "$label: restarted with a handover: new workers (pid ${ik_ho_new%:*}) of main pid $pid"
+        return 0
+    fi
+    ik_ho_old=$pid ik_ho_old_start=$pid_start
+    pid=${ik_ho_new%:*} pid_start=${ik_ho_new#*:}
+    ik_write_pidfile "$pid" "$pid_start" "$pgid"
+    # The old main shuts down as it does at a stop; its connections finish.
+    kill -s "$HANDOVER_FINISH" "$ik_ho_old" 2>/dev/null
+    if ! ik_wait_gone "$ik_ho_old" "$STOP_TIMEOUT_MS"; then
+        ik_warn "$label: the old main process (pid $ik_ho_old) still runs ${STOP_TIMEOUT_MS}ms after SIG$HANDOVER_FINISH; sending SIGKILL to it and its workers"
+        ik_children "$ik_ho_old"
+        for ik_kid in $ik_kids; do
+            [ "${ik_kid%:*}" = "$pid" ] || kill -s KILL "${ik_kid%:*}" 2>/dev/null
+        done
+        ik_ours "$ik_ho_old" "$ik_ho_old_start" && kill -s KILL "$ik_ho_old" 2>/dev/null
+    fi
+    ik_say "$label: restarted with a handover: new main process (pid $pid; was $ik_ho_old)"
+    return 0
+}
+
+# ik_handover_restart_one: the restart of a recipe with restart.handover (the
+# one its scripts run): the handover where the service runs; a plain restart where
+# it does not come through (a new main process that never became ready is
+# ended with the old one's process group by the stop).
+ik_handover_restart_one() {
+    if ik_running; then
+        ik_handover_one && return 0
+        ik_warn "$label: the handover did not come through ($ik_ho_why); restarting plainly"
+        ik_stop_one || return 1
+        ik_start_one || return 1
+        ik_say "$label: restarted plainly (the handover did not come through)"
+        return 0
+    fi
     ik_stop_one || return 1
     ik_start_one
 }

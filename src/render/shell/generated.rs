@@ -7,7 +7,7 @@
 use std::fmt::Write as _;
 
 use crate::{
-    recipe::{Hook, HookAction, ReadyCheck, Recipe, Reload, RunKind, Template, Test},
+    recipe::{HandoverMain, Hook, HookAction, ReadyCheck, Recipe, Reload, RunKind, Template, Test},
     render::{Flavor, Options, facts, seconds, sh},
 };
 
@@ -130,6 +130,18 @@ pub fn consts(recipe: &Recipe, options: &Options, settings: &facts::Settings) ->
             }
             .to_owned(),
         ),
+        ("HANDOVER", recipe.restart.handover.as_ref().map_or("none", |h| h.main.name()).to_owned()),
+        ("HANDOVER_SIGNAL", recipe.restart.handover.as_ref().map(|h| h.signal.name()).unwrap_or_default().to_owned()),
+        (
+            "HANDOVER_FINISH",
+            match recipe.restart.handover.as_ref().map(|h| h.main) {
+                Some(HandoverMain::Child { finish }) => finish.name(),
+                Some(HandoverMain::Same) | None => "",
+            }
+            .to_owned(),
+        ),
+        ("HANDOVER_TIMEOUT_MS", recipe.restart.handover.as_ref().map_or(0, |h| h.timeout_ms).to_string()),
+        ("HANDOVER_SETTLE_MS", facts::HANDOVER_SETTLE_MS.to_string()),
         ("SETTING_NAMES", if setting_names.is_empty() { "none".to_owned() } else { setting_names.join(" ") }),
     ]
 }
@@ -293,6 +305,11 @@ pub fn functions(recipe: &Recipe, options: &Options, exec: Exec, instance: Optio
     }
     s.push_str("}\n\n");
     take("ik_stop_command", &mut s);
+    if recipe.restart.handover.is_some() {
+        // The library's plain restart, replaced: this daemon hands its sockets over.
+        s.push_str("# A restart hands the listening sockets over (restart.handover).\nik_restart_one() {\n    ik_handover_restart_one\n}\n\n");
+        take("ik_restart_one", &mut s);
+    }
     s.push_str("# ik_daemon_pidfile: where a forking daemon writes its PID, in $ik_dpf.\nik_daemon_pidfile() {\n");
     match &recipe.run.kind {
         RunKind::Forking { pidfile } => {

@@ -57,26 +57,42 @@ ik_ours() {
     ik_alive "$1" && [ "$ik_start" = "$2" ]
 }
 
-# ik_read_pid: $pid and $pid_start from the instance's pidfile (root's, in a
-# root-owned directory).
+# ik_read_pid: $pid, $pid_start and $pgid from the instance's pidfile (root's,
+# in a root-owned directory). The process group is the main process's own
+# unless a handover gave the service a new main process in the old one's group.
 # shellcheck disable=SC2034 # values for whichever function reads them; a script reads only some
 ik_read_pid() {
-    pid='' pid_start=''
+    pid='' pid_start='' pgid=''
     [ -f "$pidfile" ] || return 1
-    read -r pid pid_start _ <"$pidfile" 2>/dev/null
+    read -r pid pid_start pgid _ <"$pidfile" 2>/dev/null
     case $pid in ''|*[!0-9]*) pid=; return 1 ;; esac
     case $pid_start in ''|*[!0-9]*) pid_start=; return 1 ;; esac
+    case $pgid in ''|*[!0-9]*) pgid=$pid ;; esac
     return 0
 }
 
 # ik_running: the pidfile names a live process this service started.
 ik_running() { ik_read_pid && ik_ours "$pid" "$pid_start"; }
 
-# ik_write_pidfile PID START: a new file (never through a planted link), then
-# renamed over the pidfile.
+# ik_write_pidfile PID START [PGID]: a new file (never through a planted link),
+# then renamed over the pidfile. PGID only when it is not PID (a handover's).
 ik_write_pidfile() {
     rm -f -- "$pidfile.new"
-    ( set -C; printf '%s %s\n' "$1" "$2" >"$pidfile.new" ) 2>/dev/null && mv -f -- "$pidfile.new" "$pidfile"
+    ( set -C; printf '%s %s%s\n' "$1" "$2" "${3:+ $3}" >"$pidfile.new" ) 2>/dev/null && mv -f -- "$pidfile.new" "$pidfile"
+}
+
+# ik_children PID: the live children of PID (of any of its threads), each as
+# PID:START, in $ik_kids. (The kernel writes each list without a final
+# newline: read fails, but the line is read.)
+ik_children() {
+    ik_kids=''
+    for ik_t in "/proc/$1/task/"*/children; do
+        ik_list=''
+        { read -r ik_list <"$ik_t"; } 2>/dev/null
+        for ik_k in $ik_list; do
+            ik_alive "$ik_k" && ik_kids="$ik_kids $ik_k:$ik_start"
+        done
+    done
 }
 
 # ik_wait_gone PID MS: poll until the process is gone, for at most MS.

@@ -124,7 +124,13 @@ pub struct Script<'a> {
 impl Script<'_> {
     /// The script's text, with only the functions and constants its main reaches.
     pub fn build(&self) -> String {
-        let mut all: Vec<Unit> = LIBRARY.iter().flat_map(|t| units(t)).collect();
+        // A recipe's own function of a library name replaces the library's
+        // (a restart with a handover is the recipe's `ik_restart_one`).
+        let mut all: Vec<Unit> = LIBRARY
+            .iter()
+            .flat_map(|t| units(t))
+            .filter(|u| !self.generated.iter().any(|(name, _)| *name == u.name))
+            .collect();
         all.extend(self.generated.iter().map(|(name, text)| Unit { name: name.clone(), text: text.clone() }));
         let mut wanted = names(self.main);
         wanted.extend(names(self.setup));
