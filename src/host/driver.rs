@@ -99,7 +99,7 @@ pub fn driver(target: Target) -> &'static dyn Driver {
     match target {
         Target::Systemd => &drivers::systemd::SYSTEM,
         Target::Sysv => &drivers::sysv::Sysv,
-        Target::Runit => &drivers::runit::Runit,
+        Target::Runit => &drivers::runit::SYSTEM,
         Target::S6 => &drivers::s6::S6,
         Target::Daemontools => &drivers::daemontools::Daemontools,
         Target::Supervisord => &drivers::supervisord::Supervisord,
@@ -114,10 +114,11 @@ pub fn driver(target: Target) -> &'static dyn Driver {
 pub fn user_driver(target: Target) -> Option<&'static dyn Driver> {
     match target {
         Target::Systemd => Some(&drivers::systemd::USER),
+        // A runsvdir of the user's own, over ~/service.
+        Target::Runit => Some(&drivers::runit::USER),
         // A LaunchAgent is rendered only: launchd does not run here.
         Target::Launchd
         | Target::Sysv
-        | Target::Runit
         | Target::S6
         | Target::Daemontools
         | Target::Supervisord

@@ -53,7 +53,7 @@ impl Backend for S6 {
                     vec![("NOTIFY_FD", fd)],
                 ),
             ),
-            Artifact::new(format!("{dir}/finish"), 0o755, finish(recipe, instance, false)),
+            Artifact::new(format!("{dir}/finish"), 0o755, finish(recipe, &options.layout, instance, false)),
             // s6-supervise sends KILL when a stop takes longer than this (ms).
             Artifact::new(format!("{dir}/timeout-kill"), 0o644, format!("{}\n", facts::stop_budget_ms(recipe) + 5_000)),
             Artifact::new(

@@ -69,7 +69,7 @@ pub fn current_log(layout: &Layout, name: &str, instance: Option<&str>) -> Strin
 }
 
 /// The `finish` script: logs how the instance ended; the supervisor restarts it.
-pub fn finish(recipe: &Recipe, instance: Option<&str>, record: bool) -> String {
+pub fn finish(recipe: &Recipe, layout: &Layout, instance: Option<&str>, record: bool) -> String {
     let service = facts::service_name(&recipe.name, instance);
     let mut s = format!(
         "#!/bin/sh\n# Logs how {service} ended; the supervisor restarts it.\nprintf 'initkit: %s exited (code %s, signal %s)\\n' {q} \"${{1:-?}}\" \"${{2:-?}}\"\n",
@@ -78,7 +78,7 @@ pub fn finish(recipe: &Recipe, instance: Option<&str>, record: bool) -> String {
     if record {
         // runit's finish gets the exit code, or -1 and the signal: kept as a
         // shell's wait status, where `initkit status` reads it.
-        let file = facts::exit_file(&recipe.name, instance);
+        let file = facts::exit_file(layout, &recipe.name, instance);
         let dir = file.rsplit_once('/').map_or("/run/initkit", |(d, _)| d);
         s.push_str(&format!(
             "case ${{1:-}} in\n    -1) status=$((128 + ${{2:-0}})) ;;\n    ''|*[!0-9]*) exit 0 ;;\n    *) status=$1 ;;\nesac\nmkdir -p {} && printf '%s\\n' \"$status\" >{}\n",

@@ -69,7 +69,11 @@ impl Driver for S6 {
         // The supervisor's PID is the stop wrapper's, never the daemon's: only
         // the root-owned pidfile the wrapper writes names the daemon.
         let daemon = pidfile_pid(&facts::pidfile(name, instance));
-        Status::new(instance, dir, state, daemon, uptime).with_last_exit(recorded_exit(name, instance))
+        Status::new(instance, dir, state, daemon, uptime).with_last_exit(recorded_exit(
+            &Layout::default(),
+            name,
+            instance,
+        ))
     }
 
     fn enable_links(&self, recipe: &Recipe, _: &Layout, _: Flavor, instance: Option<&str>) -> Vec<LinkRecord> {
