@@ -327,22 +327,43 @@ fn a_runit_user_install_links_into_home_service_and_uninstall_leaves_nothing() {
 
 #[test]
 fn on_the_running_host_a_runit_user_install_without_a_runsvdir_of_ones_own_is_refused_before_writing() {
-    if fs::metadata("/proc/self").unwrap().uid() == 0 {
-        // Root is refused earlier (tested above); the refusal is for a user.
-        let o = as_user("/root").args(["install", "x.toml", "--target", "runit", "--user"]).output().unwrap();
-        assert!(text(&o.stderr).contains("this is root"), "{}", text(&o.stderr));
-        return;
-    }
+    use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().unwrap();
+    fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755)).unwrap();
     let home = dir.path().join("home it's");
     fs::create_dir(&home).unwrap();
+    fs::set_permissions(&home, fs::Permissions::from_mode(0o777)).unwrap();
     let path = recipe(dir.path(), APP);
-    let o = as_user(home.to_str().unwrap()).args(["install", &path, "--target", "runit", "--user"]).output().unwrap();
-    assert_eq!(o.status.code(), Some(1));
+    // As root, as nobody: root is refused earlier, and this is a user's refusal.
+    let mut cmd = if fs::metadata("/proc/self").unwrap().uid() == 0 {
+        let mut c = Command::new("setpriv");
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"]).arg(env!("CARGO_BIN_EXE_initkit"));
+        c
+    } else {
+        initkit()
+    };
+    let o = cmd
+        .env("HOME", &home)
+        .env_remove("XDG_CONFIG_HOME")
+        .env_remove("XDG_STATE_HOME")
+        .env("XDG_RUNTIME_DIR", dir.path().join("run"))
+        .args(["install", &path, "--target", "runit", "--user", "--enable"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
     let err = text(&o.stderr);
-    assert!(err.contains(&format!("over {}/service, so nothing would start", home.display())), "{err}");
-    assert!(err.contains("'\\''s/service"), "the commands to copy quote the path: {err}");
+    assert!(
+        err.contains(&format!(
+            "over {}/service, so nothing would start a service linked there; nothing was written\n",
+            home.display()
+        )),
+        "{err}"
+    );
+    let q = format!("'{}/home it'\\''s/service'", dir.path().display());
+    assert!(err.contains(&format!("`mkdir -p {q} && setsid runsvdir -P {q} </dev/null")), "quoted for sh: {err}");
+    assert!(err.contains(&format!("`@reboot runsvdir -P {q}`")), "{err}");
     assert_eq!(paths(&home), Vec::<String>::new(), "nothing was written");
+    assert!(!dir.path().join("run").exists(), "not even a lock");
 }
 
 /// Hostile text in HOME and XDG_RUNTIME_DIR (quotes, `$()`, backquotes,

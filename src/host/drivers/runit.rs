@@ -20,7 +20,7 @@ use crate::{
         logs::LogSource,
         manifest::{LinkRecord, Manifest},
         run::{native, native_with_progress, number_after, recorded_exit, stdout_of},
-        scope::calling_user,
+        scope::{Place, calling_user},
     },
     recipe::{Recipe, Reload, signal::Signal},
     render::{
@@ -148,7 +148,7 @@ pub fn sv_signal(signal: Signal) -> Option<&'static str> {
 /// Reloads one instance the recipe's way: its signal through `sv` (or
 /// `kill` to the PID runsv reports, for a signal sv cannot send), or its
 /// command as the service's user.
-fn reload(ctx: &Ctx<'_>, dir: String, instance: Option<&str>, wait: u64) -> i32 {
+fn reload(ctx: &Ctx<'_>, place: &Place, dir: String, instance: Option<&str>, wait: u64) -> i32 {
     match &ctx.recipe.reload {
         Some(Reload::Signal(signal)) => match sv_signal(*signal) {
             Some(cmd) => native("sv", &["-w".into(), wait.to_string(), cmd.into(), dir]),
@@ -157,7 +157,7 @@ fn reload(ctx: &Ctx<'_>, dir: String, instance: Option<&str>, wait: u64) -> i32 
                 None => 7,
             },
         },
-        Some(Reload::Command(_)) => reload_command(ctx.recipe, Target::Runit, ctx.flavor, instance),
+        Some(Reload::Command(_)) => reload_command(ctx.recipe, place, Target::Runit, ctx.flavor, instance),
         None => 3,
     }
 }
@@ -176,7 +176,8 @@ impl Driver for Runit {
                 Action::Stop => (budget, "force-stop"),
                 Action::Restart => (budget + ready, "restart"),
                 Action::Reload => {
-                    let c = reload(ctx, dir, i.as_deref(), budget);
+                    let place = Place { root: PathBuf::from("/"), user: layout.user.clone() };
+                    let c = reload(ctx, &place, dir, i.as_deref(), budget);
                     if code == 0 {
                         code = c;
                     }
@@ -296,6 +297,28 @@ mod tests {
         assert_eq!(runsvdir_dir(b"runsvdir\0-P\0"), None);
         assert_eq!(runsvdir_dir(b"runsv\0/home/u/service\0"), None, "a runsv is not a runsvdir");
         assert_eq!(runsvdir_dir(b"sh\0-c\0runsvdir -P /home/u/service\0"), None, "nor a shell naming one");
+    }
+
+    /// A process named runsvdir (a copy of sleep, whose argument is then
+    /// the scan directory too, relative to its working directory) is found
+    /// in /proc for its owner and that directory only.
+    #[test]
+    fn finds_a_runsvdir_of_the_uid_over_the_directory_in_proc() {
+        let dir = tempfile::tempdir().unwrap();
+        let scan = dir.path().join("1000");
+        fs::create_dir(&scan).unwrap();
+        fs::copy("/bin/sleep", dir.path().join("runsvdir")).unwrap();
+        let mut child = std::process::Command::new("./runsvdir").arg("1000").current_dir(dir.path()).spawn().unwrap();
+        let uid = fs::metadata("/proc/self").unwrap().uid();
+        let scan = scan.to_string_lossy();
+        let found = wait_until(Duration::from_secs(5), || user_runsvdir(uid, &scan));
+        let other_uid = user_runsvdir(uid + 1, &scan);
+        let other_dir = user_runsvdir(uid, &dir.path().to_string_lossy());
+        child.kill().unwrap();
+        child.wait().unwrap();
+        assert!(found, "the runsvdir over {scan} is found");
+        assert!(!other_uid && !other_dir, "not for another uid or directory");
+        assert!(!user_runsvdir(uid, &scan), "nor once it has ended");
     }
 
     #[test]
