@@ -5,15 +5,18 @@
 
 mod common;
 
-use initkit::render::{Flavor, Options, Target, render, shell};
+use initkit::render::{Flavor, Layout, Options, Target, render, shell, user::UserDirs};
 
 /// The artifacts as one text, with library functions replaced by references.
 fn text(recipe: &str, target: Target, flavor: Flavor) -> String {
+    text_with(recipe, target, &Options { flavor, ..Options::default() })
+}
+
+fn text_with(recipe: &str, target: Target, options: &Options) -> String {
     let recipe = common::catalogue().into_iter().find(|r| r.name == recipe).expect("a catalogue recipe");
-    let options = Options { flavor, ..Options::default() };
     let library = shell::library();
     let mut out = String::new();
-    for a in render(&recipe, target, &options).expect("catalogue recipes render") {
+    for a in render(&recipe, target, options).expect("catalogue recipes render") {
         let mut content = a.content.clone();
         for (name, body) in &library {
             content = content.replace(body.as_str(), &format!("# [library: {name}]\n"));
@@ -40,6 +43,23 @@ fn check(recipe: &str, target: Target) {
             insta::assert_snapshot!(format!("{recipe}-{}-rhel", target.name()), diff);
         }
     });
+}
+
+/// A user's own service (`install --user`) under a runsvdir of the user's:
+/// everything in the user's directories, and no drop to the recipe's user.
+#[test]
+fn prometheus_runit_user() {
+    let user = UserDirs {
+        name: "u".to_owned(),
+        uid: 1000,
+        home: "/home/u".to_owned(),
+        config: "/home/u/.config".to_owned(),
+        state: "/home/u/.local/state".to_owned(),
+        runtime: "/run/user/1000".to_owned(),
+    };
+    let options = Options { layout: Layout { root: String::new(), user: Some(user) }, ..Options::default() };
+    let text = text_with("prometheus", Target::Runit, &options);
+    settings().bind(|| insta::assert_snapshot!("prometheus-runit-user", text));
 }
 
 #[test]

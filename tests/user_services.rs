@@ -12,6 +12,7 @@ use std::{
 };
 
 use common::initkit;
+use initkit::render::{Layout, Options, Target, render, user::UserDirs};
 
 const APP: &str = r#"name = "ikweb"
 summary = "a python http.server of one's own"
@@ -234,4 +235,181 @@ fn the_targets_with_user_services_are_those_docs_targets_md_lists() {
     let declared: Vec<&str> =
         initkit::render::Target::ALL.iter().filter(|t| t.backend().per_user()).map(|t| t.name()).collect();
     assert_eq!(listed, declared.join(" "));
+}
+
+/// The render of `APP` for runit as the user with home `home` and runtime
+/// directory `runtime`, by path.
+fn runit_user(name: &str, home: &str, runtime: &str) -> std::collections::BTreeMap<String, String> {
+    let recipe = initkit::recipe::parse_recipe(Path::new("ikweb.toml"), APP).unwrap();
+    let user = UserDirs {
+        name: name.to_owned(),
+        uid: 1000,
+        home: home.to_owned(),
+        config: format!("{home}/.config"),
+        state: format!("{home}/.local/state"),
+        runtime: runtime.to_owned(),
+    };
+    let options = Options { layout: Layout { root: String::new(), user: Some(user) }, ..Options::default() };
+    render(&recipe, Target::Runit, &options).unwrap().into_iter().map(|a| (a.path, a.content)).collect()
+}
+
+#[test]
+fn a_runit_user_service_is_in_xdg_config_home_and_runs_as_the_user_without_chpst() {
+    let files = runit_user("u", "/home/u", "/run/user/1000");
+    let dir = "/home/u/.config/sv/ikweb";
+    assert_eq!(
+        files.keys().cloned().collect::<Vec<_>>(),
+        ["check", "control/t", "finish", "log/run", "run"].map(|f| format!("{dir}/{f}")),
+    );
+    let run = &files[&format!("{dir}/run")];
+    assert!(!run.contains("chpst -u"), "no drop to the recipe's user:\n{run}");
+    assert!(run.lines().any(|l| l == "RUN_USER=u") && !run.contains("nobody"), "{run}");
+    assert!(run.lines().any(|l| l == "PID_DIR=/run/user/1000/initkit/ikweb"), "{run}");
+    assert!(run.lines().any(|l| l == "SETTINGS_FILE=/home/u/.config/initkit/settings/ikweb"), "{run}");
+    assert_eq!(
+        files[&format!("{dir}/log/run")],
+        "#!/bin/sh\nmkdir -p /home/u/.config/log/initkit/ikweb/ikweb\nexec svlogd -tt /home/u/.config/log/initkit/ikweb/ikweb\n"
+    );
+    let finish = &files[&format!("{dir}/finish")];
+    assert!(finish.lines().any(|l| l == "PID_DIR=/run/user/1000/initkit/ikweb"), "{finish}");
+    assert!(finish.contains(">\"${pidfile%.pid}.exit\"\n"), "the exit is recorded beside the pidfile: {finish}");
+    // Nothing of the system's.
+    for (path, text) in &files {
+        assert!(
+            !text.contains("/run/initkit") && !text.contains("/var/log") && !text.contains("/etc/"),
+            "{path}:\n{text}"
+        );
+    }
+}
+
+#[test]
+fn what_needs_privilege_is_refused_for_runit_as_for_systemd() {
+    let dir = tempfile::tempdir().unwrap();
+    let body = APP.replace("user = \"nobody\"", "user = \"nobody\"\nnice = -5\noom_score_adjust = -100")
+        + "[[stop.before]]\ndescription = \"flush\"\nrun = [\"/bin/true\"]\ntimeout = \"5s\"\nuser = \"root\"\n";
+    let path = recipe(dir.path(), &body);
+    let o = as_user("/home/u").args(["render", &path, "--target", "runit", "--user"]).output().unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(
+        text(&o.stderr),
+        "error: runit cannot render what recipe `ikweb` asks for:\n  \
+         run.nice = -5: only root may raise a priority\n  \
+         run.oom_score_adjust = -100: only root may lower it\n  \
+         a step runs as `root`: a user's service runs everything as that user\n"
+    );
+}
+
+#[test]
+fn a_runit_user_install_links_into_home_service_and_uninstall_leaves_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("root");
+    fs::create_dir(&root).unwrap();
+    let path = recipe(dir.path(), APP);
+    let run = |args: &[&str]| as_user("/home/u").args(args).arg("--root").arg(&root).output().unwrap();
+    let report = ok(&run(&["install", &path, "--target", "runit", "--user", "--enable"]));
+    assert!(report.contains("  created  /home/u/.config/sv/ikweb/run\n"), "{report}");
+    assert!(report.contains("   linked  /home/u/service/ikweb -> /home/u/.config/sv/ikweb\n"), "{report}");
+    assert_eq!(fs::read_link(root.join("home/u/service/ikweb")).unwrap(), Path::new("/home/u/.config/sv/ikweb"));
+    assert!(root.join("home/u/.local/state/initkit/installed/ikweb.json").is_file());
+    assert_eq!(
+        paths(&root).into_iter().filter(|p| !p.starts_with("home")).collect::<Vec<_>>(),
+        Vec::<String>::new(),
+        "nothing outside the user's home"
+    );
+    let listed = ok(&run(&["list", "--installed", "--user"]));
+    assert!(listed.starts_with("ikweb  (runit debian, 5 files, 1 links)  enabled"), "{listed}");
+    let gone = ok(&run(&["uninstall", "ikweb", "--user"]));
+    assert!(gone.contains("  removed  /home/u/.config/sv/ikweb/run\n"), "{gone}");
+    assert_eq!(paths(&root), Vec::<String>::new(), "uninstall leaves the root as it found it");
+}
+
+#[test]
+fn on_the_running_host_a_runit_user_install_without_a_runsvdir_of_ones_own_is_refused_before_writing() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755)).unwrap();
+    let home = dir.path().join("home it's");
+    fs::create_dir(&home).unwrap();
+    fs::set_permissions(&home, fs::Permissions::from_mode(0o777)).unwrap();
+    let path = recipe(dir.path(), APP);
+    // As root, as nobody: root is refused earlier, and this is a user's refusal.
+    let mut cmd = if fs::metadata("/proc/self").unwrap().uid() == 0 {
+        let mut c = Command::new("setpriv");
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"]).arg(env!("CARGO_BIN_EXE_initkit"));
+        c
+    } else {
+        initkit()
+    };
+    let o = cmd
+        .env("HOME", &home)
+        .env_remove("XDG_CONFIG_HOME")
+        .env_remove("XDG_STATE_HOME")
+        .env("XDG_RUNTIME_DIR", dir.path().join("run"))
+        .args(["install", &path, "--target", "runit", "--user", "--enable"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
+    let err = text(&o.stderr);
+    assert!(
+        err.contains(&format!(
+            "over {}/service, so nothing would start a service linked there; nothing was written\n",
+            home.display()
+        )),
+        "{err}"
+    );
+    let q = format!("'{}/home it'\\''s/service'", dir.path().display());
+    assert!(err.contains(&format!("`mkdir -p {q} && setsid runsvdir -P {q} </dev/null")), "quoted for sh: {err}");
+    assert!(err.contains(&format!("`@reboot runsvdir -P {q}`")), "{err}");
+    assert_eq!(paths(&home), Vec::<String>::new(), "nothing was written");
+    assert!(!dir.path().join("run").exists(), "not even a lock");
+}
+
+/// Hostile text in HOME and XDG_RUNTIME_DIR (quotes, `$()`, backquotes,
+/// spaces, newlines) lands in the runit scripts as data: the finish script
+/// writes the exit file at that very path, and log/run hands svlogd that very
+/// directory, byte for byte.
+#[test]
+fn hostile_user_directories_stay_data_in_the_runit_scripts() {
+    use proptest::prelude::*;
+    let pieces: Vec<&str> =
+        common::PIECES.iter().copied().filter(|p| !p.contains(['/', '\0'])).chain(["\n", " ", "\t"]).collect();
+    let name = prop::collection::vec(prop::sample::select(pieces), 1..6).prop_map(|v| v.concat());
+    let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig::with_cases(24));
+    let scratch = tempfile::tempdir().unwrap();
+    let me = text(&Command::new("id").arg("-un").output().unwrap().stdout).trim().to_owned();
+    runner
+        .run(&name, |piece| {
+            let base = tempfile::tempdir_in(scratch.path()).unwrap();
+            let home = format!("{}/h{piece}", base.path().display());
+            let runtime = format!("{}/r{piece}", base.path().display());
+            // The scripts run as the calling user, who must exist.
+            let files = runit_user(&me, &home, &runtime);
+            let dir = format!("{home}/.config/sv/ikweb");
+            let bin = base.path().join("bin");
+            fs::create_dir(&bin).unwrap();
+            // A stand-in svlogd that records its arguments, NUL-separated.
+            let args = base.path().join("svlogd.args");
+            fs::write(bin.join("svlogd"), format!("#!/bin/sh\nprintf '%s\\0' \"$@\" >'{}'\n", args.display())).unwrap();
+            Command::new("chmod").arg("+x").arg(bin.join("svlogd")).status().unwrap();
+            let sh = |script: &str, arg: &str| {
+                Command::new("sh")
+                    .arg("-c")
+                    .arg(script)
+                    .arg("sh")
+                    .arg(arg)
+                    .env("PATH", format!("{}:/usr/bin:/bin", bin.display()))
+                    .output()
+                    .unwrap()
+            };
+            let o = sh(&files[&format!("{dir}/finish")], "3");
+            prop_assert!(o.status.success(), "{}", text(&o.stderr));
+            prop_assert_eq!(fs::read_to_string(format!("{runtime}/initkit/ikweb/ikweb.exit")).unwrap(), "3\n");
+            let o = sh(&files[&format!("{dir}/log/run")], "");
+            prop_assert!(o.status.success(), "{}", text(&o.stderr));
+            let logs = format!("{home}/.config/log/initkit/ikweb/ikweb");
+            prop_assert_eq!(fs::read(&args).unwrap(), format!("-tt\0{logs}\0").into_bytes());
+            prop_assert!(Path::new(&logs).is_dir());
+            Ok(())
+        })
+        .unwrap();
 }

@@ -445,15 +445,20 @@ pub fn run_uninstall(args: &UninstallArgs) -> Result<(), CliError> {
         driver_of(&m).after_change(&mut m, false)?;
     }
     let mut owners = leftovers::package_owners(&args.root, &leftovers);
+    let mut purged = Vec::new();
     for path in leftovers {
         if let Some(package) = owners.remove(&path) {
             outcome.packaged.push((path, package));
         } else if args.purge {
             leftovers::purge(&args.root, &path)?;
             outcome.removed.push(format!("{path} (--purge)"));
+            purged.push(path);
         } else {
             outcome.left.push(path);
         }
+    }
+    if m.files.is_empty() && m.links.is_empty() {
+        leftovers::tidy_user(&place, &name, &purged, &m.created_dirs);
     }
     // The accounts initkit made go with the whole service, when asked to.
     if instance.is_none() && outcome.kept.is_empty() && !m.created_accounts.is_empty() {

@@ -1,7 +1,7 @@
 //! `--user`: the calling user's services. Refused as root on the running
 //! host (root's services are the system's: install without --user), and
-//! where no user manager runs; lingering is explained, or enabled with
-//! `--linger`.
+//! where no user manager runs (systemd's, or a runsvdir of the user's own
+//! for runit); lingering is explained, or enabled with `--linger`.
 
 use std::{
     path::Path,
@@ -13,11 +13,11 @@ use super::CliError;
 use crate::{
     host::{
         driver::user_driver,
-        drivers::systemd::user_manager_socket,
+        drivers::{runit::user_runsvdir, systemd::user_manager_socket},
         run::{native, stdout_of},
         scope::Place,
     },
-    render::{Target, user::UserDirs},
+    render::{Target, runit, sh, user::UserDirs},
 };
 
 /// How long a user manager that lingering started gets to come up.
@@ -46,11 +46,50 @@ pub fn ready(place: &Place, target: Target, linger: bool) -> Result<Vec<String>,
     let Some(user) = place.user.as_ref().filter(|_| place.live()) else { return Ok(Vec::new()) };
     if user_driver(target).is_none() {
         return Err(CliError::msg(format!(
-            "{} has no user manager initkit can drive: --user installs systemd user units \
-             (`initkit render --user --target launchd` writes a LaunchAgent)",
+            "{} has no user manager initkit can drive: --user installs systemd user units, or runit service \
+             directories for a runsvdir of the user's own (`initkit render --user --target launchd` writes a LaunchAgent)",
             target.name()
         )));
     }
+    match target {
+        Target::Runit => runsvdir_ready(place, user, linger),
+        Target::Systemd
+        | Target::Launchd
+        | Target::Sysv
+        | Target::S6
+        | Target::Daemontools
+        | Target::Supervisord
+        | Target::Openrc
+        | Target::Upstart => systemd_ready(user, linger),
+    }
+}
+
+/// A runit user service needs a runsvdir running as the user over the
+/// user's scan directory: without one, nothing would start what is linked
+/// there, so nothing is written.
+fn runsvdir_ready(place: &Place, user: &UserDirs, linger: bool) -> Result<Vec<String>, CliError> {
+    if linger {
+        return Err(CliError::msg(
+            "--linger is for systemd's user manager (logind); a runsvdir of one's own runs for as long as \
+             what started it: drop --linger",
+        ));
+    }
+    let scan = runit::dirs(&place.layout()).1;
+    if user_runsvdir(user.uid, &scan) {
+        return Ok(Vec::new());
+    }
+    let q = sh::quote(&scan);
+    Err(CliError::msg(format!(
+        "no runsvdir runs as {name} over {scan}, so nothing would start a service linked there; nothing was written\n  \
+         = help: start one as {name}: `mkdir -p {q} && setsid runsvdir -P {q} </dev/null >/dev/null 2>&1 &`, \
+         and keep it across reboots with the crontab line `@reboot runsvdir -P {q}` (`crontab -e`); \
+         or have root run it as a runit service at boot (docs/targets.md, \"A user's runsvdir\")",
+        name = user.name
+    )))
+}
+
+/// A systemd user service needs the user's manager.
+fn systemd_ready(user: &UserDirs, linger: bool) -> Result<Vec<String>, CliError> {
     let mut notes = Vec::new();
     if linger && !lingers(user) {
         if native("loginctl", &["enable-linger".to_owned(), user.name.clone()]) != 0 {

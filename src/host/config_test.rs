@@ -43,17 +43,18 @@ fn as_user(user: &str, argv: &[String]) -> Command {
 }
 
 /// Runs the recipe's reload command for one instance on the running host, as
-/// the service's user with the instance's values; its exit code (3 when the
-/// recipe reloads by signal or not at all).
+/// the service's user with the instance's values (the settings of `place`:
+/// the system's, or a user's); its exit code (3 when the recipe reloads by
+/// signal or not at all).
 pub fn reload_command(
     recipe: &Recipe,
+    place: &super::scope::Place,
     target: crate::render::Target,
     flavor: crate::render::Flavor,
     instance: Option<&str>,
 ) -> i32 {
     let Some(crate::recipe::Reload::Command(command)) = &recipe.reload else { return 3 };
-    let values =
-        settings::values(recipe, &super::scope::Place::system(std::path::Path::new("/")), target, flavor, instance);
+    let values = settings::values(recipe, place, target, flavor, instance);
     let argv = settings::argv(command, &values);
     match as_user(&recipe.run.user, &argv).status() {
         Ok(s) => s.code().unwrap_or(1),

@@ -64,14 +64,14 @@ pub trait Driver: Sync {
     /// needs to exist at all, not only to start at boot: its link in the
     /// scan directory, for a supervisor that has one.
     fn instance_links(&self, recipe: &Recipe, instance: Option<&str>) -> Vec<LinkRecord> {
-        self.scan_dirs().map_or_else(Vec::new, |dirs| scan_link(dirs, &recipe.name, instance))
+        self.scan_dirs().map_or_else(Vec::new, |(defs, scan)| scan_link((&defs, &scan), &recipe.name, instance))
     }
     /// For a supervisor that runs whatever its scan directory links (runit,
     /// s6, daemontools): where it keeps service directories, and the scan
     /// directory. Every installed instance is linked there (so that it can be
     /// started at any time), and a `down` file in its service directory keeps
     /// one that is not enabled down when the supervisor comes up, at boot.
-    fn scan_dirs(&self) -> Option<(&'static str, &'static str)> {
+    fn scan_dirs(&self) -> Option<(String, String)> {
         None
     }
     /// Whether the whole service is enabled once (one script serves every instance).
@@ -93,7 +93,7 @@ pub trait Driver: Sync {
     /// instance's own link).
     fn enabled(&self, root: &std::path::Path, m: &Manifest, instance: Option<&str>) -> bool {
         match self.scan_dirs() {
-            Some(dirs) => starts_with_supervisor(root, m, dirs, instance),
+            Some((defs, scan)) => starts_with_supervisor(root, m, (&defs, &scan), instance),
             None => m.links.iter().any(|l| l.instance.as_deref() == instance && self.is_enable_link(l)),
         }
     }
@@ -106,7 +106,7 @@ pub trait Driver: Sync {
     /// The `down` file that holds an instance down under a supervisor with a
     /// scan directory; `None` where links enable.
     fn down_file(&self, name: &str, instance: Option<&str>) -> Option<String> {
-        self.scan_dirs().map(|dirs| down_file(dirs, name, instance))
+        self.scan_dirs().map(|(defs, scan)| down_file((&defs, &scan), name, instance))
     }
     /// On the running host, once uninstall has removed an instance's links
     /// and before its files go: a supervisor lets go of the service
@@ -131,7 +131,7 @@ pub fn driver(target: Target) -> &'static dyn Driver {
     match target {
         Target::Systemd => &drivers::systemd::SYSTEM,
         Target::Sysv => &drivers::sysv::Sysv,
-        Target::Runit => &drivers::runit::Runit,
+        Target::Runit => &drivers::runit::SYSTEM,
         Target::S6 => &drivers::s6::S6,
         Target::Daemontools => &drivers::daemontools::Daemontools,
         Target::Supervisord => &drivers::supervisord::Supervisord,
@@ -146,10 +146,11 @@ pub fn driver(target: Target) -> &'static dyn Driver {
 pub fn user_driver(target: Target) -> Option<&'static dyn Driver> {
     match target {
         Target::Systemd => Some(&drivers::systemd::USER),
+        // A runsvdir of the user's own, over ~/service.
+        Target::Runit => Some(&drivers::runit::USER),
         // A LaunchAgent is rendered only: launchd does not run here.
         Target::Launchd
         | Target::Sysv
-        | Target::Runit
         | Target::S6
         | Target::Daemontools
         | Target::Supervisord
@@ -160,8 +161,10 @@ pub fn user_driver(target: Target) -> Option<&'static dyn Driver> {
 
 /// The driver of an installed service: its user's, for a user's service.
 pub fn driver_of(m: &Manifest) -> &'static dyn Driver {
-    match &m.user {
-        Some(_) => user_driver(m.target).unwrap_or_else(|| driver(m.target)),
-        None => driver(m.target),
-    }
+    driver_for(m.target, m.user.is_some())
+}
+
+/// The driver of an init system for the system's services, or for a user's.
+pub fn driver_for(target: Target, user: bool) -> &'static dyn Driver {
+    if user { user_driver(target).unwrap_or_else(|| driver(target)) } else { driver(target) }
 }

@@ -11,7 +11,7 @@ use std::{
 };
 
 use super::{
-    driver::driver,
+    driver::driver_for,
     error::{HostError, Result},
     fsops::{self, Attrs, Existing},
     manifest::{self, Backup, FileRecord, LinkRecord, Manifest, Pending, Saved, hash, host_path, under},
@@ -247,7 +247,7 @@ pub fn plan(req: &Request<'_>, previous: Option<Manifest>, salvaged: &[(String, 
     // A supervisor that runs what its scan directory links (runit, s6,
     // daemontools): an instance that is not to start at boot gets its `down`
     // file, written before its link, so that linking it does not start it.
-    let drv = driver(req.target);
+    let drv = driver_for(req.target, req.place.user.is_some());
     for instance in instances_or_service(&req.instances) {
         let Some(down) = drv.down_file(&req.recipe.name, instance) else { continue };
         let was_enabled = previous.as_ref().is_some_and(|m| {
@@ -536,7 +536,7 @@ fn instances_or_service(instances: &[String]) -> Vec<Option<&str>> {
 /// Enabling an instance of a supervisor that runs what its scan directory
 /// links: its `down` file goes, and with it its record.
 fn lift_down_files(req: &Request<'_>, m: &mut Manifest) -> Result<()> {
-    let drv = driver(req.target);
+    let drv = driver_for(req.target, req.place.user.is_some());
     for instance in instances_or_service(&req.instances) {
         let Some(down) = drv.down_file(&req.recipe.name, instance) else { continue };
         let abs = under(&req.place.root, &down);

@@ -89,6 +89,38 @@ pub fn purge(root: &Path, path: &str) -> Result<()> {
     done.map_err(HostError::io("removing", &abs))
 }
 
+/// After a user's service is gone: what its scripts made in the user's
+/// directories goes too, so that its user finds them as before the install.
+/// The records in the runtime directory (`$XDG_RUNTIME_DIR/initkit/NAME`: a
+/// supervisor's exit records; the service's lock) always; with `purged`
+/// (what --purge removed), the directories its scripts' `mkdir -p` made
+/// above them (`~/.config/log/initkit`, `~/.config/log`), where empty, up to
+/// the user's own directories; then, once those are empty, the directories
+/// the install created. The system's records stay where they are (`/run`).
+pub fn tidy_user(place: &Place, name: &str, purged: &[String], created_dirs: &[String]) {
+    let Some(u) = &place.user else { return };
+    let runtime = format!("{}/initkit", u.runtime);
+    let _ = fs::remove_dir_all(place.at(&format!("{runtime}/{name}")));
+    let _ = fs::remove_file(place.at(&format!("{runtime}/locks/{name}.lock")));
+    for dir in [format!("{runtime}/locks"), runtime] {
+        let _ = fs::remove_dir(place.at(&dir));
+    }
+    let bases = [u.config.as_str(), u.state.as_str(), u.home.as_str()];
+    for path in purged {
+        let mut dir = Path::new(path).parent();
+        while let Some(d) = dir.filter(|d| {
+            let d = d.to_string_lossy();
+            bases.iter().any(|b| d.starts_with(&format!("{b}/")))
+        }) {
+            if fs::remove_dir(place.at(&d.to_string_lossy())).is_err() {
+                break;
+            }
+            dir = d.parent();
+        }
+    }
+    super::uninstall::remove_created(place, created_dirs);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

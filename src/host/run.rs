@@ -131,9 +131,10 @@ pub fn listeners(net: &std::path::Path) -> std::collections::HashMap<u16, Vec<St
     by_port
 }
 
-/// How a supervised daemon last ended, as its wrapper recorded it.
-pub fn recorded_exit(name: &str, instance: Option<&str>) -> Option<String> {
-    let text = fs::read_to_string(crate::render::facts::exit_file(name, instance)).ok()?;
+/// How a supervised daemon last ended, as its wrapper recorded it (on the
+/// running host, under `layout`'s runtime directory).
+pub fn recorded_exit(layout: &crate::render::Layout, name: &str, instance: Option<&str>) -> Option<String> {
+    let text = fs::read_to_string(crate::render::facts::exit_file(layout, name, instance)).ok()?;
     text.trim().parse().ok().map(super::action::describe_exit)
 }
 

@@ -6,7 +6,7 @@
 use std::{fs, io, path::Path};
 
 use super::{
-    driver::driver,
+    driver::driver_of,
     error::{HostError, Result},
     fsops::{self, Existing},
     lock::Lock,
@@ -63,7 +63,7 @@ pub fn uninstall(place: &Place, m: &mut Manifest, instance: Option<&str>, force:
     }
     m.links = kept_links;
     if place.live() {
-        let drv = driver(m.target);
+        let drv = driver_of(m);
         let gone: Vec<Option<&str>> = match instance {
             Some(i) => vec![Some(i)],
             None if m.instances.is_empty() => vec![None],
@@ -123,15 +123,7 @@ pub fn uninstall(place: &Place, m: &mut Manifest, instance: Option<&str>, force:
 /// directories) goes too when nothing else is installed, then the
 /// directories this service created, innermost first, where empty.
 pub fn finish(place: &Place, created_dirs: &[String], lock: Lock) {
-    let root = &place.root;
-    let mut dirs: Vec<&String> = created_dirs.iter().collect();
-    // Deepest first; a directory something else now uses is not empty and stays.
-    dirs.sort_by_key(|d| std::cmp::Reverse(d.matches('/').count()));
-    let remove_created = || {
-        for dir in &dirs {
-            let _ = fs::remove_dir(under(root, dir));
-        }
-    };
+    let remove_created = || remove_created(place, created_dirs);
     remove_created();
     let nothing_left = fs::read_dir(place.at(&place.installed()))
         .map_or(true, |mut d| d.all(|e| e.is_ok_and(|e| !e.file_name().to_string_lossy().ends_with(".json"))));
@@ -146,6 +138,16 @@ pub fn finish(place: &Place, created_dirs: &[String], lock: Lock) {
         }
         // Those above initkit's state (/var/lib, under a fresh root) are empty only now.
         remove_created();
+    }
+}
+
+/// Removes the directories a service created, innermost first, where empty
+/// (a directory something else now uses is not empty and stays).
+pub fn remove_created(place: &Place, created_dirs: &[String]) {
+    let mut dirs: Vec<&String> = created_dirs.iter().collect();
+    dirs.sort_by_key(|d| std::cmp::Reverse(d.matches('/').count()));
+    for dir in dirs {
+        let _ = fs::remove_dir(under(&place.root, dir));
     }
 }
 

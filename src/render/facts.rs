@@ -136,9 +136,9 @@ pub fn pidfile(name: &str, instance: Option<&str>) -> String {
 }
 
 /// Where a supervisor's wrapper records how the daemon last ended (its wait
-/// status), beside the pidfile.
-pub fn exit_file(name: &str, instance: Option<&str>) -> String {
-    format!("/run/initkit/{name}/{}.exit", instance.unwrap_or(name))
+/// status), beside the pidfile: under `/run`, or a user's runtime directory.
+pub fn exit_file(layout: &Layout, name: &str, instance: Option<&str>) -> String {
+    format!("{}/initkit/{name}/{}.exit", layout.run(), instance.unwrap_or(name))
 }
 
 /// The directory of initkit's logs of a service: the console logs of its

@@ -3,9 +3,11 @@
 //! (readiness for `sv start`), `control/t` (the pre-stop steps before the
 //! stop signal), `finish` (records the exit and ends what the daemon left in
 //! its group), and an svlogd `log/run`.
+//! A user's (`--user`) are in `$XDG_CONFIG_HOME/sv`, linked into `~/service`
+//! (Void Linux's per-user convention), for a runsvdir running as the user.
 
 use super::{
-    Artifact, Backend, Options, Practice, Support, facts,
+    Artifact, Backend, Layout, Options, Practice, Support, facts,
     facts::Stamp,
     features::{self, Feature},
     service_dir::{Logger, current_log, log_dir, log_run, script, script_with},
@@ -13,6 +15,7 @@ use super::{
         RUNIT_CHECK, RUNIT_CONTROL, RUNIT_FINISH, RUNIT_RUN,
         generated::{Drop, Exec},
     },
+    user,
 };
 use crate::recipe::Recipe;
 
@@ -20,6 +23,17 @@ pub struct Runit;
 
 /// Where runit keeps definitions, and the scan directory enabled ones are linked into.
 pub const DIRS: (&str, &str) = ("/etc/sv", "/etc/service");
+
+/// [`DIRS`] for a layout, host paths under its root: a user's definitions
+/// in `$XDG_CONFIG_HOME/sv` (as a user's other configuration), and the scan
+/// directory `~/service`, which Void Linux's handbook has a user's own
+/// runsvdir watch (its `sv` then takes `SVDIR=~/service`).
+pub fn dirs(layout: &Layout) -> (String, String) {
+    match &layout.user {
+        Some(u) => (format!("{}{}/sv", layout.root, u.config), format!("{}{}/service", layout.root, u.home)),
+        None => (format!("{}{}", layout.root, DIRS.0), format!("{}{}", layout.root, DIRS.1)),
+    }
+}
 
 /// svlogd, each line stamped with UTC (`-tt`: `2024-01-15_10:20:30.12345`).
 pub const LOGGER: Logger = Logger { command: "svlogd -tt", stamp: Stamp::Utc };
@@ -33,12 +47,21 @@ impl Backend for Runit {
         true
     }
 
+    /// A user's own runsvdir runs the service directories in `~/service`.
+    fn per_user(&self) -> bool {
+        true
+    }
+
     fn render(&self, recipe: &Recipe, options: &Options, instance: Option<&str>) -> Vec<Artifact> {
+        let (layout, name) = (&options.layout, &recipe.name);
+        // A user's runsvdir runs everything as the user already: no chpst -u.
+        let own = layout.user.as_ref().map(|u| user::own(recipe, u));
+        let recipe = own.as_ref().unwrap_or(recipe);
+        let drop = if own.is_some() { Drop::Own } else { Drop::Chpst };
         // runsv runs ./run in its own process group (runsvdir -P gives each
         // runsv a session): the daemon leads a group of its own, for ./finish.
-        let exec = Exec { drop: Drop::Chpst, setsid: true, dies_with_parent: false };
-        let dir = format!("{}{}/{}", options.layout.root, DIRS.0, facts::service_name(&recipe.name, instance));
-        let (layout, name) = (&options.layout, &recipe.name);
+        let exec = Exec { drop, setsid: true, dies_with_parent: false };
+        let dir = format!("{}/{}", dirs(layout).0, facts::service_name(name, instance));
         let mut out = vec![
             Artifact::new(
                 format!("{dir}/run"),

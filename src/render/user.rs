@@ -55,3 +55,21 @@ pub fn refusals(recipe: &Recipe) -> Vec<String> {
     out.dedup();
     out
 }
+
+/// `recipe` as one user's own supervisor runs it: everything as that user
+/// (`run.user`, with the user's own group), which may not change user. For
+/// the service-directory supervisors, whose scripts would otherwise drop to
+/// the recipe's user; [`refusals`] has already refused a step as another one.
+pub fn own(recipe: &Recipe, user: &UserDirs) -> Recipe {
+    let mut own = recipe.clone();
+    own.run.user.clone_from(&user.name);
+    own.run.group = None;
+    let hooks = own.start.before.iter_mut().chain(&mut own.start.after).chain(&mut own.stop.before);
+    for hook in hooks.chain(&mut own.stop.after) {
+        hook.user = None;
+    }
+    if let Some(check) = &mut own.check {
+        check.user = None;
+    }
+    own
+}

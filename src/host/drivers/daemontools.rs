@@ -93,15 +93,19 @@ impl Driver for Daemontools {
         // The supervisor's PID is the stop wrapper's, never the daemon's: only
         // the root-owned pidfile the wrapper writes names the daemon.
         let daemon = pidfile_pid(&facts::pidfile(name, instance));
-        Status::new(instance, dir, state, daemon, uptime).with_last_exit(recorded_exit(name, instance))
+        Status::new(instance, dir, state, daemon, uptime).with_last_exit(recorded_exit(
+            &Layout::default(),
+            name,
+            instance,
+        ))
     }
 
     fn enable_links(&self, _: &Recipe, _: &Layout, _: Flavor, _: Option<&str>) -> Vec<LinkRecord> {
         Vec::new()
     }
 
-    fn scan_dirs(&self) -> Option<(&'static str, &'static str)> {
-        Some(DIRS)
+    fn scan_dirs(&self) -> Option<(String, String)> {
+        Some((DIRS.0.to_owned(), DIRS.1.to_owned()))
     }
 
     /// `svc -dx` to the service's supervise and its logger's, then their

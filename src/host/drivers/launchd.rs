@@ -53,7 +53,13 @@ impl Driver for Launchd {
             let service = format!("system/{}", label(ctx.name, i.as_deref()));
             let c = match args(ctx.recipe, action, service) {
                 Some(a) => native("launchctl", &a),
-                None => reload_command(ctx.recipe, Target::Launchd, ctx.flavor, i.as_deref()),
+                None => reload_command(
+                    ctx.recipe,
+                    &crate::host::scope::Place::system(std::path::Path::new("/")),
+                    Target::Launchd,
+                    ctx.flavor,
+                    i.as_deref(),
+                ),
             };
             if code == 0 {
                 code = c;

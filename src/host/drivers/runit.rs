@@ -1,10 +1,18 @@
 //! runit: `sv` acts (waiting on `./check` for readiness, `force-stop` for the
 //! KILL after the budget) and reports; every installed instance is linked
 //! into the scan directory, and a `down` file keeps one that is not enabled
-//! from starting with runsvdir. The scan-directory facts runit, s6 and
-//! daemontools share are here too.
+//! from starting with runsvdir. A user's services (`--user`) are driven the
+//! same way, as the user, in the user's `~/service`, which a runsvdir of the
+//! user's own supervises. The scan-directory facts runit, s6 and daemontools
+//! share are here too.
 
-use std::{path::Path, thread, time::Duration, time::Instant};
+use std::{
+    fs,
+    os::unix::fs::MetadataExt,
+    path::{Path, PathBuf},
+    thread,
+    time::{Duration, Instant},
+};
 
 use crate::{
     host::config_test::reload_command,
@@ -14,20 +22,73 @@ use crate::{
         logs::LogSource,
         manifest::{LinkRecord, Manifest, under},
         run::{native, native_with_progress, number_after, recorded_exit, stdout_of},
+        scope::{Place, calling_user},
     },
     recipe::{Recipe, Reload, signal::Signal},
     render::{
         Flavor, Layout, Target, facts,
-        runit::{DIRS, LOGGER},
+        runit::{LOGGER, dirs},
         service_dir::current_log,
     },
 };
 
-pub struct Runit;
+/// The system's runit, or (`user`) the calling user's own runsvdir.
+pub struct Runit {
+    user: bool,
+}
 
-/// The enabled service directory of an instance.
-pub fn service_dir(name: &str, instance: Option<&str>) -> String {
-    format!("{}/{}", DIRS.1, facts::service_name(name, instance))
+pub static SYSTEM: Runit = Runit { user: false };
+pub static USER: Runit = Runit { user: true };
+
+impl Runit {
+    /// Where its services are on the running host: the system's, or the
+    /// calling user's (`None` when the user's directories are unknown).
+    fn layout(&self) -> Option<Layout> {
+        if self.user {
+            calling_user().ok().map(|u| Layout { root: String::new(), user: Some(u) })
+        } else {
+            Some(Layout::default())
+        }
+    }
+}
+
+/// The enabled service directory of an instance, in the scan directory.
+pub fn service_dir(layout: &Layout, name: &str, instance: Option<&str>) -> String {
+    format!("{}/{}", dirs(layout).1, facts::service_name(name, instance))
+}
+
+/// The scan directory a runsvdir command line (`/proc/PID/cmdline`: its
+/// arguments, NUL-separated) supervises: `runsvdir [-P] DIR [LOG]`.
+pub fn runsvdir_dir(cmdline: &[u8]) -> Option<String> {
+    let mut args = cmdline.split(|b| *b == 0).map(String::from_utf8_lossy);
+    let program = args.next()?;
+    if program.rsplit('/').next() != Some("runsvdir") {
+        return None;
+    }
+    args.find(|a| a != "-P" && !a.is_empty()).map(std::borrow::Cow::into_owned)
+}
+
+/// Whether a runsvdir of `uid` supervises `scan`, from /proc: the process's
+/// owner, and the directory its command line names (a relative one is taken
+/// from its working directory).
+pub fn user_runsvdir(uid: u32, scan: &str) -> bool {
+    let want = fs::canonicalize(scan).unwrap_or_else(|_| PathBuf::from(scan));
+    let Ok(procs) = fs::read_dir("/proc") else { return false };
+    procs.flatten().filter(|e| e.file_name().to_string_lossy().bytes().all(|b| b.is_ascii_digit())).any(|e| {
+        let proc = e.path();
+        if fs::metadata(&proc).map(|m| m.uid()).ok() != Some(uid) {
+            return false;
+        }
+        let Some(dir) = fs::read(proc.join("cmdline")).ok().and_then(|c| runsvdir_dir(&c)) else { return false };
+        let dir = match Path::new(&dir) {
+            d if d.is_absolute() => d.to_owned(),
+            d => match fs::read_link(proc.join("cwd")) {
+                Ok(cwd) => cwd.join(d),
+                Err(_) => return false,
+            },
+        };
+        fs::canonicalize(&dir).unwrap_or(dir) == want
+    })
 }
 
 /// What `sv status DIR` says: state, PID and seconds up.
@@ -66,7 +127,7 @@ pub fn sv_signal(signal: Signal) -> Option<&'static str> {
 /// Reloads one instance the recipe's way: its signal through `sv` (or
 /// `kill` to the PID runsv reports, for a signal sv cannot send), or its
 /// command as the service's user.
-fn reload(ctx: &Ctx<'_>, dir: String, instance: Option<&str>, wait: u64) -> i32 {
+fn reload(ctx: &Ctx<'_>, place: &Place, dir: String, instance: Option<&str>, wait: u64) -> i32 {
     match &ctx.recipe.reload {
         Some(Reload::Signal(signal)) => match sv_signal(*signal) {
             Some(cmd) => native("sv", &["-w".into(), wait.to_string(), cmd.into(), dir]),
@@ -75,18 +136,19 @@ fn reload(ctx: &Ctx<'_>, dir: String, instance: Option<&str>, wait: u64) -> i32 
                 None => 7,
             },
         },
-        Some(Reload::Command(_)) => reload_command(ctx.recipe, Target::Runit, ctx.flavor, instance),
+        Some(Reload::Command(_)) => reload_command(ctx.recipe, place, Target::Runit, ctx.flavor, instance),
         None => 3,
     }
 }
 
 impl Driver for Runit {
     fn act(&self, ctx: &Ctx<'_>, action: Action, instances: &[Option<String>]) -> i32 {
+        let Some(layout) = self.layout() else { return 1 };
         let budget = facts::stop_budget_ms(ctx.recipe) / 1000 + 5;
         let ready = ctx.recipe.ready.as_ref().map_or(10_000, |r| r.timeout_ms) / 1000 + 5;
         let mut code = 0;
         for i in instances {
-            let dir = service_dir(ctx.name, i.as_deref());
+            let dir = service_dir(&layout, ctx.name, i.as_deref());
             wait_supervised(&dir, "supervise/ok");
             let (wait, cmd) = match action {
                 Action::Start => (ready, "start"),
@@ -94,7 +156,8 @@ impl Driver for Runit {
                 Action::Stop => (budget, "force-stop"),
                 Action::Restart => (budget + ready, "restart"),
                 Action::Reload => {
-                    let c = reload(ctx, dir, i.as_deref(), budget);
+                    let place = Place { root: PathBuf::from("/"), user: layout.user.clone() };
+                    let c = reload(ctx, &place, dir, i.as_deref(), budget);
                     if code == 0 {
                         code = c;
                     }
@@ -111,24 +174,30 @@ impl Driver for Runit {
     }
 
     fn status(&self, name: &str, instance: Option<&str>) -> Status {
-        let dir = service_dir(name, instance);
-        let (state, pid, uptime) = parse_sv(&stdout_of("sv", &["status", &dir]));
+        let layout = self.layout().unwrap_or_default();
+        let dir = service_dir(&layout, name, instance);
+        let (state, pid, uptime) = match self.layout() {
+            Some(_) => parse_sv(&stdout_of("sv", &["status", &dir])),
+            None => (State::Unknown, None, None),
+        };
         Status::new(instance, dir, state, pid.and_then(|p| u32::try_from(p).ok()), uptime)
-            .with_last_exit(recorded_exit(name, instance))
+            .with_last_exit(recorded_exit(&layout, name, instance))
     }
 
     fn enable_links(&self, _: &Recipe, _: &Layout, _: Flavor, _: Option<&str>) -> Vec<LinkRecord> {
         Vec::new()
     }
 
-    fn scan_dirs(&self) -> Option<(&'static str, &'static str)> {
-        Some(DIRS)
+    /// The system's `/etc/sv` and `/etc/service`, or the user's own.
+    fn scan_dirs(&self) -> Option<(String, String)> {
+        self.layout().map(|l| dirs(&l))
     }
 
     /// `sv exit`: runsv ends once the service is down, then its `supervise`
     /// directories go.
     fn release(&self, name: &str, instance: Option<&str>) {
-        let dir = format!("{}/{}", DIRS.0, facts::service_name(name, instance));
+        let Some((defs, _)) = self.scan_dirs() else { return };
+        let dir = format!("{defs}/{}", facts::service_name(name, instance));
         release_supervise(&dir, &SUPERVISE, || {
             native("sv", &["exit".to_owned(), dir.clone()]);
         });
@@ -136,7 +205,10 @@ impl Driver for Runit {
 
     /// svlogd's `current` in the instance's log directory.
     fn log_source(&self, m: &Manifest, instance: Option<&str>) -> LogSource {
-        LogSource::File { path: current_log(&Layout::default(), &m.recipe, instance), stamp: LOGGER.stamp }
+        LogSource::File {
+            path: current_log(&self.layout().unwrap_or_default(), &m.recipe, instance),
+            stamp: LOGGER.stamp,
+        }
     }
 
     fn signs(&self) -> Signs {
@@ -236,6 +308,41 @@ pub fn wait_supervised(dir: &str, probe: &str) {
 mod tests {
     use super::*;
     use crate::host::drivers::fixture;
+
+    #[test]
+    fn reads_the_scan_directory_of_a_runsvdir_command_line() {
+        assert_eq!(runsvdir_dir(b"runsvdir\0-P\0/home/u/service\0"), Some("/home/u/service".to_owned()));
+        assert_eq!(runsvdir_dir(b"/usr/bin/runsvdir\0service\0log: ......\0"), Some("service".to_owned()));
+        assert_eq!(runsvdir_dir(b"runsvdir\0-P\0"), None);
+        assert_eq!(runsvdir_dir(b"runsv\0/home/u/service\0"), None, "a runsv is not a runsvdir");
+        assert_eq!(runsvdir_dir(b"sh\0-c\0runsvdir -P /home/u/service\0"), None, "nor a shell naming one");
+    }
+
+    /// A process named runsvdir (a copy of sleep, whose argument is then
+    /// the scan directory too, relative to its working directory) is found
+    /// in /proc for its owner and that directory only.
+    #[test]
+    fn finds_a_runsvdir_of_the_uid_over_the_directory_in_proc() {
+        let dir = tempfile::tempdir().unwrap();
+        let scan = dir.path().join("1000");
+        fs::create_dir(&scan).unwrap();
+        fs::copy("/bin/sleep", dir.path().join("runsvdir")).unwrap();
+        let mut child = std::process::Command::new("./runsvdir").arg("1000").current_dir(dir.path()).spawn().unwrap();
+        let uid = fs::metadata("/proc/self").unwrap().uid();
+        let scan = scan.to_string_lossy();
+        let since = Instant::now();
+        while !user_runsvdir(uid, &scan) && since.elapsed() < Duration::from_secs(5) {
+            thread::sleep(Duration::from_millis(25));
+        }
+        let found = user_runsvdir(uid, &scan);
+        let other_uid = user_runsvdir(uid + 1, &scan);
+        let other_dir = user_runsvdir(uid, &dir.path().to_string_lossy());
+        child.kill().unwrap();
+        child.wait().unwrap();
+        assert!(found, "the runsvdir over {scan} is found");
+        assert!(!other_uid && !other_dir, "not for another uid or directory");
+        assert!(!user_runsvdir(uid, &scan), "nor once it has ended");
+    }
 
     #[test]
     fn parses_recorded_outputs() {

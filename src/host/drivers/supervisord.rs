@@ -80,7 +80,11 @@ impl Driver for Supervisord {
         // The supervisor's PID is the stop wrapper's, never the daemon's: only
         // the root-owned pidfile the wrapper writes names the daemon.
         let daemon = pidfile_pid(&facts::pidfile(name, instance));
-        Status::new(instance, program, state, daemon, uptime).with_last_exit(recorded_exit(name, instance))
+        Status::new(instance, program, state, daemon, uptime).with_last_exit(recorded_exit(
+            &Layout::default(),
+            name,
+            instance,
+        ))
     }
 
     fn enable_links(&self, _: &Recipe, _: &Layout, _: Flavor, _: Option<&str>) -> Vec<LinkRecord> {

@@ -72,7 +72,13 @@ impl Driver for Upstart {
                     let pid = parse_status(&stdout_of("initctl", &job_args("status", ctx.name, i.as_deref()))).1;
                     match reload_plan(ctx.recipe, ctx.name, i.as_deref(), pid) {
                         Some((program, args)) => native(&program, &args),
-                        None => reload_command(ctx.recipe, Target::Upstart, ctx.flavor, i.as_deref()),
+                        None => reload_command(
+                            ctx.recipe,
+                            &crate::host::scope::Place::system(std::path::Path::new("/")),
+                            Target::Upstart,
+                            ctx.flavor,
+                            i.as_deref(),
+                        ),
                     }
                 }
                 other => native_with_progress(

@@ -22,6 +22,9 @@ pub enum Drop {
     S6,
     /// daemontools' setuidgid.
     Setuidgid,
+    /// None: the supervisor already runs as the service's user (a user's
+    /// own runsvdir or s6-svscan), which may not change it.
+    Own,
 }
 
 /// How a script starts its daemon.
@@ -479,26 +482,23 @@ fn exec_function(recipe: &Recipe, exec: Exec) -> String {
     }
     // The parent-death signal is cleared by a change of user: it is set after the drop.
     let pdeath = exec.dies_with_parent;
-    if run.user == "root" {
-        if pdeath {
-            chain.push("setpriv --pdeathsig KILL --".to_owned());
+    let drop = match (exec.drop, pdeath) {
+        _ if run.user == "root" => None,
+        (Drop::Own, _) => None,
+        (Drop::Setpriv, false) => Some("setpriv --reuid=\"$RUN_USER\" --regid=\"$run_group\" --init-groups --"),
+        (Drop::Setpriv, true) => {
+            Some("setpriv --reuid=\"$RUN_USER\" --regid=\"$run_group\" --init-groups --pdeathsig KILL --")
         }
-    } else {
-        chain.push(
-            match (exec.drop, pdeath) {
-                (Drop::Setpriv, false) => "setpriv --reuid=\"$RUN_USER\" --regid=\"$run_group\" --init-groups --",
-                (Drop::Setpriv, true) => {
-                    "setpriv --reuid=\"$RUN_USER\" --regid=\"$run_group\" --init-groups --pdeathsig KILL --"
-                }
-                (Drop::Chpst, _) => "chpst -u \"$RUN_USER:$run_group\"",
-                (Drop::S6, _) => "s6-setuidgid \"$RUN_USER\"",
-                (Drop::Setuidgid, _) => "setuidgid \"$RUN_USER\"",
-            }
-            .to_owned(),
-        );
-        if pdeath && exec.drop != Drop::Setpriv {
-            chain.push("setpriv --pdeathsig KILL --".to_owned());
-        }
+        (Drop::Chpst, _) => Some("chpst -u \"$RUN_USER:$run_group\""),
+        (Drop::S6, _) => Some("s6-setuidgid \"$RUN_USER\""),
+        (Drop::Setuidgid, _) => Some("setuidgid \"$RUN_USER\""),
+    };
+    if let Some(drop) = drop {
+        chain.push(drop.to_owned());
+    }
+    // setpriv sets it itself when it is the drop.
+    if pdeath && !(drop.is_some() && exec.drop == Drop::Setpriv) {
+        chain.push("setpriv --pdeathsig KILL --".to_owned());
     }
     let prefix = if chain.is_empty() { String::new() } else { format!("{} ", chain.join(" ")) };
     if sh::splits(&run.command) {

@@ -258,11 +258,18 @@ ik_identity() {
     run_group=${RUN_GROUP:-$(id -gn "$RUN_USER")}
 }
 
+# ik_other USER: whether a command must switch to USER: not root (the
+# scripts run as root), and not the caller (a user's own supervisor runs
+# them as that user, who may not switch).
+ik_other() {
+    [ "$1" != root ] && [ "$1" != "$(id -un)" ]
+}
+
 # ik_as USER CMD...: run CMD as USER with the service's environment.
 ik_as() {
     ik_user=$1
     shift
-    if [ "$ik_user" != root ]; then
+    if ik_other "$ik_user"; then
         set -- setpriv --reuid="$ik_user" --regid="$(id -g "$ik_user")" --init-groups -- "$@"
     fi
     ik_environment run "$@"
@@ -373,7 +380,7 @@ ik_hook() {
     shift 5
     ik_say "$label: before stop: $ik_hdesc (at most ${ik_htimeout}s)"
     printf '%s initkit: before stop: %s\n' "$(date '+%Y-%m-%dT%H:%M:%S')" "$ik_hdesc" >>"$console_log"
-    if [ "$ik_huser" != root ]; then
+    if ik_other "$ik_huser"; then
         set -- setpriv --reuid="$ik_huser" --regid="$(id -g "$ik_huser")" --init-groups -- "$@"
     fi
     if [ "$ik_hkind" = poll ]; then
@@ -434,7 +441,7 @@ ik_step() {
     ik_sphase=$1 ik_sdesc=$2 ik_skind=$3 ik_stimeout=$4 ik_sinterval=$5 ik_suser=$6 ik_sneed=$7
     shift 7
     printf '%s initkit: %s: %s\n' "$(date '+%Y-%m-%dT%H:%M:%S')" "$ik_sphase" "$ik_sdesc" >>"$console_log"
-    if [ "$ik_suser" != root ]; then
+    if ik_other "$ik_suser"; then
         set -- setpriv --reuid="$ik_suser" --regid="$(id -g "$ik_suser")" --init-groups -- "$@"
     fi
     if [ "$ik_skind" = poll ]; then
