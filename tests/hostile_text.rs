@@ -687,3 +687,37 @@ fn a_fixed_hostile_condition_path_renders_as_data() {
     }
     assert_eq!(check_conditions(&case), Ok(true));
 }
+
+proptest! {
+    /// `systemd.slice` lands bare on a `Slice=` line, so it is held to a unit
+    /// name: any hostile text is refused at the field, and what passes is one
+    /// `Slice=` line of unit-name characters, the value byte for byte.
+    #[test]
+    fn a_hostile_slice_is_refused_or_one_plain_line(
+        stem in prop::collection::vec(prop::sample::select(PIECES.to_vec()), 0..4).prop_map(|p| p.concat()),
+        ok in "[a-z0-9:_.]{1,8}",
+        hostile in any::<bool>(),
+    ) {
+        let slice = if hostile { format!("{ok}{stem}.slice") } else { format!("{ok}.slice") };
+        let mut doc = DocumentMut::new();
+        doc["name"] = value("probe");
+        doc["summary"] = value("probe");
+        doc["run"] = Table::new().into();
+        doc["run"]["command"] = value(Array::from_iter(["/usr/bin/probe"]));
+        doc["run"]["user"] = value("probe");
+        doc["systemd"] = Table::new().into();
+        doc["systemd"]["slice"] = value(slice.clone());
+        match parse_recipe(Path::new("probe.toml"), &doc.to_string()) {
+            Err(e) => {
+                prop_assert!(e.diagnostics.iter().all(|d| d.field == "systemd.slice" && d.span.is_some()), "{e}");
+                prop_assert!(initkit::recipe::check_slice(&slice).is_err());
+            }
+            Ok(recipe) => {
+                prop_assert!(slice.chars().all(|c| c.is_ascii_alphanumeric() || ":_.-".contains(c)));
+                let unit = &render(&recipe, Target::Systemd, &Options::default()).unwrap()[0].content;
+                let lines: Vec<&str> = unit.lines().filter(|l| l.starts_with("Slice=")).collect();
+                prop_assert_eq!(lines, vec![format!("Slice={slice}")]);
+            }
+        }
+    }
+}

@@ -227,3 +227,46 @@ fn reloads_passed_on_and_instance_mounts_are_carried() {
         ]
     );
 }
+
+/// user@.service's shape: a service placed in a slice of its own.
+#[test]
+fn a_slice_is_carried_validated_and_rendered_where_it_exists() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(
+        dir.path().join("db.service"),
+        "[Unit]\nDescription=db\n\n[Service]\nExecStart=/usr/bin/db\nUser=db\nSlice=system-db.slice\n",
+    )
+    .unwrap();
+    let imported = import_in(dir.path(), &["db.service"]);
+    let (r, json) = &imported[0];
+    assert_eq!(r.systemd.slice.as_deref(), Some("system-db.slice"));
+    assert_eq!(report_entry(json, "[Service] Slice"), ("db.service:7".into(), "carried".into()));
+    assert!(dropped(json).is_empty(), "{:?}", dropped(json));
+    assert!(rendered(r, Target::Systemd).contains("\nSlice=system-db.slice\n"));
+    for target in [Target::Sysv, Target::Openrc, Target::Runit, Target::Supervisord, Target::Launchd] {
+        assert!(!rendered(r, target).contains("system-db.slice"), "{target:?}");
+    }
+    let note = initkit::render::features::notes(r, Target::Runit);
+    assert!(note.iter().any(|n| n.starts_with("systemd.slice: no slice")), "{note:?}");
+
+    // A slice that is no unit name is dropped with the reason, never carried.
+    fs::write(dir.path().join("bad.service"), "[Service]\nExecStart=/usr/bin/db\nUser=db\nSlice=user-%i.slice\n")
+        .unwrap();
+    let (_, json) = &import_in(dir.path(), &["bad.service"])[0];
+    assert_eq!(
+        dropped(json),
+        [
+            "\"[Service] Slice\" \"`user-%i.slice` has a character a unit name may not have (only letters, digits and `:_.-`)\""
+        ]
+    );
+
+    let text = "name = \"x\"\nsummary = \"x\"\n[run]\ncommand = [\"/bin/x\"]\nuser = \"root\"\n\
+         [systemd]\nslice = \"db\"\n";
+    let e = parse_recipe(Path::new("x.toml"), text).unwrap_err();
+    let d = &e.diagnostics[0];
+    assert_eq!(
+        (d.field.as_str(), d.message.as_str()),
+        ("systemd.slice", "`db` is not a slice: its name must end in `.slice`")
+    );
+    assert_eq!(d.span.clone().map(|s| s.start), text.find("\"db\""));
+}

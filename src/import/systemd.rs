@@ -8,7 +8,7 @@ use super::{
     report::{Outcome, Report},
     words::{self, Dialect},
 };
-use crate::recipe::{Dep, duration::format_duration};
+use crate::recipe::{Dep, check_slice, duration::format_duration};
 
 mod conditions;
 mod deferred;
@@ -667,6 +667,10 @@ impl Mapper {
             ("Service", "IOSchedulingPriority") => self.number(f, l, &key, &["run"], "io_priority", v),
             ("Service", "FileDescriptorStoreMax") => self.number(f, l, &key, &["systemd"], "fd_store_max", v),
             ("Service", "TasksMax") => self.number(f, l, &key, &["systemd"], "tasks_max", v),
+            ("Service", "Slice") => match check_slice(v) {
+                Ok(()) => self.line(f, l, &key, &["systemd"], "slice", v),
+                Err(why) => self.r.dropped(f, l, &key, format!("`{v}` {why}")),
+            },
             ("Service", "LimitNOFILE" | "LimitNPROC" | "LimitCORE" | "LimitMEMLOCK") => {
                 let stem = k.trim_start_matches("Limit").to_lowercase();
                 let value = v.split(':').next_back().unwrap_or(v);

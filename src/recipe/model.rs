@@ -448,6 +448,10 @@ pub struct Systemd {
     /// `rescue.target` say) leaves the service running. Only systemd
     /// isolates; elsewhere a change of runlevel stops what the new one lacks.
     pub ignore_on_isolate: bool,
+    /// `Slice=`: the control-group slice (`system-db.slice`) the service's
+    /// processes are placed in, so a slice's limits cover them. Only
+    /// systemd has slices.
+    pub slice: Option<String>,
 }
 
 /// A part of initkit's sandbox a service may need lifted, still capped by
@@ -590,4 +594,26 @@ pub fn is_account_name(name: &str) -> bool {
     matches!(chars.next(), Some('a'..='z' | '_'))
         && chars.all(|c| matches!(c, 'a'..='z' | '0'..='9' | '_' | '-'))
         && name.len() <= 32
+}
+
+/// Whether `name` is a slice unit's name systemd accepts: unit-name
+/// characters only (so nothing in it is a specifier, an escape or a second
+/// directive), ending in `.slice`, nested by `-` with no empty part.
+pub fn check_slice(name: &str) -> Result<(), &'static str> {
+    let Some(stem) = name.strip_suffix(".slice") else {
+        return Err("is not a slice: its name must end in `.slice`");
+    };
+    if stem.is_empty() {
+        return Err("has no name before `.slice`");
+    }
+    if name.len() > 255 {
+        return Err("is longer than the 255 bytes a unit name may have");
+    }
+    if !stem.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, ':' | '_' | '.' | '-')) {
+        return Err("has a character a unit name may not have (only letters, digits and `:_.-`)");
+    }
+    if stem != "-" && (stem.starts_with('-') || stem.ends_with('-') || stem.contains("--")) {
+        return Err("has an empty part between its `-`s");
+    }
+    Ok(())
 }

@@ -50,6 +50,7 @@ pub enum Feature {
     SocketAccept,
     Relax,
     TasksMax,
+    Slice,
     Watchdog,
     FdStore,
     HandoverChild,
@@ -57,7 +58,7 @@ pub enum Feature {
 }
 
 impl Feature {
-    pub const ALL: [Feature; 44] = [
+    pub const ALL: [Feature; 45] = [
         Feature::Ordering,
         Feature::Requirements,
         Feature::StopPropagation,
@@ -98,6 +99,7 @@ impl Feature {
         Feature::SocketAccept,
         Feature::Relax,
         Feature::TasksMax,
+        Feature::Slice,
         Feature::Watchdog,
         Feature::FdStore,
         Feature::HandoverChild,
@@ -149,6 +151,7 @@ impl Feature {
             Feature::SocketAccept => "socket.accept",
             Feature::Relax => "systemd.allow",
             Feature::TasksMax => "systemd.tasks_max",
+            Feature::Slice => "systemd.slice",
             Feature::Watchdog => "systemd.watchdog",
             Feature::FdStore => "systemd.fd_store_max",
             Feature::HandoverChild => "restart.handover, main = \"child\" (a new main process)",
@@ -253,6 +256,7 @@ pub fn used(recipe: &Recipe) -> Vec<Feature> {
     add(recipe.socket.as_ref().is_some_and(|s| s.accept), Feature::SocketAccept);
     add(!recipe.systemd.allow.is_empty(), Feature::Relax);
     add(recipe.systemd.tasks_max.is_some(), Feature::TasksMax);
+    add(recipe.systemd.slice.is_some(), Feature::Slice);
     add(recipe.systemd.fd_store_max.is_some_and(|n| n > 0), Feature::FdStore);
     if let Some(f) = handover(recipe) {
         add(true, f);
@@ -319,6 +323,9 @@ pub fn matrix() -> String {
 const FD_STORE: Support =
     Support::Approx("no descriptor store: the daemon opens its sockets and files anew after a restart");
 
+/// Only systemd groups services into slices.
+const SLICE: Support = Support::Approx("no slice: the service runs beside the others, under no slice's limits");
+
 /// Only systemd passes a reload on from one service to another.
 const RELOAD_FROM: Support =
     Support::Approx("a reload of those is not passed on: reload this one too (`initkit reload NAME`)");
@@ -367,6 +374,7 @@ pub fn supervised(feature: Feature) -> Support {
         Feature::Socket | Feature::SocketAccept => Support::No("initkit renders socket activation for systemd only"),
         Feature::Relax => Support::Native("no sandbox, nothing to lift"),
         Feature::TasksMax => Support::Approx("not limited: no control group"),
+        Feature::Slice => SLICE,
         Feature::Watchdog => Support::Approx("not watched: a hung daemon is not restarted (its pings go nowhere)"),
         Feature::FdStore => FD_STORE,
         Feature::HandoverChild | Feature::HandoverSame => SUPERVISED_HANDOVER,
@@ -426,6 +434,7 @@ pub fn scripted(feature: Feature, deps: Support, propagation: Support, aliases: 
         Feature::Socket | Feature::SocketAccept => Support::No("initkit renders socket activation for systemd only"),
         Feature::Relax => Support::Native("no sandbox, nothing to lift"),
         Feature::TasksMax => Support::Approx("not limited: no control group"),
+        Feature::Slice => SLICE,
         Feature::Watchdog => Support::Approx("not watched: a hung daemon is not restarted (its pings go nowhere)"),
         Feature::FdStore => FD_STORE,
         Feature::HandoverChild => Support::Initkit(

@@ -75,6 +75,7 @@ impl Backend for Systemd {
             Feature::SocketAccept => Support::Native("Accept=yes, one service per connection"),
             Feature::Relax => Support::Native("the sandbox lines it names are left out"),
             Feature::TasksMax => Support::Native("TasksMax="),
+            Feature::Slice => Support::Native("Slice="),
             Feature::Watchdog => Support::Native("WatchdogSec="),
             Feature::FdStore => Support::Native("FileDescriptorStoreMax="),
             Feature::ReloadFrom => Support::Native("ReloadPropagatedFrom="),
@@ -519,6 +520,10 @@ fn unit(recipe: &Recipe, options: &Options) -> Artifact {
     }
     if let Some(max) = recipe.systemd.tasks_max {
         let _ = writeln!(s, "TasksMax={max}");
+    }
+    // check_slice let only unit-name characters through: no specifier, no escape.
+    if let Some(slice) = &recipe.systemd.slice {
+        let _ = writeln!(s, "Slice={slice}");
     }
     if let Some(ms) = recipe.systemd.watchdog_ms {
         let _ = writeln!(s, "WatchdogSec={}", seconds_unit(ms));

@@ -5,8 +5,8 @@ use toml_edit::Item;
 
 use super::{
     super::{
-        model::is_account_name,
         model::{Relax, Systemd},
+        model::{check_slice, is_account_name},
         read::{Reader, Tbl},
         schedule::{IPV6_ONLY, Schedule, Socket, check_calendar, check_listen, check_mode},
         text::Kind,
@@ -28,6 +28,7 @@ pub fn read_systemd(r: &mut Reader<'_>, t: Option<Tbl<'_>>, scope: &Scope) -> (S
         watchdog_ms: None,
         fd_store_max: None,
         ignore_on_isolate: false,
+        slice: None,
     };
     let Some(t) = t else { return (systemd, false) };
     r.deny_unknown(
@@ -44,6 +45,7 @@ pub fn read_systemd(r: &mut Reader<'_>, t: Option<Tbl<'_>>, scope: &Scope) -> (S
             "watchdog",
             "fd_store_max",
             "ignore_on_isolate",
+            "slice",
         ],
     );
     if let Some(max) = r.float(t, "exposure_max") {
@@ -116,6 +118,17 @@ pub fn read_systemd(r: &mut Reader<'_>, t: Option<Tbl<'_>>, scope: &Scope) -> (S
     systemd.watchdog_ms = r.duration(t, "watchdog", false);
     systemd.fd_store_max = r.unsigned(t, "fd_store_max");
     systemd.ignore_on_isolate = r.bool(t, "ignore_on_isolate").unwrap_or(false);
+    if let Some((slice, span)) = r.string(t, "slice", false, Kind::Line) {
+        match check_slice(&slice) {
+            Ok(()) => systemd.slice = Some(slice),
+            Err(why) => r.error_help(
+                "systemd.slice",
+                span,
+                format!("`{slice}` {why}"),
+                "name a slice unit such as \"system-db.slice\" (letters, digits and `:_.-`, `-` for nesting)",
+            ),
+        }
+    }
     if systemd.watchdog_ms == Some(0) {
         let span = t.inner.get("watchdog").and_then(Item::span);
         r.error("systemd.watchdog", span, "must be longer than 0 (leave it out for no watchdog)");
