@@ -112,7 +112,9 @@ impl Backend for Openrc {
              # shellcheck disable=SC2034\n\
              description_reload=\"Test the configuration, then reload; a failing test changes nothing.\"\n{handover_description}\n",
             summary = sh::comment(&recipe.summary),
-            settings = self.settings(name, &options.layout, options.flavor).described(recipe.instances.is_some()),
+            settings = sh::comment(
+                &self.settings(name, &options.layout, options.flavor).described(recipe.instances.is_some())
+            ),
             desc = sh::quote(&recipe.summary),
             handover = if handover { " handover" } else { "" },
             handover_description = if handover { HANDOVER_DESCRIPTION } else { "" },

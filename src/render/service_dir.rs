@@ -42,7 +42,7 @@ pub fn script_with(
          # Settings: KEY=VALUE lines in {settings}, read as data.\n\n",
         service = facts::service_name(&recipe.name, instance),
         name = recipe.name,
-        settings = settings.described(recipe.instances.is_some()),
+        settings = sh::comment(&settings.described(recipe.instances.is_some())),
     );
     let mut consts = generated::consts(recipe, options, &settings);
     consts.extend(extra);

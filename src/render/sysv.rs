@@ -135,7 +135,7 @@ impl Backend for Sysv {
              # No `set -e` (Debian Policy 9.3.2): every failure is handled where it happens.\n\n",
             summary = sh::comment(&recipe.summary),
             initd = layout.etc() + "/init.d",
-            settings = self.settings(name, layout, flavor).described(recipe.instances.is_some()),
+            settings = sh::comment(&self.settings(name, layout, flavor).described(recipe.instances.is_some())),
         );
         let script = Script {
             header,
