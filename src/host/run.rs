@@ -138,6 +138,26 @@ pub fn recorded_exit(layout: &crate::render::Layout, name: &str, instance: Optio
     text.trim().parse().ok().map(super::action::describe_exit)
 }
 
+/// The status of an instance the shared stop wrapper runs (s6, daemontools,
+/// supervisord) from its supervisor's `state` and `uptime`: the supervisor's
+/// PID is the wrapper's, never the daemon's, so only the root-owned pidfile
+/// the wrapper writes names the daemon, and the wrapper's record beside it
+/// says how the daemon last ended.
+pub fn wrapped_status(
+    name: &str,
+    instance: Option<&str>,
+    unit: String,
+    state: super::action::State,
+    uptime: Option<u64>,
+) -> super::action::Status {
+    let daemon = pidfile_pid(&crate::render::facts::pidfile(name, instance));
+    super::action::Status::new(instance, unit, state, daemon, uptime).with_last_exit(recorded_exit(
+        &crate::render::Layout::default(),
+        name,
+        instance,
+    ))
+}
+
 /// The first number after `marker` in `text`.
 pub fn number_after(text: &str, marker: &str) -> Option<u64> {
     let rest = &text[text.find(marker)? + marker.len()..];

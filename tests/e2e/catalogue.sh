@@ -8,12 +8,10 @@
 #        apt-get install $(tests/e2e/catalogue.py --list-packages))
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
-initkit=$here/../../target/release/initkit
-# The first argument is initkit when it is a path: a recipe name holds no `/`.
-if [ $# -gt 0 ] && [ "${1#-}" = "$1" ] && { [ "${1#*/}" != "$1" ] || [ -f "$1" ]; }; then
-    initkit=$1
-    shift
-fi
+# shellcheck source=lib.sh
+. "$here/lib.sh"
+suite_initkit "$here" "$@"
+shift "$SUITE_SHIFT"
 
 if [ "$(id -u)" != 0 ]; then echo "the catalogue suite needs root"; exit 1; fi
 if [ -d /run/systemd/system ]; then echo "/run/systemd/system exists: refusing to run SysV tests here"; exit 1; fi

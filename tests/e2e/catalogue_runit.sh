@@ -12,13 +12,8 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=lib.sh
 . "$here/lib.sh"
-initkit=$here/../../target/release/initkit
-# The first argument is initkit when it is a path: a recipe name holds no `/`.
-if [ $# -gt 0 ] && [ "${1#-}" = "$1" ] && { [ "${1#*/}" != "$1" ] || [ -f "$1" ]; }; then
-    initkit=$1
-    shift
-fi
-INITKIT=$(readlink -f "$initkit")
+suite_initkit "$here" "$@"
+shift "$SUITE_SHIFT"
 
 [ "$(id -u)" = 0 ] || { echo "the catalogue suite under runit needs root"; exit 1; }
 for tool in mmdebstrap unshare nsenter ip python3; do

@@ -176,6 +176,20 @@ release_overlay() {
 # (catalogue_runit.sh): every recipe's daemons, the tools their snippets use
 # (ss: iproute2), and both init systems, so that one cached build serves both.
 # shellcheck disable=SC2034 # read by the catalogue suites that source this
+# suite_initkit HERE ARGS...: the initkit a catalogue suite tests. The first
+# argument is it when it is a path (a recipe name holds no `/`): then
+# SUITE_SHIFT=1, for the caller to shift it off; else the build's, and
+# SUITE_SHIFT=0. Sets initkit (as given) and INITKIT (resolved).
+suite_initkit() {
+    initkit=$1/../../target/release/initkit SUITE_SHIFT=0
+    shift
+    if [ $# -gt 0 ] && [ "${1#-}" = "$1" ] && { [ "${1#*/}" != "$1" ] || [ -f "$1" ]; }; then
+        initkit=$1 SUITE_SHIFT=1
+    fi
+    INITKIT=$(readlink -f "$initkit")
+}
+
+# shellcheck disable=SC2034 # read by the catalogue suites under systemd and runit
 CATALOGUE_CACHE=/var/tmp/initkit-e2e-catalogue-cache
 # catalogue_packages E2E_DIR: its package list, comma-separated.
 catalogue_packages() {

@@ -10,7 +10,7 @@ use crate::{
         driver::{Ctx, Driver, Signs},
         logs::LogSource,
         manifest::{LinkRecord, Manifest},
-        run::{native, number_after, pidfile_pid, recorded_exit, stdout_of},
+        run::{native, number_after, stdout_of, wrapped_status},
     },
     recipe::Recipe,
     render::{
@@ -90,14 +90,7 @@ impl Driver for Daemontools {
     fn status(&self, name: &str, instance: Option<&str>) -> Status {
         let dir = service_dir(name, instance);
         let (state, _, uptime) = parse_svstat(&stdout_of("svstat", &[&dir]));
-        // The supervisor's PID is the stop wrapper's, never the daemon's: only
-        // the root-owned pidfile the wrapper writes names the daemon.
-        let daemon = pidfile_pid(&facts::pidfile(name, instance));
-        Status::new(instance, dir, state, daemon, uptime).with_last_exit(recorded_exit(
-            &Layout::default(),
-            name,
-            instance,
-        ))
+        wrapped_status(name, instance, dir, state, uptime)
     }
 
     fn enable_links(&self, _: &Recipe, _: &Layout, _: Flavor, _: Option<&str>) -> Vec<LinkRecord> {

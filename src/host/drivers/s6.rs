@@ -9,7 +9,7 @@ use crate::{
         driver::{Ctx, Driver, Signs},
         logs::LogSource,
         manifest::{LinkRecord, Manifest},
-        run::{native, native_with_progress, pidfile_pid, recorded_exit, stdout_of},
+        run::{native, native_with_progress, stdout_of, wrapped_status},
     },
     recipe::Recipe,
     render::{
@@ -81,14 +81,7 @@ impl Driver for S6 {
     fn status(&self, name: &str, instance: Option<&str>) -> Status {
         let dir = service_dir(name, instance);
         let (state, _, uptime) = parse_svstat(&stdout_of("s6-svstat", &["-o", "up,pid,updownfor,wantedup", &dir]));
-        // The supervisor's PID is the stop wrapper's, never the daemon's: only
-        // the root-owned pidfile the wrapper writes names the daemon.
-        let daemon = pidfile_pid(&facts::pidfile(name, instance));
-        Status::new(instance, dir, state, daemon, uptime).with_last_exit(recorded_exit(
-            &Layout::default(),
-            name,
-            instance,
-        ))
+        wrapped_status(name, instance, dir, state, uptime)
     }
 
     fn enable_links(&self, _: &Recipe, _: &Layout, _: Flavor, _: Option<&str>) -> Vec<LinkRecord> {

@@ -11,7 +11,7 @@ use crate::{
         error::Result,
         logs::LogSource,
         manifest::{LinkRecord, Manifest},
-        run::{native, native_with_progress, number_after, pidfile_pid, recorded_exit, stdout_of, which},
+        run::{native, native_with_progress, number_after, stdout_of, which, wrapped_status},
     },
     recipe::Recipe,
     render::{
@@ -77,14 +77,7 @@ impl Driver for Supervisord {
     fn status(&self, name: &str, instance: Option<&str>) -> Status {
         let program = facts::service_name(name, instance);
         let (state, _, uptime) = parse_status(&stdout_of("supervisorctl", &ctl(&["status", &program])));
-        // The supervisor's PID is the stop wrapper's, never the daemon's: only
-        // the root-owned pidfile the wrapper writes names the daemon.
-        let daemon = pidfile_pid(&facts::pidfile(name, instance));
-        Status::new(instance, program, state, daemon, uptime).with_last_exit(recorded_exit(
-            &Layout::default(),
-            name,
-            instance,
-        ))
+        wrapped_status(name, instance, program, state, uptime)
     }
 
     fn enable_links(&self, _: &Recipe, _: &Layout, _: Flavor, _: Option<&str>) -> Vec<LinkRecord> {
