@@ -30,23 +30,7 @@ fn stderr(o: &Output) -> String {
 
 /// `import --json` of the fixtures: each import's recipe (parsed) and report.
 fn import_json(paths: &[&str]) -> Vec<(Recipe, serde_json::Value)> {
-    import_json_in(Path::new(FIXTURES), paths)
-}
-
-/// `import --json` of paths in `dir`, as [`import_json`].
-fn import_json_in(dir: &Path, paths: &[&str]) -> Vec<(Recipe, serde_json::Value)> {
-    let o = common::initkit().args(["import", "--json"]).args(paths).current_dir(dir).output().unwrap();
-    assert!(o.status.success(), "{}", stderr(&o));
-    let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    json["imports"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| {
-            let recipe = parse_recipe(Path::new("x.toml"), i["recipe"].as_str().unwrap()).unwrap();
-            (recipe, i.clone())
-        })
-        .collect()
+    common::import_json_in(Path::new(FIXTURES), paths)
 }
 
 fn command(r: &Recipe) -> Vec<String> {
@@ -117,13 +101,13 @@ fn redirections_that_end_a_start_stop_daemon_call_are_reported_not_run() {
         do_start() {\n\tstart-stop-daemon --start --quiet --exec $DAEMON -- \\\n\t\t-c /etc/logd.conf --fg >>/var/log/logd.out 2>&1\n}\n\
         case \"$1\" in start) do_start ;; esac\n";
     fs::write(dir.path().join("logd"), script).unwrap();
-    let (recipe, json) = import_json_in(dir.path(), &["logd"]).remove(0);
+    let (recipe, json) = common::import_json_in(dir.path(), &["logd"]).remove(0);
     assert_eq!(command(&recipe), ["/usr/sbin/logd", "-c", "/etc/logd.conf", "--fg"]);
     assert_eq!(report_entry(&json, "start-stop-daemon redirection"), ("logd:7".to_owned(), "approximated".to_owned()));
     assert!(json.to_string().contains(">>/var/log/logd.out 2>&1`: the script's redirection"), "{json:#}");
     // `> FILE` with a blank and `< /dev/null` are redirections too.
     fs::write(dir.path().join("logd"), script.replace(">>/var/log/logd.out 2>&1", "> /dev/null < /dev/null")).unwrap();
-    let (recipe, _) = import_json_in(dir.path(), &["logd"]).remove(0);
+    let (recipe, _) = common::import_json_in(dir.path(), &["logd"]).remove(0);
     assert_eq!(command(&recipe), ["/usr/sbin/logd", "-c", "/etc/logd.conf", "--fg"]);
 }
 
@@ -132,14 +116,14 @@ fn a_units_watchdog_is_carried_and_rendered_back() {
     let dir = tempfile::tempdir().unwrap();
     let unit = "[Service]\nType=notify\nExecStart=/usr/sbin/pingd\nWatchdogSec=20\n";
     fs::write(dir.path().join("pingd.service"), unit).unwrap();
-    let (recipe, json) = import_json_in(dir.path(), &["pingd.service"]).remove(0);
+    let (recipe, json) = common::import_json_in(dir.path(), &["pingd.service"]).remove(0);
     assert_eq!(report_entry(&json, "[Service] WatchdogSec"), ("pingd.service:4".to_owned(), "carried".to_owned()));
     assert_eq!(recipe.systemd.watchdog_ms, Some(20_000));
     let back = &render(&recipe, Target::Systemd, &common::options_for(&recipe)).unwrap()[0];
     assert!(back.content.contains("WatchdogSec=20s\n") && !back.content.contains("NotifyAccess"), "{}", back.content);
     // Off is what no watchdog says.
     fs::write(dir.path().join("pingd.service"), unit.replace("=20", "=0")).unwrap();
-    let (recipe, json) = import_json_in(dir.path(), &["pingd.service"]).remove(0);
+    let (recipe, json) = common::import_json_in(dir.path(), &["pingd.service"]).remove(0);
     assert_eq!(report_entry(&json, "[Service] WatchdogSec").1, "carried");
     assert_eq!(recipe.systemd.watchdog_ms, None);
 }
@@ -159,7 +143,7 @@ fn names_a_script_sets_only_in_a_loop_are_guessed_and_reported() {
         case \"$1\" in\n  start)\n    start-stop-daemon --start --quiet --exec \"$BOOT\" -- /etc/${NAME}.conf $PIDFILE\n    ;;\n\
         esac\ndone\n";
     fs::write(dir.path().join("cached"), script).unwrap();
-    let (r, json) = import_json_in(dir.path(), &["cached"]).remove(0);
+    let (r, json) = common::import_json_in(dir.path(), &["cached"]).remove(0);
     // The unquoted `$PIDFILE` is a word-split setting whose default is the guess.
     assert_eq!(command(&r), ["/usr/share/cached/start-cached", "/etc/cached.conf", "{PIDFILE...}"]);
     assert_eq!(r.var("PIDFILE").map(|v| v.default.to_string()).as_deref(), Some("/var/run/cached.pid"));
@@ -174,7 +158,7 @@ fn names_a_script_sets_only_in_a_loop_are_guessed_and_reported() {
     assert!(json.to_string().contains("taken as `cached`"), "{json:#}");
     // A NAME the top level sets wins, and nothing is guessed.
     fs::write(dir.path().join("cached"), script.replace("CONFIGS=(cached)", "NAME=other")).unwrap();
-    let (r, json) = import_json_in(dir.path(), &["cached"]).remove(0);
+    let (r, json) = common::import_json_in(dir.path(), &["cached"]).remove(0);
     assert_eq!(command(&r), ["/usr/share/cached/start-cached", "/etc/other.conf", "{PIDFILE...}"]);
     assert_eq!(r.var("PIDFILE").map(|v| v.default.to_string()).as_deref(), Some("/var/run/other.pid"));
     assert!(!json["report"].as_array().unwrap().iter().any(|e| e["setting"] == "$NAME"), "{json:#}");
@@ -193,13 +177,13 @@ fn an_unsandboxed_source_gets_an_open_sandbox_and_a_units_own_is_carried() {
     let dir = tempfile::tempdir().unwrap();
     let unit = "[Service]\nExecStart=/usr/sbin/rootd\n";
     fs::write(dir.path().join("rootd.service"), unit).unwrap();
-    let (r, _) = import_json_in(dir.path(), &["rootd.service"]).remove(0);
+    let (r, _) = common::import_json_in(dir.path(), &["rootd.service"]).remove(0);
     assert_eq!(r.run.user, "root");
     assert!(r.systemd.capabilities.iter().any(|c| c == "CAP_NET_BIND_SERVICE"), "{:?}", r.systemd.capabilities);
     assert_eq!(r.systemd.allow, [Relax::Writes]);
     let unit = "[Service]\nExecStart=/usr/sbin/rootd\nProtectSystem=strict\nCapabilityBoundingSet=CAP_NET_RAW\nReadWritePaths=-/var/spool/rootd\n";
     fs::write(dir.path().join("rootd.service"), unit).unwrap();
-    let (r, json) = import_json_in(dir.path(), &["rootd.service"]).remove(0);
+    let (r, json) = common::import_json_in(dir.path(), &["rootd.service"]).remove(0);
     assert_eq!(r.systemd.capabilities, ["CAP_NET_RAW"]);
     assert_eq!(r.systemd.write_paths.iter().map(ToString::to_string).collect::<Vec<_>>(), ["/var/spool/rootd"]);
     assert!(r.systemd.allow.is_empty(), "a strict unit stays strict");
@@ -221,7 +205,7 @@ fn an_init_scripts_config_test_becomes_the_check() {
         do_start() {\n\tstart-stop-daemon --start --exec $DAEMON -- $DAEMON_OPTS\n}\n\
         case \"$1\" in\n  start) do_start ;;\n  configtest) test_config ;;\nesac\n";
     fs::write(dir.path().join("webd"), script).unwrap();
-    let (recipe, json) = import_json_in(dir.path(), &["webd"]).remove(0);
+    let (recipe, json) = common::import_json_in(dir.path(), &["webd"]).remove(0);
     let check = recipe.check.as_ref().expect("a [check]");
     let words: Vec<String> = check.command().unwrap().iter().map(ToString::to_string).collect();
     assert_eq!(words, ["/usr/sbin/webd", "-t", "{DAEMON_OPTS...}"]);
@@ -231,7 +215,7 @@ fn an_init_scripts_config_test_becomes_the_check() {
     // Without the test function, nothing else is taken for one.
     let bare = script.replace("test_config() {", "other() {").replace("configtest) test_config", "configtest) other");
     fs::write(dir.path().join("webd"), bare).unwrap();
-    let (recipe, json) = import_json_in(dir.path(), &["webd"]).remove(0);
+    let (recipe, json) = common::import_json_in(dir.path(), &["webd"]).remove(0);
     assert!(recipe.check.is_none(), "{:?}", recipe.check);
     assert_eq!(report_entry(&json, "action `configtest`").1, "dropped");
 }
@@ -255,7 +239,7 @@ fn a_procfile_gives_a_recipe_per_process_and_leaves_the_release_phase_out() {
 fn a_compound_procfile_command_keeps_its_shell() {
     let dir = tempfile::tempdir().unwrap();
     fs::write(dir.path().join("Procfile"), "web: ./bin/migrate && exec ./bin/serve\n").unwrap();
-    let imports = import_json_in(dir.path(), &["Procfile"]);
+    let imports = common::import_json_in(dir.path(), &["Procfile"]);
     // `exec ./bin/migrate && …` would end the service after the migration.
     assert_eq!(command(&imports[0].0), ["/bin/sh", "-c", "./bin/migrate && exec ./bin/serve"]);
 }
@@ -264,7 +248,7 @@ fn a_compound_procfile_command_keeps_its_shell() {
 fn a_procfile_line_that_is_no_process_type_is_reported_dropped_not_lost() {
     let dir = tempfile::tempdir().unwrap();
     fs::write(dir.path().join("Procfile"), "web: ./bin/serve\nthis is no type\nweb: ./bin/other\n").unwrap();
-    let imports = import_json_in(dir.path(), &["Procfile"]);
+    let imports = common::import_json_in(dir.path(), &["Procfile"]);
     assert_eq!(imports.len(), 1);
     let i = &imports[0].1;
     assert_eq!(report_entry(i, "line 2"), ("Procfile:2".into(), "dropped".into()));
@@ -489,7 +473,7 @@ fn a_services_timer_and_socket_beside_it_become_its_schedule_and_socket() {
     // A timer for a service that is not a task cannot be a recipe's schedule.
     write("web.service", "[Service]\nExecStart=/usr/bin/webd\n");
     write("web.timer", "[Timer]\nOnCalendar=daily\n");
-    let imports = import_json_in(dir.path(), &["."]);
+    let imports = common::import_json_in(dir.path(), &["."]);
     let by_name = |n: &str| imports.iter().find(|(r, _)| r.name == n).unwrap().clone();
     let (scrub, s) = by_name("scrub");
     assert_eq!(scrub.summary, "Scrub", "the timer's [Unit] is its own");
@@ -559,7 +543,7 @@ fn a_lone_triggering_condition_is_a_plain_one_and_several_are_any_of() {
         "[Unit]\nConditionPathExists=|/etc/x.conf\nConditionPathExists=|/etc/y.conf\n[Service]\nExecStart=/usr/bin/x\n";
     fs::write(dir.path().join("one.service"), one).unwrap();
     fs::write(dir.path().join("two.service"), two).unwrap();
-    let imports = import_json_in(dir.path(), &["."]);
+    let imports = common::import_json_in(dir.path(), &["."]);
     let [(one, _), (two, t)] = imports.as_slice() else { panic!("two recipes: {imports:?}") };
     let values =
         |list: &[initkit::recipe::Condition]| list.iter().map(initkit::recipe::Condition::value).collect::<Vec<_>>();

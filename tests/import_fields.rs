@@ -14,22 +14,6 @@ use initkit::{
     render::{Options, Target, render},
 };
 
-/// `import --json` of `paths` in `dir`: each recipe (parsed) and its import.
-fn import_in(dir: &Path, paths: &[&str]) -> Vec<(Recipe, serde_json::Value)> {
-    let o = common::initkit().args(["import", "--json"]).args(paths).current_dir(dir).output().unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    json["imports"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| {
-            let text = i["recipe"].as_str().unwrap();
-            (parse_recipe(Path::new("x.toml"), text).unwrap_or_else(|e| panic!("{e}\n{text}")), i.clone())
-        })
-        .collect()
-}
-
 fn dropped(json: &serde_json::Value) -> Vec<String> {
     json["report"]
         .as_array()
@@ -58,7 +42,7 @@ fn a_template_units_instance_relations_timer_and_commands_are_carried() {
     let dir = tempfile::tempdir().unwrap();
     fs::write(dir.path().join("pg_dump@.service"), PG_DUMP).unwrap();
     fs::write(dir.path().join("pg_dump@.timer"), PG_DUMP_TIMER).unwrap();
-    let (r, json) = import_in(dir.path(), &["pg_dump@.service"]).remove(0);
+    let (r, json) = common::import_json_in(dir.path(), &["pg_dump@.service"]).remove(0);
     assert_eq!(dropped(&json), Vec::<String>::new());
     assert_eq!(r.conditions.all[0].value(), "/etc/postgresql/{instance_path}/postgresql.conf");
     assert_eq!(r.depends.wants, [Dep::Instance("postgresql".into())]);
@@ -175,7 +159,7 @@ fn a_scripts_settings_file_and_its_fallbacks_are_read_in_order() {
         case \"$1\" in\n  start)\n    start-stop-daemon --start --pidfile $PIDFILE --exec $DAEMON -- $DAEMON_OPTS -g $Group\n    ;;\nesac\n";
     fs::write(etc.join("init.d/dkim"), script).unwrap();
     fs::write(etc.join("default/dkim"), "# settings\nUSER=dkim\nRUNDIR=/run/dkim\n").unwrap();
-    let (r, json) = import_in(dir.path(), &["etc/init.d/dkim"]).remove(0);
+    let (r, json) = common::import_json_in(dir.path(), &["etc/init.d/dkim"]).remove(0);
     assert_eq!(dropped(&json), Vec::<String>::new());
     assert_eq!(r.var("DAEMON_OPTS").unwrap().default.to_string(), "-u dkim -P /run/dkim/dkim.pid");
     assert!(matches!(&r.run.kind, RunKind::Forking { pidfile } if pidfile.to_string() == "/run/dkim/dkim.pid"));
@@ -189,7 +173,7 @@ fn a_scripts_settings_file_and_its_fallbacks_are_read_in_order() {
     assert!(json.to_string().contains("CONF_PID is set where the import cannot follow"), "{json:#}");
     // Without the settings file the script's own value stands.
     fs::remove_file(etc.join("default/dkim")).unwrap();
-    let (r, _) = import_in(dir.path(), &["etc/init.d/dkim"]).remove(0);
+    let (r, _) = common::import_json_in(dir.path(), &["etc/init.d/dkim"]).remove(0);
     assert_eq!(r.var("DAEMON_OPTS").unwrap().default.to_string(), "-u nobody -P /run/dkim/dkim.pid");
 }
 
@@ -201,7 +185,7 @@ fn reloads_passed_on_and_instance_mounts_are_carried() {
     let unit = "[Unit]\nReloadPropagatedFrom=pgbouncer.service\nRequiresMountsFor=/var/lib/pg/%I /srv\n\
                 [Service]\nExecStart=/usr/bin/pgd %i\nExecReload=/bin/kill -HUP $MAINPID\n";
     fs::write(dir.path().join("pgd@.service"), unit).unwrap();
-    let (r, json) = import_in(dir.path(), &["pgd@.service"]).remove(0);
+    let (r, json) = common::import_json_in(dir.path(), &["pgd@.service"]).remove(0);
     assert_eq!(dropped(&json), Vec::<String>::new());
     assert_eq!(r.depends.reload_from, [Dep::parse("pgbouncer").unwrap()]);
     let unit = rendered(&r, Target::Systemd);
@@ -237,7 +221,7 @@ fn a_slice_is_carried_validated_and_rendered_where_it_exists() {
         "[Unit]\nDescription=db\n\n[Service]\nExecStart=/usr/bin/db\nUser=db\nSlice=system-db.slice\n",
     )
     .unwrap();
-    let imported = import_in(dir.path(), &["db.service"]);
+    let imported = common::import_json_in(dir.path(), &["db.service"]);
     let (r, json) = &imported[0];
     assert_eq!(r.systemd.slice.as_deref(), Some("system-db.slice"));
     assert_eq!(report_entry(json, "[Service] Slice"), ("db.service:7".into(), "carried".into()));
@@ -252,7 +236,7 @@ fn a_slice_is_carried_validated_and_rendered_where_it_exists() {
     // A slice that is no unit name is dropped with the reason, never carried.
     fs::write(dir.path().join("bad.service"), "[Service]\nExecStart=/usr/bin/db\nUser=db\nSlice=user-%i.slice\n")
         .unwrap();
-    let (_, json) = &import_in(dir.path(), &["bad.service"])[0];
+    let (_, json) = &common::import_json_in(dir.path(), &["bad.service"])[0];
     assert_eq!(
         dropped(json),
         [

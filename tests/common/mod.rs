@@ -156,3 +156,19 @@ path_is_mount_point = ["!/proc/sys/fs/binfmt_misc"]
 kernel_command_line = ["modules-load", "!rd.modules_load"]
 ac_power = true
 security = ["selinux"]"#;
+
+/// `import --json` of `paths` in `dir`: each recipe (parsed) and its import.
+pub fn import_json_in(dir: &Path, paths: &[&str]) -> Vec<(Recipe, serde_json::Value)> {
+    let o = initkit().args(["import", "--json"]).args(paths).current_dir(dir).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    json["imports"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            let text = i["recipe"].as_str().unwrap();
+            (parse_recipe(Path::new("x.toml"), text).unwrap_or_else(|e| panic!("{e}\n{text}")), i.clone())
+        })
+        .collect()
+}
