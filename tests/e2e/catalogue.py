@@ -367,6 +367,9 @@ class Recipe:
 
     target = "sysv"
     proc = "/proc"  # the procfs the PIDs belong to
+    # Whether this target's restart does a recipe's restart.handover (SysV,
+    # OpenRC and `initkit restart` under systemd do; a supervisor restarts plainly).
+    hands_over = True
 
     def __init__(self, h, name, desc_path, index):
         self.h, self.name, self.desc_path, self.index = h, name, desc_path, index
@@ -940,6 +943,8 @@ class Recipe:
         first = self.insts[0]
         pid0 = self.live_pid(first, "before restart")
         others = {i: self.live_pid(i, "before restart") for i in self.insts[1:]}
+        if self.handover_same():
+            return self.restart_same_main(first, pid0, others) + again
         self.expect("", 0, "restart", self.arg(first))
         pid1 = self.live_pid(first, "after restart")
         if pid1 == pid0:
@@ -951,6 +956,47 @@ class Recipe:
             if self.pid(i) != p or not self.alive(p):
                 raise Fail(f"restart {first} changed {self.label(i)}: {p} -> {self.pid(i)}")
         return f"exit 0, pid {pid0} -> {pid1}, answers" + (", others untouched" if others else "") + again
+
+    def handover_same(self):
+        """The recipe's restart hands over with the main process running itself
+        again (restart.handover, main = "same"), and this target does that."""
+        ho = self.r.get("restart", {}).get("handover")
+        return self.hands_over and isinstance(ho, dict) and ho.get("main") == "same"
+
+    def children(self, pid):
+        found = set()
+        for d in os.listdir(self.proc):
+            if d.isdigit():
+                st = proc_stat(d, self.proc)
+                if st and st[1] == pid and st[0] not in ("Z", "X", "x"):
+                    found.add(int(d))
+        return found
+
+    def restart_same_main(self, first, pid0, others):
+        """A handover that keeps the main PID: it stays, and its children (the
+        workers) are all new, the old ones gone, the service answering."""
+        kids0 = self.children(pid0)
+        if not kids0:
+            raise Fail(f"before restart: main pid {pid0} has no children (workers) to hand over from")
+        self.expect("", 0, "restart", self.arg(first))
+        pid1 = self.live_pid(first, "after restart")
+        if pid1 != pid0:
+            raise Fail(f"the handover restart changed the main pid {pid0} -> {pid1} (it runs itself again)")
+        limit = time.monotonic() + 15
+        while True:
+            kids1 = self.children(pid0)
+            if kids1 and not kids1 & kids0:
+                break
+            if time.monotonic() >= limit:
+                raise Fail(f"after the handover restart: workers {sorted(kids0)} -> {sorted(kids1)} "
+                           "(wanted all new within 15 s)")
+            time.sleep(0.2)
+        self.must_answer(first, "after restart")
+        for i, p in others.items():
+            if self.pid(i) != p or not self.alive(p):
+                raise Fail(f"restart {first} changed {self.label(i)}: {p} -> {self.pid(i)}")
+        return (f"exit 0, handed over: pid {pid0} kept, workers {sorted(kids0)} -> {sorted(kids1)}, answers"
+                + (", others untouched" if others else ""))
 
     # 7
     def step_stop(self):

@@ -48,6 +48,7 @@ def container_problem(args):
 
 class RunitRecipe(SystemdRecipe):
     target = "runit"
+    hands_over = False  # runsv restarts its one child plainly
     skip_key = "runit_skip"
     install_args = ["--target", "runit"]
     install_dirs = (SV, SERVICE, "/etc/default", "/etc/initkit", "/var/lib/initkit/installed")
