@@ -105,7 +105,8 @@ sed -i 's|^    bind 127.0.0.1:19900$|    bind 127.0.0.1:19900\n    bind 127.0.0.
 expect_rc "configtest passes it" 0 in_ct initkit configtest ikho-haproxy
 expect_rc "initkit restart: no new worker, then a plain restart that cannot start (7)" 7 in_ct initkit restart ikho-haproxy
 check "it says the handover did not come through" grep -q "the handover did not come through (no new worker within 3000ms); restarting plainly" <<<"$OUT"
-kill "$bystander" 2>/dev/null
+# The bystander itself, inside: its nsenter then ends with it.
+in_ct pkill -KILL -f '^python3 -c import socket,time; s=socket.socket\(\); s.bind\(\("127.0.0.1",19901\)\)'
 wait "$bystander" 2>/dev/null
 sed -i '/bind 127.0.0.1:19901/d' "$R$HOS/haproxy/haproxy.cfg"
 expect_rc "initkit restart once the port is free" 0 in_ct initkit restart ikho-haproxy

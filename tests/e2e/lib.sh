@@ -296,12 +296,23 @@ boot_container() {
 # stop_container: SIGTERM to nspawn (systemd shuts down), KILL after 20 s;
 # then anything the container left in the cgroups it made, by PID, and those
 # cgroups, deepest first.
+# ct_entered_kill: SIGKILL, by PID, every nsenter into the container ($L).
+ct_entered_kill() {
+    local pid
+    [ -n "${L:-}" ] || return 0
+    for pid in $(pgrep -f -- "^nsenter -t $L " 2>/dev/null); do kill -KILL "$pid" 2>/dev/null; done
+}
 stop_container() {
     [ -n "$NSPAWN_PID" ] || return 0
+    # An nsenter still running into the container would hang for good: the
+    # container's systemd stops every process (SIGSTOP) as it shuts down, the
+    # nsenter outside stops itself with its child and no one continues it.
+    ct_entered_kill
     kill -TERM "$NSPAWN_PID" 2>/dev/null
     wait_until 20 gone "$NSPAWN_PID" || kill -KILL "$NSPAWN_PID" 2>/dev/null
     wait "$NSPAWN_PID" 2>/dev/null
     NSPAWN_PID=
+    ct_entered_kill
     local cg pids
     for cg in $(comm -13 <(printf '%s\n' "$CGROUPS_BEFORE") <(cgroup_dirs)); do
         pids=$(find "$cg" -name cgroup.procs -exec cat {} + 2>/dev/null)
