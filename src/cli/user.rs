@@ -1,7 +1,8 @@
 //! `--user`: the calling user's services. Refused as root on the running
 //! host (root's services are the system's: install without --user), and
-//! where no user manager runs (systemd's, or a runsvdir of the user's own
-//! for runit); lingering is explained, or enabled with `--linger`.
+//! where no user manager runs (systemd's, or a runsvdir or s6-svscan of the
+//! user's own for runit and s6); lingering is explained, or enabled with
+//! `--linger`.
 
 use std::{
     path::Path,
@@ -13,11 +14,11 @@ use super::CliError;
 use crate::{
     host::{
         driver::user_driver,
-        drivers::{runit::user_runsvdir, systemd::user_manager_socket},
+        drivers::{runit::user_scanner, systemd::user_manager_socket},
         run::{native, stdout_of},
         scope::Place,
     },
-    render::{Target, runit, sh, user::UserDirs},
+    render::{Target, runit, s6, sh, user::UserDirs},
 };
 
 /// How long a user manager that lingering started gets to come up.
@@ -46,17 +47,17 @@ pub fn ready(place: &Place, target: Target, linger: bool) -> Result<Vec<String>,
     let Some(user) = place.user.as_ref().filter(|_| place.live()) else { return Ok(Vec::new()) };
     if user_driver(target).is_none() {
         return Err(CliError::msg(format!(
-            "{} has no user manager initkit can drive: --user installs systemd user units, or runit service \
-             directories for a runsvdir of the user's own (`initkit render --user --target launchd` writes a LaunchAgent)",
+            "{} has no user manager initkit can drive: --user installs systemd user units, or runit or s6 service \
+             directories for a runsvdir or s6-svscan of the user's own (`initkit render --user --target launchd` writes a LaunchAgent)",
             target.name()
         )));
     }
     match target {
-        Target::Runit => runsvdir_ready(place, user, linger),
+        Target::Runit => scanner_ready(user, linger, &Scanner::RUNIT, runit::dirs(&place.layout()).1),
+        Target::S6 => scanner_ready(user, linger, &Scanner::S6, s6::dirs(&place.layout()).1),
         Target::Systemd
         | Target::Launchd
         | Target::Sysv
-        | Target::S6
         | Target::Daemontools
         | Target::Supervisord
         | Target::Openrc
@@ -64,26 +65,45 @@ pub fn ready(place: &Place, target: Target, linger: bool) -> Result<Vec<String>,
     }
 }
 
-/// A runit user service needs a runsvdir running as the user over the
-/// user's scan directory: without one, nothing would start what is linked
-/// there, so nothing is written.
-fn runsvdir_ready(place: &Place, user: &UserDirs, linger: bool) -> Result<Vec<String>, CliError> {
+/// The supervisor of a user's own service directories.
+struct Scanner {
+    target: &'static str,
+    /// Its program, as /proc shows it.
+    program: &'static str,
+    /// How to start it over a directory (`{}`: the quoted directory).
+    command: &'static str,
+    /// The section of docs/targets.md on it.
+    doc: &'static str,
+}
+
+impl Scanner {
+    const RUNIT: Scanner =
+        Scanner { target: "runit", program: "runsvdir", command: "runsvdir -P {}", doc: "A user's runsvdir" };
+    const S6: Scanner =
+        Scanner { target: "s6", program: "s6-svscan", command: "s6-svscan {}", doc: "A user's s6-svscan" };
+}
+
+/// A runit or s6 user service needs its supervisor (runsvdir, s6-svscan)
+/// running as the user over the user's scan directory: without one,
+/// nothing would start what is linked there, so nothing is written.
+fn scanner_ready(user: &UserDirs, linger: bool, how: &Scanner, scan: String) -> Result<Vec<String>, CliError> {
+    let Scanner { target, program, command, doc } = how;
     if linger {
-        return Err(CliError::msg(
-            "--linger is for systemd's user manager (logind); a runsvdir of one's own runs for as long as \
-             what started it: drop --linger",
-        ));
+        return Err(CliError::msg(format!(
+            "--linger is for systemd's user manager (logind); under {target}, a {program} of one's own runs for as \
+             long as what started it: drop --linger"
+        )));
     }
-    let scan = runit::dirs(&place.layout()).1;
-    if user_runsvdir(user.uid, &scan) {
+    if user_scanner(user.uid, &scan, program) {
         return Ok(Vec::new());
     }
     let q = sh::quote(&scan);
+    let run = command.replace("{}", &q);
     Err(CliError::msg(format!(
-        "no runsvdir runs as {name} over {scan}, so nothing would start a service linked there; nothing was written\n  \
-         = help: start one as {name}: `mkdir -p {q} && setsid runsvdir -P {q} </dev/null >/dev/null 2>&1 &`, \
-         and keep it across reboots with the crontab line `@reboot runsvdir -P {q}` (`crontab -e`); \
-         or have root run it as a runit service at boot (docs/targets.md, \"A user's runsvdir\")",
+        "no {program} runs as {name} over {scan}, so nothing would start a service linked there; nothing was written\n  \
+         = help: start one as {name}: `mkdir -p {q} && setsid {run} </dev/null >/dev/null 2>&1 &`, \
+         and keep it across reboots with the crontab line `@reboot {run}` (`crontab -e`); \
+         or have root run it as a {target} service at boot (docs/targets.md, \"{doc}\")",
         name = user.name
     )))
 }

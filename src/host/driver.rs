@@ -132,7 +132,7 @@ pub fn driver(target: Target) -> &'static dyn Driver {
         Target::Systemd => &drivers::systemd::SYSTEM,
         Target::Sysv => &drivers::sysv::Sysv,
         Target::Runit => &drivers::runit::SYSTEM,
-        Target::S6 => &drivers::s6::S6,
+        Target::S6 => &drivers::s6::SYSTEM,
         Target::Daemontools => &drivers::daemontools::Daemontools,
         Target::Supervisord => &drivers::supervisord::Supervisord,
         Target::Openrc => &drivers::openrc::Openrc,
@@ -148,10 +148,11 @@ pub fn user_driver(target: Target) -> Option<&'static dyn Driver> {
         Target::Systemd => Some(&drivers::systemd::USER),
         // A runsvdir of the user's own, over ~/service.
         Target::Runit => Some(&drivers::runit::USER),
+        // An s6-svscan of the user's own, over $XDG_CONFIG_HOME/s6/service.
+        Target::S6 => Some(&drivers::s6::USER),
         // A LaunchAgent is rendered only: launchd does not run here.
         Target::Launchd
         | Target::Sysv
-        | Target::S6
         | Target::Daemontools
         | Target::Supervisord
         | Target::Openrc

@@ -140,22 +140,20 @@ pub fn recorded_exit(layout: &crate::render::Layout, name: &str, instance: Optio
 
 /// The status of an instance the shared stop wrapper runs (s6, daemontools,
 /// supervisord) from its supervisor's `state` and `uptime`: the supervisor's
-/// PID is the wrapper's, never the daemon's, so only the root-owned pidfile
-/// the wrapper writes names the daemon, and the wrapper's record beside it
-/// says how the daemon last ended.
+/// PID is the wrapper's, never the daemon's, so only the pidfile the wrapper
+/// writes (root's, or the user's in `layout`) names the daemon, and the
+/// wrapper's record beside it says how the daemon last ended.
 pub fn wrapped_status(
+    layout: &crate::render::Layout,
     name: &str,
     instance: Option<&str>,
     unit: String,
     state: super::action::State,
     uptime: Option<u64>,
 ) -> super::action::Status {
-    let daemon = pidfile_pid(&crate::render::facts::pidfile(name, instance));
-    super::action::Status::new(instance, unit, state, daemon, uptime).with_last_exit(recorded_exit(
-        &crate::render::Layout::default(),
-        name,
-        instance,
-    ))
+    let daemon = pidfile_pid(&crate::render::facts::pidfile_in(layout, name, instance));
+    super::action::Status::new(instance, unit, state, daemon, uptime)
+        .with_last_exit(recorded_exit(layout, name, instance))
 }
 
 /// The first number after `marker` in `text`.

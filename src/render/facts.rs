@@ -132,7 +132,13 @@ pub fn pid_dir(recipe: &Recipe, layout: &Layout) -> String {
 
 /// The pidfile of an instance (or of the service) on the running host.
 pub fn pidfile(name: &str, instance: Option<&str>) -> String {
-    format!("/run/initkit/{name}/{}.pid", instance.unwrap_or(name))
+    pidfile_in(&Layout::default(), name, instance)
+}
+
+/// The pidfile a supervisor's wrapper writes, under `/run` or a user's
+/// runtime directory.
+pub fn pidfile_in(layout: &Layout, name: &str, instance: Option<&str>) -> String {
+    format!("{}/initkit/{name}/{}.pid", layout.run(), instance.unwrap_or(name))
 }
 
 /// Where a supervisor's wrapper records how the daemon last ended (its wait

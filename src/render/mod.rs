@@ -150,7 +150,7 @@ pub enum RenderError {
     #[error("{target} runs one service per instance: name one, as `{name}@INSTANCE`")]
     NeedsInstance { target: &'static str, name: String },
     #[error(
-        "{0} has no per-user services initkit can write: --user works with systemd (a user manager), runit (a runsvdir of the user's own) and launchd (a LaunchAgent)"
+        "{0} has no per-user services initkit can write: --user works with systemd (a user manager), runit and s6 (a runsvdir or s6-svscan of the user's own) and launchd (a LaunchAgent)"
     )]
     NoUserServices(&'static str),
     #[error("{target} cannot render what recipe `{name}` asks for:\n  {}", .fields.join("\n  "))]

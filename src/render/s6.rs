@@ -1,9 +1,11 @@
 //! s6: a service directory per instance under /etc/s6/sv, whose `run` is the
 //! shared stop wrapper (s6 has no pre-stop hook), with readiness on s6's
-//! notification fd, a `timeout-kill`, and an s6-log `log/run`.
+//! notification fd, a `timeout-kill`, and an s6-log `log/run`. A user's
+//! (`--user`) are in `$XDG_CONFIG_HOME/s6/sv`, linked into
+//! `$XDG_CONFIG_HOME/s6/service`, for an s6-svscan running as the user.
 
 use super::{
-    Artifact, Backend, Options, Practice, Support, facts,
+    Artifact, Backend, Layout, Options, Practice, Support, facts,
     facts::Stamp,
     features::{self, Feature},
     service_dir::{Logger, finish, log_dir, log_run, script_with},
@@ -11,6 +13,7 @@ use super::{
         WRAPPER_MAIN,
         generated::{Drop, Exec},
     },
+    user,
 };
 use crate::recipe::Recipe;
 
@@ -18,6 +21,17 @@ pub struct S6;
 
 /// Where s6 keeps definitions, and the scan directory enabled ones are linked into.
 pub const DIRS: (&str, &str) = ("/etc/s6/sv", "/etc/s6/service");
+
+/// [`DIRS`] for a layout, host paths under its root: a user's definitions
+/// in `$XDG_CONFIG_HOME/s6/sv`, and the scan directory
+/// `$XDG_CONFIG_HOME/s6/service` that an s6-svscan of the user's own watches
+/// (s6 has no convention of its own for a user's services).
+pub fn dirs(layout: &Layout) -> (String, String) {
+    match &layout.user {
+        Some(u) => (format!("{}{}/s6/sv", layout.root, u.config), format!("{}{}/s6/service", layout.root, u.config)),
+        None => (format!("{}{}", layout.root, DIRS.0), format!("{}{}", layout.root, DIRS.1)),
+    }
+}
 
 /// s6-log, each line stamped with local time (`T`: `2024-01-15 10:20:30.123456789`
 /// and two spaces), ten archives of 1 MB kept (`n10 s1000000`).
@@ -35,8 +49,18 @@ impl Backend for S6 {
         true
     }
 
+    /// A user's own s6-svscan runs the service directories it scans.
+    fn per_user(&self) -> bool {
+        true
+    }
+
     fn render(&self, recipe: &Recipe, options: &Options, instance: Option<&str>) -> Vec<Artifact> {
-        let dir = format!("{}{}/{}", options.layout.root, DIRS.0, facts::service_name(&recipe.name, instance));
+        let layout = &options.layout;
+        // A user's s6-svscan runs everything as the user already: no s6-setuidgid.
+        let own = layout.user.as_ref().map(|u| user::own(recipe, u));
+        let recipe = own.as_ref().unwrap_or(recipe);
+        let drop = if own.is_some() { Drop::Own } else { Drop::S6 };
+        let dir = format!("{}/{}", dirs(layout).0, facts::service_name(&recipe.name, instance));
         let notify = recipe.ready.is_some();
         let fd = if notify { NOTIFY_FD.to_string() } else { String::new() };
         let mut out = vec![
@@ -46,7 +70,7 @@ impl Backend for S6 {
                 script_with(
                     recipe,
                     options,
-                    Exec { drop: Drop::S6, setsid: true, dies_with_parent: true },
+                    Exec { drop, setsid: true, dies_with_parent: true },
                     instance,
                     "s6 run script",
                     WRAPPER_MAIN,

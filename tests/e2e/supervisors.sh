@@ -6,7 +6,7 @@
 # proves on runit s6 daemontools supervisord: redis nginx
 # Under runit and supervisord also a Procfile of two process types, imported
 # and run as web=2 (two port instances) and one worker, as the file's owner;
-# under runit also a user's own service (`--user`, supervisors_user.sh).
+# under runit and s6 also a user's own service (`--user`, supervisors_user.sh).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=lib.sh
@@ -168,9 +168,9 @@ for target in $TARGETS; do
         expect_rc "$target: a live uninstall of redis@c" 0 in_ns initkit uninstall redis@c
         check "$target: supervisord stopped redis@c" wait_until 20 bash -c "! redis-cli -p $((port + 4)) ping"
     fi
-    if [ "$target" = runit ]; then
+    if [ "$target" = runit ] || [ "$target" = s6 ]; then
         # shellcheck source=supervisors_user.sh
-        . "$here/supervisors_user.sh" # a user's own service, under a runsvdir of the user's
+        . "$here/supervisors_user.sh" # a user's own service, under a runsvdir or s6-svscan of the user's
     fi
     expect_rc "$target: initkit stop redis" 0 in_ns initkit stop redis
     expect_rc "$target: initkit stop nginx" 0 in_ns initkit stop nginx

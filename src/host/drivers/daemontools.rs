@@ -90,7 +90,7 @@ impl Driver for Daemontools {
     fn status(&self, name: &str, instance: Option<&str>) -> Status {
         let dir = service_dir(name, instance);
         let (state, _, uptime) = parse_svstat(&stdout_of("svstat", &[&dir]));
-        wrapped_status(name, instance, dir, state, uptime)
+        wrapped_status(&Layout::default(), name, instance, dir, state, uptime)
     }
 
     fn enable_links(&self, _: &Recipe, _: &Layout, _: Flavor, _: Option<&str>) -> Vec<LinkRecord> {

@@ -57,21 +57,40 @@ pub fn service_dir(layout: &Layout, name: &str, instance: Option<&str>) -> Strin
     format!("{}/{}", dirs(layout).1, facts::service_name(name, instance))
 }
 
-/// The scan directory a runsvdir command line (`/proc/PID/cmdline`: its
-/// arguments, NUL-separated) supervises: `runsvdir [-P] DIR [LOG]`.
-pub fn runsvdir_dir(cmdline: &[u8]) -> Option<String> {
+/// The scan directory a supervisor's command line (`/proc/PID/cmdline`: its
+/// arguments, NUL-separated) watches, when `program` is runsvdir
+/// (`runsvdir [-P] DIR [LOG]`) or s6-svscan (`s6-svscan [-t MS]... [DIR]`,
+/// its working directory without one: `.`).
+pub fn scanner_dir(cmdline: &[u8], program: &str) -> Option<String> {
     let mut args = cmdline.split(|b| *b == 0).map(String::from_utf8_lossy);
-    let program = args.next()?;
-    if program.rsplit('/').next() != Some("runsvdir") {
+    let name = args.next()?;
+    if name.rsplit('/').next() != Some(program) {
         return None;
     }
-    args.find(|a| a != "-P" && !a.is_empty()).map(std::borrow::Cow::into_owned)
+    let args: Vec<String> = args.filter(|a| !a.is_empty()).map(std::borrow::Cow::into_owned).collect();
+    match program {
+        "s6-svscan" => {
+            // Each option takes a value, attached (`-t5000`) or next.
+            let mut rest = args.iter();
+            while let Some(a) = rest.next() {
+                match a.strip_prefix('-') {
+                    Some(opt) if opt.len() == 1 => {
+                        rest.next();
+                    }
+                    Some(_) => {}
+                    None => return Some(a.clone()),
+                }
+            }
+            Some(".".to_owned())
+        }
+        _ => args.into_iter().find(|a| a != "-P"),
+    }
 }
 
-/// Whether a runsvdir of `uid` supervises `scan`, from /proc: the process's
-/// owner, and the directory its command line names (a relative one is taken
-/// from its working directory).
-pub fn user_runsvdir(uid: u32, scan: &str) -> bool {
+/// Whether a supervisor (`program`: runsvdir, s6-svscan) of `uid` watches
+/// `scan`, from /proc: the process's owner, and the directory its command
+/// line names (a relative one is taken from its working directory).
+pub fn user_scanner(uid: u32, scan: &str, program: &str) -> bool {
     let want = fs::canonicalize(scan).unwrap_or_else(|_| PathBuf::from(scan));
     let Ok(procs) = fs::read_dir("/proc") else { return false };
     procs.flatten().filter(|e| e.file_name().to_string_lossy().bytes().all(|b| b.is_ascii_digit())).any(|e| {
@@ -79,7 +98,9 @@ pub fn user_runsvdir(uid: u32, scan: &str) -> bool {
         if fs::metadata(&proc).map(|m| m.uid()).ok() != Some(uid) {
             return false;
         }
-        let Some(dir) = fs::read(proc.join("cmdline")).ok().and_then(|c| runsvdir_dir(&c)) else { return false };
+        let Some(dir) = fs::read(proc.join("cmdline")).ok().and_then(|c| scanner_dir(&c, program)) else {
+            return false;
+        };
         let dir = match Path::new(&dir) {
             d if d.is_absolute() => d.to_owned(),
             d => match fs::read_link(proc.join("cwd")) {
@@ -311,11 +332,22 @@ mod tests {
 
     #[test]
     fn reads_the_scan_directory_of_a_runsvdir_command_line() {
-        assert_eq!(runsvdir_dir(b"runsvdir\0-P\0/home/u/service\0"), Some("/home/u/service".to_owned()));
-        assert_eq!(runsvdir_dir(b"/usr/bin/runsvdir\0service\0log: ......\0"), Some("service".to_owned()));
-        assert_eq!(runsvdir_dir(b"runsvdir\0-P\0"), None);
-        assert_eq!(runsvdir_dir(b"runsv\0/home/u/service\0"), None, "a runsv is not a runsvdir");
-        assert_eq!(runsvdir_dir(b"sh\0-c\0runsvdir -P /home/u/service\0"), None, "nor a shell naming one");
+        let dir = |c: &[u8]| scanner_dir(c, "runsvdir");
+        assert_eq!(dir(b"runsvdir\0-P\0/home/u/service\0"), Some("/home/u/service".to_owned()));
+        assert_eq!(dir(b"/usr/bin/runsvdir\0service\0log: ......\0"), Some("service".to_owned()));
+        assert_eq!(dir(b"runsvdir\0-P\0"), None);
+        assert_eq!(dir(b"runsv\0/home/u/service\0"), None, "a runsv is not a runsvdir");
+        assert_eq!(dir(b"sh\0-c\0runsvdir -P /home/u/service\0"), None, "nor a shell naming one");
+        assert_eq!(dir(b"s6-svscan\0/home/u/service\0"), None, "nor an s6-svscan");
+    }
+
+    #[test]
+    fn reads_the_scan_directory_of_an_s6_svscan_command_line() {
+        let dir = |c: &[u8]| scanner_dir(c, "s6-svscan");
+        assert_eq!(dir(b"/usr/bin/s6-svscan\0/home/u/.config/s6/service\0"), Some("/home/u/.config/s6/service".into()));
+        assert_eq!(dir(b"s6-svscan\0-t\05000\0-d3\0svc\0"), Some("svc".to_owned()), "options and their values skipped");
+        assert_eq!(dir(b"s6-svscan\0-t\05000\0"), Some(".".to_owned()), "without one: its working directory");
+        assert_eq!(dir(b"runsvdir\0/home/u/service\0"), None, "a runsvdir is not an s6-svscan");
     }
 
     /// A process named runsvdir (a copy of sleep, whose argument is then
@@ -331,17 +363,17 @@ mod tests {
         let uid = fs::metadata("/proc/self").unwrap().uid();
         let scan = scan.to_string_lossy();
         let since = Instant::now();
-        while !user_runsvdir(uid, &scan) && since.elapsed() < Duration::from_secs(5) {
+        while !user_scanner(uid, &scan, "runsvdir") && since.elapsed() < Duration::from_secs(5) {
             thread::sleep(Duration::from_millis(25));
         }
-        let found = user_runsvdir(uid, &scan);
-        let other_uid = user_runsvdir(uid + 1, &scan);
-        let other_dir = user_runsvdir(uid, &dir.path().to_string_lossy());
+        let found = user_scanner(uid, &scan, "runsvdir");
+        let other_uid = user_scanner(uid + 1, &scan, "runsvdir");
+        let other_dir = user_scanner(uid, &dir.path().to_string_lossy(), "runsvdir");
         child.kill().unwrap();
         child.wait().unwrap();
         assert!(found, "the runsvdir over {scan} is found");
         assert!(!other_uid && !other_dir, "not for another uid or directory");
-        assert!(!user_runsvdir(uid, &scan), "nor once it has ended");
+        assert!(!user_scanner(uid, &scan, "runsvdir"), "nor once it has ended");
     }
 
     #[test]

@@ -77,7 +77,7 @@ impl Driver for Supervisord {
     fn status(&self, name: &str, instance: Option<&str>) -> Status {
         let program = facts::service_name(name, instance);
         let (state, _, uptime) = parse_status(&stdout_of("supervisorctl", &ctl(&["status", &program])));
-        wrapped_status(name, instance, program, state, uptime)
+        wrapped_status(&Layout::default(), name, instance, program, state, uptime)
     }
 
     fn enable_links(&self, _: &Recipe, _: &Layout, _: Flavor, _: Option<&str>) -> Vec<LinkRecord> {
