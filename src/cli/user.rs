@@ -53,8 +53,8 @@ pub fn ready(place: &Place, target: Target, linger: bool) -> Result<Vec<String>,
         )));
     }
     match target {
-        Target::Runit => scanner_ready(user, linger, &Scanner::RUNIT, runit::dirs(&place.layout()).1),
-        Target::S6 => scanner_ready(user, linger, &Scanner::S6, s6::dirs(&place.layout()).1),
+        Target::Runit => scanner_ready(user, linger, &Scanner::RUNIT, &runit::dirs(&place.layout()).1),
+        Target::S6 => scanner_ready(user, linger, &Scanner::S6, &s6::dirs(&place.layout()).1),
         Target::Systemd
         | Target::Launchd
         | Target::Sysv
@@ -86,7 +86,7 @@ impl Scanner {
 /// A runit or s6 user service needs its supervisor (runsvdir, s6-svscan)
 /// running as the user over the user's scan directory: without one,
 /// nothing would start what is linked there, so nothing is written.
-fn scanner_ready(user: &UserDirs, linger: bool, how: &Scanner, scan: String) -> Result<Vec<String>, CliError> {
+fn scanner_ready(user: &UserDirs, linger: bool, how: &Scanner, scan: &str) -> Result<Vec<String>, CliError> {
     let Scanner { target, program, command, doc } = how;
     if linger {
         return Err(CliError::msg(format!(
@@ -94,10 +94,10 @@ fn scanner_ready(user: &UserDirs, linger: bool, how: &Scanner, scan: String) -> 
              long as what started it: drop --linger"
         )));
     }
-    if user_scanner(user.uid, &scan, program) {
+    if user_scanner(user.uid, scan, program) {
         return Ok(Vec::new());
     }
-    let q = sh::quote(&scan);
+    let q = sh::quote(scan);
     let run = command.replace("{}", &q);
     Err(CliError::msg(format!(
         "no {program} runs as {name} over {scan}, so nothing would start a service linked there; nothing was written\n  \

@@ -345,8 +345,12 @@ mod tests {
     fn reads_the_scan_directory_of_an_s6_svscan_command_line() {
         let dir = |c: &[u8]| scanner_dir(c, "s6-svscan");
         assert_eq!(dir(b"/usr/bin/s6-svscan\0/home/u/.config/s6/service\0"), Some("/home/u/.config/s6/service".into()));
-        assert_eq!(dir(b"s6-svscan\0-t\05000\0-d3\0svc\0"), Some("svc".to_owned()), "options and their values skipped");
-        assert_eq!(dir(b"s6-svscan\0-t\05000\0"), Some(".".to_owned()), "without one: its working directory");
+        assert_eq!(
+            dir(b"s6-svscan\0-t\x005000\0-d3\0svc\0"),
+            Some("svc".to_owned()),
+            "options and their values skipped"
+        );
+        assert_eq!(dir(b"s6-svscan\0-t\x005000\0"), Some(".".to_owned()), "without one: its working directory");
         assert_eq!(dir(b"runsvdir\0/home/u/service\0"), None, "a runsvdir is not an s6-svscan");
     }
 
