@@ -282,15 +282,25 @@ container_booted() { local st; st=$(in_ct systemctl is-system-running 2>/dev/nul
 
 # boot_container ROOT NAME LOG: boot systemd in ROOT (a private network), wait
 # until it runs; sets NSPAWN_PID and L. 1 (with the console's tail) when it does not.
+# A boot that does not come up (once in CI, nspawn printed nothing in 90 s)
+# is reported with what nspawn printed and tried once more.
 boot_container() {
+    boot_container_once "$@" && return 0
+    echo "   the container did not boot: nspawn (pid ${NSPAWN_PID:-none}, leader ${L:-none}) printed:"
+    tail -20 "$3" | sed 's/^/     | /'
+    stop_container
+    echo "   booting it once more"
+    boot_container_once "$@" && return 0
+    tail -20 "$3"
+    return 1
+}
+boot_container_once() {
     CGROUPS_BEFORE=$(cgroup_dirs)
     systemd-nspawn -D "$1" -b --register=no --keep-unit --console=pipe --private-network -M "$2" >"$3" 2>&1 &
     NSPAWN_PID=$!
     L=
     if wait_until 30 bash -c "[ -n \"\$(pgrep -P $NSPAWN_PID)\" ]"; then L=$(pgrep -P "$NSPAWN_PID" | head -1); fi
-    [ -n "$L" ] && wait_until 60 container_booted && return 0
-    tail -20 "$3"
-    return 1
+    [ -n "$L" ] && wait_until 60 container_booted
 }
 
 # stop_container: SIGTERM to nspawn (systemd shuts down), KILL after 20 s;
