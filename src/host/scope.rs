@@ -99,6 +99,16 @@ fn absolute_var(name: &str) -> Option<String> {
         .filter(|v| !v.is_empty())
 }
 
+/// Where services are on the running host: the system's, or (`user`) the
+/// calling user's (`None` when the user's directories are unknown).
+pub fn running_layout(user: bool) -> Option<Layout> {
+    if user {
+        calling_user().ok().map(|u| Layout { root: String::new(), user: Some(u) })
+    } else {
+        Some(Layout::default())
+    }
+}
+
 /// The user this process runs as, and that user's directories.
 pub fn calling_user() -> Result<UserDirs> {
     let uid = fs::metadata("/proc/self").map(|m| m.uid()).map_err(HostError::io("reading", "/proc/self"))?;

@@ -322,14 +322,19 @@ def cmdline(pid, proc="/proc"):
         return ""
 
 
-def session_members(sid):
+def live_with(field, value, proc="/proc"):
+    """The live PIDs in PROC whose proc_stat FIELD (1: ppid, 3: session) is VALUE."""
     out = []
-    for d in os.listdir("/proc"):
+    for d in os.listdir(proc):
         if d.isdigit():
-            st = proc_stat(d)
-            if st and st[3] == sid and st[0] not in ("Z", "X", "x"):
+            st = proc_stat(d, proc)
+            if st and st[field] == value and st[0] not in ("Z", "X", "x"):
                 out.append(int(d))
     return out
+
+
+def session_members(sid, proc="/proc"):
+    return live_with(3, sid, proc)
 
 
 def own_lineage():
@@ -964,13 +969,7 @@ class Recipe:
         return self.hands_over and isinstance(ho, dict) and ho.get("main") == "same"
 
     def children(self, pid):
-        found = set()
-        for d in os.listdir(self.proc):
-            if d.isdigit():
-                st = proc_stat(d, self.proc)
-                if st and st[1] == pid and st[0] not in ("Z", "X", "x"):
-                    found.add(int(d))
-        return found
+        return set(live_with(1, pid, self.proc))
 
     def restart_same_main(self, first, pid0, others):
         """A handover that keeps the main PID: it stays, and its children (the

@@ -134,13 +134,7 @@ class RunitRecipe(SystemdRecipe):
         return sorted(p for p in pids if self.alive(p))
 
     def session_members(self, sid):
-        out = []
-        for d in os.listdir(self.proc):
-            if d.isdigit() and d != "1":
-                st = cat.proc_stat(d, self.proc)
-                if st and st[3] == sid and st[0] not in ("Z", "X", "x"):
-                    out.append(int(d))
-        return out
+        return [p for p in cat.session_members(sid, self.proc) if p != 1]
 
     def gate_native(self, first, pid0):
         return []

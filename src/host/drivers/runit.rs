@@ -22,7 +22,7 @@ use crate::{
         logs::LogSource,
         manifest::{LinkRecord, Manifest, under},
         run::{native, native_with_progress, number_after, recorded_exit, stdout_of},
-        scope::{Place, calling_user},
+        scope::{Place, running_layout},
     },
     recipe::{Recipe, Reload, signal::Signal},
     render::{
@@ -44,11 +44,7 @@ impl Runit {
     /// Where its services are on the running host: the system's, or the
     /// calling user's (`None` when the user's directories are unknown).
     fn layout(&self) -> Option<Layout> {
-        if self.user {
-            calling_user().ok().map(|u| Layout { root: String::new(), user: Some(u) })
-        } else {
-            Some(Layout::default())
-        }
+        running_layout(self.user)
     }
 }
 

@@ -13,7 +13,7 @@ use crate::{
         logs::LogSource,
         manifest::{LinkRecord, Manifest},
         run::{native, native_with_progress, stdout_of, wrapped_status},
-        scope::calling_user,
+        scope::running_layout,
     },
     recipe::Recipe,
     render::{
@@ -37,11 +37,7 @@ impl S6 {
     /// Where its services are on the running host: the system's, or the
     /// calling user's (`None` when the user's directories are unknown).
     fn layout(&self) -> Option<Layout> {
-        if self.user {
-            calling_user().ok().map(|u| Layout { root: String::new(), user: Some(u) })
-        } else {
-            Some(Layout::default())
-        }
+        running_layout(self.user)
     }
 }
 
